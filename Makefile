@@ -1,0 +1,42 @@
+# resotrack — the two commands are `make demo` and `make test`; the rest are helpers.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+# uv is installed with pip when missing; `python3 -m uv` then works without touching PATH.
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+export RESOTRACK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: help uv install services system test lint demo bench
+
+help:
+	@echo "make demo   run the story on seed resolutions"
+	@echo "make test   install what is needed and run the whole test suite"
+	@echo "make lint   ruff and mypy"
+	@echo "make bench  run the benchmarks and update bench/RESULTS.md"
+
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet uv
+
+install: uv
+	$(UV) sync --frozen
+
+services:
+	scripts/services.sh
+
+# Debian programs the tests drive for real: LibreOffice, Chromium, dovecot, pdftoppm.
+system:
+	scripts/system-deps.sh
+
+test: install services system
+	$(UV) run pytest
+
+lint: install
+	$(UV) run ruff check src tests dags plugins bench
+	$(UV) run ruff format --check src tests dags plugins bench
+	$(UV) run mypy
+
+demo: install
+	$(UV) run python -m resotrack.demo $(DEMO_ARGS)
+
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; $(UV) run python "$$b" || exit 1; done

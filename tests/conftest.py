@@ -1,0 +1,123 @@
+"""Shared fixtures: every database test runs twice, on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``RESOTRACK_TEST_DATABASE_URL`` (``make test`` and ``.ci/run`` set it).
+A missing or stopped server fails those tests loudly; it never skips them. Each test gets a
+fresh database cloned from a migrated template, so tests cannot see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from airflow_env import airflow_home_fixture  # noqa: F401  (shared Airflow home)
+from resotrack.settings import get_settings
+from resotrack.store import migrate, reset_engines
+from smtp_server import smtp_server  # noqa: F401  (a real SMTP server on loopback)
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEED_000 = SHARED / "seeds" / "000_538a0b500d10359b.txt"
+SEED_004 = SHARED / "seeds" / "004_7627369674135aea.txt"
+GROUNDTRUTH_004 = SHARED / "groundtruth" / "004_operative_paragraphs.tsv"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The project's shared material (seeds, ground truth), checked out beside the repo."""
+    if not (SHARED / "seeds").is_dir():
+        pytest.fail(f"shared/ with the seed resolutions is missing: expected it at {SHARED}")
+    return SHARED
+
+
+def _pg_admin_url() -> str:
+    url = os.environ.get("RESOTRACK_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail(
+            "RESOTRACK_TEST_DATABASE_URL is not set: the suite runs on PostgreSQL too "
+            "(make test sets it to the local server)."
+        )
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test clones (fast: CREATE ... TEMPLATE)."""
+    admin_url = _pg_admin_url()
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # the point is to fail loudly with the reason
+        pytest.fail(f"PostgreSQL at {admin_url} is not reachable: {exc}")
+    name = f"rt_tpl_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    reset_engines()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    reset_engines()
+    return path
+
+
+def clone_database(
+    request: pytest.FixtureRequest, folder: Path
+) -> tuple[str, Callable[[], None] | None]:
+    """A fresh copy of the migrated template for ``request.param`` (sqlite or postgresql):
+    its URL, and what drops it afterwards (nothing for a SQLite file in ``folder``)."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = folder / "resotrack.db"
+        path.write_bytes(template.read_bytes())
+        return f"sqlite:///{path}", None
+    template_name: str = request.getfixturevalue("pg_template")
+    admin_url = _pg_admin_url()
+    name = f"rt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:
+    """A fresh, migrated application database; also made the default through settings."""
+    monkeypatch.setenv("RESOTRACK_HOME", str(tmp_path / "var"))
+    url, cleanup = clone_database(request, tmp_path)
+    monkeypatch.setenv("RESOTRACK_DATABASE_URL", url)
+    get_settings.cache_clear()
+    reset_engines()
+    yield url
+    reset_engines()
+    get_settings.cache_clear()
+    if cleanup:
+        cleanup()
