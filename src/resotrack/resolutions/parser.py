@@ -1,0 +1,1110 @@
+"""Turn the text of a resolution into a ``ParsedResolution``: pure functions, no I/O but the read.
+
+The input is what PDF-to-Markdown conversion gives: bold markers around the wrong words,
+list dashes before paragraph numbers, superscripts as ``^{ème}``, paragraphs cut by page
+breaks. The parser works in four passes, each simple enough to check by eye:
+
+1. *normalise* the text (line ends, Unicode) and *clean* each line of markup;
+2. *split* it into header (symbol, title, place, dates), preamble and operative part,
+   re-joining lines that a page break separated;
+3. find each paragraph's *verbs*: words printed in capitals that the lexicon knows;
+4. for each verb, read its *addressees* from the words right after it (the verb's object),
+   ignoring partners ("en coordination avec ...") and what comes after the infinitive.
+
+Regular expressions are anchored or bounded so that no input makes them backtrack for long.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Final, Literal
+
+from resotrack.resolutions import lexicon
+from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.resolutions.model import (
+    CONCRETE_ADDRESSEES,
+    Language,
+    ParsedAction,
+    ParsedParagraph,
+    ParsedResolution,
+    ParsedSection,
+)
+
+DEFAULT_MAX_BYTES: Final = 5 * 1024 * 1024
+
+# ============================================================================================
+# Entry points
+# ============================================================================================
+
+
+def parse_file(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    symbol: str | None = None,
+) -> ParsedResolution:
+    """Read a UTF-8 text file and parse it; errors name the file.
+
+    The size is checked before reading, and at most ``max_bytes + 1`` bytes are ever read,
+    so a huge or endless file (a device, a wrong path) is refused without filling memory.
+    """
+    source = Path(path)
+    name = source.name
+    try:
+        size = source.stat().st_size
+        if size > max_bytes:
+            raise ResolutionParseError(_too_big(size, max_bytes), source=name)
+        with source.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ResolutionParseError(f"cannot read the file ({reason}).", source=name) from exc
+    if len(data) > max_bytes:
+        raise ResolutionParseError(_too_big(len(data), max_bytes), source=name)
+    text = decode_text(data, source=name)
+    try:
+        return parse_resolution(text, symbol=symbol, max_chars=max_bytes)
+    except ResolutionParseError as exc:
+        raise ResolutionParseError(exc.args[0], problems=exc.problems, source=name) from None
+
+
+def decode_text(data: bytes, *, source: str = "the file") -> str:
+    """Strict UTF-8 (a BOM is allowed); anything else gets a message saying how to fix it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ResolutionParseError(
+            "the file is UTF-16 text, not UTF-8. Save it again as UTF-8 "
+            "(Save as... > Encoding: UTF-8) and import that copy.",
+            source=source,
+        )
+    kind = _binary_kind(data)
+    if kind:
+        raise ResolutionParseError(
+            f"this is {kind}, not a text file. Export or convert the resolution to plain "
+            "text (UTF-8) first.",
+            source=source,
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start]
+        guess = "Windows-1252 (Latin-1)"
+        try:
+            data.decode("cp1252")
+        except UnicodeDecodeError:
+            guess = "another encoding"
+        raise ResolutionParseError(
+            f"the file is not UTF-8 text: byte 0x{bad:02X} on line {line} is not valid "
+            f"UTF-8; it looks like {guess}. Save the file again as UTF-8 (in most editors: "
+            "Save as... > Encoding: UTF-8), or convert it with "
+            f"'iconv -f CP1252 -t UTF-8 {source} > converted.txt', then import the copy.",
+            source=source,
+        ) from None
+
+
+def parse_resolution(
+    text: str, *, symbol: str | None = None, max_chars: int = DEFAULT_MAX_BYTES
+) -> ParsedResolution:
+    """Parse the text of one resolution (French, English or Arabic).
+
+    ``symbol`` overrides the symbol read from the header; it is required when the header
+    names none. Raises ``ResolutionParseError`` with a plain-language message when the text
+    is empty, binary, has no numbered operative paragraphs, or its numbering is broken.
+    """
+    if len(text) > max_chars:
+        raise ResolutionParseError(_too_big(len(text), max_chars, unit="characters"))
+    if "\x00" in text:
+        raise ResolutionParseError(
+            "the text contains NUL characters: it is a binary file, not text. Export the "
+            "resolution as plain text (UTF-8) first."
+        )
+    text = normalise_text(text)
+    if not text.strip():
+        raise ResolutionParseError("the file is empty (it has no text, only blank space).")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    lines = [clean_line(line) for line in text.split("\n")]
+    layout = _split(lines)
+    language = detect_language(text)
+    preamble = _preamble(lines[layout.preamble : layout.operative], layout.furniture)
+    operative = _operative(lines, layout)
+    header = _read_header(lines[: layout.preamble], preamble)
+    resolution_symbol = symbol or header.symbol
+    if not resolution_symbol:
+        raise ResolutionParseError(
+            "no resolution symbol found at the top of the text (such as "
+            "'OIC/CFM-49/2023/RES/FINAL' or 'RESOLUTION N°1/49-IT'). Add it to the text, or "
+            "give the symbol explicitly when importing."
+        )
+    paragraphs = tuple(
+        ParsedParagraph(
+            number=unit.number,
+            section=unit.section,
+            text=unit.text,
+            actions=analyse_paragraph(unit.text, language),
+        )
+        for unit in operative.paragraphs
+    )
+    return ParsedResolution(
+        symbol=resolution_symbol,
+        title=header.title,
+        language=language,
+        body=header.body,
+        session=header.session,
+        place=header.place,
+        adopted_gregorian=header.gregorian,
+        adopted_on=header.adopted_on,
+        adopted_hijri=header.hijri,
+        preamble=tuple(preamble),
+        sections=operative.sections,
+        paragraphs=paragraphs,
+        text_sha256=digest,
+        document_symbol=header.document_symbol,
+        stray_text=operative.stray,
+    )
+
+
+def _too_big(size: int, limit: int, unit: str = "bytes") -> str:
+    if unit == "bytes":
+        return (
+            f"the file is {_human_size(size)}, more than the {_human_size(limit)} accepted for "
+            "a resolution text. Is it the right file (a resolution is usually well under 1 MB "
+            "of text)?"
+        )
+    return f"the text has {size:,} {unit}, more than the {limit:,} accepted for a resolution."
+
+
+def _human_size(size: int) -> str:
+    """``52428800`` → ``50 MB``, ``1500`` → ``1.5 KB``."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+_BINARY_MAGIC: Final = (
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zipped document (Word .docx, Excel .xlsx or a zip archive)"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Word or Excel document"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+
+def _binary_kind(data: bytes) -> str | None:
+    for magic, kind in _BINARY_MAGIC:
+        if data.startswith(magic):
+            return kind
+    if b"\x00" in data:
+        return "a binary file (it contains NUL bytes)"
+    return None
+
+
+# ============================================================================================
+# Pass 1: normalise the text, clean each line
+# ============================================================================================
+
+_LINE_BREAKS: Final = str.maketrans({c: "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+_CONTROL: Final = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
+_ODD_BREAKS: Final = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def normalise_text(text: str) -> str:
+    """The canonical form hashed into ``text_sha256``: NFC, ``\\n`` line ends, no BOM,
+    no trailing spaces, no leading or trailing blank lines (cosmetic changes in a re-export
+    must not look like a new version of the resolution)."""
+    text = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
+    if _ODD_BREAKS.search(text):
+        text = text.translate(_LINE_BREAKS)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(" ", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+_SUPERSCRIPT_BRACED: Final = re.compile(r"\^\{([^{}\n]{0,16})\}")
+_SUPERSCRIPT_BARE: Final = re.compile(r"\^([^\W\d_]{1,4})")
+_HTML_SUP: Final = re.compile(r"</?su[pb]>", re.IGNORECASE)
+_STAR_BETWEEN_WORDS: Final = re.compile(r"(?<=\w)\*+(?=\w)")
+
+
+def clean_line(line: str) -> str:
+    """One line without Markdown residue: ``47^{ème}`` → ``47ème``, ``XXI^e`` → ``XXIe``,
+    ``**`` and ``*`` emphasis removed (asterisks carry no meaning in these texts, and the
+    converter puts them around the wrong words), whitespace collapsed."""
+    if "^" in line:
+        line = _SUPERSCRIPT_BARE.sub(r"\1", _SUPERSCRIPT_BRACED.sub(r"\1", line))
+    if "<" in line:
+        line = _HTML_SUP.sub("", line)
+    if "*" in line:
+        line = _STAR_BETWEEN_WORDS.sub(" ", line).replace("*", "")
+    return " ".join(line.split())
+
+
+_FR_WORDS: Final = frozenset(("les", "des", "du", "et", "la", "le", "aux", "dans", "pour", "sur"))
+_EN_WORDS: Final = frozenset(("the", "of", "and", "to", "in", "for", "on", "with", "its", "that"))
+_WORD_SCAN: Final = re.compile(r"[^\W\d_]+")
+_ARABIC_LETTER: Final = re.compile(r"[\u0621-\u064a]")
+
+
+def detect_language(text: str) -> Language:
+    """Arabic if most letters are Arabic, else French or English by their commonest words."""
+    sample = text[:20_000]
+    words = _WORD_SCAN.findall(sample)
+    letters = sum(map(len, words))
+    arabic = len(_ARABIC_LETTER.findall(sample))
+    if letters and arabic * 2 > letters:
+        return "ar"
+    lowered = [word.lower() for word in words]
+    french = sum(1 for word in lowered if word in _FR_WORDS)
+    english = sum(1 for word in lowered if word in _EN_WORDS)
+    return "en" if english > french else "fr"
+
+
+# ============================================================================================
+# Pass 2: header | preamble | operative part, and re-joining broken lines
+# ============================================================================================
+
+_ARABIC_DIGITS: Final = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_PARA_START: Final = re.compile(r"(?:[-–—•▪·]\s*)?(\d{1,3})\s*(?:[.)]|-(?=\s))\s*")
+_HEADING: Final = re.compile(r"(?:[-–—•]\s*)?([A-Z]|[IVX]{2,4}|هـ|[أبجدهوزحطي])\s*[.):\-]\s+")
+_FURNITURE: Final = re.compile(
+    r"(?:[-–—]\s*)?(?:page\s+)?\d{1,4}(?:\s*(?:/|sur|of|de|من)\s*\d{1,4})?(?:\s*[-–—])?",
+    re.IGNORECASE,
+)
+_TERMINAL: Final = (".", ";", ":", "!", "?", "؛", "۔")
+_CONTINUATION_START: Final = tuple("([,;)-–•▪·")
+
+
+def paragraph_start(line: str) -> tuple[int, str] | None:
+    """``(number, rest)`` if the line opens a numbered paragraph (``- 30. INVITE``, ``3. X``).
+
+    The text after the number must start with a capital (or be empty, or non-Latin), so a
+    date such as ``16-17 mars`` or a year is never taken for a paragraph.
+    """
+    match = _PARA_START.match(line.translate(_ARABIC_DIGITS))
+    if not match:
+        return None
+    rest = line[match.end() :]
+    if rest and not (rest[0].isalpha() and not rest[0].islower()) and rest[0] not in "«\"“'":
+        return None
+    number = int(match.group(1))
+    return (number, rest) if number > 0 else None
+
+
+def section_heading(line: str) -> tuple[str, str] | None:
+    """``(letter, title)`` for a lettered heading such as ``A) Dans le domaine ... :``."""
+    match = _HEADING.match(line)
+    if not match:
+        return None
+    title = line[match.end() :].strip()
+    if not title or not (title[0].isalpha() and not title[0].islower()):
+        return None
+    return match.group(1), title.rstrip(" :").strip()
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Whether ``line`` carries on the text before it rather than starting a new block.
+
+    A page break leaves a sentence cut mid-way: the next part starts in lower case ("...
+    ainsi qu'à / éliminer ...") or the previous part has no closing punctuation ("... sur
+    le / Développement social ...").
+    """
+    if not previous:
+        return True
+    first = line[0]
+    if first.islower() or line.startswith(_CONTINUATION_START):
+        return True
+    return not previous.endswith(_TERMINAL)
+
+
+def _join(parts: list[str]) -> str:
+    """Join line fragments; a word hyphenated at a line end ("socio-" / "économique") is
+    glued back without a space."""
+    pieces: list[str] = []
+    for part in parts:
+        if pieces and not _hyphenated(pieces[-1], part):
+            pieces.append(" ")
+        pieces.append(part)
+    return "".join(pieces)
+
+
+def _hyphenated(previous: str, part: str) -> bool:
+    return previous.endswith("-") and previous[-2:-1].isalpha() and part[:1].islower()
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    preamble: int  # first line of the preamble
+    operative: int  # first line of the operative part
+    furniture: frozenset[str]  # repeated page headers/footers to skip
+
+
+def _split(lines: list[str]) -> _Layout:
+    """Find where the preamble and the operative part begin."""
+    first_paragraph = next((i for i, line in enumerate(lines) if paragraph_start(line)), None)
+    if first_paragraph is None:
+        raise ResolutionParseError(
+            "no numbered operative paragraphs were found. A resolution's operative part "
+            "has lines such as '1. DEMANDE ...' or '1. REQUESTS ...'; is this the full text "
+            "of a resolution?"
+        )
+    operative = first_paragraph
+    previous = next((i for i in range(operative - 1, -1, -1) if lines[i]), None)
+    if previous is not None and section_heading(lines[previous]):
+        operative = previous
+    preamble = next(
+        (i for i in range(operative) if _opens_preamble(lines[i])),
+        operative,
+    )
+    counts: dict[str, int] = {}
+    for line in lines[preamble:]:
+        if line and len(line) <= 80:
+            counts[line] = counts.get(line, 0) + 1
+    repeated = frozenset(
+        line
+        for line, count in counts.items()
+        if count >= 3 and not paragraph_start(line) and not section_heading(line)
+    )
+    return _Layout(preamble, operative, repeated)
+
+
+def _opens_preamble(line: str) -> bool:
+    """The opening sentence of the preamble: a long line ending like a clause (; : ,)."""
+    return line.endswith((";", ":", ",", "؛", "،")) and len(line.split()) >= 8
+
+
+def _is_furniture(line: str, repeated: frozenset[str]) -> bool:
+    return line in repeated or bool(_FURNITURE.fullmatch(line))
+
+
+def _preamble(lines: list[str], repeated: frozenset[str]) -> list[str]:
+    """Preamble lines into paragraphs, re-joining what page breaks cut.
+
+    The opening sentence ("The Council ..., meeting in ...,") was found whole on one line, so
+    it stands alone even though it may end with a comma.
+    """
+    if not lines:
+        return []
+    blocks: list[list[str]] = [[lines[0]], []]
+    for line in lines[1:]:
+        if not line or _is_furniture(line, repeated):
+            continue
+        if not blocks[-1] or _continues(blocks[-1][-1], line):
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    return [_join(block) for block in blocks if block]
+
+
+@dataclass(slots=True)
+class _Unit:
+    kind: Literal["paragraph", "heading", "stray"]
+    line: int  # 1-based, for messages
+    parts: list[str] = field(default_factory=list)
+    number: int = 0
+    letter: str = ""
+    section: str | None = None
+
+    @property
+    def text(self) -> str:
+        return _join(self.parts)
+
+    @property
+    def last(self) -> str:
+        return self.parts[-1] if self.parts else ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Operative:
+    paragraphs: tuple[_Unit, ...]
+    sections: tuple[ParsedSection, ...]
+    stray: tuple[str, ...]
+
+
+def _operative(lines: list[str], layout: _Layout) -> _Operative:
+    """Group the operative lines into headings and numbered paragraphs, then check them."""
+    units: list[_Unit] = []
+    section: str | None = None
+    for index in range(layout.operative, len(lines)):
+        line = lines[index]
+        if not line or _is_furniture(line, layout.furniture):
+            continue
+        start = paragraph_start(line)
+        if start:
+            number, rest = start
+            parts = [rest] if rest else []
+            units.append(_Unit("paragraph", index + 1, parts, number=number, section=section))
+            continue
+        heading = section_heading(line)
+        if heading:
+            section = heading[0]
+            units.append(_Unit("heading", index + 1, [heading[1]], letter=section))
+            continue
+        current = units[-1]
+        if current.kind == "stray" or _continues(current.last, line):
+            current.parts.append(line)
+        else:
+            units.append(_Unit("stray", index + 1, [line]))
+    # A stray block between two paragraphs is the rest of the one before it (a new sentence
+    # after a page break); after the last paragraph it is a trailer (typist code, signature).
+    last = max(i for i, unit in enumerate(units) if unit.kind != "stray")
+    kept: list[_Unit] = []
+    for unit in units[: last + 1]:
+        if unit.kind == "stray":
+            kept[-1].parts.extend(unit.parts)
+        else:
+            kept.append(unit)
+    stray = tuple(unit.text for unit in units[last + 1 :])
+    paragraphs = tuple(unit for unit in kept if unit.kind == "paragraph")
+    headings = [unit for unit in kept if unit.kind == "heading"]
+    _check_numbering(paragraphs, headings)
+    sections = tuple(
+        ParsedSection(unit.letter, unit.text.rstrip(" :").strip()) for unit in headings
+    )
+    return _Operative(paragraphs, sections, stray)
+
+
+def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> None:
+    """Every number from 1 to the last exactly once, in order; every section letter once."""
+    problems: list[str] = []
+    seen: dict[int, list[int]] = {}
+    for unit in paragraphs:
+        seen.setdefault(unit.number, []).append(unit.line)
+    for number, lines in seen.items():
+        if len(lines) > 1:
+            times = "twice" if len(lines) == 2 else f"{len(lines)} times"
+            where = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
+            problems.append(f"paragraph {number} appears {times} (lines {where})")
+    missing = sorted(set(range(1, max(seen) + 1)) - set(seen))
+    if missing:
+        listed = _ranges(missing)
+        problems.append(
+            f"paragraph {listed} is missing"
+            if len(missing) == 1
+            else f"paragraphs {listed} are missing"
+        )
+    highest = 0
+    for unit in paragraphs:
+        if unit.number < highest and len(seen[unit.number]) == 1:
+            problems.append(
+                f"paragraph {unit.number} (line {unit.line}) comes after paragraph {highest}"
+            )
+        highest = max(highest, unit.number)
+    letters: dict[str, int] = {}
+    for unit in headings:
+        letters[unit.letter] = letters.get(unit.letter, 0) + 1
+    problems += [f"section {letter} appears twice" for letter, n in letters.items() if n > 1]
+    if problems:
+        shown = problems[:_MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"and {len(problems) - len(shown)} more problems")
+        raise ResolutionParseError(
+            "the paragraph numbering is broken: "
+            + "; ".join(shown)
+            + ". Check the numbers in the text (a number may be mistyped, or a page missing "
+            "from the conversion).",
+            problems=tuple(problems),
+        )
+
+
+_MAX_PROBLEMS_SHOWN: Final = 10
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[3, 4, 5, 6, 40, 41]`` → ``"3-6, 40, 41"``: short for long gaps, explicit otherwise."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(
+        f"{run[0]}-{run[-1]}" if len(run) > 3 else ", ".join(map(str, run)) for run in runs
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The header: symbols, title, place, dates, adopting body and session
+# --------------------------------------------------------------------------------------------
+
+_DOCUMENT_SYMBOL: Final = re.compile(r"[A-Z][A-Z0-9.-]*(?:\s?/\s?[A-Z0-9][A-Za-z0-9.-]*){2,}")
+_RESOLUTION_NUMBER: Final = re.compile(
+    r"resolution\s+(?:n\s*[°ºo]\.?|no\.?|number|numero|رقم)\s*(\S+)\s*(.*)"
+)
+_ARABIC_NUMBER: Final = re.compile(r"(?:ال)?قرار\s+رقم\s*(\S+)\s*(.*)")
+_LINKING_WORDS: Final = frozenset({"sur", "on", "on the", "relative a", "concernant", "بشان"})
+_MONTHS: Final = {
+    **dict.fromkeys(("janvier", "january", "jan"), 1),
+    **dict.fromkeys(("fevrier", "february", "feb"), 2),
+    **dict.fromkeys(("mars", "march", "mar"), 3),
+    **dict.fromkeys(("avril", "april", "apr"), 4),
+    **dict.fromkeys(("mai", "may"), 5),
+    **dict.fromkeys(("juin", "june", "jun"), 6),
+    **dict.fromkeys(("juillet", "july", "jul"), 7),
+    **dict.fromkeys(("aout", "august", "aug"), 8),
+    **dict.fromkeys(("septembre", "september", "sept", "sep"), 9),
+    **dict.fromkeys(("octobre", "october", "oct"), 10),
+    **dict.fromkeys(("novembre", "november", "nov"), 11),
+    **dict.fromkeys(("decembre", "december", "dec"), 12),
+}
+_MONTH: Final = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_ORD: Final = r"(?:er|st|nd|rd|th)?"
+_DAY_FIRST: Final = (
+    rf"\d{{1,2}}{_ORD}(?:\s+{_MONTH})?(?:\s*(?:-|–|et|au|and|to|&)\s*\d{{1,2}}{_ORD})?"
+    rf"\s+{_MONTH},?\s+\d{{4}}"
+)
+_MONTH_FIRST: Final = rf"{_MONTH}\s+\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?,?\s+\d{{4}}"
+_GREGORIAN_LINE: Final = re.compile(
+    rf"(?:(?:le|les|du|on|the)\s+)?(?:{_DAY_FIRST}|{_MONTH_FIRST})\s*[.,]?"
+)
+_GREGORIAN_ANY: Final = re.compile(rf"(?<!\w)(?:{_DAY_FIRST}|{_MONTH_FIRST})(?!\w)")
+_LAST_DAY: Final = re.compile(rf"(\d{{1,2}}){_ORD}\s+({_MONTH}),?\s+(\d{{4}})")
+_LAST_DAY_MONTH_FIRST: Final = re.compile(
+    rf"({_MONTH})\s+(?:\d{{1,2}}\s*[-–]\s*)?(\d{{1,2}}),?\s+(\d{{4}})"
+)
+_HIJRI_LINE: Final = re.compile(
+    r"\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s+[^\W\d_][^\d]{1,30}?\s+1[345]\d\d\s*(?:h|ah|هـ|ه)?\.?"
+)
+_HIJRI_ANY: Final = re.compile(
+    r"\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s+[^\W\d_][^\d()\[\];,]{1,30}?\s+1[345]\d\d"
+    r"\s*(?:H|AH|هـ)?(?!\w)",
+    re.IGNORECASE,
+)
+_BODY_END: Final = re.compile(
+    r",?\s+(?:reunie?s?|meeting|assembled|held|tenue?s?|lors\s+de|at\s+its|en\s+sa"
+    r"|المنعقد\w*)(?!\w)"
+)
+_SESSION_IN_BODY: Final = re.compile(
+    r"(?:en\s+sa|a\s+sa|lors\s+de\s+sa|at\s+its|in\s+its)\s+((?:[\w-]+\s+){0,2}?session"
+    r"(?:\s+(?:ordinaire|extraordinaire|ordinary|extraordinary))?)(?!\w)"
+)
+_SESSION_IN_HEADER: Final = re.compile(r"(\d{1,3}\s*(?:eme|e|er|th|st|nd|rd)?\s+session)(?!\w)")
+_ORDINAL_BODY: Final = re.compile(
+    r"(?:le|la|l'|the)\s*((?:[\w-]+(?:ieme|eme|th)|premiere?|first|second|third)"
+    r"\s+[\w-]+(?:\s+[\w-]+)?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    symbol: str | None
+    document_symbol: str | None
+    title: str
+    body: str | None
+    session: str | None
+    place: str | None
+    gregorian: str | None
+    adopted_on: date | None
+    hijri: str | None
+
+
+def _read_header(lines: list[str], preamble: list[str]) -> _Header:
+    """What the title page says; the opening sentence of the preamble fills the gaps."""
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if line:
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    blocks = [block for block in blocks if block]
+    flat = [line for block in blocks for line in block]
+    opening = preamble[0] if preamble else ""
+
+    document_symbol = next(
+        (fix_symbol(line) for line in flat if _DOCUMENT_SYMBOL.fullmatch(line)), None
+    )
+    number, title = _numbered_title(blocks)
+    if not title:
+        title = next(
+            (
+                " ".join(block)
+                for block in blocks
+                if lexicon.fold(block[0]).startswith(("resolution", "قرار", "القرار"))
+            ),
+            "",
+        )
+    gregorian, adopted_on, place, hijri = _dates_and_place(flat)
+    if gregorian is None and opening:
+        found = _search_original(_GREGORIAN_ANY, opening)
+        if found:
+            gregorian, adopted_on = found, _last_day(found)
+    if hijri is None and opening:
+        match = _HIJRI_ANY.search(opening)
+        hijri = match.group().strip() if match else None
+    body = _body(opening)
+    return _Header(
+        symbol=number or document_symbol,
+        document_symbol=document_symbol,
+        title=_strip_quotes(title),
+        body=body,
+        session=_session(opening, flat, body),
+        place=place,
+        gregorian=gregorian,
+        adopted_on=adopted_on,
+        hijri=hijri,
+    )
+
+
+_SYMBOL_FIXES: Final = {"FIANL": "FINAL", "FINLA": "FINAL", "FNIAL": "FINAL", "FIANAL": "FINAL"}
+
+
+def fix_symbol(symbol: str) -> str:
+    """A document symbol without spaces and with known misprints corrected (``RES/FIANL``)."""
+    parts = [part.strip() for part in symbol.split("/")]
+    return "/".join(_SYMBOL_FIXES.get(part.upper(), part) for part in parts)
+
+
+def _numbered_title(blocks: list[list[str]]) -> tuple[str | None, str]:
+    """``RESOLUTION N°1/49-IT`` / ``SUR`` / ``« TITLE »`` → ("1/49-IT", "TITLE")."""
+    for position, block in enumerate(blocks):
+        for offset, line in enumerate(block):
+            folded = lexicon.Folded.of(line)
+            match = _RESOLUTION_NUMBER.match(folded.text) or _ARABIC_NUMBER.match(folded.text)
+            if not match:
+                continue
+            symbol = folded.original_slice(match.start(1), match.end(1)).strip(".,;:")
+            inline = folded.original_slice(match.start(2), match.end(2)).strip()
+            candidates = [inline] if inline else []
+            if block[offset + 1 :]:
+                candidates.append(" ".join(block[offset + 1 :]))
+            candidates += [" ".join(b) for b in blocks[position + 1 :]]
+            for candidate in candidates:
+                title = _drop_leading_link(candidate)
+                if title:
+                    return symbol, title
+            return symbol, ""
+    return None, ""
+
+
+def _drop_leading_link(text: str) -> str:
+    """``SUR « LE PROJET »`` → ``« LE PROJET »``; a block that is only ``SUR`` → ``""``."""
+    words = text.split()
+    while words:
+        if lexicon.fold(" ".join(words[:2])) in _LINKING_WORDS:
+            words = words[2:]
+        elif lexicon.fold(words[0]) in _LINKING_WORDS:
+            words = words[1:]
+        else:
+            break
+    return " ".join(words)
+
+
+def _strip_quotes(text: str) -> str:
+    return text.strip().strip('«»"“”').strip()
+
+
+def _dates_and_place(
+    lines: list[str],
+) -> tuple[str | None, date | None, str | None, str | None]:
+    """The title page's ``Place`` / ``16-17 mars 2023`` / ``24-25 cha'ban 1444`` lines."""
+    for index, line in enumerate(lines):
+        if not _GREGORIAN_LINE.fullmatch(lexicon.fold(line)):
+            continue
+        place = None
+        if index > 0 and len(lines[index - 1].split()) <= 12:
+            candidate = lines[index - 1].strip(" ,")
+            if not _DOCUMENT_SYMBOL.fullmatch(candidate) and not _is_date(candidate):
+                place = candidate
+        hijri = None
+        for near in lines[index + 1 : index + 2] + lines[max(index - 1, 0) : index]:
+            if _HIJRI_LINE.fullmatch(lexicon.fold(near)):
+                hijri = near.strip(" ,")
+                break
+        printed = line.strip(" ,.")
+        return printed, _last_day(printed), place, hijri
+    return None, None, None, None
+
+
+def _is_date(line: str) -> bool:
+    folded = lexicon.fold(line)
+    return bool(_GREGORIAN_LINE.fullmatch(folded) or _HIJRI_LINE.fullmatch(folded))
+
+
+def _last_day(printed: str) -> date | None:
+    """The last adoption day of ``5-6 Juin 2023`` (6 June) or ``June 5-6, 2023``."""
+    folded = lexicon.fold(printed)
+    found = list(_LAST_DAY.finditer(folded))
+    try:
+        if found:
+            day, month, year = found[-1].groups()
+            return date(int(year), _MONTHS[month.rstrip(".")], int(day))
+        match = _LAST_DAY_MONTH_FIRST.search(folded)
+        if match:
+            month, day, year = match.groups()
+            return date(int(year), _MONTHS[month.rstrip(".")], int(day))
+    except ValueError:  # 31 February and the like: keep the text, no date
+        return None
+    return None
+
+
+def _search_original(pattern: re.Pattern[str], text: str) -> str | None:
+    """Search the folded text, return the original wording of the match."""
+    folded = lexicon.Folded.of(text)
+    match = pattern.search(folded.text)
+    return folded.original_slice(match.start(), match.end()) if match else None
+
+
+def _body(opening: str) -> str | None:
+    """The adopting body as the opening sentence names it, up to ", réuni(e)"/", meeting"."""
+    if not opening:
+        return None
+    folded = lexicon.Folded.of(opening[:600])
+    match = _BODY_END.search(folded.text)
+    if not match or match.start() < 3:
+        return None
+    return folded.original_slice(0, match.start()).strip(" ,،")
+
+
+def _session(opening: str, header_lines: list[str], body: str | None) -> str | None:
+    """``quarante-neuvième session``, else ``49ÈME SESSION``, else ``Deuxième Conférence ...``."""
+    if opening:
+        folded = lexicon.Folded.of(opening[:600])
+        match = _SESSION_IN_BODY.search(folded.text)
+        if match:
+            return folded.original_slice(match.start(1), match.end(1))
+    for line in header_lines:
+        folded = lexicon.Folded.of(line)
+        match = _SESSION_IN_HEADER.search(folded.text)
+        if match:
+            return folded.original_slice(match.start(1), match.end(1))
+    if body:
+        folded = lexicon.Folded.of(body)
+        match = _ORDINAL_BODY.match(folded.text)
+        if match:
+            return folded.original_slice(match.start(1), match.end(1))
+    return None
+
+
+# ============================================================================================
+# Pass 3: the verbs of a paragraph
+# ============================================================================================
+
+# A word: letters (with Arabic diacritics, which are not "letters"), apostrophes inside.
+_WORD: Final = re.compile(
+    r"[^\W\d_](?:[^\W\d_]|[\u0610-\u061a\u064b-\u065f\u0670])*"
+    r"(?:['’][^\W\d_](?:[^\W\d_]|[\u064b-\u065f])*)*"
+)
+_OBJECT_PRONOUNS: Final = frozenset({"leur", "les", "lui"})
+_CLAUSE_MARKS: Final = (";", "؛", ".", ":", "،", ",")
+_BOUNDARY_WORDS: Final = lexicon.CONJUNCTIONS | _OBJECT_PRONOUNS | {"ou", "or", "them"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Verb:
+    start: int
+    end: int  # after the verb and any capitalised modifier printed with it
+    surface: str
+    action: str
+    modifiers: tuple[str, ...]
+
+
+def find_verbs(text: str, language: Language) -> list[_Verb]:
+    """The operative verbs of a paragraph, in order.
+
+    French and English print them in capitals; a capitalised run counts when the lexicon
+    knows it and it opens the paragraph or a clause (after ";", "," or "et"), so acronyms
+    (OCI, SESRIC) and capitalised titles are never verbs. Arabic has no capitals: a verb is
+    the first word of the paragraph or of a clause.
+    """
+    if language == "ar":
+        return _arabic_verbs(text, [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)])
+    opening = _opening_offset(text)
+    # Only capitalised words matter; two of them are in one run when only spaces separate them.
+    capitals = [
+        (m.start(), m.end(), m.group()) for m in _WORD.finditer(text) if _is_capital(m.group())
+    ]
+    verbs: list[_Verb] = []
+    i = 0
+    while i < len(capitals):
+        j = i + 1
+        while j < len(capitals) and text[capitals[j - 1][1] : capitals[j][0]].isspace():
+            j += 1
+        verb = _verb_in_run(text, capitals[i:j], opening)
+        if verb:
+            verbs.append(verb)
+        i = j
+    if not verbs or verbs[0].start > opening:
+        head = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, 0, opening + 120)]
+        lead = _lower_case_lead_verb(text, head, opening)
+        if lead:
+            verbs.insert(0, lead)
+    return verbs
+
+
+def _is_capital(word: str) -> bool:
+    return len(word) >= 2 and word.isupper()
+
+
+def _opening_offset(text: str) -> int:
+    """Where the paragraph's first word starts (after a stray dash or quote)."""
+    head = text[:40]
+    return len(head) - len(head.lstrip(" -–•«\"'"))
+
+
+def _at_clause_start(text: str, position: int, opening: int) -> bool:
+    """Whether a word at ``position`` opens the paragraph or a clause (bounded look-back)."""
+    if position <= opening:
+        return True
+    before = text[max(0, position - 40) : position].rstrip()
+    if before.endswith((";", ",", ":", ".", "؛", "،")):
+        return True
+    last = _WORD.findall(before[-20:])
+    return bool(last) and lexicon.fold(last[-1]) in _BOUNDARY_WORDS
+
+
+def _verb_in_run(text: str, run: list[tuple[int, int, str]], opening: int) -> _Verb | None:
+    """The verb in a run of capitalised words, with its capitalised modifiers."""
+    folded = [lexicon.fold(word) for _, _, word in run]
+    modifiers: list[str] = []
+    k = 0
+    while k < len(run):
+        if folded[k] in lexicon.CONJUNCTIONS:
+            k += 1
+            continue
+        size = lexicon.match_modifier(folded[k:])
+        if not size:
+            break
+        modifiers.append(" ".join(folded[k : k + size]))
+        k += size
+    found = lexicon.match_verb(folded[k:])
+    at_start = run[0][0] <= opening
+    if found is None:
+        if at_start and k < len(run):  # an unknown verb opening the paragraph: keep it
+            start, end, word = run[k]
+            return _Verb(start, end, word, "other", tuple(modifiers))
+        return None
+    if not _at_clause_start(text, run[0][0], opening):
+        return None
+    size, _ = found
+    start, end = run[k][0], run[k + size - 1][1]
+    surface = " ".join(word for _, _, word in run[k : k + size])
+    k += size
+    while k < len(run):
+        extra = lexicon.match_modifier(folded[k:])
+        if not extra:
+            break
+        modifiers.append(" ".join(folded[k : k + extra]))
+        end = run[k + extra - 1][1]
+        k += extra
+    action = lexicon.canonical_action(surface, text[end : end + 120])
+    return _Verb(start, end, surface, action, tuple(modifiers))
+
+
+def _lower_case_lead_verb(
+    text: str, tokens: list[tuple[int, int, str]], opening: int
+) -> _Verb | None:
+    """A paragraph that prints its verb in ordinary case ("1. Requests the ...")."""
+    lead = [t for t in tokens[:6] if t[0] <= opening + 40]
+    if not lead or lead[0][0] > opening:
+        return None
+    found = lexicon.match_verb([lexicon.fold(word) for _, _, word in lead])
+    if not found:
+        return None
+    size, _ = found
+    start, end = lead[0][0], lead[size - 1][1]
+    surface = text[start:end]
+    action = lexicon.canonical_action(surface, text[end : end + 120])
+    return _Verb(start, end, surface, action, ())
+
+
+def _arabic_verbs(text: str, tokens: list[tuple[int, int, str]]) -> list[_Verb]:
+    """Arabic verbs: the word opening the paragraph or a clause (its و conjunction aside)."""
+    verbs: list[_Verb] = []
+    for i, (start, _, word) in enumerate(tokens):
+        if i and not text[max(0, start - 20) : start].rstrip().endswith(_CLAUSE_MARKS):
+            continue
+        words = [lexicon.fold(w) for _, _, w in tokens[i : i + 5]]
+        if lexicon.match_verb(words) is None and word.startswith("و"):
+            start, words[0] = start + 1, words[0][1:]
+        found = lexicon.match_verb(words)
+        if found is None:
+            continue
+        end = tokens[i + found[0] - 1][1]
+        surface = text[start:end]
+        action = lexicon.canonical_action(surface, text[end : end + 120])
+        verbs.append(_Verb(start, end, surface, action, ()))
+    return verbs
+
+
+# ============================================================================================
+# Pass 4: whom each verb addresses
+# ============================================================================================
+
+
+def analyse_paragraph(text: str, language: Language) -> tuple[ParsedAction, ...]:
+    """The actions of one paragraph: each verb, its modifier, its addressees."""
+    verbs = find_verbs(text, language)
+    actions: list[ParsedAction] = []
+    previous: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    for position, verb in enumerate(verbs):
+        end = verbs[position + 1].start if position + 1 < len(verbs) else len(text)
+        modifiers, rest = _leading_modifiers(text[verb.end : end])
+        all_modifiers = verb.modifiers + modifiers
+        codes, institutions = _addressees(
+            lexicon.ACTION_KIND.get(verb.action, "decide"),
+            rest,
+            language,
+            before=text[max(0, verb.start - 40) : verb.start],
+            previous=previous,
+        )
+        actions.append(
+            ParsedAction(
+                verb=verb.surface,
+                modifier=" ".join(all_modifiers) or None,
+                action=verb.action,
+                addressees=codes,
+                institutions=institutions,
+            )
+        )
+        if set(codes) & CONCRETE_ADDRESSEES:
+            previous = (codes, institutions)
+    return tuple(actions)
+
+
+def _leading_modifiers(text: str) -> tuple[tuple[str, ...], str]:
+    """Adverbs right after the verb ("INVITE, par ailleurs, les ...") and the rest."""
+    modifiers: list[str] = []
+    while True:
+        stripped = text.lstrip(" ,")
+        words = list(_WORD.finditer(stripped[:80]))
+        if not words or words[0].start() != 0:
+            return tuple(modifiers), text
+        size = lexicon.match_modifier([lexicon.fold(w.group()) for w in words[:4]])
+        if not size:
+            return tuple(modifiers), text
+        end = words[size - 1].end()
+        modifiers.append(stripped[:end].lower())
+        text = stripped[end:]
+
+
+def _addressees(
+    kind: lexicon.ActionKind,
+    rest: str,
+    language: Language,
+    *,
+    before: str,
+    previous: tuple[tuple[str, ...], tuple[str, ...]] | None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Addressee codes and institution codes of one verb, from the words that follow it."""
+    if kind == "acknowledge":
+        folded = lexicon.Folded.of(rest)
+        embedded = lexicon.EMBEDDED_REQUEST_RE.search(folded.text)
+        if not embedded:
+            return ("NONE",), ()
+        _, entities = lexicon.find_addressees(rest[: folded.to_original(embedded.start())])
+        return _codes(entities) or (("ALL",), ())
+    if previous and _refers_back(before, rest):
+        return previous
+    zone = verb_object(rest, language)
+    folded, entities = lexicon.find_addressees(zone)
+    chosen: tuple[lexicon.EntityMatch, ...] = ()
+    if entities and _only_lead_words(folded.text[: entities[0].start]):
+        chosen = entities
+    else:
+        chosen = _actors(folded.text, entities)
+    if chosen:
+        return _codes(chosen) or ((), ())
+    return (("ALL",) if kind == "ask" else ("NONE",)), ()
+
+
+def _codes(
+    entities: tuple[lexicon.EntityMatch, ...],
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    if not entities:
+        return None
+    codes = tuple(sorted({entity.code for entity in entities}))
+    institutions = tuple(dict.fromkeys(c for entity in entities for c in entity.institutions))
+    return codes, institutions
+
+
+def _refers_back(before: str, rest: str) -> bool:
+    """ "... ; et leur DEMANDE de ..." / "... and REQUESTS them to ...": same addressees."""
+    last = _WORD.findall(before[-20:])
+    if last and lexicon.fold(last[-1]) in _OBJECT_PRONOUNS:
+        return True
+    first = _WORD.findall(rest[:12])
+    return bool(first) and lexicon.fold(first[0]) in {"them", "it"}
+
+
+def _only_lead_words(text: str) -> bool:
+    return all(word in lexicon.LEAD_WORDS for word in _WORD_SCAN.findall(text))
+
+
+def _actors(
+    folded: str, entities: tuple[lexicon.EntityMatch, ...]
+) -> tuple[lexicon.EntityMatch, ...]:
+    """Parties named right after "pour"/"for" or "entre"/"between" (see ACTOR_ANCHORS)."""
+    for anchor in lexicon.ACTOR_ANCHOR_RE.finditer(folded):
+        after = tuple(e for e in entities if e.start >= anchor.end())
+        if not after or not _only_lead_words(folded[anchor.end() : after[0].start]):
+            continue
+        between = lexicon.ACTOR_ANCHORS[anchor.group()] == "between"
+        if between and len({entity.code for entity in after}) < 2:
+            continue
+        return after
+    return ()
+
+
+# --------------------------------------------------------------------------------------------
+# The verb's object: up to the end of the clause, the infinitive, and partners
+# --------------------------------------------------------------------------------------------
+
+_CLAUSE_END: Final = re.compile(r"[;؛]|\.(?=\s|$)")
+_FR_MARKER: Final = re.compile(
+    r"(?<![\w'’])(?:afin\s+d(?:e\s+|['’])|en\s+vue\s+d(?:e\s+|['’])|aux\s+fins\s+d(?:e\s+|['’])"
+    r"|pour\s+|à\s+|de\s+|d['’])",
+    re.IGNORECASE,
+)
+_FR_INFINITIVE: Final = re.compile(
+    r"(?:(?:les|le|la|leur|lui|se|y|en|ne|nous|vous)\s+|(?:l|s|m|t|n)['’]){0,3}([^\W\d_]+)"
+)
+_EN_MARKER: Final = re.compile(r"(?<![\w'])(?:in\s+order\s+to|so\s+as\s+to|to)\s+([a-z]+)\b")
+_AR_MARKER: Final = re.compile(r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل)(?!\S)")
+
+
+def verb_object(rest: str, language: Language) -> str:
+    """The words that can name the addressee: up to the clause end, the first infinitive
+    ("à unifier", "de parachever", "to submit") and the first partner phrase ("en
+    coordination avec ..."), whichever comes first."""
+    end = _CLAUSE_END.search(rest)
+    zone = rest[: end.start()] if end else rest
+    zone = zone[: _infinitive_position(zone, language)]
+    folded = lexicon.Folded.of(zone)
+    partner = lexicon.PARTNER_RE.search(folded.text)
+    return zone[: folded.to_original(partner.start())] if partner else zone
+
+
+def _infinitive_position(zone: str, language: Language) -> int:
+    if language == "en":
+        for match in _EN_MARKER.finditer(zone):
+            if _looks_like_english_verb(match.group(1)):
+                return match.start()
+        return len(zone)
+    if language == "ar":
+        folded = lexicon.Folded.of(zone)
+        marker = _AR_MARKER.search(folded.text)
+        return folded.to_original(marker.start()) if marker else len(zone)
+    for match in _FR_MARKER.finditer(zone):
+        tail = _FR_INFINITIVE.match(zone, match.end())
+        if tail and _looks_like_french_infinitive(tail.group(1)):
+            return match.start()
+    return len(zone)
+
+
+def _looks_like_french_infinitive(word: str) -> bool:
+    if not word.islower():
+        return False
+    folded = lexicon.fold(word)
+    if folded in lexicon.FR_NOT_INFINITIVE:
+        return False
+    return folded.endswith(lexicon.FR_INFINITIVE_ENDINGS)
+
+
+def _looks_like_english_verb(word: str) -> bool:
+    return word not in lexicon.EN_NOT_VERBS and not word.endswith(("ing", "ed"))

@@ -1,0 +1,206 @@
+"""Storing parsed resolutions: same text twice changes nothing, a changed text is a new version."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from resotrack import audit
+from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.resolutions.model import ParsedResolution
+from resotrack.resolutions.parser import parse_file
+from resotrack.settings import get_settings
+from resotrack.store import session_scope
+from resotrack.store.models import (
+    Action,
+    OperativeParagraph,
+    Resolution,
+    ResolutionVersion,
+    Section,
+)
+
+
+class ResolutionNotFound(LookupError):
+    """No resolution has that symbol; the message lists the ones that exist."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did, for the CLI, the DAG summary and the drop-folder log."""
+
+    source: str
+    symbol: str | None
+    version: int | None
+    created: bool
+    paragraphs: int
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        if self.error:
+            return f"{self.source}: refused: {self.error}"
+        if self.created:
+            return (
+                f"{self.source}: imported {self.symbol} version {self.version} "
+                f"({self.paragraphs} operative paragraphs)"
+            )
+        return f"{self.source}: {self.symbol} version {self.version} unchanged (already imported)"
+
+
+def store_parsed(
+    session: Session, parsed: ParsedResolution, *, source_text: str, source: str, actor: str
+) -> ImportResult:
+    """Store ``parsed`` unless this exact text is already there; never touches older versions."""
+    resolution = session.scalar(select(Resolution).where(Resolution.symbol == parsed.symbol))
+    if resolution is None:
+        resolution = Resolution(symbol=parsed.symbol)
+        session.add(resolution)
+        session.flush()
+    else:
+        existing = session.scalar(
+            select(ResolutionVersion).where(
+                ResolutionVersion.resolution_id == resolution.id,
+                ResolutionVersion.text_sha256 == parsed.text_sha256,
+            )
+        )
+        if existing is not None:
+            return ImportResult(
+                source, parsed.symbol, existing.version, False, len(parsed.paragraphs)
+            )
+    latest = session.scalar(
+        select(func.max(ResolutionVersion.version)).where(
+            ResolutionVersion.resolution_id == resolution.id
+        )
+    )
+    version = ResolutionVersion(
+        resolution_id=resolution.id,
+        version=(latest or 0) + 1,
+        text_sha256=parsed.text_sha256,
+        source_text=source_text,
+        source_name=source[:255],
+        title=parsed.title,
+        body=parsed.body,
+        session=parsed.session,
+        place=parsed.place,
+        adopted_gregorian=parsed.adopted_gregorian,
+        adopted_on=parsed.adopted_on,
+        adopted_hijri=parsed.adopted_hijri,
+        language=parsed.language,
+        preamble=list(parsed.preamble),
+        sections=[
+            Section(letter=s.letter, title=s.title, position=i)
+            for i, s in enumerate(parsed.sections)
+        ],
+        paragraphs=[
+            OperativeParagraph(
+                number=p.number,
+                section_letter=p.section,
+                text=p.text,
+                actions=[
+                    Action(
+                        position=i,
+                        verb=a.verb,
+                        modifier=a.modifier,
+                        canonical=a.action,
+                        addressees=list(a.addressees),
+                        institutions=list(a.institutions),
+                    )
+                    for i, a in enumerate(p.actions)
+                ],
+            )
+            for p in parsed.paragraphs
+        ],
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "resolution.imported",
+        parsed.symbol,
+        version=version.version,
+        source=source,
+        sha256=parsed.text_sha256,
+    )
+    return ImportResult(source, parsed.symbol, version.version, True, len(parsed.paragraphs))
+
+
+def import_file(path: Path, *, actor: str = "cli", url: str | None = None) -> ImportResult:
+    """Parse and store one file in a single transaction; a parse error stores nothing."""
+    parsed = parse_file(path, max_bytes=get_settings().max_resolution_bytes)
+    text = path.read_text("utf-8")  # parse_file has checked it is UTF-8 within the size cap
+    with session_scope(url) as session:
+        return store_parsed(session, parsed, source_text=text, source=path.name, actor=actor)
+
+
+def import_inbox(*, actor: str = "drop-folder", url: str | None = None) -> list[ImportResult]:
+    """Import every file dropped in ``inbox/resolutions/``; move each to ``done/`` or ``failed/``.
+
+    A file is moved only after its transaction committed, so a crash in between at worst
+    re-imports the same text next time, which changes nothing.
+    """
+    inbox = get_settings().resolutions_inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    results: list[ImportResult] = []
+    for path in sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")):
+        try:
+            result = import_file(path, actor=actor, url=url)
+            _move(path, inbox / "done")
+        except ResolutionParseError as exc:
+            result = ImportResult(path.name, None, None, False, 0, error=str(exc))
+            target = _move(path, inbox / "failed")
+            target.with_name(target.name + ".error.txt").write_text(str(exc) + "\n", "utf-8")
+        results.append(result)
+    return results
+
+
+def _move(path: Path, folder: Path) -> Path:
+    """Move without overwriting an earlier file of the same name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    shutil.move(str(path), target)
+    return target
+
+
+def get_resolution(session: Session, symbol: str) -> Resolution:
+    """The resolution with its versions loaded, or a clear error naming what exists."""
+    resolution = session.scalar(
+        select(Resolution)
+        .where(Resolution.symbol == symbol)
+        .options(
+            selectinload(Resolution.versions)
+            .selectinload(ResolutionVersion.paragraphs)
+            .selectinload(OperativeParagraph.actions),
+            selectinload(Resolution.versions).selectinload(ResolutionVersion.sections),
+        )
+    )
+    if resolution is None:
+        known = session.scalars(select(Resolution.symbol).order_by(Resolution.symbol)).all()
+        hint = (
+            ", ".join(known)
+            if known
+            else "none yet; import one with `resotrack resolutions import`"
+        )
+        raise ResolutionNotFound(f"no resolution with symbol {symbol!r}; known: {hint}")
+    return resolution
+
+
+def list_resolutions(session: Session) -> list[Resolution]:
+    return list(
+        session.scalars(
+            select(Resolution)
+            .options(selectinload(Resolution.versions))
+            .order_by(Resolution.symbol)
+        )
+    )
