@@ -1,0 +1,33 @@
+"""Mail: messages rendered per language, an outbox that sends each once at most, yagmail."""
+
+from resotrack.mail.config import MailSettings
+from resotrack.mail.outbox import (
+    OutboxDeliveryError,
+    SendReport,
+    confirm_uncertain,
+    enqueue,
+    list_messages,
+    resend_uncertain,
+    retry_failed,
+    send_pending,
+)
+from resotrack.mail.render import LANGUAGES, TEMPLATES, Rendered, render
+from resotrack.mail.sender import Sender, YagmailSender
+
+__all__ = [
+    "LANGUAGES",
+    "TEMPLATES",
+    "MailSettings",
+    "OutboxDeliveryError",
+    "Rendered",
+    "SendReport",
+    "Sender",
+    "YagmailSender",
+    "confirm_uncertain",
+    "enqueue",
+    "list_messages",
+    "render",
+    "resend_uncertain",
+    "retry_failed",
+    "send_pending",
+]

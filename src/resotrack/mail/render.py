@@ -1,0 +1,89 @@
+"""Render messages per language, in plain text and HTML, from jinja2 templates.
+
+Each template has, per language, ``<name>/<lang>.subject.txt``, ``<name>/<lang>.txt`` and
+``<name>/<lang>.html``: translators edit whole sentences in their language rather than
+fragments glued together by code. Only ``.html`` is autoescaped, so a hostile name stays
+inert in the HTML part and readable in the text part and the subject. Undefined variables
+raise, so a missing context key fails at enqueue time, not in a minister's inbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, select_autoescape
+
+LANGUAGES = ("ar", "en", "fr")
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+#: Every message kind: each folder of templates/ (not ``_`` shared parts), so a stage adds a
+#: message by adding a folder, and a misspelt name still fails loudly.
+TEMPLATES = tuple(
+    sorted(p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir() and not p.name.startswith("_"))
+)
+RTL_LANGUAGES = frozenset({"ar"})
+
+# Optional context keys: templates test them with ``{% if %}`` instead of ``is defined``.
+_DEFAULTS: dict[str, Any] = {
+    "signature": "",
+    "attachment_names": [],
+    "upload_url": None,
+    "name": None,
+}
+_TEMPLATE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dispatch_summary": {"sent": None, "questionnaires": None},
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One message in one language: a one-line subject, a text part and an HTML part."""
+
+    subject: str
+    text: str
+    html: str
+
+
+class UnknownTemplate(LookupError):
+    """No such template, or not in that language."""
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("resotrack.mail", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def check(template: str, language: str) -> None:
+    """Raise :class:`UnknownTemplate` unless ``template`` exists in ``language``."""
+    if template not in TEMPLATES:
+        raise UnknownTemplate(f"no mail template {template!r}; known: {', '.join(TEMPLATES)}")
+    if language not in LANGUAGES:
+        raise UnknownTemplate(f"no language {language!r}; known: {', '.join(LANGUAGES)}")
+
+
+def render(template: str, language: str, context: Mapping[str, Any]) -> Rendered:
+    """Render ``template`` in ``language``; the subject is folded onto one line."""
+    check(template, language)
+    env = environment()
+    values: dict[str, Any] = {**_DEFAULTS, **_TEMPLATE_DEFAULTS.get(template, {}), **context}
+    values["language"] = language
+    values["direction"] = "rtl" if language in RTL_LANGUAGES else "ltr"
+    try:
+        raw_subject = env.get_template(f"{template}/{language}.subject.txt").render(values)
+        # One line, whatever the names contain: a newline in a header is an injection.
+        values["subject"] = " ".join(raw_subject.split())
+        text = env.get_template(f"{template}/{language}.txt").render(values)
+        html = env.get_template(f"{template}/{language}.html").render(values)
+    except TemplateNotFound as exc:
+        raise UnknownTemplate(f"template file {exc.name} is missing") from exc
+    return Rendered(values["subject"], text, html)

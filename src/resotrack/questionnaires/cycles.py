@@ -1,0 +1,145 @@
+"""Reporting cycles: which entities report on which paragraphs of which resolutions, by when.
+
+Opening a cycle pins each resolution to its current version and fixes every entity's
+questionnaire rows from the routing at that moment, so later edits never change what an
+entity was asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from resotrack import audit, clock
+from resotrack.questionnaires.spec import TEMPLATE_VERSION
+from resotrack.resolutions.routing import routing_for
+from resotrack.resolutions.store import get_resolution
+from resotrack.store.models import (
+    CycleResolution,
+    Questionnaire,
+    ReportingCycle,
+    ReportingEntity,
+)
+
+#: The default reminder ladder: days relative to the deadline and what is sent then.
+DEFAULT_LADDER: tuple[dict[str, Any], ...] = (
+    {"offset": -14, "kind": "reminder"},
+    {"offset": -7, "kind": "reminder"},
+    {"offset": -1, "kind": "reminder"},
+    {"offset": 3, "kind": "overdue"},
+    {"offset": 10, "kind": "escalation"},
+    {"offset": 30, "kind": "final"},
+)
+
+
+class CycleError(ValueError):
+    """A cycle that cannot be opened or found; the message says what to change."""
+
+
+def open_cycle(
+    session: Session,
+    symbols: Sequence[str],
+    deadline: date,
+    *,
+    entities: Iterable[str] | None = None,
+    title: str | None = None,
+    actor: str = "staff",
+) -> ReportingCycle:
+    """Create a waiting cycle with one questionnaire per entity that has paragraphs to report.
+
+    ``entities`` None means every active entity that routing gives at least one paragraph.
+    """
+    if not symbols:
+        raise CycleError("name at least one resolution (--resolution SYMBOL)")
+    if deadline <= clock.today():
+        raise CycleError(f"the deadline {deadline:%Y-%m-%d} is not in the future")
+    if len(set(symbols)) != len(symbols):
+        raise CycleError("a resolution is named twice")
+    resolutions = [get_resolution(session, symbol) for symbol in symbols]
+    routings = [routing_for(session, symbol) for symbol in symbols]
+
+    active = {
+        e.code: e for e in session.scalars(select(ReportingEntity).where(ReportingEntity.active))
+    }
+    if entities is None:
+        wanted = sorted(active)
+    else:
+        wanted = sorted({code.strip().upper() for code in entities if code.strip()})
+        unknown = [code for code in wanted if code not in active]
+        if unknown:
+            raise CycleError(f"unknown or inactive entities: {', '.join(unknown)}")
+
+    rows_by_entity: dict[str, list[dict[str, Any]]] = {}
+    for routing in routings:
+        for code in wanted:
+            rows_by_entity.setdefault(code, []).extend(
+                {"resolution": routing.symbol, "number": number}
+                for number in routing.paragraphs_for(code)
+            )
+    if entities is not None:
+        idle = [code for code in wanted if not rows_by_entity.get(code)]
+        if idle:
+            raise CycleError(
+                f"no paragraph of {', '.join(symbols)} is routed to {', '.join(idle)}; "
+                "adjust the routing (resotrack routing export/import) or leave them out"
+            )
+    cycle = ReportingCycle(
+        title=title or " + ".join(symbols),
+        deadline=deadline,
+        state="waiting",
+        ladder=[dict(rung) for rung in DEFAULT_LADDER],
+        opened_by=actor,
+        resolutions=[CycleResolution(resolution_version_id=r.current.id) for r in resolutions],
+    )
+    session.add(cycle)
+    session.flush()
+    for code, rows in sorted(rows_by_entity.items()):
+        if rows:
+            session.add(
+                Questionnaire(
+                    cycle_id=cycle.id,
+                    entity_code=code,
+                    language=active[code].language,
+                    template_version=TEMPLATE_VERSION,
+                    rows=rows,
+                )
+            )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "cycle.opened",
+        f"cycle {cycle.id}",
+        resolutions=list(symbols),
+        deadline=deadline.isoformat(),
+        entities=sum(1 for rows in rows_by_entity.values() if rows),
+    )
+    return cycle
+
+
+def get_cycle(session: Session, cycle_id: int) -> ReportingCycle:
+    cycle = session.scalar(
+        select(ReportingCycle)
+        .where(ReportingCycle.id == cycle_id)
+        .options(
+            selectinload(ReportingCycle.questionnaires),
+            selectinload(ReportingCycle.resolutions).selectinload(CycleResolution.version),
+        )
+    )
+    if cycle is None:
+        raise CycleError(f"there is no cycle {cycle_id}; `resotrack cycles list` shows them")
+    return cycle
+
+
+def list_cycles(session: Session) -> list[ReportingCycle]:
+    return list(
+        session.scalars(
+            select(ReportingCycle)
+            .options(selectinload(ReportingCycle.questionnaires))
+            .order_by(ReportingCycle.id)
+        )
+    )

@@ -1,0 +1,69 @@
+"""What goes into one questionnaire: plain values, so the workbook build needs no database.
+
+The dispatch stage assembles a ``QuestionnaireSpec`` from the cycle, the entity and the routed
+paragraphs; ``build_workbook`` turns it into bytes. Keeping the two apart is what lets tests
+and benchmarks build real workbooks without a database or Airflow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final
+
+from resotrack.questionnaires.i18n import LANGUAGES, Language
+
+#: Bump when the Return sheet's columns or the _meta keys change: the reader dispatches on it.
+TEMPLATE_VERSION: Final = "2026.1"
+
+# Entity codes end up in file names (``12-EG.xlsx``): keep them to safe characters.
+_SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """One operative paragraph asked of the entity, with last cycle's answers if any.
+
+    ``prefill`` is keyed by answer column (``status``, ``measures``, ``start_date``, …);
+    ``status`` holds a canonical code, ``start_date`` a ``date`` (or text as it was typed).
+    """
+
+    resolution: str
+    number: int
+    section: str | None
+    verb: str
+    text: str
+    prefill: Mapping[str, str | date | None] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionnaireSpec:
+    """Everything the workbook for one entity in one reporting cycle says."""
+
+    questionnaire_id: int
+    cycle_id: int
+    entity_code: str
+    entity_name: str
+    language: Language
+    deadline: date
+    upload_url: str | None = None
+    reply_to: str | None = None
+    template_version: str = TEMPLATE_VERSION
+    rows: tuple[QuestionRow, ...]
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language must be one of {LANGUAGES}, not {self.language!r}")
+        if not _SAFE_CODE.fullmatch(self.entity_code):
+            raise ValueError(f"entity code {self.entity_code!r} is not safe in a file name")
+        if not isinstance(self.rows, tuple):
+            raise TypeError("rows must be a tuple (the spec is immutable)")
+        seen: set[tuple[str, int]] = set()
+        for row in self.rows:
+            key = (row.resolution, row.number)
+            if key in seen:
+                # The reader matches answers to paragraphs by (resolution, number).
+                raise ValueError(f"paragraph {row.number} of {row.resolution} appears twice")
+            seen.add(key)
