@@ -1,0 +1,122 @@
+"""The portal's FastAPI application: focal-point pages, Secretariat pages, static CSS.
+
+``create_app()`` is what the Airflow plugin mounts at ``/resotrack``; ``standalone_app()``
+mounts the same app at the same prefix for ``python -m resotrack.portal`` so that personal
+links look identical either way. Importing this module does not import Airflow.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from resotrack.portal import focal, staff_pages
+from resotrack.portal.pages import (
+    HERE,
+    PageError,
+    http_error,
+    invalid_request,
+    page_error,
+    server_error,
+    staff_login,
+)
+from resotrack.portal.staff import StaffLoginRequired
+
+PREFIX = "/resotrack"
+_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors {frames}"
+)
+
+
+class SecurityHeaders:
+    """Headers every answer carries: no sniffing, no referrer (links hold tokens), no framing
+    of focal-point pages (staff pages open inside the Airflow UI), no caching of personal pages.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        root = str(scope.get("root_path", ""))
+        path = str(scope.get("path", ""))
+        route = path[len(root) :] if path.startswith(root) else path
+        staff = route.startswith("/staff")
+        static = route.startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Frame-Options", "SAMEORIGIN" if staff else "DENY")
+                headers.setdefault(
+                    "Content-Security-Policy", _CSP.format(frames="'self'" if staff else "'none'")
+                )
+                if static:
+                    headers.setdefault("Cache-Control", "public, max-age=86400")
+                else:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app() -> FastAPI:
+    """The portal; mount it at ``/resotrack`` (the Airflow plugin does)."""
+    app = FastAPI(
+        title="resotrack portal",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.include_router(focal.router)
+    app.include_router(staff_pages.router)
+    from resotrack.consolidation.dashboard import router as dashboard_router
+
+    app.include_router(dashboard_router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app.add_exception_handler(PageError, page_error)
+    app.add_exception_handler(StaffLoginRequired, staff_login)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, server_error)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def standalone_app() -> FastAPI:
+    """The portal alone, at the same ``/resotrack`` prefix as under Airflow."""
+    root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    root.router.routes.append(Mount(PREFIX, app=create_app()))
+    return root
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the portal with uvicorn (staff pages need the Airflow api-server instead)."""
+    import uvicorn
+
+    uvicorn.run(
+        "resotrack.portal.app:standalone_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,390 @@
+"""The focal point's pages, reached from their personal link ``/t/{token}``.
+
+A token grants one focal point's entity and cycle, nothing else. Paths name what they touch
+(``/t/{token}/c/{cycle}/{entity}/...``, ``/t/{token}/returns/{id}``) and every handler checks
+the name against the grant, so asking for another entity or cycle is a plain 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from resotrack import clock, tokens
+from resotrack.intake.config import IntakeSettings
+from resotrack.intake.names import content_disposition
+from resotrack.intake.queries import list_submissions
+from resotrack.intake.receive import TooLarge, announce, receive, spool_file
+from resotrack.intake.sniff import NotAWorkbook
+from resotrack.portal import i18n
+from resotrack.portal.pages import LinkRefused, PageError, link, render, wants_json
+from resotrack.portal.ratelimit import RateLimited, count_upload
+from resotrack.portal.upload import ENVELOPE_BYTES, BadForm, FormStream, boundary_of
+from resotrack.store import session_scope
+from resotrack.store.blobs import BlobNotFound, blob_store
+from resotrack.store.models import (
+    FocalPoint,
+    Questionnaire,
+    ReportingCycle,
+    ReportingEntity,
+    Submission,
+    UploadToken,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_TOKEN_CHARS = 400
+
+router = APIRouter()
+LangQuery = Annotated[str | None, Query(max_length=10)]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who is visiting, through which link, and what it grants (plain values, no session)."""
+
+    token: str
+    token_id: int
+    lang: i18n.Language
+    person_name: str
+    email: str
+    entity_code: str
+    entity_name: str
+    cycle_id: int
+    cycle_title: str
+    cycle_state: str
+    deadline: date
+    expires_at: datetime
+
+    def home(self, request: Request) -> str:
+        return link(request, f"/t/{self.token}", lang=self.lang)
+
+    def forbidden(self) -> PageError:
+        return PageError(403, "forbidden", entity=self.entity_name, cycle=self.cycle_id)
+
+
+def _language_of_link(token: str) -> str | None:
+    """The focal point's language for a refused link we can still recognise."""
+    with session_scope() as session:
+        return session.scalar(
+            select(FocalPoint.language)
+            .join(UploadToken, UploadToken.focal_point_id == FocalPoint.id)
+            .where(UploadToken.token_sha256 == tokens.token_hash(token))
+        )
+
+
+def visit(request: Request, token: str, lang: LangQuery = None) -> Visit:
+    """FastAPI dependency: the grant of ``token``, or a refusal page in the visitor's language."""
+    accepted = i18n.from_accept_language(request.headers.get("accept-language"))
+    if len(token) > MAX_TOKEN_CHARS:
+        raise LinkRefused("forged", i18n.choose(lang, accepted))
+    with session_scope() as session:
+        try:
+            grant = tokens.verify(session, token)
+        except tokens.TokenRefused as exc:
+            known = _language_of_link(token) if exc.reason in ("expired", "revoked") else None
+            raise LinkRefused(exc.reason, i18n.choose(lang, known, accepted)) from exc
+        person = session.get(FocalPoint, grant.focal_point_id)
+        entity = session.get(ReportingEntity, grant.entity_code)
+        cycle = session.get(ReportingCycle, grant.cycle_id)
+        if person is None or entity is None or cycle is None:  # deleted under the link
+            raise LinkRefused("unknown", i18n.choose(lang, accepted))
+        language = i18n.choose(lang, person.language, accepted)
+        request.state.lang = language
+        return Visit(
+            token=token,
+            token_id=grant.token_id,
+            lang=language,
+            person_name=person.name,
+            email=person.email,
+            entity_code=entity.code,
+            entity_name=entity.name(language),
+            cycle_id=cycle.id,
+            cycle_title=cycle.title,
+            cycle_state=cycle.state,
+            deadline=cycle.deadline,
+            expires_at=grant.expires_at,
+        )
+
+
+VisitDep = Annotated[Visit, Depends(visit)]
+
+
+def scoped(cycle_id: int, entity: str, v: VisitDep) -> Visit:
+    """FastAPI dependency: the visit, if the path's entity and cycle are the ones it grants."""
+    if cycle_id != v.cycle_id or entity.upper() != v.entity_code:
+        raise v.forbidden()
+    return v
+
+
+ScopedDep = Annotated[Visit, Depends(scoped)]
+
+
+def _deadline_note(v: Visit) -> str:
+    days = (v.deadline - clock.today()).days
+    if days > 0:
+        return i18n.text("days_left", v.lang, days=days)
+    return i18n.text("due_today" if days == 0 else "overdue", v.lang)
+
+
+def _row(request: Request, v: Visit, s: Submission) -> dict[str, Any]:
+    """One submission as the templates show it."""
+    key = f"state.{s.state}"
+    return {
+        "id": s.id,
+        "received": f"{s.received_at:%Y-%m-%d %H:%M} UTC",
+        "received_at": s.received_at,
+        "name": s.original_name,
+        "size": s.size,
+        "channel": i18n.text(f"channel.{s.channel}", v.lang)
+        if i18n.has(f"channel.{s.channel}")
+        else s.channel,
+        "state": s.state,
+        "state_label": i18n.text(key, v.lang) if i18n.has(key) else s.state,
+        "sender": s.sender,
+        "report": s.report or {},
+        "href": link(request, f"/t/{v.token}/returns/{s.id}", lang=v.lang),
+        "file_href": link(request, f"/t/{v.token}/returns/{s.id}/file"),
+    }
+
+
+def _history(request: Request, v: Visit) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        return [_row(request, v, s) for s in list_submissions(session, v.cycle_id, v.entity_code)]
+
+
+def _has_questionnaire(v: Visit) -> bool:
+    with session_scope() as session:
+        found = session.scalar(
+            select(Questionnaire.id).where(
+                Questionnaire.cycle_id == v.cycle_id, Questionnaire.entity_code == v.entity_code
+            )
+        )
+    return found is not None
+
+
+def _scope_paths(request: Request, v: Visit) -> dict[str, str]:
+    base = f"/t/{v.token}/c/{v.cycle_id}/{v.entity_code}"
+    return {
+        "questionnaire_href": link(request, f"{base}/questionnaire"),
+        "upload_action": link(request, f"{base}/returns", lang=v.lang),
+        "home_href": v.home(request),
+    }
+
+
+@router.get("/t/{token}", name="home")
+def home(request: Request, v: VisitDep) -> Response:
+    """The focal point's page: cycle and deadline, questionnaire, upload form, history."""
+    context = {
+        "v": v,
+        "title": v.entity_name,
+        "deadline_text": _day_text(v.deadline, v.lang),
+        "deadline_note": _deadline_note(v),
+        "cycle_state": i18n.text(f"cycle_state.{v.cycle_state}", v.lang)
+        if i18n.has(f"cycle_state.{v.cycle_state}")
+        else v.cycle_state,
+        "expires": _day_text(v.expires_at.date(), v.lang),
+        "has_questionnaire": _has_questionnaire(v),
+        "max_size": IntakeSettings().upload_max_bytes,
+        "history": _history(request, v),
+        **_scope_paths(request, v),
+    }
+    return render(request, "home.html", context, language=v.lang)
+
+
+def _day_text(day: date, language: i18n.Language) -> str:
+    """A date as the questionnaire writes it: Gregorian then Hijri, in words."""
+    from resotrack.questionnaires.dates import format_deadline
+
+    try:
+        return format_deadline(day, language)
+    except (OverflowError, ValueError):  # outside the Hijri table
+        return f"{day:%Y-%m-%d}"
+
+
+@router.get("/t/{token}/c/{cycle_id}/{entity}/returns", name="returns")
+def returns(request: Request, v: ScopedDep) -> Response:
+    """The history alone (what the home page also shows)."""
+    if wants_json(request):
+        rows = _history(request, v)
+        keys = ("id", "received", "name", "size", "state", "report")
+        return JSONResponse([{k: r[k] for k in keys} for r in rows])
+    context = {"v": v, "title": i18n.text("history_heading", v.lang)}
+    context |= {"history": _history(request, v), **_scope_paths(request, v)}
+    return render(request, "returns.html", context, language=v.lang)
+
+
+@router.get("/t/{token}/c/{cycle_id}/{entity}/questionnaire", name="questionnaire")
+def questionnaire(v: ScopedDep) -> Response:
+    """The entity's questionnaire workbook, as dispatched (built on first request if needed)."""
+    from resotrack.questionnaires.dispatch import ensure_built, load_cycle
+    from resotrack.questionnaires.workbook import questionnaire_filename
+
+    with session_scope() as session:
+        cycle = load_cycle(session, v.cycle_id)
+        q = next((q for q in cycle.questionnaires if q.entity_code == v.entity_code), None)
+        if q is None:
+            raise PageError(404, "no_questionnaire")
+        sha = ensure_built(session, cycle, q)
+    try:
+        data = blob_store().get(sha)
+    except BlobNotFound as exc:
+        raise PageError(404, "no_questionnaire") from exc
+    name = questionnaire_filename(v.cycle_id, v.entity_code)
+    headers = {"Content-Disposition": content_disposition(name)}
+    return Response(data, media_type=XLSX, headers=headers)
+
+
+@router.post("/t/{token}/c/{cycle_id}/{entity}/returns", name="upload")
+async def upload(request: Request, background: BackgroundTasks, v: ScopedDep) -> Response:
+    """Receive a workbook: streamed to disk under the size limit, sniffed, stored, recorded.
+
+    The answer ("received", a redirect to the result page) is sent only after the bytes are
+    fsynced and the Submission committed; the ingest DAG is triggered after the answer left.
+    """
+    settings = IntakeSettings()
+    limit = settings.upload_max_bytes
+    if v.cycle_state == "closed":
+        raise PageError(403, "cycle_closed")
+    try:
+        boundary = boundary_of(request.headers.get("content-type"))
+    except BadForm as exc:
+        raise PageError(400, "bad_request") from exc
+    try:
+        await run_in_threadpool(count_upload, v.token_id, settings)
+    except RateLimited as exc:
+        wait = max(1, round((exc.retry_at - clock.now()).total_seconds() / 60))
+        raise PageError(
+            429,
+            "rate_limited",
+            headers={"Retry-After": str(wait * 60)},
+            limit=exc.limit,
+            minutes=exc.window_seconds // 60,
+            time=f"{exc.retry_at:%H:%M}",
+            wait=wait,
+        ) from exc
+    too_large = PageError(413, "too_large", max=i18n.size_text(limit, v.lang))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + ENVELOPE_BYTES:
+        raise too_large  # refused before reading a byte
+    with spool_file() as (spool, path):
+        form = FormStream(boundary, spool, max_file_bytes=limit)
+        try:
+            async for chunk in request.stream():
+                form.feed(chunk)
+            form.close()
+        except TooLarge as exc:
+            raise too_large from exc
+        except BadForm as exc:
+            raise PageError(400, "bad_request") from exc
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read an answer
+        if form.filename is None or form.file_bytes == 0:
+            raise PageError(400, "no_file")
+        spool.flush()
+        try:
+            receipt = await run_in_threadpool(
+                receive,
+                path,
+                channel="portal",
+                original_name=form.filename,
+                cycle_id=v.cycle_id,
+                entity_code=v.entity_code,
+                sender=v.email,
+                token_id=v.token_id,
+                max_bytes=limit,
+            )
+        except NotAWorkbook as exc:
+            raise PageError(415, "not_workbook", message_key=f"sniff.{exc.code}") from exc
+        except TooLarge as exc:
+            raise too_large from exc
+    background.add_task(announce, receipt)
+    result = link(request, f"/t/{v.token}/returns/{receipt.submission_id}")
+    if wants_json(request):
+        body = receipt.as_dict() | {"url": result}
+        return JSONResponse(body, status_code=200 if receipt.duplicate else 201)
+    flag = {"duplicate": 1} if receipt.duplicate else {"received": 1}
+    target = link(request, f"/t/{v.token}/returns/{receipt.submission_id}", lang=v.lang, **flag)
+    return RedirectResponse(target, status_code=303)
+
+
+def _own_submission(v: Visit, submission_id: int) -> Submission:
+    with session_scope() as session:
+        s = session.get(Submission, submission_id)
+        if s is None:
+            raise PageError(404, "not_found")
+        if s.entity_code != v.entity_code or s.cycle_id != v.cycle_id:
+            raise v.forbidden()
+        session.expunge(s)
+        return s
+
+
+@router.get("/t/{token}/returns/{submission_id}", name="submission")
+def submission(
+    request: Request,
+    v: VisitDep,
+    submission_id: int,
+    received: Annotated[int, Query()] = 0,
+    duplicate: Annotated[int, Query()] = 0,
+) -> Response:
+    """One return: its state and, once checked, the validation report."""
+    s = _own_submission(v, submission_id)
+    row = _row(request, v, s)
+    if wants_json(request):
+        return JSONResponse({k: row[k] for k in ("id", "received", "name", "size", "state")})
+    report = row["report"]
+    context = {
+        "v": v,
+        "s": row,
+        "title": i18n.text("result_title", v.lang, id=s.id),
+        "just_received": bool(received) and s.state == "received",
+        "duplicate": bool(duplicate),
+        "outcome": report.get("outcome"),
+        "problems": [
+            p if isinstance(p, dict) else {"message": p} for p in _list(report, "problems")
+        ],
+        "warnings": [_warning_text(w) for w in _list(report, "warnings")],
+        "other_report": {
+            k: val for k, val in report.items() if k not in ("outcome", "problems", "warnings")
+        },
+        "home_href": v.home(request),
+    }
+    return render(request, "result.html", context, language=v.lang)
+
+
+def _list(report: dict[str, Any], key: str) -> list[Any]:
+    value = report.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _problem(problem: Any) -> dict[str, Any]:
+    return problem if isinstance(problem, dict) else {"message": str(problem)}
+
+
+def _warning_text(warning: Any) -> str:
+    """Warnings may be strings or problem-like dicts; show what they say either way."""
+    if isinstance(warning, dict):
+        where = ", ".join(
+            f"{k} {warning[k]}" for k in ("row", "paragraph", "column") if warning.get(k)
+        )
+        message = str(warning.get("message", ""))
+        return f"{where}: {message}" if where else message
+    return str(warning)
+
+
+@router.get("/t/{token}/returns/{submission_id}/file", name="submission_file")
+def submission_file(v: VisitDep, submission_id: int) -> Response:
+    """The file exactly as it was sent (only to its own entity)."""
+    s = _own_submission(v, submission_id)
+    try:
+        data = blob_store().get(s.sha256)
+    except BlobNotFound as exc:
+        raise PageError(404, "not_found") from exc
+    headers = {"Content-Disposition": content_disposition(s.original_name)}
+    return Response(data, media_type=XLSX, headers=headers)

@@ -1,0 +1,161 @@
+"""Secretariat pages: who has replied in a cycle, through which channel, with what result;
+the original files; and the mail quarantine. Every route requires an Airflow user."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import func, select
+
+from resotrack.intake.names import content_disposition
+from resotrack.intake.queries import get_inbound_mail, list_quarantine, list_submissions
+from resotrack.portal.pages import render_staff, wants_json
+from resotrack.portal.staff import StaffUser, require_staff
+from resotrack.store import session_scope
+from resotrack.store.blobs import BlobNotFound, blob_store
+from resotrack.store.models import Submission
+
+router = APIRouter(prefix="/staff")
+StaffDep = Annotated[StaffUser, Depends(require_staff)]
+
+
+def _not_found(what: str) -> Response:
+    return JSONResponse({"detail": f"{what} not found"}, status_code=404)
+
+
+def _entity_names() -> dict[str, str]:
+    from resotrack.registry import list_entities
+
+    with session_scope() as session:
+        return {e.code: e.name_en for e in list_entities(session)}
+
+
+@router.get("/", name="staff_index")
+def index(request: Request, user: StaffDep) -> Response:
+    """Cycles with their submission counts by state, and the quarantine's size."""
+    from resotrack.questionnaires.cycles import list_cycles
+
+    with session_scope() as session:
+        counts: dict[int, dict[str, int]] = {}
+        for cycle_id, state, n in session.execute(
+            select(Submission.cycle_id, Submission.state, func.count())
+            .group_by(Submission.cycle_id, Submission.state)
+            .order_by(Submission.cycle_id, Submission.state)
+        ):
+            if cycle_id is not None:
+                counts.setdefault(cycle_id, {})[state] = n
+        cycles = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "deadline": f"{c.deadline:%Y-%m-%d}",
+                "state": c.state,
+                "questionnaires": len(c.questionnaires),
+                "counts": counts.get(c.id, {}),
+            }
+            for c in list_cycles(session)
+        ]
+        quarantined = len(list_quarantine(session))
+    context = {"user": user, "title": "Returns", "cycles": cycles, "quarantined": quarantined}
+    return render_staff(request, "staff/index.html", context)
+
+
+@router.get("/cycles/{cycle_id}", name="staff_cycle")
+def cycle(request: Request, user: StaffDep, cycle_id: int) -> Response:
+    """A cycle's submissions (newest first) and the entities that have not replied yet."""
+    from resotrack.questionnaires.cycles import CycleError, get_cycle
+
+    names = _entity_names()
+    with session_scope() as session:
+        try:
+            c = get_cycle(session, cycle_id)
+        except CycleError:
+            return _not_found(f"cycle {cycle_id}")
+        rows: list[dict[str, Any]] = [
+            {
+                "id": s.id,
+                "entity": s.entity_code or "",
+                "entity_name": names.get(s.entity_code or "", ""),
+                "received": f"{s.received_at:%Y-%m-%d %H:%M}",
+                "channel": s.channel,
+                "sender": s.sender or "",
+                "state": s.state,
+                "outcome": (s.report or {}).get("outcome", ""),
+                "name": s.original_name,
+                "size": s.size,
+            }
+            for s in list_submissions(session, cycle_id)
+        ]
+        expected = sorted(q.entity_code for q in c.questionnaires)
+        title, deadline, state = c.title, f"{c.deadline:%Y-%m-%d}", c.state
+    if wants_json(request):
+        return JSONResponse({"cycle_id": cycle_id, "submissions": rows})
+    replied = {r["entity"] for r in rows}
+    waiting = [(code, names.get(code, "")) for code in expected if code not in replied]
+    context = {
+        "user": user,
+        "title": f"Cycle {cycle_id}: {title}",
+        "cycle": {"id": cycle_id, "title": title, "deadline": deadline, "state": state},
+        "rows": rows,
+        "waiting": waiting,
+    }
+    return render_staff(request, "staff/cycle.html", context)
+
+
+@router.get("/submissions/{submission_id}/file", name="staff_file")
+def original_file(user: StaffDep, submission_id: int) -> Response:
+    """The returned workbook exactly as received."""
+    with session_scope() as session:
+        s = session.get(Submission, submission_id)
+        if s is None:
+            return _not_found(f"submission {submission_id}")
+        sha, name, entity = s.sha256, s.original_name, s.entity_code
+    try:
+        data = blob_store().get(sha)
+    except BlobNotFound:
+        return _not_found(f"the stored file of submission {submission_id}")
+    download = f"{submission_id}-{entity or 'unknown'}-{name}"
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": content_disposition(download)},
+    )
+
+
+@router.get("/quarantine", name="staff_quarantine")
+def quarantine(request: Request, user: StaffDep) -> Response:
+    """Mail the returns mailbox could not accept; each kept whole for staff to decide."""
+    with session_scope() as session:
+        rows = [
+            {
+                "id": m.id,
+                "at": f"{m.processed_at:%Y-%m-%d %H:%M}",
+                "sender": m.sender or "",
+                "subject": m.subject or "",
+                "reason": m.reason or "",
+                "size": m.size,
+            }
+            for m in list_quarantine(session)
+        ]
+    if wants_json(request):
+        return JSONResponse(rows)
+    context = {"user": user, "title": "Mail quarantine", "rows": rows}
+    return render_staff(request, "staff/quarantine.html", context)
+
+
+@router.get("/quarantine/{mail_id}/raw", name="staff_quarantine_raw")
+def quarantined_message(user: StaffDep, mail_id: int) -> Response:
+    """The message as it arrived (``.eml``: opens in any mail program)."""
+    with session_scope() as session:
+        try:
+            sha = get_inbound_mail(session, mail_id).raw_sha256
+        except LookupError:
+            return _not_found(f"inbound mail {mail_id}")
+    try:
+        data = blob_store().get(sha)
+    except BlobNotFound:
+        return _not_found(f"the stored message {mail_id}")
+    headers = {"Content-Disposition": content_disposition(f"inbound-{mail_id}.eml")}
+    return Response(data, media_type="message/rfc822", headers=headers)
