@@ -1,0 +1,175 @@
+"""The reminder messages render in Arabic, English and French and say what is still missing.
+
+The contexts are made by :func:`resotrack.reminders.messages.context` itself, so a key the
+templates need and the code does not supply fails here. ``SAMPLE_CONTEXTS`` also feeds the
+mail module's test that renders every registered template in every language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from resotrack.mail.render import LANGUAGES, TEMPLATES, render
+from resotrack.questionnaires.dates import format_deadline
+from resotrack.reminders import messages
+from resotrack.reminders.ladder import Fatigue, Rung, default_ladder
+from resotrack.reminders.plan import (
+    MESSAGE_KINDS,
+    Contact,
+    CycleFacts,
+    EntityFacts,
+    EntityStanding,
+    Planned,
+    SubmissionFact,
+)
+
+DEADLINE = date(2026, 4, 1)
+HOSTILE = '<script>alert("x")</script> & Co'
+LINK = "https://portal.example/resotrack/t/abc.def"
+PROBLEM = {
+    "row": 5,
+    "paragraph": 18,
+    "column": "measures",
+    "severity": "blocker",
+    "message": {"en": "Measures missing.", "fr": "Mesures absentes.", "ar": "التدابير غير موجودة."},
+    "fix": {"en": "Describe them.", "fr": "Décrivez-les.", "ar": "صفها."},
+}
+RUNG_OF: dict[str, Rung] = {
+    "reminder": Rung(-7, "reminder"),
+    "overdue": Rung(3, "overdue"),
+    "escalation": Rung(10, "escalation"),
+    "final_notice": Rung(30, "final"),
+    "correction_needed": Rung(-7, "reminder"),
+}
+
+
+def sample(
+    kind: str,
+    language: str = "en",
+    *,
+    standing: str | None = None,
+    name: str = "Amina Diallo",
+    entity: str = "Senegal",
+    problems: int = 1,
+    today: date = date(2026, 3, 25),
+    state: str = "refused",
+) -> dict[str, Any]:
+    """The context the run would store for ``kind``, plus what the outbox adds at send time."""
+    standing = standing or ("needs_correction" if kind == "correction_needed" else "no_return")
+    submission = (
+        SubmissionFact(9, state, datetime(2026, 3, 20, 10, tzinfo=UTC), "12-SEN.xlsx")
+        if standing == "needs_correction"
+        else None
+    )
+    facts = EntityFacts(
+        code="SEN",
+        names={"en": entity, "fr": entity, "ar": entity},
+        language=language,
+        paragraphs=12,
+        contacts=(Contact(1, "Amina Diallo", "fp@gov.example", language, "focal_point"),),
+        standing=EntityStanding(
+            standing,  # type: ignore[arg-type]
+            submission,
+            tuple([PROBLEM] * problems) if submission else (),
+            "ab" * 32 if kind == "correction_needed" else None,
+        ),
+    )
+    cycle = CycleFacts(
+        1, "Follow-up of the 49th CFM", DEADLINE, default_ladder(), Fatigue(6, 3), (facts,), {}
+    )
+    person = Contact(1, name, "fp@gov.example", language, "focal_point")
+    planned = Planned(1, facts, RUNG_OF[kind], kind, person, (), "")  # type: ignore[arg-type]
+    values = messages.context(cycle, planned, today)
+    values.pop("upload_link")
+    values["upload_url"] = LINK
+    values["attachment_names"] = [a["filename"] for a in messages.attachments(planned)]
+    return values
+
+
+def _maker(kind: str) -> Callable[..., dict[str, Any]]:
+    return lambda **extra: {**sample(kind), **extra}
+
+
+#: For tests/test_mail_render.py: ``CONTEXTS.update(SAMPLE_CONTEXTS)``.
+SAMPLE_CONTEXTS: dict[str, Callable[..., dict[str, Any]]] = {
+    kind: _maker(kind) for kind in MESSAGE_KINDS
+}
+
+
+def test_the_reminder_templates_are_registered_with_the_mail_module() -> None:
+    missing = [kind for kind in MESSAGE_KINDS if kind not in TEMPLATES]
+    assert not missing, (
+        f"add {missing} to resotrack.mail.render.TEMPLATES (and SAMPLE_CONTEXTS to the "
+        "CONTEXTS of tests/test_mail_render.py)"
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", MESSAGE_KINDS)
+def test_every_message_says_when_what_and_how(kind: str, language: str) -> None:
+    rendered = render(kind, language, sample(kind, language))
+    deadline = format_deadline(DEADLINE, language)  # type: ignore[arg-type]
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "<" not in rendered.text and rendered.html.startswith("<!DOCTYPE html>")
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in rendered.html
+    for part in (rendered.text, rendered.html):
+        assert "Follow-up of the 49th CFM" in part and "Senegal" in part
+        assert deadline in part  # Gregorian and Hijri
+        assert LINK in part
+        if kind == "correction_needed":  # the problems, in the recipient's language
+            assert PROBLEM["message"][language] in part and PROBLEM["fix"][language] in part
+        else:  # "your return for N paragraphs has not reached us"
+            assert "12" in part
+    if language == "ar":
+        assert f'<span dir="ltr"><a href="{LINK}"' in rendered.html
+
+
+def test_english_wording_of_each_rung() -> None:
+    reminder = render("reminder", "en", sample("reminder"))
+    assert "is due by 1 April 2026 (13 Shawwal 1447 AH)" in reminder.text
+    assert "answers on 12 paragraphs have not reached us yet" in reminder.text
+    late = render("reminder", "en", sample("reminder", today=date(2026, 4, 2)))
+    assert "was due on 1 April 2026" in late.text
+    overdue = render("overdue", "en", sample("overdue"))
+    assert overdue.subject.startswith("Overdue:") and "No information" in overdue.text
+    escalation = render("escalation", "en", sample("escalation"))
+    assert "Permanent Mission of Senegal" in escalation.text
+    assert "reminders to the focal point (Amina Diallo)" in escalation.text
+    refused = render("escalation", "en", sample("escalation", standing="needs_correction"))
+    assert (
+        "could not be accepted as it stands" in refused.text and "Measures missing." in refused.text
+    )
+    final = render("final_notice", "fr", sample("final_notice", "fr"))
+    assert "figurera parmi les entités n'ayant pas fait rapport" in final.text
+    assert final.subject.startswith("Dernier rappel")
+
+
+def test_a_correction_request_lists_problems_and_points_to_the_annotated_copy() -> None:
+    many = sample("correction_needed", problems=11)
+    rendered = render("correction_needed", "en", many)
+    assert (
+        "Row 5, paragraph 18, “Measures taken”: Measures missing. Describe them." in rendered.text
+    )
+    assert rendered.text.count("Measures missing.") == messages.MAX_LISTED
+    assert "… and 3 more, marked in the attached copy of your workbook." in rendered.text
+    assert many["attachment_names"] == ["feedback-9.xlsx"]
+    unreadable = sample("correction_needed", "fr", state="unreadable", problems=0)
+    text = render("correction_needed", "fr", unreadable).text
+    assert "n'a pas pu être ouvert" in text and "Points à corriger" not in text
+    sent_back = render(
+        "correction_needed", "ar", sample("correction_needed", "ar", state="correction_requested")
+    )
+    assert "طلبت الأمانة العامة" in sent_back.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_hostile_names_stay_inert(language: str) -> None:
+    for kind in MESSAGE_KINDS:
+        rendered = render(kind, language, sample(kind, language, name=HOSTILE, entity=HOSTILE))
+        assert "<script>" not in rendered.html and HOSTILE in rendered.text
+        assert "\n" not in rendered.subject
