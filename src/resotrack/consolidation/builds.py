@@ -1,0 +1,264 @@
+"""Versioned report builds: every build is kept, with the answers snapshot it came from.
+
+A build reads a :class:`Snapshot` in one short transaction, renders every output outside any
+transaction (that is the slow part), stores each file in the blob store, and only then inserts
+its :class:`ReportBuild` row under the next version number. A crash mid-way leaves at most
+unreferenced blobs, never a half-made build. Building a cycle whose inputs have not changed
+since its latest build returns that build: the DAG runs on every answers event, and the
+Secretariat should see a new version only when there is something new in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from resotrack import audit, clock
+from resotrack.consolidation.snapshot import Snapshot, load_snapshot
+from resotrack.store.blobs import blob_store
+from resotrack.store.db import session_scope
+from resotrack.store.models import ReportBuild, ReportingCycle
+
+log = logging.getLogger(__name__)
+
+#: Bump when the outputs change for the same snapshot: the next run then builds again.
+BUILDER: Final = "1"
+CONTENT_TYPES: Final[dict[str, str]] = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".html": "text/html; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+    ".sha256": "text/plain; charset=utf-8",
+}
+
+
+def content_type(name: str) -> str:
+    return CONTENT_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+def slug(symbol: str) -> str:
+    """A resolution symbol as a file-name part: ``OIC/MCSD-2/2023/RES/FINAL`` → ``OIC-MCSD-2-…``."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", symbol).strip("-") or "resolution"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A build's files (by name, without the version prefix) and its headline figures."""
+
+    files: dict[str, bytes]
+    summary: dict[str, Any]
+
+
+def render_outputs(snapshot: Snapshot, built_at: datetime) -> Rendered:
+    """Every output of a build. Pure: no database, no blob store."""
+    from resotrack.consolidation.charts import all_charts
+    from resotrack.consolidation.export_xlsx import BuildInfo, write_workbook
+    from resotrack.consolidation.report_docx import render_docx, report_language
+    from resotrack.consolidation.report_html import render_html
+    from resotrack.consolidation.tables import compute, for_resolution
+
+    tables = compute(snapshot)
+    info = BuildInfo(
+        cycle_id=snapshot.cycle_id,
+        cycle_title=str(snapshot.cycle["title"]),
+        deadline=snapshot.deadline,
+        snapshot_sha256=snapshot.sha256,
+        built_at=built_at,
+        resolutions=[r["symbol"] for r in snapshot.resolutions],
+    )
+    charts = all_charts(tables, snapshot.deadline)
+    files: dict[str, bytes] = {
+        "tables.xlsx": write_workbook(tables, info),
+        "report.html": render_html(tables, charts, info),
+        "answers-snapshot.json": snapshot.to_bytes(),
+    }
+    for chart in charts:
+        files[f"chart-{chart.name}.svg"] = chart.svg
+        files[f"chart-{chart.name}.png"] = chart.png
+    for resolution in snapshot.resolutions:
+        language = report_language(resolution.get("language"))
+        narrowed = for_resolution(tables, resolution["symbol"])
+        charts_here = all_charts(narrowed, snapshot.deadline, language=language, svg=False)
+        drawn = {c.name: c for c in charts_here}
+        files[f"report-{slug(resolution['symbol'])}.docx"] = render_docx(
+            narrowed, resolution, info, drawn, language=language
+        )
+    return Rendered(files, {**tables.summary, "builder": BUILDER})
+
+
+@dataclass
+class BuildResult:
+    """What a build did, JSON-ready for the DAG and the CLI."""
+
+    build_id: int
+    cycle_id: int
+    version: int
+    created: bool
+    outputs: dict[str, str] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "build_id": self.build_id,
+            "cycle_id": self.cycle_id,
+            "version": self.version,
+            "created": self.created,
+            "outputs": sorted(self.outputs),
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def of(cls, build: ReportBuild, created: bool) -> BuildResult:
+        return cls(
+            build.id,
+            build.cycle_id,
+            build.version,
+            created,
+            dict(build.outputs),
+            dict(build.summary),
+        )
+
+
+def prefix(cycle_id: int, version: int) -> str:
+    return f"cycle-{cycle_id}-v{version}-"
+
+
+def latest_build(session: Session, cycle_id: int) -> ReportBuild | None:
+    return session.scalar(
+        select(ReportBuild)
+        .where(ReportBuild.cycle_id == cycle_id)
+        .order_by(ReportBuild.version.desc())
+        .limit(1)
+    )
+
+
+def build_report(
+    cycle_id: int, *, built_by: str = "consolidate", force: bool = False, url: str | None = None
+) -> BuildResult:
+    """Build ``cycle_id`` unless its latest build saw the same inputs (``force`` builds anyway)."""
+    with session_scope(url) as session:
+        snapshot = load_snapshot(session, cycle_id)
+        latest = latest_build(session, cycle_id)
+        if (
+            latest is not None
+            and not force
+            and latest.snapshot_sha256 == snapshot.sha256
+            and latest.summary.get("builder") == BUILDER
+        ):
+            log.info("cycle %s: inputs unchanged since build v%s", cycle_id, latest.version)
+            return BuildResult.of(latest, created=False)
+
+    built_at = clock.now()
+    rendered = render_outputs(snapshot, built_at)
+    store = blob_store()
+    blobs = {name: store.put(data) for name, data in rendered.files.items()}
+    snapshot_sha = blobs["answers-snapshot.json"]
+    for attempt in range(5):
+        try:
+            with session_scope(url) as session:
+                version = 1 + (
+                    session.scalar(
+                        select(func.max(ReportBuild.version)).where(
+                            ReportBuild.cycle_id == cycle_id
+                        )
+                    )
+                    or 0
+                )
+                head = prefix(cycle_id, version)
+                build = ReportBuild(
+                    cycle_id=cycle_id,
+                    version=version,
+                    built_at=built_at,
+                    built_by=built_by,
+                    answers_sha256=snapshot.answers_sha256,
+                    snapshot_sha256=snapshot_sha,
+                    outputs={head + name: sha for name, sha in sorted(blobs.items())},
+                    summary=rendered.summary,
+                    state="built",
+                )
+                session.add(build)
+                session.flush()
+                audit.record(
+                    session,
+                    built_by,
+                    "report.built",
+                    f"report_build:{build.id}",
+                    cycle_id=cycle_id,
+                    version=version,
+                    snapshot_sha256=snapshot_sha,
+                )
+                return BuildResult.of(build, created=True)
+        except IntegrityError:  # another build took this version number: take the next
+            log.info("cycle %s: version race (attempt %d); retrying", cycle_id, attempt + 1)
+    raise RuntimeError(f"cycle {cycle_id}: could not allocate a build version after 5 attempts")
+
+
+def open_cycles(session: Session) -> list[int]:
+    return list(
+        session.scalars(
+            select(ReportingCycle.id)
+            .where(ReportingCycle.state == "open")
+            .order_by(ReportingCycle.id)
+        )
+    )
+
+
+def consolidate_pending(
+    *, only: int | None = None, built_by: str = "consolidate"
+) -> list[dict[str, Any]]:
+    """Build every open cycle (or just ``only``); unchanged cycles are not rebuilt.
+
+    Each cycle is built on its own: one that fails does not hold back the others, and the
+    error is raised once they are all done, so the Airflow task fails visibly.
+    """
+    with session_scope() as session:
+        cycle_ids = [only] if only is not None else open_cycles(session)
+    results: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for cycle_id in cycle_ids:
+        try:
+            results.append(build_report(cycle_id, built_by=built_by).as_dict())
+        except Exception as exc:
+            log.exception("cycle %s: consolidation failed", cycle_id)
+            errors.append(f"cycle {cycle_id}: {type(exc).__name__}: {exc}")
+    if errors:
+        raise RuntimeError("consolidation failed for " + "; ".join(errors))
+    return results
+
+
+def get_build(session: Session, build_id: int) -> ReportBuild:
+    build = session.get(ReportBuild, build_id)
+    if build is None:
+        raise LookupError(
+            f"there is no report build {build_id}; `resotrack reports list` shows them"
+        )
+    return build
+
+
+def list_builds(session: Session, cycle_id: int | None = None) -> list[ReportBuild]:
+    query = select(ReportBuild).order_by(ReportBuild.cycle_id, ReportBuild.version)
+    if cycle_id is not None:
+        query = query.where(ReportBuild.cycle_id == cycle_id)
+    return list(session.scalars(query))
+
+
+def write_outputs(outputs: dict[str, str], folder: Path) -> list[Path]:
+    """Copy a build's files out of the blob store into ``folder`` (created if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store = blob_store()
+    written = []
+    for name, sha in sorted(outputs.items()):
+        target = folder / name
+        target.write_bytes(store.get(sha))
+        written.append(target)
+    return written

@@ -1,0 +1,266 @@
+"""``resotrack consolidate``, ``resotrack review`` and ``resotrack reports``.
+
+Wired into the main command with ``register(app)``. Everything here works without Airflow;
+where a ``publish_report`` run is waiting for an answer, ``reports approve|reject`` answer it
+through Airflow's REST API so the DAG finishes the job, and decide in the database only when
+Airflow cannot be reached.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+err = Console(stderr=True)
+
+CommentOption = Annotated[
+    str | None, typer.Option("--comment", "-m", help="Why; kept with the decision.")
+]
+ReviewerOption = Annotated[
+    str | None, typer.Option("--reviewer", help="Who decides (default: your login name).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _reviewer(value: str | None) -> str:
+    return value or getpass.getuser()
+
+
+def _deliver() -> None:
+    """Send what was queued; a failure leaves it queued for the next delivery."""
+    from resotrack.mail import OutboxDeliveryError, send_pending
+
+    try:
+        send_pending()
+    except OutboxDeliveryError as exc:
+        err.print(f"warning: not every email went out yet: {exc}", highlight=False)
+
+
+def consolidate(
+    cycle: Annotated[int, typer.Option("--cycle", help="The reporting cycle to consolidate.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to copy the build's files into.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Build even if nothing changed since the last build.")
+    ] = False,
+) -> None:
+    """Build the tables, charts and draft reports of a cycle; copy the files to --out."""
+    from resotrack.consolidation.builds import build_report, write_outputs
+
+    try:
+        result = build_report(cycle, built_by=f"cli:{getpass.getuser()}", force=force)
+    except LookupError as exc:
+        raise _fail(str(exc)) from exc
+    written = write_outputs(result.outputs, out_dir)
+    what = "built" if result.created else "unchanged since"
+    out.print(
+        f"cycle {cycle}: {what} build v{result.version} (id {result.build_id}); "
+        f"{len(written)} files in {out_dir}",
+        highlight=False,
+    )
+    s = result.summary
+    rate = s.get("response_rate")
+    out.print(
+        f"{s.get('entities_returned')} of {s.get('entities_asked')} entities returned "
+        f"({'–' if rate is None else f'{rate:.0%}'}), {s.get('entities_on_time')} on time",
+        highlight=False,
+    )
+
+
+def review_accept(
+    submission: Annotated[int, typer.Argument(help="Submission id.")],
+    comment: CommentOption = None,
+    reviewer: ReviewerOption = None,
+) -> None:
+    """Accept a validated return as it is."""
+    from resotrack.consolidation.review import ReviewError, accept_submission
+    from resotrack.store import session_scope
+
+    try:
+        with session_scope() as session:
+            result = accept_submission(
+                session, submission, reviewer=_reviewer(reviewer), comment=comment
+            )
+    except ReviewError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"submission {submission} ({result.entity_code}): accepted", highlight=False)
+
+
+def review_correct(
+    submission: Annotated[int, typer.Argument(help="Submission id.")],
+    comment: Annotated[
+        str, typer.Option("--comment", "-m", help="What to correct; the focal point reads it.")
+    ],
+    reviewer: ReviewerOption = None,
+) -> None:
+    """Send a return back for correction: the focal point gets the comment by email."""
+    from resotrack.consolidation.review import ReviewError, request_correction
+    from resotrack.store import session_scope
+
+    try:
+        with session_scope() as session:
+            result = request_correction(
+                session, submission, reviewer=_reviewer(reviewer), comment=comment
+            )
+    except ReviewError as exc:
+        raise _fail(str(exc)) from exc
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", highlight=False)
+    if result.messages:
+        _deliver()
+    out.print(
+        f"submission {submission} ({result.entity_code}): correction requested; "
+        f"{len(result.messages)} focal point(s) emailed",
+        highlight=False,
+    )
+
+
+def reports_list(
+    cycle: Annotated[int | None, typer.Option("--cycle", help="Only this cycle.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Every report build, oldest first."""
+    from resotrack.consolidation.builds import list_builds
+    from resotrack.store import session_scope
+
+    with session_scope() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": b.id,
+                "cycle": b.cycle_id,
+                "version": b.version,
+                "built_at": f"{b.built_at:%Y-%m-%d %H:%M}",
+                "state": b.state,
+                "rate": b.summary.get("response_rate"),
+                "reviewer": b.reviewer,
+                "comment": b.comment,
+                "published": b.published_path,
+            }
+            for b in list_builds(session, cycle)
+        ]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("id", "cycle", "version", "built (UTC)", "state", "rate", "reviewer", "comment")
+    for r in rows:
+        rate = "–" if r["rate"] is None else f"{r['rate']:.0%}"
+        table.add_row(
+            str(r["id"]),
+            str(r["cycle"]),
+            f"v{r['version']}",
+            r["built_at"],
+            r["state"],
+            rate,
+            r["reviewer"] or "",
+            r["comment"] or "",
+        )
+    out.print(table)
+
+
+def _pending_run(build_id: int) -> tuple[str | None, str]:
+    from resotrack.consolidation.builds import get_build
+    from resotrack.store import session_scope
+
+    with session_scope() as session:
+        try:
+            build = get_build(session, build_id)
+        except LookupError as exc:
+            raise _fail(str(exc)) from exc
+        run = build.approval_run_id if build.state == "awaiting_approval" else None
+        return run, build.state
+
+
+def reports_approve(
+    build: Annotated[int, typer.Argument(help="Report build id (see `reports list`).")],
+    comment: CommentOption = None,
+    reviewer: ReviewerOption = None,
+    direct: Annotated[
+        bool, typer.Option("--direct", help="Publish here even if an Airflow run is waiting.")
+    ] = False,
+) -> None:
+    """Approve a build: publish it and email the Secretariat."""
+    from resotrack.consolidation.publish import PublishError, publish_build, respond_in_airflow
+
+    run, _state = _pending_run(build)
+    if run and not direct:
+        done, message = respond_in_airflow(run, approve=True, comment=comment)
+        if done:
+            out.print(f"build {build}: approved; {message}", highlight=False)
+            return
+        err.print(f"warning: {message}; publishing from here instead", highlight=False)
+    try:
+        result = publish_build(build, reviewer=_reviewer(reviewer), comment=comment)
+    except PublishError as exc:
+        raise _fail(str(exc)) from exc
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", highlight=False)
+    _deliver()
+    out.print(
+        f"build {build}: published to {result.folder} (checksums: "
+        f"{result.files[-1]}, sha256 {result.checksum[:16]}…)",
+        highlight=False,
+    )
+
+
+def reports_reject(
+    build: Annotated[int, typer.Argument(help="Report build id (see `reports list`).")],
+    comment: Annotated[str, typer.Option("--comment", "-m", help="Why it is rejected.")],
+    reviewer: ReviewerOption = None,
+    direct: Annotated[
+        bool, typer.Option("--direct", help="Decide here even if an Airflow run is waiting.")
+    ] = False,
+) -> None:
+    """Reject a build: the comment is kept; nothing is published."""
+    from resotrack.consolidation.publish import PublishError, reject_build, respond_in_airflow
+    from resotrack.store import session_scope
+
+    run, _state = _pending_run(build)
+    if run and not direct:
+        done, message = respond_in_airflow(run, approve=False, comment=comment)
+        if done:
+            out.print(f"build {build}: rejected; {message}", highlight=False)
+            return
+        err.print(f"warning: {message}; recording the rejection here instead", highlight=False)
+    try:
+        with session_scope() as session:
+            reject_build(session, build, reviewer=_reviewer(reviewer), comment=comment)
+    except PublishError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"build {build}: rejected; nothing was published", highlight=False)
+
+
+def reports_submit(
+    build: Annotated[int, typer.Argument(help="Report build id (see `reports list`).")],
+) -> None:
+    """Ask the Secretariat's approval in Airflow (starts a publish_report run)."""
+    from resotrack.orchestration import trigger_dag
+
+    run = trigger_dag("publish_report", {"build_id": build})
+    if run is None:
+        raise _fail("Airflow did not start the run (see the log); approve from here instead")
+    out.print(f"build {build}: waiting for approval in Airflow run {run}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``consolidate``, ``review`` and ``reports`` to the main ``resotrack`` command."""
+    app.command("consolidate")(consolidate)
+    review_app = typer.Typer(help="Review validated returns.", no_args_is_help=True)
+    review_app.command("accept")(review_accept)
+    review_app.command("correct")(review_correct)
+    app.add_typer(review_app, name="review")
+    reports_app = typer.Typer(help="Report builds: list, approve, reject.", no_args_is_help=True)
+    reports_app.command("list")(reports_list)
+    reports_app.command("approve")(reports_approve)
+    reports_app.command("reject")(reports_reject)
+    reports_app.command("submit")(reports_submit)
+    app.add_typer(reports_app, name="reports")

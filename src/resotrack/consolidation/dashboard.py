@@ -1,0 +1,400 @@
+"""The Secretariat's consolidation dashboard: per cycle, who has replied, who is late, who was
+escalated; the heat map; every report build with its files; the GX Data Docs; and the review
+buttons (accept a return, or send it back with a comment).
+
+A router for the portal app (mounted under ``/resotrack`` inside Airflow's api-server, so
+every page sits behind Airflow's login through the staff dependency). Staff pages open inside
+the Airflow UI: the portal sends ``frame-ancestors 'self'`` for ``/staff`` paths.
+
+Forms post with the Airflow session cookie, so each POST must come from this site: the
+``Origin`` (or ``Referer``) header is checked against the request's own host.
+"""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the route signatures at run
+# time, and the staff dependency is a parameter of ``make_router`` (a local name).
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from starlette.templating import Jinja2Templates
+
+from resotrack import clock
+from resotrack.settings import get_settings
+
+HERE: Final = Path(__file__).parent
+PREFIX: Final = "/staff/dashboard"
+#: Report HTML embeds its charts as data: URIs and styles itself; it runs no script.
+REPORT_CSP: Final = (
+    "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+)
+#: GX Data Docs need their own scripts and styles: they run sandboxed in an opaque origin,
+#: so nothing in them can read the Airflow session.
+GX_CSP: Final = (
+    "sandbox allow-scripts allow-popups; default-src 'self' https: data: 'unsafe-inline'; "
+    "frame-ancestors 'self'"
+)
+ATTACHMENT_SUFFIXES: Final = (".docx", ".xlsx", ".json", ".sha256")
+
+
+def _templates() -> Jinja2Templates:
+    from resotrack.portal.pages import HERE as PORTAL
+
+    env = Environment(
+        loader=ChoiceLoader(
+            [FileSystemLoader(HERE / "templates"), FileSystemLoader(PORTAL / "templates")]
+        ),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+    )
+    env.filters["pct"] = lambda v: "–" if v is None or v != v else f"{float(v):.0%}"
+    return Jinja2Templates(env=env)
+
+
+TEMPLATES: Final = _templates()
+
+
+class _PngCache:
+    """Heat maps by snapshot hash: a page view redraws only when the answers changed."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, key: str, make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+HEATMAPS: Final = _PngCache()
+
+
+def _base(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def _render(request: Request, template: str, context: dict[str, Any]) -> Response:
+    from resotrack.portal.pages import STATIC_VERSION
+
+    base = _base(request)
+    values = {"base": base, "css": f"{base}/static/portal.css?v={STATIC_VERSION}", **context}
+    return TEMPLATES.TemplateResponse(request, template, values)
+
+
+def _same_origin(request: Request) -> bool:
+    """A form posted from our own pages (CSRF defence for cookie-authenticated POSTs)."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return False
+    origin = urlsplit(source).netloc
+    # Behind a reverse proxy the public host arrives as X-Forwarded-Host.
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")}
+    return bool(origin) and origin in hosts
+
+
+def gx_docs_root() -> Path:
+    return get_settings().home / "gx" / "data_docs"
+
+
+# --- what the pages show -------------------------------------------------------------------
+
+
+def cycle_overview(cycle_id: int, today: date | None = None) -> dict[str, Any]:
+    """Everything the cycle page shows, as plain data (also the page's JSON)."""
+    from resotrack.consolidation.builds import list_builds
+    from resotrack.consolidation.review import ACCEPTED
+    from resotrack.consolidation.snapshot import load_snapshot
+    from resotrack.consolidation.tables import compute
+    from resotrack.store import session_scope
+    from resotrack.store.models import OutboxMessage, Submission
+
+    today = today or clock.today()
+    with session_scope() as session:
+        snapshot = load_snapshot(session, cycle_id)
+        escalations: dict[str, list[str]] = {}
+        for code, created, state in session.execute(
+            select(OutboxMessage.entity_code, OutboxMessage.created_at, OutboxMessage.state)
+            .where(OutboxMessage.cycle_id == cycle_id, OutboxMessage.kind == "escalation")
+            .order_by(OutboxMessage.created_at)
+        ):
+            if code:
+                escalations.setdefault(code, []).append(f"{created:%Y-%m-%d} ({state})")
+        latest: dict[str, tuple[int | None, str | None, str | None]] = {}
+        for sid, code, state, name in session.execute(
+            select(Submission.id, Submission.entity_code, Submission.state)
+            .add_columns(Submission.original_name)
+            .where(Submission.cycle_id == cycle_id, Submission.entity_code.is_not(None))
+            .order_by(Submission.id)
+        ):
+            latest[str(code)] = (sid, state, name)
+        builds = [
+            {
+                "id": b.id,
+                "version": b.version,
+                "built_at": f"{b.built_at:%Y-%m-%d %H:%M}",
+                "built_by": b.built_by,
+                "state": b.state,
+                "reviewer": b.reviewer,
+                "comment": b.comment,
+                "published_path": b.published_path,
+                "rate": b.summary.get("response_rate"),
+                "files": sorted(b.outputs),
+            }
+            for b in reversed(list_builds(session, cycle_id))
+        ]
+    tables = compute(snapshot)
+    deadline = snapshot.deadline
+    past_deadline = today > deadline
+    entities = []
+    for row in tables.entities.itertuples(index=False):
+        code = str(row.entity)
+        sid, sub_state, name = latest.get(code, (None, None, None))
+        if row.returned:
+            status = "on time" if row.on_time else "returned late"
+        else:
+            status = "late" if past_deadline else "waiting"
+        entities.append(
+            {
+                "entity": code,
+                "name": row.name_en,
+                "status": status,
+                "late": status in ("late", "returned late"),
+                "returned": bool(row.returned),
+                "completeness": float(row.completeness),
+                "versions": int(row.versions),
+                "last_submission": _when(row.last_submission_at),
+                "escalations": escalations.get(code, []),
+                "submission": sid,
+                "submission_state": sub_state,
+                "submission_name": name,
+                "reviewable": sub_state in ACCEPTED,
+            }
+        )
+    return {
+        "cycle": {
+            "id": cycle_id,
+            "title": snapshot.cycle["title"],
+            "deadline": deadline.isoformat(),
+            "state": snapshot.cycle["state"],
+            "today": today.isoformat(),
+        },
+        "summary": tables.summary,
+        "counts": {
+            "replied": sum(e["returned"] for e in entities),
+            "late": sum(e["late"] for e in entities),
+            "escalated": sum(bool(e["escalations"]) for e in entities),
+            "asked": len(entities),
+        },
+        "entities": entities,
+        "builds": builds,
+        "snapshot_sha256": snapshot.sha256,
+        "gx_docs": (gx_docs_root() / "index.html").is_file(),
+    }
+
+
+def _when(value: Any) -> str | None:
+    import pandas as pd
+
+    return None if value is None or pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
+
+
+def _heatmap_png(cycle_id: int) -> bytes:
+    from resotrack.consolidation.charts import heatmap
+    from resotrack.consolidation.snapshot import load_snapshot
+    from resotrack.consolidation.tables import compute
+    from resotrack.store import session_scope
+
+    with session_scope() as session:
+        snapshot = load_snapshot(session, cycle_id)
+    return HEATMAPS.get(snapshot.sha256, lambda: heatmap(compute(snapshot).heat).png)
+
+
+# --- the router ----------------------------------------------------------------------------
+
+
+def make_router(staff_dependency: Callable[..., Any] | None = None) -> APIRouter:
+    """The dashboard's routes behind ``staff_dependency`` (the portal's ``require_staff``)."""
+    if staff_dependency is None:
+        from resotrack.portal.staff import require_staff
+
+        staff_dependency = require_staff
+    Staff = Annotated[Any, Depends(staff_dependency)]
+    router = APIRouter(prefix=PREFIX)
+
+    @router.get("/", name="dashboard_index")
+    def index(request: Request, user: Staff) -> Response:
+        """Every cycle with its latest build."""
+        from resotrack.consolidation.builds import latest_build
+        from resotrack.questionnaires.cycles import list_cycles
+        from resotrack.store import session_scope
+
+        with session_scope() as session:
+            cycles = []
+            for c in list_cycles(session):
+                build = latest_build(session, c.id)
+                cycles.append(
+                    {
+                        "id": c.id,
+                        "title": c.title,
+                        "deadline": c.deadline.isoformat(),
+                        "state": c.state,
+                        "questionnaires": len(c.questionnaires),
+                        "build": None
+                        if build is None
+                        else {"version": build.version, "state": build.state},
+                    }
+                )
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse(cycles)
+        context = {"user": user, "title": "Consolidation", "cycles": cycles}
+        return _render(request, "dashboard/index.html", context)
+
+    @router.get("/cycles/{cycle_id}", name="dashboard_cycle")
+    def cycle(request: Request, user: Staff, cycle_id: int) -> Response:
+        """Who replied, who is late, who was escalated; the heat map; builds; GX docs."""
+        try:
+            overview = cycle_overview(cycle_id)
+        except LookupError:
+            return JSONResponse({"detail": f"cycle {cycle_id} not found"}, status_code=404)
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse(overview)
+        context = {
+            "user": user,
+            "title": f"Cycle {cycle_id}: consolidation",
+            "done": request.query_params.get("done"),
+            "error": request.query_params.get("error"),
+            **overview,
+        }
+        return _render(request, "dashboard/cycle.html", context)
+
+    @router.get("/cycles/{cycle_id}/heatmap.png", name="dashboard_heatmap")
+    def heatmap_png(user: Staff, cycle_id: int) -> Response:
+        try:
+            data = _heatmap_png(cycle_id)
+        except LookupError:
+            return JSONResponse({"detail": f"cycle {cycle_id} not found"}, status_code=404)
+        return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    @router.get("/builds/{build_id}/files/{name}", name="dashboard_build_file")
+    def build_file(user: Staff, build_id: int, name: str) -> Response:
+        """One file of a build, from the blob store."""
+        from resotrack.consolidation.builds import content_type
+        from resotrack.intake.names import content_disposition
+        from resotrack.store import session_scope
+        from resotrack.store.blobs import BlobNotFound, blob_store
+        from resotrack.store.models import ReportBuild
+
+        with session_scope() as session:
+            build = session.get(ReportBuild, build_id)
+            sha = None if build is None else build.outputs.get(name)
+        if sha is None:
+            return JSONResponse({"detail": "no such file in this build"}, status_code=404)
+        try:
+            data = blob_store().get(sha)
+        except BlobNotFound:
+            return JSONResponse({"detail": "the stored file is missing"}, status_code=404)
+        headers = {"Content-Security-Policy": REPORT_CSP, "ETag": f'"{sha}"'}
+        disposition = content_disposition(name)
+        if name.endswith(ATTACHMENT_SUFFIXES):
+            headers["Content-Disposition"] = disposition
+        else:
+            headers["Content-Disposition"] = disposition.replace("attachment", "inline", 1)
+        return Response(data, media_type=content_type(name), headers=headers)
+
+    @router.get("/gx/{path:path}", name="dashboard_gx")
+    def gx_docs(user: Staff, path: str) -> Response:
+        """The Great Expectations Data Docs, if the validation stage has built them."""
+        import mimetypes
+
+        root = gx_docs_root().resolve()
+        target = (root / (path or "index.html")).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_relative_to(root) or not target.is_file():
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return Response(
+            target.read_bytes(), media_type=kind, headers={"Content-Security-Policy": GX_CSP}
+        )
+
+    @router.post("/submissions/{submission_id}/review", name="dashboard_review")
+    def review(
+        request: Request,
+        user: Staff,
+        submission_id: int,
+        decision: Annotated[str, Form()],
+        comment: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Accept a return, or send it back with the comment (which the focal point reads)."""
+        from resotrack.consolidation.review import (
+            ReviewError,
+            accept_submission,
+            request_correction,
+        )
+        from resotrack.store import session_scope
+        from resotrack.store.models import Submission
+
+        if not _same_origin(request):
+            raise HTTPException(403, "this form must be sent from the dashboard itself")
+        reviewer = str(getattr(user, "name", user))
+        cycle_id = None
+        try:
+            with session_scope() as session:
+                found = session.get(Submission, submission_id)
+                if found is None:
+                    return JSONResponse({"detail": "submission not found"}, status_code=404)
+                cycle_id = found.cycle_id
+                if decision == "accept":
+                    result = accept_submission(
+                        session, submission_id, reviewer=reviewer, comment=comment
+                    )
+                elif decision == "correct":
+                    result = request_correction(
+                        session, submission_id, reviewer=reviewer, comment=comment
+                    )
+                else:
+                    raise ReviewError(f"unknown decision {decision!r}")
+        except ReviewError as exc:
+            return _back(request, cycle_id, error=str(exc))
+        if result.messages:
+            _deliver()
+        return _back(request, cycle_id, done=f"submission {submission_id}: {result.decision}")
+
+    return router
+
+
+def _deliver() -> None:
+    """Send the queued emails now; a failure leaves them queued for the next delivery run."""
+    import logging
+
+    from resotrack.mail import OutboxDeliveryError, send_pending
+
+    try:
+        send_pending()
+    except OutboxDeliveryError as exc:
+        logging.getLogger(__name__).warning("review emails not all delivered: %s", exc)
+
+
+def _back(request: Request, cycle_id: int | None, **message: str) -> Response:
+    from urllib.parse import urlencode
+
+    where = f"{_base(request)}{PREFIX}/" + (f"cycles/{cycle_id}" if cycle_id else "")
+    return RedirectResponse(f"{where}?{urlencode(message)}", status_code=303)
+
+
+router = make_router()

@@ -1,0 +1,77 @@
+"""The HTML report: one self-contained page (charts inlined as SVG) that prints as it shows.
+
+Everything is escaped by jinja2's autoescape: returns are untrusted text. The page carries no
+script, so it can be opened from an email, a file share or the dashboard alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from resotrack.consolidation.charts import Chart
+from resotrack.consolidation.export_xlsx import BuildInfo
+from resotrack.consolidation.labels import COLOURS, INK, legend, status_text
+from resotrack.consolidation.tables import STATUS_COLUMNS, Tables
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("resotrack.consolidation", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = _pct
+    env.filters["when"] = _when
+    return env
+
+
+def _pct(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.0%}"
+
+
+def _when(value: Any) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)]
+
+
+def data_uri(chart: Chart) -> str:
+    """The SVG as a ``data:`` URI: the page stays one file and prints sharp."""
+    return "data:image/svg+xml;base64," + base64.b64encode(chart.svg).decode("ascii")
+
+
+def render_html(tables: Tables, charts: Sequence[Chart], info: BuildInfo) -> bytes:
+    """The report page, UTF-8."""
+    entities = tables.entities
+    missing = entities[~entities["returned"]]
+    context = {
+        "info": info,
+        "summary": tables.summary,
+        "charts": [{"title": c.title, "name": c.name, "src": data_uri(c)} for c in charts],
+        "legend": legend("en"),
+        "ink": INK,
+        "colours": COLOURS,
+        "statuses": [(code, status_text(code)) for code in STATUS_COLUMNS],
+        "sections": _records(tables.sections),
+        "addressees": _records(tables.addressees),
+        "entities": _records(entities),
+        "paragraphs": _records(tables.paragraphs[tables.paragraphs["asked"] > 0]),
+        "missing": _records(missing[["entity", "name_en"]]),
+    }
+    return environment().get_template("report.html").render(context).encode("utf-8")

@@ -1,0 +1,301 @@
+"""The answers snapshot: every input of a consolidation, read once, kept as canonical JSON.
+
+A build is computed from a :class:`Snapshot`, never from live tables, so that a report can
+always be traced to (and re-made from) exactly what the database held when it was built. The
+snapshot is plain data (strings, numbers, ISO dates) sorted in Python, not by the database:
+SQLite and PostgreSQL collate differently, and the same answers must hash the same on both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from resotrack.store.models import (
+    Answer,
+    CycleResolution,
+    OperativeParagraph,
+    Questionnaire,
+    ReportingCycle,
+    ReportingEntity,
+    ResolutionVersion,
+    Submission,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FORMAT = "resotrack.consolidation.snapshot/1"
+
+PARAGRAPH_COLUMNS = ("resolution", "number", "section", "text", "addressees", "verbs")
+ENTITY_COLUMNS = ("entity", "kind", "name_en", "name_fr", "name_ar", "language")
+ASKED_COLUMNS = ("entity", "resolution", "number")
+SUBMISSION_COLUMNS = ("submission_id", "entity", "state", "received_at")
+ANSWER_COLUMNS = (
+    "entity",
+    "resolution",
+    "number",
+    "status",
+    "measures",
+    "start_date",
+    "national_body",
+    "challenges",
+    "support_requested",
+    "evidence",
+    "submission_id",
+)
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of primitives under named columns: what JSON holds and pandas reads."""
+
+    columns: tuple[str, ...]
+    rows: list[Row]
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.rows, columns=list(self.columns))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "data": [list(r) for r in self.rows]}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Table:
+        return cls(tuple(value["columns"]), [tuple(r) for r in value["data"]])
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A cycle as the consolidation sees it.
+
+    ``cycle`` holds id, title, deadline, state, opened_at, dispatched_at and non_reporting
+    (the reminders' list of entities owing a return; absent in hand-made ones); ``resolutions``
+    one dict per resolution in the cycle's order with its references and its sections
+    (``[[letter, title], ...]``). The tables hold paragraphs, the entities asked, what each
+    was asked, their submissions (any state) and the current answers.
+    """
+
+    cycle: dict[str, Any]
+    resolutions: list[dict[str, Any]]
+    paragraphs: Table
+    entities: Table
+    asked: Table
+    submissions: Table
+    answers: Table
+    _bytes: list[bytes] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def cycle_id(self) -> int:
+        return int(self.cycle["id"])
+
+    @property
+    def deadline(self) -> date:
+        return date.fromisoformat(self.cycle["deadline"])
+
+    def to_bytes(self) -> bytes:
+        """Canonical JSON: the same inputs always give the same bytes (and hash)."""
+        if not self._bytes:
+            document = {
+                "format": FORMAT,
+                "cycle": self.cycle,
+                "resolutions": self.resolutions,
+                "paragraphs": self.paragraphs.as_json(),
+                "entities": self.entities.as_json(),
+                "asked": self.asked.as_json(),
+                "submissions": self.submissions.as_json(),
+                "answers": self.answers.as_json(),
+            }
+            self._bytes.append(_canonical(document))
+        return self._bytes[0]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_bytes()).hexdigest()
+
+    @property
+    def answers_sha256(self) -> str:
+        """The answers alone: equal for two builds that saw the same answers."""
+        return hashlib.sha256(_canonical(self.answers.as_json())).hexdigest()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Snapshot:
+        document = json.loads(data)
+        if document.get("format") != FORMAT:
+            raise ValueError(f"not a consolidation snapshot ({document.get('format')!r})")
+        return cls(
+            cycle=document["cycle"],
+            resolutions=document["resolutions"],
+            paragraphs=Table.from_json(document["paragraphs"]),
+            entities=Table.from_json(document["entities"]),
+            asked=Table.from_json(document["asked"]),
+            submissions=Table.from_json(document["submissions"]),
+            answers=Table.from_json(document["answers"]),
+        )
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    """ISO text; naive datetimes (SQLite gives them back naive) are UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
+    return value.isoformat()
+
+
+#: Answers are unique per (entity, resolution, paragraph) among current ones: sort by that.
+_KEY: Final = itemgetter(0, 1, 2)
+
+
+def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
+    """Read everything a build of ``cycle_id`` needs; raises LookupError for an unknown cycle."""
+    cycle = session.scalar(
+        select(ReportingCycle)
+        .where(ReportingCycle.id == cycle_id)
+        .options(
+            selectinload(ReportingCycle.resolutions)
+            .selectinload(CycleResolution.version)
+            .selectinload(ResolutionVersion.paragraphs)
+            .selectinload(OperativeParagraph.actions),
+            selectinload(ReportingCycle.resolutions)
+            .selectinload(CycleResolution.version)
+            .selectinload(ResolutionVersion.sections),
+            selectinload(ReportingCycle.resolutions)
+            .selectinload(CycleResolution.version)
+            .selectinload(ResolutionVersion.resolution),
+        )
+    )
+    if cycle is None:
+        raise LookupError(f"there is no cycle {cycle_id}")
+
+    links = sorted(cycle.resolutions, key=lambda link: link.id)
+    resolutions: list[dict[str, Any]] = []
+    paragraphs: list[Row] = []
+    for link in links:
+        v = link.version
+        symbol = v.resolution.symbol
+        resolutions.append(
+            {
+                "symbol": symbol,
+                "version": v.version,
+                "title": v.title,
+                "body": v.body,
+                "session": v.session,
+                "place": v.place,
+                "adopted_gregorian": v.adopted_gregorian,
+                "adopted_on": _iso(v.adopted_on),
+                "adopted_hijri": v.adopted_hijri,
+                "language": v.language,
+                "sections": [[s.letter, s.title] for s in v.sections],
+            }
+        )
+        for p in v.paragraphs:
+            paragraphs.append(
+                (
+                    symbol,
+                    p.number,
+                    p.section_letter,
+                    p.text,
+                    ",".join(sorted(p.addressees)),
+                    " | ".join(a.verb for a in p.actions),
+                )
+            )
+
+    asked: list[Row] = []
+    codes: set[str] = set()
+    for q in session.scalars(select(Questionnaire).where(Questionnaire.cycle_id == cycle_id)):
+        codes.add(q.entity_code)
+        asked.extend((q.entity_code, r["resolution"], int(r["number"])) for r in q.rows)
+
+    submissions: list[Row] = [
+        (sid, code, state, _iso(at))
+        for sid, code, state, at in session.execute(
+            select(
+                Submission.id, Submission.entity_code, Submission.state, Submission.received_at
+            ).where(Submission.cycle_id == cycle_id, Submission.entity_code.is_not(None))
+        )
+    ]
+    # Core rows (no ORM loading): this is the big read, a quarter of a million rows at scale.
+    connection = session.connection()
+    answers: list[Row] = [
+        (*row[:5], _iso(row[5]), *row[6:])
+        for row in connection.execute(
+            select(
+                Answer.entity_code,
+                Answer.resolution_symbol,
+                Answer.paragraph_number,
+                Answer.status,
+                Answer.measures,
+                Answer.start_date,
+                Answer.national_body,
+                Answer.challenges,
+                Answer.support_requested,
+                Answer.evidence,
+                Answer.submission_id,
+            ).where(Answer.cycle_id == cycle_id, Answer.current.is_(True))
+        )
+    ]
+    codes.update(r[1] for r in submissions)
+    codes.update(r[0] for r in answers)
+    entities: list[Row] = [
+        (e.code, e.kind, e.name_en, e.name_fr, e.name_ar, e.language)
+        for e in session.scalars(select(ReportingEntity).where(ReportingEntity.code.in_(codes)))
+    ]
+    from resotrack.reminders import non_reporting_entities
+
+    return Snapshot(
+        cycle={
+            "id": cycle.id,
+            "title": cycle.title,
+            "deadline": _iso(cycle.deadline),
+            "state": cycle.state,
+            "opened_at": _iso(cycle.opened_at),
+            "dispatched_at": _iso(cycle.dispatched_at),
+            # Who owes a return, by the reminders' rule: the report must say the same.
+            "non_reporting": non_reporting_entities(session, cycle_id),
+        },
+        resolutions=resolutions,
+        paragraphs=Table(PARAGRAPH_COLUMNS, paragraphs),
+        entities=Table(ENTITY_COLUMNS, sorted(entities)),
+        asked=Table(ASKED_COLUMNS, sorted(asked)),
+        submissions=Table(SUBMISSION_COLUMNS, sorted(submissions)),
+        answers=Table(ANSWER_COLUMNS, sorted(answers, key=_KEY)),
+    )
+
+
+def snapshot_from_rows(
+    *,
+    cycle: dict[str, Any],
+    resolutions: Sequence[dict[str, Any]],
+    paragraphs: Sequence[Row],
+    entities: Sequence[Row],
+    asked: Sequence[Row],
+    submissions: Sequence[Row] = (),
+    answers: Sequence[Row] = (),
+) -> Snapshot:
+    """A snapshot made by hand (tests, benchmarks): rows in the column orders above."""
+    return Snapshot(
+        cycle=dict(cycle),
+        resolutions=[dict(r) for r in resolutions],
+        paragraphs=Table(PARAGRAPH_COLUMNS, [tuple(r) for r in paragraphs]),
+        entities=Table(ENTITY_COLUMNS, sorted(tuple(r) for r in entities)),
+        asked=Table(ASKED_COLUMNS, sorted(tuple(r) for r in asked)),
+        submissions=Table(SUBMISSION_COLUMNS, sorted(tuple(r) for r in submissions)),
+        answers=Table(ANSWER_COLUMNS, sorted((tuple(r) for r in answers), key=_KEY)),
+    )
