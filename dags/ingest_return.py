@@ -1,0 +1,30 @@
+"""Validate returned workbooks and tell each sender (wiring only).
+
+Triggered by intake through the REST API with ``{"submission_id": N}`` in conf, and on the
+sweep for every submission still ``received``. The work runs in the warm validation service
+(Great Expectations stays imported there); ``answers`` gets an event only when answers changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import dag, task
+
+from resotrack.orchestration import ANSWERS, SWEEP, emit_if_changed
+
+
+@dag(schedule=SWEEP, catchup=False, max_active_runs=4, tags=["returns"], doc_md=__doc__)
+def ingest_return() -> None:
+    @task(outlets=[ANSWERS])
+    def ingest(dag_run: Any = None, outlet_events: Any = None) -> list[dict[str, Any]]:
+        from resotrack.validation import changed, ingest_pending
+
+        only = ((dag_run.conf if dag_run else None) or {}).get("submission_id")
+        results = ingest_pending(only=int(only) if only is not None else None, service=True)
+        return emit_if_changed(outlet_events, ANSWERS, results, changed=changed(results))
+
+    ingest()
+
+
+ingest_return()

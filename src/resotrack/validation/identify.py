@@ -1,0 +1,180 @@
+"""Which questionnaire does a returned workbook answer? Its signed ``_meta`` sheet says.
+
+The signature (HMAC with ``settings.secret_key``, see ``questionnaires.meta``) is what makes
+the claim trustworthy; the template version says how to read the Return sheet; and the
+entity and cycle must be those the upload came with: the personal link's, or for an email
+reply, an entity the sender is a registered focal point of. A focal point who uploads another
+entity's workbook with their own link is refused, without being told whose it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from resotrack.questionnaires.meta import META_KEYS, SIGNATURE, verify_meta
+from resotrack.questionnaires.spec import TEMPLATE_VERSION
+from resotrack.store.models import (
+    FocalPoint,
+    Questionnaire,
+    ReportingEntity,
+    Submission,
+    UploadToken,
+)
+from resotrack.validation.report import Problem
+
+#: Template versions this code can read. A new version adds a contract, then its number here.
+KNOWN_TEMPLATES: Final = frozenset({TEMPLATE_VERSION})
+
+
+class NotIdentified(Exception):
+    """The workbook cannot be trusted to be the questionnaire it claims; ``problem`` says why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.rule)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a verified ``_meta`` says."""
+
+    questionnaire_id: int
+    cycle_id: int
+    entity_code: str
+    language: str
+    template_version: str
+    row_count: int
+
+
+def _as_text(value: Any) -> str:
+    """A cell back as the string that was written (a spreadsheet may turn ``"12"`` into 12.0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def meta_fields(rows: Sequence[Sequence[Any]] | None) -> dict[str, str]:
+    """The ``_meta`` key/value pairs; a key written twice is tampering (which one to believe?)."""
+    if rows is None:
+        raise NotIdentified(Problem("identify.meta_missing"))
+    fields: dict[str, str] = {}
+    for row in rows:
+        if len(row) < 2 or row[0] in ("", None):
+            continue
+        key = _as_text(row[0]).strip()
+        if key in fields:
+            raise NotIdentified(Problem("identify.meta_altered"))
+        fields[key] = _as_text(row[1]).strip()
+    return fields
+
+
+def verify(fields: dict[str, str], key: bytes) -> Identity:
+    """Check the signature and the template version; raise :class:`NotIdentified`."""
+    signature = fields.get(SIGNATURE, "")
+    if not fields or not signature:
+        raise NotIdentified(Problem("identify.meta_missing"))
+    if any(k not in fields for k in META_KEYS) or not verify_meta(fields, signature, key):
+        raise NotIdentified(Problem("identify.meta_altered"))
+    version = fields["template_version"]
+    if version not in KNOWN_TEMPLATES:
+        raise NotIdentified(
+            Problem(
+                "identify.template_version",
+                values={"found": version, "expected": ", ".join(sorted(KNOWN_TEMPLATES))},
+            )
+        )
+    try:
+        return Identity(
+            questionnaire_id=int(fields["questionnaire_id"]),
+            cycle_id=int(fields["cycle_id"]),
+            entity_code=fields["entity_code"].strip().upper(),
+            language=fields["language"],
+            template_version=version,
+            row_count=int(fields["row_count"]),
+        )
+    except ValueError as exc:  # signed by us, so this is a bug, but never crash on it
+        raise NotIdentified(Problem("identify.meta_altered")) from exc
+
+
+def _entity_names(session: Session, code: str) -> dict[str, str] | str:
+    entity = session.get(ReportingEntity, code)
+    if entity is None:
+        return code
+    return {lang: entity.name(lang) for lang in ("ar", "en", "fr")}
+
+
+def match(session: Session, submission: Submission, identity: Identity) -> Questionnaire:
+    """The questionnaire this submission answers, if the upload may answer it.
+
+    The submission's entity and cycle come from the personal link (portal) or were decided
+    by intake from the sender (email); a link's grant is checked again here, and an email's
+    sender must be a focal point of the workbook's entity.
+    """
+    expected_entity = submission.entity_code
+    expected_cycle = submission.cycle_id
+    if submission.token_id is not None:
+        token = session.get(UploadToken, submission.token_id)
+        if token is not None:
+            expected_entity, expected_cycle = token.entity_code, token.cycle_id
+    if expected_entity is not None and identity.entity_code != expected_entity:
+        raise NotIdentified(
+            Problem(
+                "identify.wrong_entity", values={"entity": _entity_names(session, expected_entity)}
+            )
+        )
+    if expected_cycle is not None and identity.cycle_id != expected_cycle:
+        raise NotIdentified(
+            Problem(
+                "identify.wrong_cycle",
+                values={"found": identity.cycle_id, "expected": expected_cycle},
+            )
+        )
+    if submission.channel == "email" and submission.sender and submission.token_id is None:
+        senders = focal_points(session, submission.sender, identity.entity_code)
+        if not senders:
+            raise NotIdentified(
+                Problem(
+                    "identify.sender",
+                    values={"entity": _entity_names(session, identity.entity_code)},
+                )
+            )
+    questionnaire = session.scalar(
+        select(Questionnaire).where(
+            Questionnaire.cycle_id == identity.cycle_id,
+            Questionnaire.entity_code == identity.entity_code,
+        )
+    )
+    if (
+        questionnaire is None
+        or questionnaire.id != identity.questionnaire_id
+        or len(questionnaire.rows) != identity.row_count
+    ):
+        raise NotIdentified(
+            Problem("identify.unknown_questionnaire", values={"found": identity.questionnaire_id})
+        )
+    return questionnaire
+
+
+def focal_points(session: Session, address: str, entity_code: str) -> list[FocalPoint]:
+    """Active focal points of ``entity_code`` with this address (case-insensitive)."""
+    return list(
+        session.scalars(
+            select(FocalPoint)
+            .where(
+                func.lower(FocalPoint.email) == address.strip().lower(),
+                FocalPoint.entity_code == entity_code,
+                FocalPoint.active.is_(True),
+            )
+            .order_by(FocalPoint.id)
+        )
+    )
+
+
+__all__ = ["KNOWN_TEMPLATES", "Identity", "NotIdentified", "match", "meta_fields", "verify"]

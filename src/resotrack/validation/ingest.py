@@ -1,0 +1,530 @@
+"""The ingest sweep: validate every submission still ``received``, oldest first.
+
+Each submission moves ``received → validating → accepted | accepted_with_warnings | refused
+| unreadable``. The first step is a claim, one atomic conditional update (``WHERE state =
+'received'``) that also writes a claim token into the report; the decision commits only if
+the token is still ours. So two runs never decide the same upload, and a re-run after a
+crash changes nothing that was decided. A claim older than ``lease_seconds`` belongs to a
+run that died: the next sweep puts it back to ``received`` (nothing was written for it,
+since answers, report and email commit together).
+
+Returns are validated in batches: read, identify and contract per file, then one Great
+Expectations run for the whole batch, then one transaction per submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from resotrack import audit, clock
+from resotrack.settings import get_settings
+from resotrack.store import session_scope
+from resotrack.store.blobs import BlobNotFound, blob_store
+from resotrack.store.models import (
+    CycleResolution,
+    Questionnaire,
+    Resolution,
+    ResolutionVersion,
+    Submission,
+    UploadToken,
+)
+from resotrack.validation.config import ValidationSettings, settings
+from resotrack.validation.decide import (
+    XLSX,
+    ClaimLost,
+    Decision,
+    Recipient,
+    recipient_for,
+    record,
+)
+from resotrack.validation.entry import changed, ingest_pending  # re-exported: the public names
+from resotrack.validation.identify import NotIdentified, match, meta_fields, verify
+from resotrack.validation.read import Refusal
+from resotrack.validation.report import RECEIVED, VALIDATING, Problem
+from resotrack.validation.steps import Checked, check_workbook, signing_key
+
+if TYPE_CHECKING:
+    from resotrack.validation.quality import QualityInput
+
+log = logging.getLogger(__name__)
+ACTOR: Final = "validation"
+
+
+# --- claims ------------------------------------------------------------------------------
+
+
+def pending_ids(limit: int | None = None) -> list[int]:
+    """Submissions waiting for validation, oldest first."""
+    with session_scope() as session:
+        query = (
+            select(Submission.id)
+            .where(Submission.state == RECEIVED)
+            .order_by(Submission.received_at, Submission.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return list(session.scalars(query))
+
+
+def claim(submission_id: int) -> str | None:
+    """``received → validating`` atomically; the claim token, or None if someone else has it."""
+    token = uuid.uuid4().hex
+    now = clock.now()
+    mark = {"token": token, "at": now.isoformat(), "by": f"{socket.gethostname()}:{os.getpid()}"}
+    with session_scope() as session:
+        won = session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.state == RECEIVED)
+            .values(state=VALIDATING, report={"claim": mark})
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if won != 1:
+            return None
+        audit.record(session, ACTOR, "submission.validating", f"submission:{submission_id}")
+    return token
+
+
+def claim_many(ids: Sequence[int]) -> dict[int, str]:
+    """:func:`claim` for a batch in one transaction (one commit, not one per submission);
+    the ids this run won, with the batch's claim token."""
+    if not ids:
+        return {}
+    token = uuid.uuid4().hex
+    mark = {
+        "token": token,
+        "at": clock.now().isoformat(),
+        "by": f"{socket.gethostname()}:{os.getpid()}",
+    }
+    with session_scope() as session:
+        won = list(
+            session.scalars(
+                update(Submission)
+                .where(Submission.id.in_(list(ids)), Submission.state == RECEIVED)
+                .values(state=VALIDATING, report={"claim": mark})
+                .returning(Submission.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        for submission_id in won:
+            audit.record(session, ACTOR, "submission.validating", f"submission:{submission_id}")
+    return {submission_id: token for submission_id in won}
+
+
+def release(submission_id: int, token: str, error: str) -> None:
+    """Give a claim back after an unexpected error, so a later sweep tries again."""
+    from resotrack.validation.decide import lock_submission
+
+    with session_scope() as session:
+        row = lock_submission(session, submission_id)
+        if row is None or row.state != VALIDATING:
+            return
+        if (row.report or {}).get("claim", {}).get("token") != token:
+            return
+        row.state, row.report = RECEIVED, {"last_error": error[:1000]}
+        audit.record(
+            session, ACTOR, "submission.released", f"submission:{submission_id}", error=error[:300]
+        )
+
+
+def recover_stale_claims(lease_seconds: float | None = None) -> list[int]:
+    """Put back to ``received`` the claims of runs that died (older than the lease)."""
+    from resotrack.validation.decide import lock_submission
+
+    lease = lease_seconds if lease_seconds is not None else settings().lease_seconds
+    cutoff = clock.now() - dt.timedelta(seconds=lease)
+    with session_scope() as session:
+        ids = list(session.scalars(select(Submission.id).where(Submission.state == VALIDATING)))
+    recovered = []
+    for submission_id in ids:
+        with session_scope() as session:
+            row = lock_submission(session, submission_id)
+            if row is None or row.state != VALIDATING:
+                continue
+            at = (row.report or {}).get("claim", {}).get("at")
+            try:
+                claimed = dt.datetime.fromisoformat(at) if at else None
+            except ValueError:
+                claimed = None
+            if claimed is not None and claimed > cutoff:
+                continue
+            row.state, row.report = RECEIVED, {"recovered_claim": row.report}
+            audit.record(
+                session, ACTOR, "submission.claim_recovered", f"submission:{submission_id}"
+            )
+            recovered.append(submission_id)
+    if recovered:
+        log.warning("recovered %d stale validation claim(s): %s", len(recovered), recovered)
+    return recovered
+
+
+# --- what the questionnaire sent ---------------------------------------------------------
+
+_SENT_CACHE: OrderedDict[str, dict[tuple[str, int], dict[str, Any]] | None] = OrderedDict()
+_ADOPTED_CACHE: dict[tuple[str, int], dict[str, dt.date | None]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def sent_answers(
+    sha256: str | None, conf: ValidationSettings
+) -> dict[tuple[str, int], dict[str, Any]] | None:
+    """The answer cells of the workbook as sent (prefill), by paragraph; cached per blob."""
+    if not sha256:
+        return None
+    with _CACHE_LOCK:
+        if sha256 in _SENT_CACHE:
+            _SENT_CACHE.move_to_end(sha256)
+            return _SENT_CACHE[sha256]
+    found: dict[tuple[str, int], dict[str, Any]] | None = None
+    try:
+        sent = check_workbook(blob_store().get(sha256), None, conf)
+        found = {
+            (row["resolution"], row["paragraph"]): row
+            for row in sent.contract.records()
+            if isinstance(row["paragraph"], int)
+        }
+    except (BlobNotFound, Refusal) as exc:
+        log.warning("questionnaire workbook %s unavailable for comparison: %s", sha256, exc)
+    with _CACHE_LOCK:
+        _SENT_CACHE[sha256] = found
+        while len(_SENT_CACHE) > 256:
+            _SENT_CACHE.popitem(last=False)
+    return found
+
+
+def adoption_dates(cycle_id: int) -> dict[str, dt.date | None]:
+    """Each resolution of the cycle (its pinned version) with its adoption date."""
+    key = (get_settings().db_url, cycle_id)
+    with _CACHE_LOCK:
+        if key in _ADOPTED_CACHE:
+            return _ADOPTED_CACHE[key]
+    with session_scope() as session:
+        rows = session.execute(
+            select(Resolution.symbol, ResolutionVersion.adopted_on)
+            .join(ResolutionVersion, ResolutionVersion.resolution_id == Resolution.id)
+            .join(CycleResolution, CycleResolution.resolution_version_id == ResolutionVersion.id)
+            .where(CycleResolution.cycle_id == cycle_id)
+        ).all()
+    found = {symbol: adopted for symbol, adopted in rows}
+    with _CACHE_LOCK:  # a cycle's versions are pinned when it opens: never stale
+        if len(_ADOPTED_CACHE) > 1024:
+            _ADOPTED_CACHE.clear()
+        _ADOPTED_CACHE[key] = found
+    return found
+
+
+# --- one submission ----------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """A claimed submission, its bytes, and the sandbox's reading of them (done ahead)."""
+
+    submission_id: int
+    token: str
+    recipient: Recipient | None
+    cycle_id: int | None
+    original_name: str
+    questionnaire_id: int | None
+    sent: list[tuple[str, int]] | None
+    data: bytes
+    checked: Checked | None = None
+    refusal: Refusal | None = None
+
+
+def _expected_questionnaire(session: Session, submission: Submission) -> Questionnaire | None:
+    """The questionnaire the upload should answer, by its link or its recorded entity/cycle."""
+    entity, cycle = submission.entity_code, submission.cycle_id
+    if submission.token_id is not None:
+        token = session.get(UploadToken, submission.token_id)
+        if token is not None:
+            entity, cycle = token.entity_code, token.cycle_id
+    if entity is None or cycle is None:
+        return None
+    return session.scalar(
+        select(Questionnaire).where(
+            Questionnaire.cycle_id == cycle, Questionnaire.entity_code == entity
+        )
+    )
+
+
+def _sent(questionnaire: Questionnaire) -> list[tuple[str, int]]:
+    return [(str(r["resolution"]), int(r["number"])) for r in questionnaire.rows]
+
+
+def load(submission_id: int, token: str, conf: ValidationSettings) -> Loaded:
+    """Everything about one submission that needs no decision: runs on a reading thread."""
+    with session_scope() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None:
+            raise LookupError(f"submission {submission_id} disappeared")
+        questionnaire = _expected_questionnaire(session, submission)
+        loaded = Loaded(
+            submission_id=submission_id,
+            token=token,
+            recipient=recipient_for(session, submission),
+            cycle_id=submission.cycle_id,
+            original_name=submission.original_name,
+            questionnaire_id=questionnaire.id if questionnaire else None,
+            sent=_sent(questionnaire) if questionnaire else None,
+            data=blob_store().get(submission.sha256),
+        )
+    try:
+        loaded.checked = check_workbook(loaded.data, loaded.sent, conf)
+    except Refusal as refusal:
+        loaded.refusal = refusal
+    return loaded
+
+
+@dataclass
+class Work:
+    """A submission on its way to its decision."""
+
+    decision: Decision
+    data: bytes | None = None
+    checked: Checked | None = None
+    quality: QualityInput | None = None
+
+
+def prepare(loaded: Loaded, conf: ValidationSettings) -> Work:
+    """Identify the workbook, take the contract's verdict, line up the quality rules."""
+    recipient = loaded.recipient
+    summary: dict[str, Any] = {
+        "stage": "read",
+        "language": recipient.language if recipient else None,
+        "file": loaded.original_name,
+    }
+    decision = Decision(loaded.submission_id, loaded.token, [], False, [], summary, recipient)
+    work = Work(decision, data=loaded.data, checked=loaded.checked)
+    if loaded.refusal is not None or loaded.checked is None:
+        refusal = loaded.refusal or Refusal("read.damaged")
+        decision.unreadable = True
+        decision.problems.append(Problem(refusal.rule, values=refusal.values))
+        return work
+    summary["stage"] = "identify"
+    try:
+        identity = verify(meta_fields(loaded.checked.meta_rows), signing_key())
+        with session_scope() as session:
+            submission = session.get(Submission, loaded.submission_id)
+            assert submission is not None
+            questionnaire = match(session, submission, identity)
+            sent, sent_sha = _sent(questionnaire), questionnaire.workbook_sha256
+            summary.update(
+                questionnaire_id=questionnaire.id,
+                template_version=identity.template_version,
+                language=summary["language"] or questionnaire.language,
+            )
+    except NotIdentified as exc:
+        decision.problems.append(exc.problem)
+        return work
+    summary["stage"] = "contract"
+    if questionnaire.id != loaded.questionnaire_id or sent != loaded.sent:
+        try:  # read against the wrong questionnaire (or none): check again, rarely
+            work.checked = check_workbook(loaded.data, sent, conf)
+        except Refusal as refusal:
+            decision.unreadable = True
+            decision.problems.append(Problem(refusal.rule, values=refusal.values))
+            return work
+    contract = work.checked.contract if work.checked else None
+    assert contract is not None
+    decision.problems += contract.problems
+    if contract.columns is not None:
+        decision.rows = contract.records()
+        summary["rows"] = len(decision.rows)
+        if contract.usable and loaded.cycle_id is not None:
+            from resotrack.validation.quality import QualityInput
+
+            summary["stage"] = "quality"
+            work.quality = QualityInput(
+                key=loaded.submission_id,
+                rows=decision.rows,
+                sent=sent_answers(sent_sha, conf),
+                adopted=adoption_dates(loaded.cycle_id),
+            )
+    return work
+
+
+def _annotate(work: Work) -> tuple[str, bytes | None] | None:
+    """The annotated copy of the sender's workbook (None when there is nothing to mark)."""
+    decision = work.decision
+    if (
+        decision.recipient is None
+        or not decision.problems
+        or work.checked is None
+        or work.data is None
+    ):
+        return None
+    from resotrack.questionnaires.workbook import RETURN_SHEET
+    from resotrack.validation import feedback
+    from resotrack.validation.messages import feedback_text
+
+    language = decision.recipient.language
+    language = language if language in ("ar", "en", "fr") else "en"
+    stored = decision.stored_problems()
+    header = feedback.request(
+        problems=decision.problems[: len(stored)],
+        stored=stored,
+        names=work.checked.contract.names,
+        outcome=decision.outcome,
+        language=language,
+        return_sheet=RETURN_SHEET,
+        details=[(feedback_text("file", language), str(decision.summary.get("file") or ""))],
+    )
+    return language, feedback.annotate(work.data, header)
+
+
+def _attach(work: Work, annotated: bytes | None) -> None:
+    if annotated is None:
+        return
+    decision = work.decision
+    sha = blob_store().put(annotated)
+    decision.summary["annotated_sha256"] = sha
+    decision.attachment = {
+        "filename": f"feedback-{decision.submission_id}.xlsx",
+        "sha256": sha,
+        "content_type": XLSX,
+    }
+
+
+# --- the run -----------------------------------------------------------------------------
+
+Started = list[tuple[int, str, "Future[Loaded]"]]
+
+
+def _start(
+    ids: Sequence[int], pool: ThreadPoolExecutor, conf: ValidationSettings
+) -> tuple[Started, list[dict[str, Any]]]:
+    """Claim ``ids`` and start reading them on the pool (the readers work ahead)."""
+    started: Started = []
+    skipped: list[dict[str, Any]] = []
+    won = claim_many(ids)
+    for submission_id in ids:
+        token = won.get(submission_id)
+        if token is None:
+            skipped.append({"submission_id": submission_id, "skipped": _state(submission_id)})
+            continue
+        started.append((submission_id, token, pool.submit(load, submission_id, token, conf)))
+    return started, skipped
+
+
+def _finish(
+    started: Started, pool: ThreadPoolExecutor, conf: ValidationSettings
+) -> list[dict[str, Any]]:
+    """Identify, run the quality rules once for the batch, annotate, decide each."""
+    results: list[dict[str, Any]] = []
+    works: list[Work] = []
+    for submission_id, token, future in started:
+        try:
+            works.append(prepare(future.result(), conf))
+        except Exception as exc:  # a bug or a lost blob: give the claim back, go on
+            log.exception("validation of submission %s failed", submission_id)
+            release(submission_id, token, f"{type(exc).__name__}: {exc}")
+            results.append(
+                {"submission_id": submission_id, "error": f"{type(exc).__name__}: {exc}"}
+            )
+    checked = [w for w in works if w.quality is not None]
+    if checked:
+        from resotrack.validation.quality import check_quality
+
+        first = min(w.decision.submission_id for w in checked)
+        last = max(w.decision.submission_id for w in checked)
+        name = f"submission-{first}" if first == last else f"submissions-{first}-{last}"
+        found = check_quality(
+            [w.quality for w in checked if w.quality is not None], today=clock.today(), name=name
+        )
+        for work in checked:
+            work.decision.problems += found.get(work.decision.submission_id, [])
+    annotations = [pool.submit(_annotate, work) for work in works]
+    for work, annotation in zip(works, annotations, strict=True):
+        decision = work.decision
+        try:
+            made = annotation.result()
+            _attach(work, made[1] if made else None)
+            with session_scope() as session:
+                results.append(record(session, decision))
+        except ClaimLost as exc:
+            results.append({"submission_id": decision.submission_id, "skipped": str(exc)})
+        except Exception as exc:
+            log.exception("recording submission %s failed", decision.submission_id)
+            release(decision.submission_id, decision.claim, f"{type(exc).__name__}: {exc}")
+            results.append(
+                {"submission_id": decision.submission_id, "error": f"{type(exc).__name__}: {exc}"}
+            )
+    return results
+
+
+def _state(submission_id: int) -> str:
+    with session_scope() as session:
+        row = session.get(Submission, submission_id)
+        return f"state is {row.state}" if row is not None else "no such submission"
+
+
+def run(only: int | None = None, *, send: bool = True, docs: bool = True) -> list[dict[str, Any]]:
+    """Validate ``only``, or every pending submission; then send the feedback.
+
+    Batches overlap: while one batch is identified, checked by GX and decided here, the
+    sandboxed readers already read and contract-check the next.
+    """
+    conf = settings()
+    recover_stale_claims(conf.lease_seconds)
+    ids = [only] if only is not None else pending_ids()
+    batches = [ids[i : i + conf.batch_size] for i in range(0, len(ids), conf.batch_size)]
+    results: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="validation") as pool:
+        current = _start(batches[0], pool, conf) if batches else None
+        for index in range(len(batches)):
+            upcoming = _start(batches[index + 1], pool, conf) if index + 1 < len(batches) else None
+            assert current is not None
+            started, skipped = current
+            results += skipped
+            results += _finish(started, pool, conf)
+            current = upcoming
+    if send and any("outcome" in r for r in results):
+        deliver()
+    if docs and any("outcome" in r for r in results):
+        publish_docs()
+    return results
+
+
+def deliver() -> None:
+    """Send what is queued (the feedback among it); a mail outage is the outbox's to retry."""
+    from resotrack.mail import OutboxDeliveryError, send_pending
+
+    try:
+        send_pending()
+    except OutboxDeliveryError as exc:
+        log.warning("some email could not be sent yet (the outbox retries): %s", exc)
+
+
+def publish_docs() -> None:
+    """Rebuild the Secretariat's GX Data Docs with the runs just validated."""
+    from resotrack.settings import get_settings
+    from resotrack.validation.quality import build_data_docs
+
+    try:
+        build_data_docs(get_settings().home)
+    except Exception:  # documentation must never fail an ingest
+        log.exception("building the GX Data Docs failed")
+
+
+__all__ = [
+    "changed",
+    "claim",
+    "claim_many",
+    "ingest_pending",
+    "pending_ids",
+    "recover_stale_claims",
+    "run",
+]
