@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from resotrack.recovery import NIGHTLY
+from resotrack.orchestration import NIGHTLY
 
 
 @dag(

@@ -12,9 +12,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from resotrack.orchestration import SUBMISSIONS, emit_if_changed
-
-MAIL_POLL = "*/3 * * * *"
+from resotrack.orchestration import MAIL_POLL, SUBMISSIONS, emit_if_changed
 
 
 @dag(schedule=MAIL_POLL, catchup=False, max_active_runs=1, tags=["returns"], doc_md=__doc__)

@@ -13,29 +13,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Param, dag, task
 
+from resotrack.orchestration import DECISION, RecordedApproval
+
 PREPARED = "ti.xcom_pull(task_ids='prepare')"
-DECISION = "decision"
-
-
-class RecordedApproval(ApprovalOperator):
-    """The standard approval task, keeping the answer in XCom (key ``decision``) whatever it
-    is: on Reject the provider skips downstream by raising, so its return value never reaches
-    XCom, and the rejection's comment would be lost."""
-
-    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        if "error" not in event:
-            context["ti"].xcom_push(
-                key=DECISION,
-                value={
-                    "chosen_options": list(event.get("chosen_options") or []),
-                    "params_input": dict(event.get("params_input") or {}),
-                    "responded_by_user": dict(event.get("responded_by_user") or {}),
-                },
-            )
-        return super().execute_complete(context=context, event=event)
 
 
 @dag(

@@ -14,9 +14,11 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
+from resotrack.orchestration import DAILY
+
 
 @dag(
-    schedule="0 6 * * *",
+    schedule=DAILY,
     catchup=False,
     max_active_runs=1,
     tags=["reminders"],

@@ -20,11 +20,13 @@ from urllib.parse import quote
 
 if TYPE_CHECKING:
     import httpx
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
     from airflow.sdk import Asset
 
     RESOLUTIONS: Asset
     ANSWERS: Asset
     SUBMISSIONS: Asset
+    RecordedApproval: type[ApprovalOperator]
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +43,56 @@ SWEEP = "*/5 * * * *"
 Use it with ``catchup=False`` (a missed sweep is not worth replaying: the next one sees all).
 """
 
+MAIL_POLL = "*/3 * * * *"
+"""Every three minutes: replies in the returns mailbox are answered within minutes."""
 
-def __getattr__(name: str) -> Asset:
-    """Build the Assets on first access, so importing this module does not import Airflow."""
-    uri = ASSET_URIS.get(name)
-    if uri is None:
+DAILY = "0 6 * * *"
+"""06:00 UTC (09:00 in Jeddah), before the Secretariat's day: reminders go out once a day."""
+
+NIGHTLY = "15 2 * * *"
+"""02:15 UTC, a quiet hour for every OIC time zone: the backup and its verification."""
+
+
+def __getattr__(name: str) -> Any:
+    """Build the Assets and operator classes on first access, so importing this module does
+    not import Airflow."""
+    if name == "RecordedApproval":
+        built: Any = _recorded_approval()
+    elif (uri := ASSET_URIS.get(name)) is not None:
+        from airflow.sdk import Asset
+
+        built = Asset(uri)
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from airflow.sdk import Asset
+    globals()[name] = built
+    return built
 
-    asset = Asset(uri)
-    globals()[name] = asset
-    return asset
+
+DECISION = "decision"
+"""XCom key under which :data:`RecordedApproval` keeps the approver's answer."""
+
+
+def _recorded_approval() -> type:
+    """The standard approval operator, keeping the answer in XCom (key ``decision``) whatever
+    it is: on Reject the provider skips downstream by raising, so its return value never
+    reaches XCom, and the rejection's comment would be lost."""
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+    class RecordedApproval(ApprovalOperator):
+        def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+            if "error" not in event:
+                context["ti"].xcom_push(
+                    key=DECISION,
+                    value={
+                        "chosen_options": list(event.get("chosen_options") or []),
+                        "params_input": dict(event.get("params_input") or {}),
+                        "responded_by_user": dict(event.get("responded_by_user") or {}),
+                    },
+                )
+            return super().execute_complete(context=context, event=event)
+
+    RecordedApproval.__module__ = __name__
+    return RecordedApproval
 
 
 def emit_if_changed(

@@ -16,15 +16,13 @@ database or the blob store, and staff must be able to prove it:
 
 Modules: ``manifest`` (format, checksums), ``backup``, ``restore``, ``verify``, ``pg``
 (PostgreSQL client programs), ``nightly`` (what the ``backup`` DAG runs, with the alert email)
-and ``cli`` (``register(app)``). This module imports nothing: DAG files read :data:`NIGHTLY`.
+and ``cli`` (``register(app)``).
+The ``backup`` DAG's schedule is ``resotrack.orchestration.NIGHTLY``.
 """
-
-NIGHTLY = "15 2 * * *"
-"""When the ``backup`` DAG runs: 02:15 UTC, a quiet hour for every OIC time zone."""
 
 
 class RecoveryError(RuntimeError):
     """A backup, restore or check that cannot proceed; the message says what to do."""
 
 
-__all__ = ["NIGHTLY", "RecoveryError"]
+__all__ = ["RecoveryError"]
