@@ -12,9 +12,16 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from conftest import SEED_000, SEED_004
+from resotrack import clock
 from resotrack.cli import app
 from resotrack.store import session_scope
-from resotrack.store.models import FocalPoint, ReportingEntity, ResolutionVersion
+from resotrack.store.models import (
+    AuditLog,
+    FocalPoint,
+    OutboxMessage,
+    ReportingEntity,
+    ResolutionVersion,
+)
 
 runner = CliRunner()
 
@@ -101,3 +108,39 @@ def test_focal_points_and_routing_commands(db_url: str, tmp_path: Path, shared_d
     assert code == 0 and "137 paragraphs" in output and sheet.stat().st_size > 0
     code, output = run("routing", "import", "--resolution", "OIC/MCSD-2/2023/RES/FINAL", str(sheet))
     assert code == 0 and "0 routing overrides" in output
+
+
+def test_outbox_decisions_on_uncertain_and_failed_messages(db_url: str) -> None:
+    with session_scope() as s:
+        rows = [
+            OutboxMessage(
+                idempotency_key=f"cli-{state}-{i}",
+                kind="feedback",
+                template="feedback",
+                language="en",
+                to_addrs=["fp@gov.example.org"],
+                state=state,
+                last_error="connection lost during DATA" if state == "uncertain" else "550 no",
+                claimed_at=clock.now(),
+            )
+            for i, state in enumerate(["uncertain", "uncertain", "failed", "sent"])
+        ]
+        s.add_all(rows)
+        s.flush()
+        uncertain_a, uncertain_b, failed, sent = (row.id for row in rows)
+
+    code, output = run("outbox", "confirm", str(uncertain_a), str(sent))
+    assert code == 1, output
+    assert f"1 message(s) recorded as sent: {uncertain_a}" in output
+    assert f"not uncertain (see `resotrack outbox list`), left as they are: {sent}" in output
+    assert run("outbox", "resend", str(uncertain_b))[0] == 0
+    code, output = run("outbox", "retry", str(failed))
+    assert code == 0 and f"queued again: {failed}" in output
+    code, output = run("outbox", "resend", str(uncertain_b))  # a second time: nothing to do
+    assert code == 1 and "not uncertain" in output
+
+    with session_scope() as s:
+        states = {m.id: m.state for m in s.scalars(select(OutboxMessage))}
+        actions = set(s.scalars(select(AuditLog.action)))
+    assert states == {uncertain_a: "sent", uncertain_b: "pending", failed: "pending", sent: "sent"}
+    assert {"outbox.confirmed", "outbox.resend", "outbox.retry_failed"} <= actions

@@ -365,6 +365,52 @@ def outbox_send() -> None:
     out.print(str(report))
 
 
+def _outbox_decision(
+    ids: list[int], state: str, decide: Callable[..., list[int]], done: str
+) -> None:
+    """Apply a staff decision to the listed messages; name the ids it did not apply to."""
+    import getpass
+
+    changed = in_session(lambda s: decide(s, ids, actor=f"cli:{getpass.getuser()}"))
+    out.print(f"{len(changed)} message(s) {done}: {', '.join(map(str, changed)) or '-'}")
+    skipped = sorted(set(ids) - set(changed))
+    if skipped:
+        err.print(
+            f"not {state} (see `resotrack outbox list`), left as they are: "
+            + ", ".join(map(str, skipped)),
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+MessageIds = Annotated[list[int], typer.Argument(help="Outbox message ids.", show_default=False)]
+
+
+@outbox_app.command("confirm")
+def outbox_confirm(ids: MessageIds) -> None:
+    """Uncertain messages you found delivered (the recipient has them): record them as sent."""
+    from resotrack.mail import confirm_uncertain
+
+    _outbox_decision(ids, "uncertain", confirm_uncertain, "recorded as sent")
+
+
+@outbox_app.command("resend")
+def outbox_resend(ids: MessageIds) -> None:
+    """Uncertain messages you found not delivered: queue them again (they may arrive twice
+    if they were delivered after all)."""
+    from resotrack.mail import resend_uncertain
+
+    _outbox_decision(ids, "uncertain", resend_uncertain, "queued again")
+
+
+@outbox_app.command("retry")
+def outbox_retry(ids: MessageIds) -> None:
+    """Failed messages whose cause you fixed (an address, the relay): give them a new round."""
+    from resotrack.mail import retry_failed
+
+    _outbox_decision(ids, "failed", retry_failed, "queued again")
+
+
 @portal_app.command("serve")
 def portal_serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
