@@ -8,6 +8,7 @@ expose: data validation, protection, right-to-left, hyperlinks.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import replace
 from datetime import date, datetime
@@ -43,7 +44,7 @@ from resotrack.questionnaires import (
     workbook_filename,
 )
 from resotrack.questionnaires.i18n import STRINGS, text
-from resotrack.questionnaires.workbook import LISTS_SHEET
+from resotrack.questionnaires.workbook import LISTS_SHEET, return_rows, row_height
 
 KEY = b"test-signing-key"
 ROWS = 137
@@ -255,6 +256,66 @@ def test_only_answer_cells_are_editable(workbooks: dict[Language, bytes], langua
             assert locked is expected, (row, column.key)
     # Below the table nothing is editable: rows cannot be added by typing under it.
     assert sheet.cell(row=ROWS + 2, column=6).protection.locked is True
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_answer_cell_is_written_unlocked_even_when_blank(
+    workbooks: dict[Language, bytes], language: Language
+):
+    """Blank answer cells are real cells with the answer format, never left to a default.
+
+    openpyxl reads a cell that is not in the file as locked, so this fails if one is missing.
+    """
+    sheet = open_xlsx(workbooks[language])[RETURN_SHEET]
+    for row in range(2, ROWS + 2):
+        for index, column in enumerate(COLUMNS, start=1):
+            if column.locked:
+                continue
+            cell = sheet.cell(row=row, column=index)
+            assert cell.protection.locked is False, (row, column.key)
+            assert cell.border.left.style == "thin", (row, column.key)
+            expected = "yyyy-mm-dd" if column.key == "start_date" else "General"
+            assert cell.number_format == expected, (row, column.key)
+
+
+def _return_sheet_xml(data: bytes) -> str:
+    book = open_xlsx(data)
+    index = book.sheetnames.index(RETURN_SHEET) + 1
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read(f"xl/worksheets/sheet{index}.xml").decode("utf-8")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_column_or_row_format_unlocks_cells_outside_the_table(
+    workbooks: dict[Language, bytes], language: Language
+):
+    """Excel and LibreOffice give a cell absent from the file its column's (or row's) format.
+
+    An unlocked column format would save writing blank answer cells, but it would also
+    unlock every cell below the table, so the focal point could type rows we never read
+    (and openpyxl, which ignores column formats, would not even notice). Hence none.
+    """
+    xml = _return_sheet_xml(workbooks[language])
+    columns = re.findall(r"<col [^>]*/>", xml)
+    assert len(columns) >= 1
+    assert not [col for col in columns if " style=" in col]
+    assert "customFormat" not in xml
+
+
+def test_row_heights_follow_row_height_of_every_text():
+    """The cached paragraph part gives the heights ``row_height`` gives for the whole row."""
+    long_answer = "Mesures prises : " + "loi, décret, plan national ; " * 30
+    rows = (
+        *make_rows(),
+        QuestionRow(SYMBOL, 500, None, "DEMANDE", "court", {"measures": long_answer}),
+        QuestionRow(SYMBOL, 501, "F", "", "", {"challenges": "", "status": "in_progress"}),
+        QuestionRow(SYMBOL, 502, "F", "INVITE", "x\n" * 40, {}),
+    )
+    spec = make_spec("fr", rows=rows)
+    widths = [column.width for column in COLUMNS]
+    for values, height in return_rows(spec):
+        texts = [(v, w) for v, w in zip(values, widths, strict=True) if isinstance(v, str)]
+        assert height == row_height(texts, min_lines=2), values[:2]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -111,6 +111,12 @@ def meta_fields(spec: QuestionnaireSpec) -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=256)
+def _status_code(value: str) -> str | None:
+    """``status_from_label``, remembered: prefills repeat a handful of codes across a cycle."""
+    return status_from_label(value)
+
+
 def answer_value(key: str, value: str | date | None, language: Language) -> str | date | None:
     """What to write in answer column ``key`` for a prefilled value.
 
@@ -122,7 +128,7 @@ def answer_value(key: str, value: str | date | None, language: Language) -> str 
     if value is None or value == "":
         return None
     if key == "status":
-        code = status_from_label(str(value))
+        code = _status_code(str(value))
         if code is None:
             raise ValueError(f"prefilled status {value!r} is not one of {', '.join(STATUSES)}")
         return status_label(code, language)
@@ -247,28 +253,55 @@ def row_height(cells: Iterable[tuple[str, float]], *, min_lines: int = 1) -> flo
 
 Cell = str | int | date | None
 _NO_ANSWERS: Final[tuple[Cell, ...]] = (None,) * len(ANSWER_KEYS)
-_WIDTHS: Final = tuple(column.width for column in COLUMNS)
+_LOCKED_WIDTHS: Final = tuple(column.width for column in COLUMNS if column.locked)
+_ANSWER_WIDTHS: Final = tuple(column.width for column in COLUMNS if not column.locked)
+_MIN_ANSWER_LINES: Final = 2
+
+
+def _text_lines(values: Iterable[Cell], widths: Iterable[float]) -> int:
+    """The most lines any text among ``values`` needs in its column (0 when there is none)."""
+    return max(
+        (_lines(v, w) for v, w in zip(values, widths, strict=True) if isinstance(v, str) and v),
+        default=0,
+    )
+
+
+@lru_cache(maxsize=8192)
+def _question_cells(
+    resolution: str, number: int, section: str, verb: str, paragraph: str
+) -> tuple[tuple[Cell, ...], int]:
+    """A row's locked cells and the lines they need, once per paragraph of a cycle.
+
+    Every entity of a cycle gets the same paragraphs, so the 57 workbooks of a cycle share
+    this work; only the answers (last cycle's prefill) differ between them.
+    """
+    cells: tuple[Cell, ...] = (resolution, number, section, verb, paragraph)
+    return cells, _text_lines(cells, _LOCKED_WIDTHS)
 
 
 def return_rows(spec: QuestionnaireSpec) -> Iterator[tuple[tuple[Cell, ...], float]]:
-    """Each Return row as cell values in ``COLUMNS`` order, with its height in points."""
+    """Each Return row as cell values in ``COLUMNS`` order, with its height in points.
+
+    The height is ``row_height`` of the row's texts with two lines at least, computed as the
+    larger of the cached paragraph part and the answers part.
+    """
     lang = spec.language
     for question in spec.rows:
-        answers = _NO_ANSWERS
-        if question.prefill:
-            for key in question.prefill:
-                answer_value(key, None, lang)  # refuse unknown keys before writing anything
-            answers = tuple(answer_value(k, question.prefill.get(k), lang) for k in ANSWER_KEYS)
-        values: tuple[Cell, ...] = (
+        locked, lines = _question_cells(
             question.resolution,
             question.number,
             question.section or "",
             question.verb,
             question.text,
-            *answers,
         )
-        texts = [(v, w) for v, w in zip(values, _WIDTHS, strict=True) if isinstance(v, str)]
-        yield values, row_height(texts, min_lines=2)
+        answers = _NO_ANSWERS
+        if question.prefill:
+            for key in question.prefill:
+                answer_value(key, None, lang)  # refuse unknown keys before writing anything
+            answers = tuple(answer_value(k, question.prefill.get(k), lang) for k in ANSWER_KEYS)
+            lines = max(lines, _text_lines(answers, _ANSWER_WIDTHS))
+        height = min(MAX_ROW_HEIGHT, max(_MIN_ANSWER_LINES, lines) * LINE_HEIGHT)
+        yield (*locked, *answers), height
 
 
 def header_height(language: Language) -> float:
@@ -424,19 +457,27 @@ def _write_return(sheet: Any, spec: QuestionnaireSpec, styles: _Styles) -> None:
 
     sheet.set_row(HEADER_ROW, header_height(lang))
 
-    cell_styles = _column_styles(styles)
+    # The innermost loop of a cycle's dispatch (57 workbooks x 137 rows x 12 cells), so the
+    # methods are looked up once. Blank answer cells are written too, each with its unlocked
+    # format: a column format would be cheaper but would also unlock the rows below the table.
+    cell_styles = tuple(enumerate(_column_styles(styles)))
+    set_row = sheet.set_row
+    write_string = sheet.write_string  # never write(): text like "=..." must stay text
+    write_blank = sheet.write_blank
+    write_datetime = sheet.write_datetime
+    write_number = sheet.write_number
+    answer_date = styles.answer_date
     for row, (values, height) in enumerate(return_rows(spec), start=FIRST_ANSWER_ROW):
-        sheet.set_row(row, height)
-        for col, value in enumerate(values):
-            # write_string, never write(): text starting with = + - @ stays text, not a formula.
+        set_row(row, height)
+        for (col, style), value in zip(cell_styles, values, strict=True):
             if isinstance(value, str):
-                sheet.write_string(row, col, value, cell_styles[col])
+                write_string(row, col, value, style)
             elif value is None:
-                sheet.write_blank(row, col, None, cell_styles[col])
+                write_blank(row, col, None, style)
             elif isinstance(value, date):
-                sheet.write_datetime(row, col, value, styles.answer_date)
+                write_datetime(row, col, value, answer_date)
             else:
-                sheet.write_number(row, col, value, cell_styles[col])
+                write_number(row, col, value, style)
 
     if last_row >= FIRST_ANSWER_ROW:
         status_col = COLUMN_INDEX["status"]
