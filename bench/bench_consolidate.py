@@ -17,7 +17,6 @@ import math
 import os
 import platform
 import random
-import re
 import sys
 import tempfile
 import time
@@ -26,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from results import RESULTS, write_section
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Consolidation (250k answers)"
 BUDGET_SECONDS = 10.0
 STATUSES = (
@@ -294,18 +294,6 @@ BUDGETED = (
 )
 
 
-def write_section(body: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving other sections alone."""
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{SECTION}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: section + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=250_000)
@@ -373,7 +361,7 @@ def main() -> int:
     body = "\n".join(lines)
     print("\n" + body)
     if not args.no_write:
-        write_section(body)
+        write_section(SECTION, body)
         print(f"\nwritten to {RESULTS.relative_to(REPO)}")
     return 0 if met else 1
 

@@ -16,10 +16,10 @@ from datetime import date
 from pathlib import Path
 
 from resotrack.resolutions import parse_file
+from results import RESULTS, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_004 = REPO.parent / "shared" / "seeds" / "004_7627369674135aea.txt"
-RESULTS = REPO / "bench" / "RESULTS.md"
 HEADING = "## Parse (seed 004)"
 
 
@@ -59,21 +59,6 @@ def section(runs: int, read: float, parse: float, paragraphs: int) -> str:
     )
 
 
-def write_section(text: str) -> None:
-    """Replace our section of RESULTS.md (or add it), leaving every other section alone."""
-    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    lines = existing.splitlines()
-    if HEADING in lines:
-        start = lines.index(HEADING)
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        lines[start:end] = text.rstrip("\n").splitlines() + ([""] if end < len(lines) else [])
-    else:
-        lines += ["", *text.rstrip("\n").splitlines()]
-    RESULTS.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50, help="timed runs of each (median)")
@@ -90,7 +75,7 @@ def main() -> None:
     )
     print(f"ratio          : {parse / read:8,.0f}x")
     if not args.no_write:
-        write_section(section(args.runs, read, parse, paragraphs))
+        write_section(HEADING, section(args.runs, read, parse, paragraphs).removeprefix(HEADING))
         print(f"updated {RESULTS.relative_to(REPO)}")
 
 

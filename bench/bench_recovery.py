@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import shutil
 import sys
 import tempfile
@@ -36,7 +35,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Disaster recovery drill"
 BLOB_KB = 32
 ROUNDS = 3
@@ -46,6 +44,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from resotrack.settings import get_settings  # noqa: E402
 from resotrack.store import migrate, reset_engines  # noqa: E402
+from results import RESULTS, write_section  # noqa: E402
 from test_recovery_world import DrillFigures, invoke, make_world, run_drill  # noqa: E402
 
 
@@ -284,17 +283,6 @@ def section(
     return "\n".join(lines) + "\n"
 
 
-def write_section(body: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving other sections alone."""
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: body + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + body
-    RESULTS.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pad-mb", type=float, default=128.0, help="MB of 32 KB blobs to add")
@@ -320,7 +308,7 @@ def main() -> None:
     body = section(drills, sizes, started, args.pad_mb)
     print(body)
     if not args.no_write:
-        write_section(body)
+        write_section(SECTION, body.removeprefix(SECTION))
         print(f"updated {RESULTS.relative_to(REPO)}")
 
 

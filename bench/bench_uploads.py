@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import re
 import shutil
 import socket
 import subprocess
@@ -38,8 +37,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Mount
 
+from results import RESULTS, write_section
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Portal uploads (200 concurrent)"
 REQUESTS = 200
 CONCURRENCY = 50
@@ -361,18 +361,6 @@ def describe(kind: str, baseline: Run, portal: Run, missing: list[str]) -> list[
     return rows
 
 
-def write_section(body: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving other sections alone."""
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{SECTION}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: section + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> None:
     kinds = ["sqlite"]
     if os.environ.get("RESOTRACK_TEST_DATABASE_URL", "").startswith("postgresql"):
@@ -420,7 +408,7 @@ def main() -> None:
             *verdicts,
         ]
     )
-    write_section(body)
+    write_section(SECTION, body)
     print(f"\nwritten to {RESULTS.relative_to(REPO)}")
     if not ok:
         raise SystemExit(1)

@@ -74,6 +74,7 @@ from resotrack.questionnaires.workbook import (
     style_specs,
     workbook_filename,
 )
+from results import RESULTS, read_section, write_section
 
 ENTITIES = 57
 ROWS = 137
@@ -83,7 +84,6 @@ GOAL_RATIO = 3.0
 KEY = b"bench-signing-key"
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seeds" / "004_7627369674135aea.txt"
-RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Questionnaire workbooks (57 × 137 rows)"
 
 
@@ -596,14 +596,10 @@ HISTORY_HEADER = (
 
 def earlier_runs() -> list[str]:
     """The history lines of this section in RESULTS.md, oldest first."""
-    if not RESULTS.exists():
+    body = read_section(SECTION)
+    if body is None or HISTORY_HEADER not in body:
         return []
-    current = RESULTS.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    found = pattern.search(current)
-    if found is None or HISTORY_HEADER not in found.group(1):
-        return []
-    after = found.group(1).split(HISTORY_HEADER, 1)[1]
+    after = body.split(HISTORY_HEADER, 1)[1]
     return [line for line in after.splitlines() if re.match(r"^\| \d{4}-", line)]
 
 
@@ -624,18 +620,6 @@ def summarise(history: Sequence[str]) -> list[str]:
             f"| {note} | {len(runs)} | {ours:.2f} | {theirs:.2f} | {wall:.2f}× | {cpu:.2f}× |"
         )
     return lines
-
-
-def write_section(body: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving other sections alone."""
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{SECTION}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: section + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def main() -> int:
@@ -715,7 +699,7 @@ def main() -> int:
     ]
     body = "\n".join(lines)
     print(body)
-    write_section(body)
+    write_section(SECTION, body)
     print(f"\nwritten to {RESULTS.relative_to(REPO)}")
     return 0
 
