@@ -263,3 +263,26 @@ def test_dispatch_dag_under_airflow(
     counts = _focal_messages(mail_env)
     assert len(counts) == 57 and set(counts.values()) == {1}
     assert _check_attachment(mail_env, cycle_id) == 57
+
+
+def test_entity_codes_may_be_typed_in_any_case(cycle_id: int) -> None:
+    """IsDB is registered in mixed case; staff typing ``isdb`` or ``sen`` mean the same."""
+    with session_scope() as s:
+        cycle = open_cycle(
+            s, [SYMBOL], clock.today() + timedelta(days=30), entities=["isdb", "sen", "SEN"]
+        )
+        assert sorted(q.entity_code for q in cycle.questionnaires) == ["IsDB", "SEN"]
+
+
+def test_revoking_by_entity_code_ignores_its_case(cycle_id: int) -> None:
+    from resotrack import tokens
+
+    with session_scope() as s:
+        person = FocalPoint(
+            entity_code="IsDB", name="B", email="b@isdb.example.org", language="en", role="cc"
+        )
+        s.add(person)
+        s.flush()
+        tokens.issue(s, person, cycle_id)
+    with session_scope() as s:
+        assert tokens.revoke(s, entity_code="ISDB") == 1

@@ -27,12 +27,23 @@ class Settings(BaseSettings):
         default=SecretStr("change-me-in-production"),
         description="Key for signing upload tokens and questionnaire metadata.",
     )
+    previous_secret_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Keys retired by a rotation, as a JSON list: upload links and questionnaire "
+        "signatures made with them are still accepted; nothing new is signed with them.",
+    )
     max_resolution_bytes: int = Field(default=5 * 1024 * 1024)
     airflow_api_url: str = Field(
         default="http://127.0.0.1:8080", description="Airflow's REST API, to trigger DAG runs."
     )
     airflow_username: str = Field(default="admin")
     airflow_password: SecretStr = Field(default=SecretStr(""))
+
+    @property
+    def verification_keys(self) -> list[str]:
+        """Every key a signature may have been made with: the current one first."""
+        previous = [k.get_secret_value() for k in self.previous_secret_keys]
+        return [self.secret_key.get_secret_value(), *previous]
 
     @property
     def db_url(self) -> str:

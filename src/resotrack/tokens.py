@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
@@ -43,7 +43,10 @@ class Grant:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key.get_secret_value(), salt=SALT)
+    """Signs with the current key; verifies with it or a retired one (itsdangerous takes the
+    last key of the list to sign and tries every one to verify)."""
+    keys = get_settings().verification_keys
+    return URLSafeTimedSerializer([*reversed(keys[1:]), keys[0]], salt=SALT)
 
 
 def token_hash(token: str) -> str:
@@ -109,7 +112,8 @@ def revoke(
     if token:
         query = query.where(UploadToken.token_sha256 == token_hash(token))
     if entity_code:
-        query = query.where(UploadToken.entity_code == entity_code.upper())
+        # codes are kept as registered (``IsDB``); staff may type them in any case
+        query = query.where(func.upper(UploadToken.entity_code) == entity_code.upper())
     if email:
         ids = select(FocalPoint.id).where(FocalPoint.email.ilike(email))
         query = query.where(UploadToken.focal_point_id.in_(ids))

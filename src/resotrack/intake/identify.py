@@ -42,10 +42,10 @@ def identify_workbook(data: bytes) -> Identity:
     except MetaError as exc:
         raise Unidentified(f"not one of our questionnaires: {exc}") from exc
     signature = fields.get("signature", "")
-    key = get_settings().secret_key.get_secret_value().encode("utf-8")
-    if not signature or not verify_meta(fields, signature, key):
+    keys = [k.encode("utf-8") for k in get_settings().verification_keys]
+    if not signature or not verify_meta(fields, signature, keys):
         raise Unidentified("the workbook's _meta sheet was altered (its signature does not match)")
-    entity = fields.get("entity_code", "").strip().upper()
+    entity = fields.get("entity_code", "").strip()  # signed: as registered (IsDB)
     try:
         cycle_id = int(fields.get("cycle_id", ""))
     except ValueError as exc:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from python_calamine import CalamineWorkbook
@@ -53,10 +53,12 @@ def sign_meta(fields: Mapping[str, str], key: bytes) -> str:
     return hmac.new(key, _CONTEXT + _canonical(fields), hashlib.sha256).hexdigest()
 
 
-def verify_meta(fields: Mapping[str, str], signature: str, key: bytes) -> bool:
-    """Whether ``signature`` was made with ``key`` over exactly these fields (constant time)."""
-    expected = sign_meta(fields, key).encode("ascii")
-    return hmac.compare_digest(expected, signature.strip().encode("utf-8", "replace"))
+def verify_meta(fields: Mapping[str, str], signature: str, key: bytes | Sequence[bytes]) -> bool:
+    """Whether ``signature`` was made with ``key`` (or one of several: the current key and
+    those retired by a rotation) over exactly these fields (constant time per key)."""
+    keys = [key] if isinstance(key, bytes) else list(key)
+    given = signature.strip().encode("utf-8", "replace")
+    return any(hmac.compare_digest(sign_meta(fields, k).encode("ascii"), given) for k in keys)
 
 
 def _as_text(value: object) -> str:

@@ -424,8 +424,10 @@ def _key_warning(folder: Path, manifest: Manifest) -> list[str]:
         fingerprint = recorded["fingerprint"]
     except (OSError, ValueError, KeyError, TypeError):
         return ["the backup records no fingerprint of the secret key: check RESOTRACK_SECRET_KEY"]
-    key = get_settings().secret_key.get_secret_value()
-    if key_fingerprint(key, fingerprint["salt"])["digest"] == fingerprint["digest"]:
+    keys = get_settings().verification_keys  # the key then may be a retired one now
+    if any(
+        key_fingerprint(k, fingerprint["salt"])["digest"] == fingerprint["digest"] for k in keys
+    ):
         return []
     return [
         "RESOTRACK_SECRET_KEY is not the key in use when this backup was made: the upload links "

@@ -55,7 +55,7 @@ def check_file(data: bytes) -> dict[str, Any]:
     """The check's report: ``{"outcome", "problems", "summary", "exit_code"}``."""
     from resotrack import clock
     from resotrack.validation.report import outcome_of, sort_key
-    from resotrack.validation.steps import check_structure, signing_key
+    from resotrack.validation.steps import check_structure, verification_keys
 
     known: dict[str, Any] = {}
 
@@ -66,7 +66,7 @@ def check_file(data: bytes) -> dict[str, Any]:
             return found["sent"]
         return None
 
-    result = check_structure(data, key=signing_key(), resolve=resolve)
+    result = check_structure(data, key=verification_keys(), resolve=resolve)
     problems = list(result.problems)
     contract = result.contract
     quality = "not run: " + (

@@ -75,8 +75,9 @@ def meta_fields(rows: Sequence[Sequence[Any]] | None) -> dict[str, str]:
     return fields
 
 
-def verify(fields: dict[str, str], key: bytes) -> Identity:
-    """Check the signature and the template version; raise :class:`NotIdentified`."""
+def verify(fields: dict[str, str], key: bytes | Sequence[bytes]) -> Identity:
+    """Check the signature (any accepted key) and the template version; raise
+    :class:`NotIdentified`."""
     signature = fields.get(SIGNATURE, "")
     if not fields or not signature:
         raise NotIdentified(Problem("identify.meta_missing"))
@@ -94,7 +95,7 @@ def verify(fields: dict[str, str], key: bytes) -> Identity:
         return Identity(
             questionnaire_id=int(fields["questionnaire_id"]),
             cycle_id=int(fields["cycle_id"]),
-            entity_code=fields["entity_code"].strip().upper(),
+            entity_code=fields["entity_code"].strip(),  # signed: as registered (IsDB)
             language=fields["language"],
             template_version=version,
             row_count=int(fields["row_count"]),

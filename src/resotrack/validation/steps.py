@@ -144,7 +144,7 @@ class Structural:
 def check_structure(
     data: bytes,
     *,
-    key: bytes,
+    key: bytes | Sequence[bytes],
     expected_entity: str | None = None,
     expected_cycle: int | None = None,
     sent: Sent | None = None,
@@ -208,6 +208,13 @@ def signing_key() -> bytes:
     return get_settings().secret_key.get_secret_value().encode("utf-8")
 
 
+def verification_keys() -> tuple[bytes, ...]:
+    """The keys a returned workbook's signature may use: the current one, then retired ones."""
+    from resotrack.settings import get_settings
+
+    return tuple(k.encode("utf-8") for k in get_settings().verification_keys)
+
+
 __all__ = [
     "Checked",
     "ContractOutcome",
@@ -215,4 +222,5 @@ __all__ = [
     "check_structure",
     "check_workbook",
     "signing_key",
+    "verification_keys",
 ]
