@@ -132,7 +132,7 @@ class Cluster:
                 os.killpg(process.pid, 15)
         for process in self.processes:
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=10)  # then SIGKILL: a test home, nothing to save
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, 9)
                 process.wait()

@@ -14,8 +14,20 @@ from typing import Final
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO: Final = Path(__file__).resolve().parents[3]
+PACKAGED: Final = Path(__file__).resolve().parents[1] / "rules"  # inside an installed wheel
+CHECKOUT: Final = Path(__file__).resolve().parents[3]  # the repository, for an editable install
 MiB: Final = 1024 * 1024
+
+
+def rule_file(folder: str, name: str) -> Path:
+    """A declarative rule file: the copy the wheel ships (``resotrack/rules/``, see
+    pyproject's force-include), else the repository's own (``schemas/``, ``expectations/``).
+
+    Why both: the image installs resotrack as a wheel, where the repository is not there;
+    a checkout runs the files staff edit, with no copy to keep in step.
+    """
+    packaged = PACKAGED / folder / name
+    return packaged if packaged.is_file() else CHECKOUT / folder / name
 
 
 class ValidationSettings(BaseSettings):
@@ -24,11 +36,11 @@ class ValidationSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RESOTRACK_VALIDATION_", extra="ignore")
 
     contract: Path = Field(
-        default=REPO / "schemas" / "return_contract.yaml",
+        default_factory=lambda: rule_file("schemas", "return_contract.yaml"),
         description="The pandera contract of a returned workbook (YAML, readable by staff).",
     )
     suite: Path = Field(
-        default=REPO / "expectations" / "return_quality.json",
+        default_factory=lambda: rule_file("expectations", "return_quality.json"),
         description="The Great Expectations suite run on accepted-shaped returns.",
     )
     # The package, before any parser sees it.
@@ -53,7 +65,10 @@ class ValidationSettings(BaseSettings):
     # The ingest sweep.
     batch_size: int = Field(default=200, ge=1, description="Submissions validated together.")
     lease_seconds: float = Field(
-        default=600.0, gt=0, description="A claim older than this was left by a dead worker."
+        default=60.0,
+        gt=0,
+        description="A claim not renewed for this long was left by a dead worker (a live run "
+        "renews its claims every quarter of it).",
     )
     # The warm validation service used by the Airflow task (see service.py).
     use_service: bool = Field(
@@ -87,4 +102,4 @@ def suite_path() -> Path:
     return settings().suite
 
 
-__all__ = ["ValidationSettings", "contract_path", "settings", "suite_path"]
+__all__ = ["ValidationSettings", "contract_path", "rule_file", "settings", "suite_path"]

@@ -4,9 +4,10 @@ Each submission moves ``received → validating → accepted | accepted_with_war
 | unreadable``. The first step is a claim, one atomic conditional update (``WHERE state =
 'received'``) that also writes a claim token into the report; the decision commits only if
 the token is still ours. So two runs never decide the same upload, and a re-run after a
-crash changes nothing that was decided. A claim older than ``lease_seconds`` belongs to a
-run that died: the next sweep puts it back to ``received`` (nothing was written for it,
-since answers, report and email commit together).
+crash changes nothing that was decided. A live run renews its claims every quarter of
+``lease_seconds`` (:class:`Lease`); a claim not renewed for a whole lease belongs to a run
+that died, and the next run puts it back to ``received`` (nothing was written for it, since
+answers, report and email commit together).
 
 Returns are validated in batches: read, identify and contract per file, then one Great
 Expectations run for the whole batch, then one transaction per submission.
@@ -54,7 +55,7 @@ from resotrack.validation.entry import changed, ingest_pending  # re-exported: t
 from resotrack.validation.identify import NotIdentified, match, meta_fields, verify
 from resotrack.validation.read import Refusal
 from resotrack.validation.report import RECEIVED, VALIDATING, Problem
-from resotrack.validation.steps import Checked, check_workbook, signing_key
+from resotrack.validation.steps import Checked, check_workbook, verification_keys
 
 if TYPE_CHECKING:
     from resotrack.validation.quality import QualityInput
@@ -79,35 +80,31 @@ def pending_ids(limit: int | None = None) -> list[int]:
         return list(session.scalars(query))
 
 
-def claim(submission_id: int) -> str | None:
-    """``received → validating`` atomically; the claim token, or None if someone else has it."""
-    token = uuid.uuid4().hex
-    now = clock.now()
-    mark = {"token": token, "at": now.isoformat(), "by": f"{socket.gethostname()}:{os.getpid()}"}
-    with session_scope() as session:
-        won = session.execute(
-            update(Submission)
-            .where(Submission.id == submission_id, Submission.state == RECEIVED)
-            .values(state=VALIDATING, report={"claim": mark})
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-        if won != 1:
-            return None
-        audit.record(session, ACTOR, "submission.validating", f"submission:{submission_id}")
-    return token
-
-
-def claim_many(ids: Sequence[int]) -> dict[int, str]:
-    """:func:`claim` for a batch in one transaction (one commit, not one per submission);
-    the ids this run won, with the batch's claim token."""
-    if not ids:
-        return {}
-    token = uuid.uuid4().hex
-    mark = {
+def _mark(token: str) -> dict[str, str]:
+    """What a claim records: whose it is (token, host:pid) and when it was last renewed."""
+    return {
         "token": token,
         "at": clock.now().isoformat(),
         "by": f"{socket.gethostname()}:{os.getpid()}",
     }
+
+
+def _claim_token() -> Any:
+    """``report.claim.token`` as an SQL expression (JSON path: SQLite and PostgreSQL)."""
+    return Submission.report[("claim", "token")].as_string()
+
+
+def claim(submission_id: int, token: str | None = None) -> str | None:
+    """``received → validating`` atomically; the claim token, or None if someone else has it."""
+    return claim_many([submission_id], token).get(submission_id)
+
+
+def claim_many(ids: Sequence[int], token: str | None = None) -> dict[int, str]:
+    """Claim a batch in one transaction (one commit, not one per submission); the ids this run
+    won, each with the claim token (``token``, by default a new one)."""
+    if not ids:
+        return {}
+    mark = _mark(token or uuid.uuid4().hex)
     with session_scope() as session:
         won = list(
             session.scalars(
@@ -120,7 +117,54 @@ def claim_many(ids: Sequence[int]) -> dict[int, str]:
         )
         for submission_id in won:
             audit.record(session, ACTOR, "submission.validating", f"submission:{submission_id}")
-    return {submission_id: token for submission_id in won}
+    return {submission_id: mark["token"] for submission_id in won}
+
+
+def renew(token: str) -> int:
+    """Move the lease of every claim still held under ``token`` to now; how many.
+
+    One statement, guarded by the token: a claim recovered and taken by another run
+    meanwhile is not touched.
+    """
+    with session_scope() as session:
+        result = session.execute(
+            update(Submission)
+            .where(Submission.state == VALIDATING, _claim_token() == token)
+            .values(report={"claim": _mark(token)})
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class Lease:
+    """Keeps a run's claims alive while the run lives: a thread renews them every quarter lease.
+
+    Why: a claim's age is how other runs tell a dead worker from a slow one. Renewing lets the
+    lease be short (a worker lost with its host gives its submissions back within a minute)
+    without ever taking work from a live run, however long its batch takes. Correctness never
+    rests on the lease: a decision commits only under its own claim token (:class:`ClaimLost`).
+    """
+
+    def __init__(self, token: str, seconds: float) -> None:
+        self.token = token
+        self.interval = max(0.2, seconds / 4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="validation-lease", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                renew(self.token)
+            except Exception:  # the database may be back at the next turn; the token guards
+                log.exception("renewing the validation claims of run %s failed", self.token)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def release(submission_id: int, token: str, error: str) -> None:
@@ -139,27 +183,32 @@ def release(submission_id: int, token: str, error: str) -> None:
         )
 
 
+def _stale(report: Any, cutoff: dt.datetime) -> bool:
+    """A claim not renewed since ``cutoff`` (or unreadable): its run is dead."""
+    at = ((report or {}).get("claim") or {}).get("at")
+    try:
+        claimed = dt.datetime.fromisoformat(at) if at else None
+    except (TypeError, ValueError):
+        claimed = None
+    return claimed is None or claimed <= cutoff
+
+
 def recover_stale_claims(lease_seconds: float | None = None) -> list[int]:
-    """Put back to ``received`` the claims of runs that died (older than the lease)."""
+    """Put back to ``received`` the claims of runs that died (not renewed for a lease)."""
     from resotrack.validation.decide import lock_submission
 
     lease = lease_seconds if lease_seconds is not None else settings().lease_seconds
     cutoff = clock.now() - dt.timedelta(seconds=lease)
-    with session_scope() as session:
-        ids = list(session.scalars(select(Submission.id).where(Submission.state == VALIDATING)))
+    with session_scope() as session:  # a cheap read first: live claims are never locked
+        rows = session.execute(
+            select(Submission.id, Submission.report).where(Submission.state == VALIDATING)
+        ).all()
     recovered = []
-    for submission_id in ids:
+    for submission_id in [sid for sid, report in rows if _stale(report, cutoff)]:
         with session_scope() as session:
             row = lock_submission(session, submission_id)
-            if row is None or row.state != VALIDATING:
-                continue
-            at = (row.report or {}).get("claim", {}).get("at")
-            try:
-                claimed = dt.datetime.fromisoformat(at) if at else None
-            except ValueError:
-                claimed = None
-            if claimed is not None and claimed > cutoff:
-                continue
+            if row is None or row.state != VALIDATING or not _stale(row.report, cutoff):
+                continue  # decided, released or renewed meanwhile
             row.state, row.report = RECEIVED, {"recovered_claim": row.report}
             audit.record(
                 session, ACTOR, "submission.claim_recovered", f"submission:{submission_id}"
@@ -315,7 +364,7 @@ def prepare(loaded: Loaded, conf: ValidationSettings) -> Work:
         return work
     summary["stage"] = "identify"
     try:
-        identity = verify(meta_fields(loaded.checked.meta_rows), signing_key())
+        identity = verify(meta_fields(loaded.checked.meta_rows), verification_keys())
         with session_scope() as session:
             submission = session.get(Submission, loaded.submission_id)
             assert submission is not None
@@ -404,15 +453,14 @@ Started = list[tuple[int, str, "Future[Loaded]"]]
 
 
 def _start(
-    ids: Sequence[int], pool: ThreadPoolExecutor, conf: ValidationSettings
+    ids: Sequence[int], pool: ThreadPoolExecutor, conf: ValidationSettings, token: str
 ) -> tuple[Started, list[dict[str, Any]]]:
     """Claim ``ids`` and start reading them on the pool (the readers work ahead)."""
     started: Started = []
     skipped: list[dict[str, Any]] = []
-    won = claim_many(ids)
+    won = claim_many(ids, token)
     for submission_id in ids:
-        token = won.get(submission_id)
-        if token is None:
+        if submission_id not in won:
             skipped.append({"submission_id": submission_id, "skipped": _state(submission_id)})
             continue
         started.append((submission_id, token, pool.submit(load, submission_id, token, conf)))
@@ -472,26 +520,35 @@ def _state(submission_id: int) -> str:
 
 
 def run(only: int | None = None, *, send: bool = True, docs: bool = True) -> list[dict[str, Any]]:
-    """Validate ``only``, or every pending submission; then send the feedback.
+    """Validate ``only``, or every pending submission; then send what the outbox holds.
 
     Batches overlap: while one batch is identified, checked by GX and decided here, the
-    sandboxed readers already read and contract-check the next.
+    sandboxed readers already read and contract-check the next. Every claim of the run shares
+    one token, renewed by a :class:`Lease` until the run ends. The outbox is run even when
+    nothing was decided here: feedback committed by a run that died before sending it goes
+    out with the next run (once: the outbox claims each message).
     """
     conf = settings()
     recover_stale_claims(conf.lease_seconds)
     ids = [only] if only is not None else pending_ids()
     batches = [ids[i : i + conf.batch_size] for i in range(0, len(ids), conf.batch_size)]
     results: list[dict[str, Any]] = []
-    with ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="validation") as pool:
-        current = _start(batches[0], pool, conf) if batches else None
+    token = uuid.uuid4().hex
+    with (
+        Lease(token, conf.lease_seconds),
+        ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="validation") as pool,
+    ):
+        current = _start(batches[0], pool, conf, token) if batches else None
         for index in range(len(batches)):
-            upcoming = _start(batches[index + 1], pool, conf) if index + 1 < len(batches) else None
+            upcoming = (
+                _start(batches[index + 1], pool, conf, token) if index + 1 < len(batches) else None
+            )
             assert current is not None
             started, skipped = current
             results += skipped
             results += _finish(started, pool, conf)
             current = upcoming
-    if send and any("outcome" in r for r in results):
+    if send:
         deliver()
     if docs and any("outcome" in r for r in results):
         publish_docs()
@@ -526,5 +583,6 @@ __all__ = [
     "ingest_pending",
     "pending_ids",
     "recover_stale_claims",
+    "renew",
     "run",
 ]
