@@ -1,7 +1,8 @@
 # resotrack — the two commands are `make demo` and `make test`; the rest are helpers.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-# uv is installed with pip when missing; `python3 -m uv` then works without touching PATH.
+# uv is installed with pip when missing (for the user where the system Python is managed by
+# apt, PEP 668); `python3 -m uv` then works without touching PATH.
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export RESOTRACK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -15,7 +16,8 @@ help:
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
-		|| python3 -m pip install --quiet uv
+		|| python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --user --break-system-packages uv
 
 install: uv
 	$(UV) sync --frozen
@@ -35,8 +37,10 @@ lint: install
 	$(UV) run ruff format --check src tests dags plugins bench
 	$(UV) run mypy
 
+# The story on the seed resolutions until Ctrl-C (README, "make demo"); DEMO_ARGS=--no-wait
+# stops after the summary. --frozen: the environment is the lock's, as `install` made it.
 demo: install
-	$(UV) run python -m resotrack.demo $(DEMO_ARGS)
+	$(UV) run --frozen python -m resotrack.demo $(DEMO_ARGS)
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(UV) run python "$$b" || exit 1; done

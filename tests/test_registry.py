@@ -167,3 +167,14 @@ def test_entity_codes_are_case_insensitive(registry: str, tmp_path: Path) -> Non
         fp = s.scalar(select(FocalPoint))
         assert fp is not None and (fp.entity_code, fp.language, fp.role) == ("SEN", "fr", "cc")
         assert s.get(ReportingEntity, "SEN") is not None
+
+
+def test_mixed_case_codes_are_kept_as_registered(registry: str, tmp_path: Path) -> None:
+    """IsDB is registered in mixed case: typed in any case, it is found and kept as IsDB."""
+    with session_scope() as s:
+        import_focal_points(
+            s, _write(tmp_path, "entity,name,email,language,role\nISDB,B,b@isdb.org,en,cc\n")
+        )
+    with session_scope() as s:
+        fp = s.scalar(select(FocalPoint))
+        assert fp is not None and fp.entity_code == "IsDB"

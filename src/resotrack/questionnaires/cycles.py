@@ -68,7 +68,10 @@ def open_cycle(
     if entities is None:
         wanted = sorted(active)
     else:
-        wanted = sorted({code.strip().upper() for code in entities if code.strip()})
+        # codes are kept as registered (``IsDB``); staff may type them in any case
+        registered = {code.upper(): code for code in active}
+        typed = {code.strip() for code in entities if code.strip()}
+        wanted = sorted({registered.get(code.upper(), code.upper()) for code in typed})
         unknown = [code for code in wanted if code not in active]
         if unknown:
             raise CycleError(f"unknown or inactive entities: {', '.join(unknown)}")

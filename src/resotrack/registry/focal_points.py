@@ -125,6 +125,8 @@ def read_focal_points(data: bytes, source: str, known_entities: set[str]) -> lis
     rows: list[FocalPointRow] = []
     problems: list[str] = []
     first_line: dict[tuple[str, str, str], int] = {}
+    # Codes are matched whatever their case, and kept as registered (``IsDB``, not ``ISDB``).
+    registered = {code.upper(): code for code in known_entities}
     for line, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -132,7 +134,7 @@ def read_focal_points(data: bytes, source: str, known_entities: set[str]) -> lis
             cells = cells + [""] * (len(header) - len(cells))
         value = {c: cells[i].strip() for c, i in index.items()}
         bad: list[str] = []
-        entity = value["entity"].upper()
+        entity = registered.get(value["entity"].upper(), value["entity"].upper())
         if entity not in known_entities:
             bad.append(f"unknown entity {value['entity']!r}")
         if not value["name"]:

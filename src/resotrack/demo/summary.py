@@ -1,0 +1,178 @@
+"""The demo's closing summary: what happened (read back from the database and the mail folder,
+not from what the story meant to do) and where to look next.
+
+``facts`` is a plain dict, printed as a rich table and saved as JSON beside the demo's other
+files, so a test or a CI job can check a run without parsing the screen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from resotrack.demo import mailsink
+from resotrack.demo.simulate import DECIDED_OK
+from resotrack.demo.stack import Layout
+
+if TYPE_CHECKING:
+    from resotrack.demo.days import Simulation
+from resotrack.demo.world import Cycle, Imported, Registry
+
+
+def collect(
+    *,
+    layout: Layout,
+    registry: Registry,
+    resolutions: Sequence[Imported],
+    focal_points: str,
+    cycle: Cycle,
+    simulation: Simulation,
+    report: dict[str, Any],
+    notes: Sequence[str],
+    where: dict[str, str],
+    dashboard: int | None,
+    seconds: float,
+) -> dict[str, Any]:
+    """Every figure of the summary, as JSON-ready values."""
+    from resotrack.intake.queries import list_submissions
+    from resotrack.mail import list_messages
+    from resotrack.store import session_scope
+
+    with session_scope() as session:
+        submissions = list_submissions(session, cycle.id)
+        states = Counter(s.state for s in submissions)
+        replied = {s.entity_code for s in submissions if s.state in DECIDED_OK and s.entity_code}
+        mail = Counter((m.kind, m.state) for m in list_messages(session, cycle_id=cycle.id))
+    uploads = simulation.uploads
+    acted = Counter(u.behaviour for u in uploads if u.submission_id and u.kind == "first")
+    sent = Counter(kind for (kind, state) in mail.elements() if state == "sent")
+    return {
+        "home": str(layout.home),
+        "resolutions": [r.__dict__ for r in resolutions],
+        "entities": {
+            "member_states": registry.member_states,
+            "institutions": registry.institutions,
+        },
+        "focal_points": focal_points,
+        "cycle": {
+            "id": cycle.id,
+            "deadline": cycle.deadline.isoformat(),
+            "questionnaires": cycle.questionnaires,
+            "reused": cycle.reused,
+        },
+        "simulation": {
+            "days": simulation.days,
+            "focal_points": len(simulation.roles),
+            "planned": dict(Counter(r.behaviour for r in simulation.roles)),
+            "first_uploads": dict(acted),
+            "corrections": sum(1 for u in uploads if u.submission_id and u.kind == "correction"),
+            "problems": [f"{u.entity} (day {u.day}): {u.error}" for u in uploads if u.error],
+        },
+        "submissions": dict(states),
+        "entities_replied": len(replied),
+        "mail": {
+            "sent_by_kind": dict(sent),
+            "not_sent": sum(n for (_, state), n in mail.items() if state != "sent"),
+            "in_maildir": mailsink.count(layout.maildir),
+        },
+        "report": report,
+        "dashboard_status": dashboard,
+        "where": where,
+        "notes": list(notes),
+        "seconds_to_summary": round(seconds, 1),
+    }
+
+
+def save(facts: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(facts, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8")
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "–"
+
+
+def show(console: Console, facts: dict[str, Any], where: Sequence[tuple[str, str]]) -> None:
+    """The two tables: what happened, and where to look."""
+    table = Table(title="resotrack demo — summary", show_header=False, title_justify="left")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for name, value in _what_happened(facts):
+        table.add_row(name, value)
+    console.print(table)
+    look = Table(title="Where to look", show_header=False, title_justify="left")
+    look.add_column(style="bold", no_wrap=True)
+    look.add_column(overflow="fold")
+    for name, value in where:
+        look.add_row(name, value)
+    console.print(look)
+
+
+def _what_happened(facts: dict[str, Any]) -> list[tuple[str, str]]:
+    sim, cycle, entities = facts["simulation"], facts["cycle"], facts["entities"]
+    rows = [
+        ("Resolutions", "\n".join(map(_resolution, facts["resolutions"]))),
+        (
+            "Reporting entities",
+            f"{entities['member_states']} member states, {entities['institutions']} institutions",
+        ),
+        ("Focal points", f"import: {facts['focal_points']}"),
+        (
+            "Cycle",
+            f"#{cycle['id']} “resotrack demo”, deadline {cycle['deadline']}, "
+            f"{cycle['questionnaires']} questionnaires" + (" (reused)" if cycle["reused"] else ""),
+        ),
+        (f"Focal points, {sim['days']} simulated days", _simulation(sim)),
+        ("Returns", _returns(facts)),
+        ("Email", _mail(facts["mail"])),
+        ("Report", _report(facts["report"])),
+    ]
+    rows += [("[yellow]Note[/]", note) for note in [*facts["notes"], *sim["problems"][:5]]]
+    minutes, seconds = divmod(round(facts["seconds_to_summary"]), 60)
+    return [*rows, ("Time to summary", f"{minutes} min {seconds:02d} s")]
+
+
+def _resolution(r: dict[str, Any]) -> str:
+    again = "" if r["created"] else " (already imported)"
+    return f"{r['symbol']} v{r['version']}: {r['paragraphs']} operative paragraphs{again}"
+
+
+def _simulation(sim: dict[str, Any]) -> str:
+    planned = sim["planned"]
+    return (
+        f"{sim['focal_points']} asked · planned: {planned.get('on_time', 0)} on time, "
+        f"{planned.get('with_errors', 0)} with mistakes then corrected, "
+        f"{planned.get('late', 0)} late (after the simulated deadline), "
+        f"{planned.get('never', 0)} never\n"
+        f"uploaded this run: {sum(sim['first_uploads'].values())} first returns, "
+        f"{sim['corrections']} corrections"
+    )
+
+
+def _returns(facts: dict[str, Any]) -> str:
+    replied, asked = facts["entities_replied"], facts["cycle"]["questionnaires"]
+    states = sorted(facts["submissions"].items())
+    return f"{replied} of {asked} entities accepted ({_percent(replied, asked)}) · " + ", ".join(
+        f"{n} {state.replace('_', ' ')}" for state, n in states
+    )
+
+
+def _mail(mail: dict[str, Any]) -> str:
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(mail["sent_by_kind"].items()))
+    not_sent = f" · {mail['not_sent']} not sent" if mail["not_sent"] else ""
+    return f"sent: {kinds or 'none'}{not_sent}\n{mail['in_maildir']} messages in the mail folder"
+
+
+def _report(report: dict[str, Any]) -> str:
+    waiting = f" in publish_report run {report['run_id']}" if report.get("run_id") else ""
+    return (
+        f"build v{report['version']} (id {report['build_id']}): {report['headline']}\n"
+        "(“on time” by each upload's real date: the simulated days move only the reminders)\n"
+        f"{report['state'].replace('_', ' ')}{waiting}"
+    )
