@@ -13,7 +13,20 @@ from typer.testing import CliRunner
 from resotrack.settings import get_settings
 from resotrack.validation import quick_check, warm_up
 from resotrack.validation.cli import register
-from return_fixtures import KEY, World, case, filled, make_world, with_openpyxl
+from resotrack.validation.contract import check_contract, load_contract
+from resotrack.validation.ingest import run
+from resotrack.validation.sandbox import Sandbox
+from return_fixtures import (
+    CASES,
+    KEY,
+    World,
+    case,
+    filled,
+    make_world,
+    submission,
+    submit,
+    with_openpyxl,
+)
 
 
 @pytest.fixture
@@ -60,6 +73,67 @@ def test_quick_check_is_fast_once_warm(world: World) -> None:
         f"quick_check 137 rows: median {timings[5] * 1000:.1f} ms, max {timings[-1] * 1000:.1f} ms"
     )
     assert timings[5] < 0.3
+
+
+def test_the_quick_check_says_what_the_full_validation_will_say(world: World) -> None:
+    """Every hostile and broken case, as uploaded through the entity's link: the quick
+    check's verdict and problems are the full report's (which may add quality problems to a
+    return the contract could read), worded the same."""
+    warm_up()
+    quick = {}
+    for item in CASES:
+        data = item.build(world)
+        report = quick_check(
+            data,
+            expected_entity=item.entity,
+            expected_cycle=world.cycle_id,
+            token_id=world.token_ids[item.entity],
+        )
+        quick[submit(world, data, item.entity)] = (item.name, report)
+    run(send=False, docs=False)
+    verdicts = {"ok": ("accepted", "accepted_with_warnings", "refused"), "invalid": ("refused",)}
+    for sid, (name, report) in quick.items():
+        final = submission(sid).report
+        assert final["outcome"] in verdicts.get(report.outcome, ("unreadable",)), name
+        for problem in report.problems:
+            assert problem in final["problems"], (name, problem["rule"])
+        structural = [p for p in final["problems"] if not p["rule"].startswith("quality.")]
+        assert structural == report.problems, name
+        if report.outcome == "ok":  # what stops an "ok" return can only be a quality rule
+            blockers = {p["rule"] for p in final["problems"] if p["severity"] == "blocker"}
+            assert all(rule.startswith("quality.") for rule in blockers), name
+
+
+def test_a_blank_paragraph_number_is_reported_on_its_own_row_only() -> None:
+    """pandas once inferred floats for a column with a blank, so every paragraph number of
+    the sheet was "not a whole number"."""
+    columns = [c.key for c in load_contract().columns]
+
+    def row(paragraph: int | None) -> list[object]:
+        values = {"resolution": "R", "paragraph": paragraph, "status": "in_progress"}
+        return [values.get(key) for key in columns]
+
+    result = check_contract(
+        [columns, row(1), row(None), row(3)], sent=[("R", 1), ("R", 2), ("R", 3)]
+    )
+    found = [(p.rule, p.row) for p in result.problems]
+    assert found == [("contract.paragraph_invalid", 3), ("contract.paragraph_missing", None)]
+    assert result.frame is not None and list(result.frame["paragraph"]) == [1, None, 3]
+
+
+def test_a_reader_cannot_flood_its_parent_with_a_huge_answer() -> None:
+    sandbox = Sandbox(workers=1, memory_mb=512, timeout=10.0)
+    try:
+        answer = sandbox.call("probe", b"", {"answer_mb": 70})
+        assert answer == {
+            "ok": False,
+            "rule": "read.too_large",
+            "values": {"detail": "70 MB of cells"},
+        }
+        assert sandbox.call("probe", b"", {"answer_mb": 1})["ok"]  # the same reader serves on
+        assert sandbox.replaced == 0
+    finally:
+        sandbox.close()
 
 
 def _cli() -> typer.Typer:

@@ -7,9 +7,14 @@ links look identical either way. Importing this module does not import Airflow.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
@@ -29,6 +34,7 @@ from resotrack.portal.pages import (
 from resotrack.portal.staff import StaffLoginRequired
 
 PREFIX = "/resotrack"
+log = logging.getLogger(__name__)
 _CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors {frames}"
@@ -71,6 +77,25 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _warm_readers() -> None:
+    """Start the quick check's sandboxed readers (they load pandas and pandera, about a
+    second); if they cannot start, the portal still takes uploads and the ingest judges them."""
+    from resotrack.validation.quick import warm_up
+
+    try:
+        warm_up()
+    except Exception:
+        log.exception("the quick check's readers did not start; uploads are still received")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Warm the quick check before the first request, so no upload waits for it. Airflow's
+    api-server runs the lifespan of the apps its plugins mount; ``standalone_app`` does too."""
+    await run_in_threadpool(_warm_readers)
+    yield
+
+
 def create_app() -> FastAPI:
     """The portal; mount it at ``/resotrack`` (the Airflow plugin does)."""
     app = FastAPI(
@@ -78,6 +103,7 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        lifespan=lifespan,
     )
     app.include_router(focal.router)
     app.include_router(staff_pages.router)
@@ -101,8 +127,15 @@ def create_app() -> FastAPI:
 
 def standalone_app() -> FastAPI:
     """The portal alone, at the same ``/resotrack`` prefix as under Airflow."""
-    root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    root.router.routes.append(Mount(PREFIX, app=create_app()))
+    portal = create_app()
+
+    @asynccontextmanager
+    async def mounted(root: FastAPI) -> AsyncIterator[None]:
+        async with portal.router.lifespan_context(portal):  # as Airflow does for plugins
+            yield
+
+    root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=mounted)
+    root.router.routes.append(Mount(PREFIX, app=portal))
     return root
 
 

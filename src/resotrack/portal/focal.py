@@ -7,8 +7,12 @@ the name against the grant, so asking for another entity or cycle is a plain 403
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
@@ -40,6 +44,12 @@ from resotrack.store.models import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_TOKEN_CHARS = 400
+#: The ingest's bookkeeping in a report (claims, internal errors): never shown to focal points.
+BOOKKEEPING = frozenset({"claim", "last_error", "recovered_claim"})
+#: Report keys kept out of "Details": shown in their own right, or bookkeeping.
+SHOWN_APART = frozenset({"outcome", "problems", "warnings", "summary", "quick"})
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 LangQuery = Annotated[str | None, Query(max_length=10)]
@@ -118,7 +128,7 @@ VisitDep = Annotated[Visit, Depends(visit)]
 
 def scoped(cycle_id: int, entity: str, v: VisitDep) -> Visit:
     """FastAPI dependency: the visit, if the path's entity and cycle are the ones it grants."""
-    if cycle_id != v.cycle_id or entity.upper() != v.entity_code:
+    if cycle_id != v.cycle_id or entity.upper() != v.entity_code.upper():
         raise v.forbidden()
     return v
 
@@ -148,7 +158,7 @@ def _row(request: Request, v: Visit, s: Submission) -> dict[str, Any]:
         "state": s.state,
         "state_label": i18n.text(key, v.lang) if i18n.has(key) else s.state,
         "sender": s.sender,
-        "report": s.report or {},
+        "report": {k: v for k, v in (s.report or {}).items() if k not in BOOKKEEPING},
         "href": link(request, f"/t/{v.token}/returns/{s.id}", lang=v.lang),
         "file_href": link(request, f"/t/{v.token}/returns/{s.id}/file"),
     }
@@ -304,14 +314,50 @@ async def upload(request: Request, background: BackgroundTasks, v: ScopedDep) ->
             raise PageError(415, "not_workbook", message_key=f"sniff.{exc.code}") from exc
         except TooLarge as exc:
             raise too_large from exc
+        received = time.perf_counter()
+        quick = None
+        if not receipt.duplicate:  # a duplicate's page shows the report it already has
+            quick = await run_in_threadpool(_quick_check, path, v, receipt.submission_id)
+        checked = time.perf_counter()
     background.add_task(announce, receipt)
+    timing = {
+        "Server-Timing": f"quick;dur={(checked - received) * 1000:.1f}"
+        + (f";desc={quick['outcome']}" if quick else "")
+    }
     result = link(request, f"/t/{v.token}/returns/{receipt.submission_id}")
     if wants_json(request):
-        body = receipt.as_dict() | {"url": result}
-        return JSONResponse(body, status_code=200 if receipt.duplicate else 201)
+        body = receipt.as_dict() | {"url": result, "quick": quick}
+        return JSONResponse(body, status_code=200 if receipt.duplicate else 201, headers=timing)
     flag = {"duplicate": 1} if receipt.duplicate else {"received": 1}
     target = link(request, f"/t/{v.token}/returns/{receipt.submission_id}", lang=v.lang, **flag)
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(target, status_code=303, headers=timing)
+
+
+def _quick_check(path: Path, v: Visit, submission_id: int) -> dict[str, Any] | None:
+    """The quick check of a new upload, kept on its submission for its page; None if it
+    could not run. The upload is stored either way, and the full validation follows: a
+    failure here costs the focal point the early answer, never their file."""
+    from resotrack.validation.quick import quick_check, remember
+
+    try:
+        report = quick_check(
+            path.read_bytes(),
+            expected_entity=v.entity_code,
+            expected_cycle=v.cycle_id,
+            token_id=v.token_id,
+        )
+        remember(submission_id, report)
+    except Exception:
+        log.exception("quick check of submission %s failed; the ingest will judge", submission_id)
+        return None
+    log.info(
+        "quick check of submission %s: %s, %d problem(s), %.0f ms",
+        submission_id,
+        report.outcome,
+        len(report.problems),
+        report.elapsed_ms,
+    )
+    return report.as_dict()
 
 
 def _own_submission(v: Visit, submission_id: int) -> Submission:
@@ -336,23 +382,34 @@ def submission(
     """One return: its state and, once checked, the validation report."""
     s = _own_submission(v, submission_id)
     row = _row(request, v, s)
-    if wants_json(request):
-        return JSONResponse({k: row[k] for k in ("id", "received", "name", "size", "state")})
     report = row["report"]
+    quick = report.get("quick") if s.state == "received" else None
+    quick = quick if isinstance(quick, dict) else None
+    if wants_json(request):
+        keys = ("id", "received", "name", "size", "state")
+        return JSONResponse({k: row[k] for k in keys} | {"quick": quick})
+    shown = quick if quick is not None else report
+    outcome = report.get("outcome")
+    summary = report.get("summary")
+    annotated = summary.get("annotated_sha256") if isinstance(summary, dict) else None
     context = {
         "v": v,
         "s": row,
         "title": i18n.text("result_title", v.lang, id=s.id),
         "just_received": bool(received) and s.state == "received",
         "duplicate": bool(duplicate),
-        "outcome": report.get("outcome"),
-        "problems": [
-            p if isinstance(p, dict) else {"message": p} for p in _list(report, "problems")
-        ],
+        "quick": quick,
+        "quick_text": i18n.text(f"quick.{quick['outcome']}", v.lang, rows=quick.get("rows", 0))
+        if quick is not None and i18n.has(f"quick.{quick.get('outcome')}")
+        else None,
+        "outcome": outcome,
+        "outcome_text": _outcome_text(outcome, v.lang),
+        "problems": [_problem(p, v.lang) for p in _list(shown, "problems")],
         "warnings": [_warning_text(w) for w in _list(report, "warnings")],
-        "other_report": {
-            k: val for k, val in report.items() if k not in ("outcome", "problems", "warnings")
-        },
+        "other_report": {k: val for k, val in report.items() if k not in SHOWN_APART},
+        "annotated_href": link(request, f"/t/{v.token}/returns/{s.id}/feedback")
+        if isinstance(annotated, str)
+        else None,
         "home_href": v.home(request),
     }
     return render(request, "result.html", context, language=v.lang)
@@ -363,8 +420,44 @@ def _list(report: dict[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _problem(problem: Any) -> dict[str, Any]:
-    return problem if isinstance(problem, dict) else {"message": str(problem)}
+def _outcome_text(outcome: Any, language: i18n.Language) -> str | None:
+    """The feedback email's own sentence for a decided outcome (a code it lacks: as is)."""
+    from resotrack.validation.messages import FEEDBACK, feedback_text
+
+    if not isinstance(outcome, str) or not outcome:
+        return None
+    key = f"outcome.{outcome}"
+    return feedback_text(key, language) if key in FEEDBACK else outcome
+
+
+def _problem(problem: Any, language: i18n.Language) -> dict[str, Any]:
+    """One problem as the feedback email lists it: place, column title in the focal point's
+    language, what is wrong and how to fix it (each stored in the three languages)."""
+    from resotrack.questionnaires.i18n import text as column_text
+    from resotrack.validation.messages import feedback_text
+
+    if not isinstance(problem, dict):
+        return {"message": str(problem), "severity": "blocker"}
+
+    def words(value: Any) -> str:
+        if isinstance(value, dict):
+            return str(value.get(language) or value.get("en") or "")
+        return "" if value is None else str(value)
+
+    column = problem.get("column")
+    if isinstance(column, str) and column:
+        with contextlib.suppress(KeyError):  # a column of the sheet we do not know
+            column = column_text(f"column.{column}", language)
+    severity = problem.get("severity") if problem.get("severity") == "warning" else "blocker"
+    return {
+        "row": problem.get("row"),
+        "paragraph": problem.get("paragraph"),
+        "column": column,
+        "message": words(problem.get("message")),
+        "fix": words(problem.get("fix")),
+        "severity": severity,
+        "severity_label": feedback_text(f"severity.{severity}", language),
+    }
 
 
 def _warning_text(warning: Any) -> str:
@@ -387,4 +480,20 @@ def submission_file(v: VisitDep, submission_id: int) -> Response:
     except BlobNotFound as exc:
         raise PageError(404, "not_found") from exc
     headers = {"Content-Disposition": content_disposition(s.original_name)}
+    return Response(data, media_type=XLSX, headers=headers)
+
+
+@router.get("/t/{token}/returns/{submission_id}/feedback", name="submission_feedback")
+def submission_feedback(v: VisitDep, submission_id: int) -> Response:
+    """The annotated copy of the sender's workbook, as attached to the feedback email."""
+    s = _own_submission(v, submission_id)
+    summary = (s.report or {}).get("summary")
+    sha = summary.get("annotated_sha256") if isinstance(summary, dict) else None
+    if not isinstance(sha, str):
+        raise PageError(404, "not_found")
+    try:
+        data = blob_store().get(sha)
+    except BlobNotFound as exc:
+        raise PageError(404, "not_found") from exc
+    headers = {"Content-Disposition": content_disposition(f"feedback-{s.id}.xlsx")}
     return Response(data, media_type=XLSX, headers=headers)

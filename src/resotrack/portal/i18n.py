@@ -150,6 +150,27 @@ STRINGS: Final[dict[str, dict[Language, str]]] = {
         "fr": "Vérification impossible ; le Secrétariat a été prévenu",
         "ar": "تعذّر التحقق منه، وقد أُبلغت الأمانة العامة",
     },
+    "state.validating": {
+        "en": "Being checked",
+        "fr": "En cours de vérification",
+        "ar": "قيد التحقق",
+    },
+    "state.accepted_with_warnings": {
+        "en": "Accepted, with remarks",
+        "fr": "Accepté, avec des remarques",
+        "ar": "مقبول مع ملاحظات",
+    },
+    "state.refused": {"en": "To be corrected", "fr": "À corriger", "ar": "يحتاج إلى تصحيح"},
+    "state.unreadable": {
+        "en": "Could not be opened",
+        "fr": "Illisible",
+        "ar": "تعذّر فتحه",
+    },
+    "state.correction_requested": {
+        "en": "Correction requested by the Secretariat",
+        "fr": "Correction demandée par le Secrétariat",
+        "ar": "طلبت الأمانة العامة تصحيحه",
+    },
     # --- a submission --------------------------------------------------------------------
     "result_title": {"en": "Return #{id}", "fr": "Envoi n° {id}", "ar": "الملف رقم {id}"},
     "just_received": {
@@ -159,6 +180,55 @@ STRINGS: Final[dict[str, dict[Language, str]]] = {
         "le résultat s'affichera sur cette page et vous sera aussi envoyé par courriel.",
         "ar": "شكرًا لكم، لقد تسلّمنا مصنّفكم. يجري التحقق منه الآن، وستظهر النتيجة في هذه "
         "الصفحة كما ستصلكم بالبريد الإلكتروني.",
+    },
+    "received_notice": {
+        "en": "Thank you: we received your workbook.",
+        "fr": "Merci : nous avons bien reçu votre classeur.",
+        "ar": "شكرًا لكم، لقد تسلّمنا مصنّفكم.",
+    },
+    # The quick check, shown at once after an upload (the full check follows).
+    "quick_heading": {"en": "First check", "fr": "Première vérification", "ar": "التحقق الأولي"},
+    "quick.ok": {
+        "en": "First check passed: this is your questionnaire and its {rows} rows have the "
+        "expected shape. The content checks follow; their result will appear on this page "
+        "and will be sent to you by email.",
+        "fr": "Première vérification réussie : c'est bien votre questionnaire et ses {rows} "
+        "lignes ont la forme attendue. Les contrôles du contenu suivent ; leur résultat "
+        "s'affichera sur cette page et vous sera envoyé par courriel.",
+        "ar": "نجح التحقق الأولي: هذا هو استبيانكم وعدد صفوفه {rows} بالشكل المطلوب. يلي ذلك "
+        "التحقق من المحتوى، وستظهر نتيجته في هذه الصفحة كما ستصلكم بالبريد الإلكتروني.",
+    },
+    "quick.invalid": {
+        "en": "This workbook cannot be accepted as it is. Please correct the points below and "
+        "send it again. We have kept this file: the same report, with a copy of your workbook "
+        "marking each point, will also reach you by email.",
+        "fr": "Ce classeur ne peut pas être accepté en l'état. Veuillez corriger les points "
+        "ci-dessous et le renvoyer. Nous avons conservé ce fichier : le même rapport, avec une "
+        "copie de votre classeur où chaque point est signalé, vous parviendra aussi par "
+        "courriel.",
+        "ar": "لا يمكن قبول هذا المصنف على حاله. يرجى تصحيح النقاط الواردة أدناه وإعادة إرساله. "
+        "لقد احتفظنا بهذا الملف، وسيصلكم التقرير نفسه بالبريد الإلكتروني مع نسخة من مصنفكم "
+        "تبيّن كل نقطة.",
+    },
+    "quick.unreadable": {
+        "en": "This file cannot be opened safely, so it cannot be accepted (see below). "
+        "Please send your questionnaire workbook again, saved as an Excel workbook (.xlsx). "
+        "We have kept this file; you will also be told by email.",
+        "fr": "Ce fichier ne peut pas être ouvert en toute sécurité ; il ne peut donc pas être "
+        "accepté (voir ci-dessous). Veuillez renvoyer le classeur de votre questionnaire, "
+        "enregistré au format Excel (.xlsx). Nous avons conservé ce fichier ; vous en serez "
+        "aussi informé par courriel.",
+        "ar": "لا يمكن فتح هذا الملف بأمان، ولذلك لا يمكن قبوله (انظر أدناه). يرجى إعادة إرسال "
+        "مصنف الاستبيان محفوظًا بصيغة Excel ‏(.xlsx). لقد احتفظنا بهذا الملف، وسنبلغكم بذلك "
+        "أيضًا بالبريد الإلكتروني.",
+    },
+    "remarks_heading": {"en": "Remarks", "fr": "Remarques", "ar": "ملاحظات"},
+    "col_severity": {"en": "Type", "fr": "Type", "ar": "النوع"},
+    "col_fix": {"en": "How to fix it", "fr": "Comment corriger", "ar": "طريقة التصحيح"},
+    "download_annotated": {
+        "en": "Download your workbook with each point marked",
+        "fr": "Télécharger votre classeur avec chaque point signalé",
+        "ar": "تنزيل مصنفكم مع تمييز كل نقطة",
     },
     "duplicate_notice": {
         "en": "This file is identical to return #{id}, received on {date}: it was not "

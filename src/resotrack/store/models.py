@@ -395,9 +395,14 @@ class Answer(Base):
     exactly one row per key has ``current`` set, the newest accepted."""
 
     __tablename__ = "answer"
+    # An entity's current answers in a cycle, looked up by every accepted return (and, by
+    # its first column, everything that reads a cycle's answers). Migration 0005.
+    __table_args__ = (
+        Index("ix_answer_cycle_id_entity_code_current", "cycle_id", "entity_code", "current"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"), index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"))
     entity_code: Mapped[str] = mapped_column(ForeignKey("reporting_entity.code"))
     resolution_symbol: Mapped[str] = mapped_column(String(80))
     paragraph_number: Mapped[int]

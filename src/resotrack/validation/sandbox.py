@@ -38,6 +38,10 @@ from typing import IO, Any, Final
 log = logging.getLogger(__name__)
 
 START_TIMEOUT: Final = 60.0  # a reader loads pandas and pandera before it says "ready"
+#: The largest answer a parent reads back. A questionnaire's is about 100 KB (137 rows); a
+#: hostile workbook must not make the process that waits for it (the portal) read hundreds of
+#: megabytes of cells: the reader refuses to send more, and the parent would not read it.
+MAX_ANSWER_BYTES: Final = 64 * 1024 * 1024
 _HEADER: Final = struct.Struct(">II")  # request: header length, payload length
 _ANSWER: Final = struct.Struct(">I")  # answer: body length
 
@@ -84,6 +88,8 @@ class _Reader:
         except (BrokenPipeError, OSError) as exc:
             raise ReaderLost(f"the reader died ({exc})") from exc
         size = _ANSWER.unpack(self._read(_ANSWER.size, deadline))[0]
+        if size > MAX_ANSWER_BYTES:
+            raise ReaderLost(f"the reader's answer is too large ({size:,} bytes)")
         body = self._read(size, deadline)
         answer = json.loads(body)
         if not isinstance(answer, dict):
@@ -233,10 +239,12 @@ atexit.register(close_shared_sandbox)
 
 
 def _probe(payload: bytes, header: Mapping[str, Any]) -> dict[str, Any]:
-    """For tests and health checks: sleep, or allocate, to prove the limits bite."""
+    """For tests and health checks: sleep, allocate, or answer at length, to prove the
+    limits bite."""
     time.sleep(float(header.get("sleep", 0)))
     held = bytearray(int(header.get("allocate_mb", 0)) * 1024 * 1024)
-    return {"ok": True, "allocated": len(held), "pid": os.getpid()}
+    padding = "x" * (int(header.get("answer_mb", 0)) * 1024 * 1024)
+    return {"ok": True, "allocated": len(held), "pid": os.getpid(), "padding": padding}
 
 
 def _serve(memory_bytes: int) -> None:
@@ -249,10 +257,11 @@ def _serve(memory_bytes: int) -> None:
 
         return annotate_package(payload, header)
 
-    # pandas and pandera (the contract) load before the memory cap, once per reader.
-    from resotrack.validation.contract import check_package, load_contract
+    # pandas and pandera (the contract) load before the memory cap, once per reader, and the
+    # check runs once so that pandera's lazy imports happen now, not on a focal point's upload.
+    from resotrack.validation.contract import check_package, warm
 
-    load_contract()
+    warm()
     ops = {"read": read_package, "check": check_package, "annotate": annotate, "probe": _probe}
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     requests = sys.stdin.buffer
@@ -279,6 +288,10 @@ def _serve(memory_bytes: int) -> None:
                 "values": {"detail": f"{type(exc).__name__}: {str(exc)[:160]}"},
             }
         body = json.dumps(answer).encode()
+        if len(body) > MAX_ANSWER_BYTES:
+            detail = f"{len(body) // (1024 * 1024):,} MB of cells"
+            refused = {"ok": False, "rule": "read.too_large", "values": {"detail": detail}}
+            body = json.dumps(refused).encode()
         answers.write(_ANSWER.pack(len(body)) + body)
         answers.flush()
         if answer.get("recycle"):
