@@ -145,7 +145,11 @@ def build_world(entities: tuple[str, ...] = ("SEN", "EGY", "NGA")) -> World:
             )
             session.add(person)
             q = Questionnaire(
-                cycle_id=cycle.id, entity_code=code, language=language, template_version="2026.1"
+                cycle_id=cycle.id,
+                entity_code=code,
+                language=language,
+                template_version="2026.1",
+                rows=[{"resolution": "OIC/TEST/1", "number": 1}],  # what make_workbook sends
             )
             session.add(q)
             session.flush()
