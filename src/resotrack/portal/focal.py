@@ -390,8 +390,7 @@ def submission(
         return JSONResponse({k: row[k] for k in keys} | {"quick": quick})
     shown = quick if quick is not None else report
     outcome = report.get("outcome")
-    summary = report.get("summary")
-    annotated = summary.get("annotated_sha256") if isinstance(summary, dict) else None
+    annotated = _annotated_sha256(report)
     context = {
         "v": v,
         "s": row,
@@ -408,7 +407,7 @@ def submission(
         "warnings": [_warning_text(w) for w in _list(report, "warnings")],
         "other_report": {k: val for k, val in report.items() if k not in SHOWN_APART},
         "annotated_href": link(request, f"/t/{v.token}/returns/{s.id}/feedback")
-        if isinstance(annotated, str)
+        if annotated is not None
         else None,
         "home_href": v.home(request),
     }
@@ -475,25 +474,31 @@ def _warning_text(warning: Any) -> str:
 def submission_file(v: VisitDep, submission_id: int) -> Response:
     """The file exactly as it was sent (only to its own entity)."""
     s = _own_submission(v, submission_id)
-    try:
-        data = blob_store().get(s.sha256)
-    except BlobNotFound as exc:
-        raise PageError(404, "not_found") from exc
-    headers = {"Content-Disposition": content_disposition(s.original_name)}
-    return Response(data, media_type=XLSX, headers=headers)
+    return _workbook(s.sha256, s.original_name)
 
 
 @router.get("/t/{token}/returns/{submission_id}/feedback", name="submission_feedback")
 def submission_feedback(v: VisitDep, submission_id: int) -> Response:
     """The annotated copy of the sender's workbook, as attached to the feedback email."""
     s = _own_submission(v, submission_id)
-    summary = (s.report or {}).get("summary")
-    sha = summary.get("annotated_sha256") if isinstance(summary, dict) else None
-    if not isinstance(sha, str):
+    sha = _annotated_sha256(s.report or {})
+    if sha is None:
         raise PageError(404, "not_found")
+    return _workbook(sha, f"feedback-{s.id}.xlsx")
+
+
+def _annotated_sha256(report: dict[str, Any]) -> str | None:
+    """The blob of the annotated workbook the full validation made, if it made one."""
+    summary = report.get("summary")
+    sha = summary.get("annotated_sha256") if isinstance(summary, dict) else None
+    return sha if isinstance(sha, str) else None
+
+
+def _workbook(sha256: str, name: str) -> Response:
+    """A stored workbook as a download named ``name`` (404 if the blob is gone)."""
     try:
-        data = blob_store().get(sha)
+        data = blob_store().get(sha256)
     except BlobNotFound as exc:
         raise PageError(404, "not_found") from exc
-    headers = {"Content-Disposition": content_disposition(f"feedback-{s.id}.xlsx")}
+    headers = {"Content-Disposition": content_disposition(name)}
     return Response(data, media_type=XLSX, headers=headers)

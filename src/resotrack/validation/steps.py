@@ -202,12 +202,6 @@ def check_structure(
     return result
 
 
-def signing_key() -> bytes:
-    from resotrack.settings import get_settings
-
-    return get_settings().secret_key.get_secret_value().encode("utf-8")
-
-
 def verification_keys() -> tuple[bytes, ...]:
     """The keys a returned workbook's signature may use: the current one, then retired ones."""
     from resotrack.settings import get_settings
@@ -221,6 +215,5 @@ __all__ = [
     "Structural",
     "check_structure",
     "check_workbook",
-    "signing_key",
     "verification_keys",
 ]
