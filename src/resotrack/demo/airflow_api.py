@@ -49,20 +49,26 @@ class AirflowApi:
             self._token = str(answer.json()["access_token"])
         return self._token
 
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """``method`` on ``path`` with the demo's JWT, logging in again once on a 401."""
+
+        def send() -> httpx.Response:
+            headers = {"Authorization": f"Bearer {self.token()}"}
+            return self.client.request(method, path, headers=headers, **kwargs)
+
+        answer = send()
+        if answer.status_code == 401:
+            self._token = None
+            answer = send()
+        return answer
+
     def get(self, path: str, **params: Any) -> Any:
         """GET ``path``; None on 404."""
-        for attempt in (1, 2):
-            answer = self.client.get(
-                path, params=params, headers={"Authorization": f"Bearer {self.token()}"}
-            )
-            if answer.status_code == 401 and attempt == 1:
-                self._token = None
-                continue
-            if answer.status_code == 404:
-                return None
-            answer.raise_for_status()
-            return answer.json()
-        return None
+        answer = self._request("GET", path, params=params)
+        if answer.status_code == 404:
+            return None
+        answer.raise_for_status()
+        return answer.json()
 
     def dag(self, dag_id: str) -> dict[str, Any] | None:
         found = self.get(f"/api/v2/dags/{dag_id}")
@@ -72,12 +78,9 @@ class AirflowApi:
         """Unpause ``dag_id`` if a former run of the demo (or a person) paused it; True."""
         dag = self.dag(dag_id) or {}
         if dag.get("is_paused"):
-            answer = self.client.patch(
-                f"/api/v2/dags/{dag_id}",
-                json={"is_paused": False},
-                headers={"Authorization": f"Bearer {self.token()}"},
-            )
-            answer.raise_for_status()
+            self._request(
+                "PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False}
+            ).raise_for_status()
         return True
 
     def run_state(self, dag_id: str, run_id: str) -> str | None:

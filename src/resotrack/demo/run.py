@@ -84,8 +84,20 @@ class Reported(Exception):
     """A stage failed and said so on screen; the story stops and cleans up."""
 
 
+#: Signals that stop the demo like Ctrl-C does.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM and SIGHUP stop the demo like Ctrl-C does
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """The demo's console; in a log or a CI job it does not wrap at 80 columns."""
+    console = Console(highlight=False, stderr=stderr)
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console
 
 
 class Story:
@@ -95,9 +107,7 @@ class Story:
         self.layout = layout
         self.days = days
         self.seed = seed
-        self.console = Console(highlight=False)
-        if not self.console.is_terminal:  # a log or a CI job: do not wrap at 80 columns
-            self.console.width = max(self.console.width, 120)
+        self.console = _console()
         self.started = time.monotonic()
         self.sup = Supervisor(layout, self.console, clock.now())
 
@@ -105,7 +115,7 @@ class Story:
 
     def run(self, *, wait: bool) -> int:
         """The story, then the wait for Ctrl-C unless told not to; the exit code."""
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for sig in STOP_SIGNALS:
             # SIGINT too: a shell that starts the demo in the background ignores it otherwise.
             signal.signal(sig, _interrupt)
         L = self.layout
@@ -134,7 +144,7 @@ class Story:
             self.console.print("\n[bold]Interrupted[/]: stopping everything the demo started")
         finally:
             # A second Ctrl-C (or the terminal closing) must not cut the clean stop short.
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            for sig in STOP_SIGNALS:
                 signal.signal(sig, signal.SIG_IGN)
             code = self.sup.stop() or code
         return code
@@ -378,12 +388,13 @@ def main(
     seed: Annotated[int, typer.Option(help="Decides who replies, when and how.")] = 7,
 ) -> None:
     """Run the resotrack story on the seed resolutions (see ``python -m resotrack.demo``)."""
-    console = Console(highlight=False, stderr=True)
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
-    layout = Layout(home=home.resolve(), api_port=api_port, smtp_port=smtp_port)
-    if seeds is not None:
-        layout = Layout(layout.home, api_port, smtp_port, seeds_folder=seeds.resolve())
+    console = _console(stderr=True)
+    layout = Layout(
+        home=home.resolve(),
+        api_port=api_port,
+        smtp_port=smtp_port,
+        seeds_folder=seeds.resolve() if seeds is not None else None,
+    )
     problem = refusal(layout)
     if problem:
         console.print(f"[red]✗[/] {problem}")

@@ -108,11 +108,12 @@ def focal_point_csv(path: Path) -> Path:
     language, and the contact each escalation goes to (a member state's permanent mission,
     an institution's head office)."""
     from resotrack.registry import list_entities
+    from resotrack.registry.focal_points import COLUMNS
     from resotrack.store import session_scope
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["entity", "name", "email", "language", "role"])
+    writer.writerow(COLUMNS)
     with session_scope() as session:
         for entity in list_entities(session):
             if entity.active:
