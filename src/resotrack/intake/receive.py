@@ -253,6 +253,10 @@ def receive(
 _backoff_lock = threading.Lock()
 _quiet_until = 0.0
 ANNOUNCE_BACKOFF_SECONDS = 30.0
+ANNOUNCE_TIMEOUT_SECONDS = 15.0
+"""A busy API server (SQLite metadata, two cores) can take seconds to answer; the trigger runs
+after the focal point has their answer, so waiting for it beats leaving the upload to the
+five-minute sweep."""
 
 
 def announce(submission: Receipt | int) -> str | None:
@@ -274,7 +278,7 @@ def announce(submission: Receipt | int) -> str | None:
             return None
     from resotrack.orchestration import trigger_dag
 
-    run = trigger_dag(INGEST_DAG, {"submission_id": submission})
+    run = trigger_dag(INGEST_DAG, {"submission_id": submission}, timeout=ANNOUNCE_TIMEOUT_SECONDS)
     if run is None:
         with _backoff_lock:
             _quiet_until = time.monotonic() + ANNOUNCE_BACKOFF_SECONDS
