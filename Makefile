@@ -30,7 +30,7 @@ system:
 	scripts/system-deps.sh
 
 test: install services system
-	$(UV) run pytest
+	$(UV) run pytest --durations=15
 
 lint: install
 	$(UV) run ruff check src tests dags plugins bench
