@@ -20,7 +20,8 @@ from resotrack.mail.config import MailSettings
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import as_language
 from resotrack.questionnaires.spec import QuestionnaireSpec, QuestionRow
-from resotrack.questionnaires.workbook import build_workbook, questionnaire_filename
+from resotrack.questionnaires.template import build_cycle_workbook
+from resotrack.questionnaires.workbook import questionnaire_filename
 from resotrack.settings import get_settings
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import (
@@ -127,9 +128,13 @@ def questionnaire_spec(
 
 
 def build_questionnaire(session: Session, cycle: ReportingCycle, q: Questionnaire) -> bytes:
-    """Build the workbook bytes (deterministic in content; not stored)."""
+    """Build the workbook bytes (deterministic in content; not stored).
+
+    Through the cycle's Return-rows template: a cycle's questionnaires are built one after
+    another in one process, and entities of a language share their rows (see template.py).
+    """
     key = get_settings().secret_key.get_secret_value().encode("utf-8")
-    return build_workbook(questionnaire_spec(session, cycle, q), signing_key=key)
+    return build_cycle_workbook(questionnaire_spec(session, cycle, q), signing_key=key)
 
 
 def ensure_built(session: Session, cycle: ReportingCycle, q: Questionnaire) -> str:

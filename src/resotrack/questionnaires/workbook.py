@@ -11,7 +11,7 @@ Pure function of a ``QuestionnaireSpec``: no database, no Airflow, bytes out.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -457,28 +457,6 @@ def _write_return(sheet: Any, spec: QuestionnaireSpec, styles: _Styles) -> None:
 
     sheet.set_row(HEADER_ROW, header_height(lang))
 
-    # The innermost loop of a cycle's dispatch (57 workbooks x 137 rows x 12 cells), so the
-    # methods are looked up once. Blank answer cells are written too, each with its unlocked
-    # format: a column format would be cheaper but would also unlock the rows below the table.
-    cell_styles = tuple(enumerate(_column_styles(styles)))
-    set_row = sheet.set_row
-    write_string = sheet.write_string  # never write(): text like "=..." must stay text
-    write_blank = sheet.write_blank
-    write_datetime = sheet.write_datetime
-    write_number = sheet.write_number
-    answer_date = styles.answer_date
-    for row, (values, height) in enumerate(return_rows(spec), start=FIRST_ANSWER_ROW):
-        set_row(row, height)
-        for (col, style), value in zip(cell_styles, values, strict=True):
-            if isinstance(value, str):
-                write_string(row, col, value, style)
-            elif value is None:
-                write_blank(row, col, None, style)
-            elif isinstance(value, date):
-                write_datetime(row, col, value, answer_date)
-            else:
-                write_number(row, col, value, style)
-
     if last_row >= FIRST_ANSWER_ROW:
         status_col = COLUMN_INDEX["status"]
         sheet.data_validation(
@@ -528,6 +506,50 @@ def _write_return(sheet: Any, spec: QuestionnaireSpec, styles: _Styles) -> None:
     sheet.protect(_NO_PASSWORD, {"autofilter": True})
 
 
+def _write_return_rows(sheet: Any, spec: QuestionnaireSpec, styles: _Styles) -> None:
+    """The Return sheet's data rows, written after every other string of the workbook.
+
+    Last, so that the shared-string table is the rest of the workbook's strings followed by
+    the rows' own: ``template.py`` relies on it to splice the rows of a cycle's template
+    into a workbook built without them.
+    """
+    # The innermost loop of a cycle's dispatch (57 workbooks x 137 rows x 12 cells), so the
+    # methods are looked up once. Blank answer cells are written too, each with its unlocked
+    # format: a column format would be cheaper but would also unlock the rows below the table.
+    cell_styles = tuple(enumerate(_column_styles(styles)))
+    set_row = sheet.set_row
+    write_string = sheet.write_string  # never write(): text like "=..." must stay text
+    write_blank = sheet.write_blank
+    write_datetime = sheet.write_datetime
+    write_number = sheet.write_number
+    answer_date = styles.answer_date
+    for row, (values, height) in enumerate(return_rows(spec), start=FIRST_ANSWER_ROW):
+        set_row(row, height)
+        for (col, style), value in zip(cell_styles, values, strict=True):
+            if isinstance(value, str):
+                write_string(row, col, value, style)
+            elif value is None:
+                write_blank(row, col, None, style)
+            elif isinstance(value, date):
+                write_datetime(row, col, value, answer_date)
+            else:
+                write_number(row, col, value, style)
+
+
+def _write_row_formats(sheet: Any, spec: QuestionnaireSpec, styles: _Styles) -> None:
+    """In place of the data rows: the first row as blank cells, each with its column's format.
+
+    xlsxwriter numbers formats in the order cells use them, so this keeps every format's
+    number (and ``styles.xml``) as in the full build; the splice replaces this row.
+    """
+    if spec.rows:
+        for col, style in enumerate(_column_styles(styles)):
+            sheet.write_blank(FIRST_ANSWER_ROW, col, None, style)
+
+
+RowsWriter = Callable[[Any, QuestionnaireSpec, _Styles], None]
+
+
 def _write_key_values(sheet: Any, pairs: Mapping[str, str]) -> None:
     for row, (key, value) in enumerate(pairs.items()):
         sheet.write_string(row, 0, key)
@@ -542,6 +564,26 @@ def build_workbook(
     Pass ``created`` to get byte-identical output for the same spec (the zip entries already
     carry a fixed timestamp; only the document's creation date varies otherwise).
     """
+    return _build(spec, signing_key, created, _write_return_rows)
+
+
+def build_workbook_without_rows(
+    spec: QuestionnaireSpec, *, signing_key: bytes, created: datetime | None = None
+) -> bytes:
+    """``build_workbook`` up to the Return sheet's data rows, for ``template.py`` to splice.
+
+    Everything else (the dropdown and filter ranges included) is as in the full build; the
+    first data row holds blank formatted cells, see ``_write_row_formats``.
+    """
+    return _build(spec, signing_key, created, _write_row_formats)
+
+
+def _build(
+    spec: QuestionnaireSpec,
+    signing_key: bytes,
+    created: datetime | None,
+    write_rows: RowsWriter,
+) -> bytes:
     fields = meta_fields(spec)
     fields[SIGNATURE] = sign_meta(fields, signing_key)
 
@@ -566,6 +608,7 @@ def build_workbook(
     for row, label in enumerate(status_labels(spec.language)):
         lists.write_string(row, 0, label)
     _write_key_values(meta, fields)
+    write_rows(answers, spec, styles)  # last: see _write_return_rows
     for hidden in (lists, meta):
         hidden.protect(_NO_PASSWORD)
         hidden.very_hidden()
