@@ -171,3 +171,39 @@ def test_a_decision_whose_claim_was_taken_over_is_dropped(world: World) -> None:
     with pytest.raises(ClaimLost), session_scope() as session:
         record(session, work.decision)
     assert _answers(world) == []
+
+
+def test_a_decision_lost_in_a_shared_transaction_does_not_take_the_others_with_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decisions commit a few dozen at a time; one whose claim another run took over makes
+    the group roll back whole, and the rest are recorded one by one (nothing of the lost one)."""
+    from resotrack.validation import ingest
+
+    first, stolen, last = (submit(world, filled(world, per_row=_measures(t))) for t in "abc")
+    real = ingest._record_group
+    groups: list[list[int]] = []
+
+    def take_over_then_record(decisions):  # type: ignore[no-untyped-def]
+        groups.append([d.submission_id for d in decisions])
+        if len(decisions) > 1:  # another run recovers and claims it meanwhile
+            with session_scope() as session:
+                session.execute(
+                    update(Submission).where(Submission.id == stolen).values(state="received")
+                )
+            assert claim(stolen)
+        return real(decisions)
+
+    monkeypatch.setattr(ingest, "_record_group", take_over_then_record)
+    results = {r["submission_id"]: r for r in run(send=False, docs=False)}
+
+    assert groups == [[first, stolen, last]], "the three were decided together"
+    assert results[first]["outcome"] == results[last]["outcome"] == "accepted"
+    assert "no longer ours" in results[stolen]["skipped"]
+    assert submission(stolen).state == "validating"  # the other run's, untouched
+    assert {a.submission_id for a in _answers(world) if a.current} == {last}
+    assert {a.submission_id for a in _answers(world)} == {first, last}
+    with session_scope() as session:
+        keys = set(session.scalars(select(OutboxMessage.idempotency_key)))
+    assert keys == {f"feedback:{first}", f"feedback:{last}"}
+    _one_current_per_paragraph(world)

@@ -9,7 +9,7 @@ entity's workbook with their own link is refused, without being told whose it is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,6 +29,39 @@ from resotrack.validation.report import Problem
 
 #: Template versions this code can read. A new version adds a contract, then its number here.
 KNOWN_TEMPLATES: Final = frozenset({TEMPLATE_VERSION})
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a questionnaire asked, as validation needs it: fixed once its cycle is open."""
+
+    questionnaire_id: int
+    language: str
+    #: The paragraphs, in the order of the Return sheet.
+    sent: tuple[tuple[str, int], ...]
+    #: The workbook as sent (None until it is built).
+    workbook_sha256: str | None
+
+
+def asked(session: Session, cycle_id: int, entity_code: str) -> Asked | None:
+    """The questionnaire of ``entity_code`` in ``cycle_id``, if there is one (one query)."""
+    found = session.execute(
+        select(
+            Questionnaire.id,
+            Questionnaire.language,
+            Questionnaire.rows,
+            Questionnaire.workbook_sha256,
+        ).where(Questionnaire.cycle_id == cycle_id, Questionnaire.entity_code == entity_code)
+    ).one_or_none()
+    if found is None:
+        return None
+    qid, language, rows, sha = found
+    sent = tuple((str(r["resolution"]), int(r["number"])) for r in rows)
+    return Asked(qid, language, sent, sha)
+
+
+#: How :func:`match` looks a questionnaire up (the ingest remembers them for a run).
+FindQuestionnaire = Callable[[Session, int, str], Asked | None]
 
 
 class NotIdentified(Exception):
@@ -111,7 +144,9 @@ def _entity_names(session: Session, code: str) -> dict[str, str] | str:
     return {lang: entity.name(lang) for lang in ("ar", "en", "fr")}
 
 
-def match(session: Session, submission: Submission, identity: Identity) -> Questionnaire:
+def match(
+    session: Session, submission: Submission, identity: Identity, *, find: FindQuestionnaire = asked
+) -> Asked:
     """The questionnaire this submission answers, if the upload may answer it.
 
     The submission's entity and cycle come from the personal link (portal) or were decided
@@ -146,16 +181,11 @@ def match(session: Session, submission: Submission, identity: Identity) -> Quest
                     values={"entity": _entity_names(session, identity.entity_code)},
                 )
             )
-    questionnaire = session.scalar(
-        select(Questionnaire).where(
-            Questionnaire.cycle_id == identity.cycle_id,
-            Questionnaire.entity_code == identity.entity_code,
-        )
-    )
+    questionnaire = find(session, identity.cycle_id, identity.entity_code)
     if (
         questionnaire is None
-        or questionnaire.id != identity.questionnaire_id
-        or len(questionnaire.rows) != identity.row_count
+        or questionnaire.questionnaire_id != identity.questionnaire_id
+        or len(questionnaire.sent) != identity.row_count
     ):
         raise NotIdentified(
             Problem("identify.unknown_questionnaire", values={"found": identity.questionnaire_id})
@@ -178,4 +208,13 @@ def focal_points(session: Session, address: str, entity_code: str) -> list[Focal
     )
 
 
-__all__ = ["KNOWN_TEMPLATES", "Identity", "NotIdentified", "match", "meta_fields", "verify"]
+__all__ = [
+    "KNOWN_TEMPLATES",
+    "Asked",
+    "Identity",
+    "NotIdentified",
+    "asked",
+    "match",
+    "meta_fields",
+    "verify",
+]

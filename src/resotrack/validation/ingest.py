@@ -10,7 +10,8 @@ that died, and the next run puts it back to ``received`` (nothing was written fo
 answers, report and email commit together).
 
 Returns are validated in batches: read, identify and contract per file, then one Great
-Expectations run for the whole batch, then one transaction per submission.
+Expectations run for the whole batch, then the decisions, a few dozen per transaction (one
+per submission when one of them cannot be recorded).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 import socket
 import threading
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +37,6 @@ from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.models import (
     CycleResolution,
-    Questionnaire,
     Resolution,
     ResolutionVersion,
     Submission,
@@ -52,7 +52,15 @@ from resotrack.validation.decide import (
     record,
 )
 from resotrack.validation.entry import changed, ingest_pending  # re-exported: the public names
-from resotrack.validation.identify import NotIdentified, match, meta_fields, verify
+from resotrack.validation.identify import (
+    Asked,
+    FindQuestionnaire,
+    NotIdentified,
+    asked,
+    match,
+    meta_fields,
+    verify,
+)
 from resotrack.validation.read import Refusal
 from resotrack.validation.report import RECEIVED, VALIDATING, Problem
 from resotrack.validation.steps import Checked, check_workbook, verification_keys
@@ -62,6 +70,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ACTOR: Final = "validation"
+#: Batches claimed and being read while one is decided: the readers never wait for the
+#: decisions, nor the decisions for the readers (one batch ahead left them taking turns).
+_BATCHES_AHEAD: Final = 2
+#: Decisions recorded in one transaction (see :func:`_record_group`).
+_DECISIONS_PER_COMMIT: Final = 25
 
 
 # --- claims ------------------------------------------------------------------------------
@@ -287,14 +300,14 @@ class Loaded:
     cycle_id: int | None
     original_name: str
     questionnaire_id: int | None
-    sent: list[tuple[str, int]] | None
+    sent: tuple[tuple[str, int], ...] | None
     data: bytes
     checked: Checked | None = None
     refusal: Refusal | None = None
 
 
-def _expected_questionnaire(session: Session, submission: Submission) -> Questionnaire | None:
-    """The questionnaire the upload should answer, by its link or its recorded entity/cycle."""
+def _expected(session: Session, submission: Submission) -> tuple[int, str] | None:
+    """The cycle and entity the upload should answer: its link's, or as intake recorded."""
     entity, cycle = submission.entity_code, submission.cycle_id
     if submission.token_id is not None:
         token = session.get(UploadToken, submission.token_id)
@@ -302,32 +315,51 @@ def _expected_questionnaire(session: Session, submission: Submission) -> Questio
             entity, cycle = token.entity_code, token.cycle_id
     if entity is None or cycle is None:
         return None
-    return session.scalar(
-        select(Questionnaire).where(
-            Questionnaire.cycle_id == cycle, Questionnaire.entity_code == entity
-        )
-    )
+    return cycle, entity
 
 
-def _sent(questionnaire: Questionnaire) -> list[tuple[str, int]]:
-    return [(str(r["resolution"]), int(r["number"])) for r in questionnaire.rows]
+class Questionnaires:
+    """The questionnaires a run meets, each looked up once (an ``identify.FindQuestionnaire``).
+
+    A return's questionnaire is read twice (to read the file against it, then to identify
+    it) and a run holds many returns to the same few; what validation needs of one never
+    changes once its cycle is open. Not kept until its workbook is built (its hash is set then).
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, str], Asked] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, session: Session, cycle_id: int, entity_code: str) -> Asked | None:
+        key = (cycle_id, entity_code)
+        with self._lock:
+            if key in self._found:
+                return self._found[key]
+        found = asked(session, cycle_id, entity_code)
+        if found is not None and found.workbook_sha256 is not None:
+            with self._lock:
+                self._found[key] = found
+        return found
 
 
-def load(submission_id: int, token: str, conf: ValidationSettings) -> Loaded:
+def load(
+    submission_id: int, token: str, conf: ValidationSettings, find: FindQuestionnaire = asked
+) -> Loaded:
     """Everything about one submission that needs no decision: runs on a reading thread."""
     with session_scope() as session:
         submission = session.get(Submission, submission_id)
         if submission is None:
             raise LookupError(f"submission {submission_id} disappeared")
-        questionnaire = _expected_questionnaire(session, submission)
+        expected = _expected(session, submission)
+        questionnaire = find(session, *expected) if expected is not None else None
         loaded = Loaded(
             submission_id=submission_id,
             token=token,
             recipient=recipient_for(session, submission),
             cycle_id=submission.cycle_id,
             original_name=submission.original_name,
-            questionnaire_id=questionnaire.id if questionnaire else None,
-            sent=_sent(questionnaire) if questionnaire else None,
+            questionnaire_id=questionnaire.questionnaire_id if questionnaire else None,
+            sent=questionnaire.sent if questionnaire else None,
             data=blob_store().get(submission.sha256),
         )
     try:
@@ -347,7 +379,7 @@ class Work:
     quality: QualityInput | None = None
 
 
-def prepare(loaded: Loaded, conf: ValidationSettings) -> Work:
+def prepare(loaded: Loaded, conf: ValidationSettings, find: FindQuestionnaire = asked) -> Work:
     """Identify the workbook, take the contract's verdict, line up the quality rules."""
     recipient = loaded.recipient
     summary: dict[str, Any] = {
@@ -368,10 +400,10 @@ def prepare(loaded: Loaded, conf: ValidationSettings) -> Work:
         with session_scope() as session:
             submission = session.get(Submission, loaded.submission_id)
             assert submission is not None
-            questionnaire = match(session, submission, identity)
-            sent, sent_sha = _sent(questionnaire), questionnaire.workbook_sha256
+            questionnaire = match(session, submission, identity, find=find)
+            sent, sent_sha = questionnaire.sent, questionnaire.workbook_sha256
             summary.update(
-                questionnaire_id=questionnaire.id,
+                questionnaire_id=questionnaire.questionnaire_id,
                 template_version=identity.template_version,
                 language=summary["language"] or questionnaire.language,
             )
@@ -379,7 +411,7 @@ def prepare(loaded: Loaded, conf: ValidationSettings) -> Work:
         decision.problems.append(exc.problem)
         return work
     summary["stage"] = "contract"
-    if questionnaire.id != loaded.questionnaire_id or sent != loaded.sent:
+    if questionnaire.questionnaire_id != loaded.questionnaire_id or sent != loaded.sent:
         try:  # read against the wrong questionnaire (or none): check again, rarely
             work.checked = check_workbook(loaded.data, sent, conf)
         except Refusal as refusal:
@@ -452,30 +484,39 @@ def _attach(work: Work, annotated: bytes | None) -> None:
 Started = list[tuple[int, str, "Future[Loaded]"]]
 
 
-def _start(
-    ids: Sequence[int], pool: ThreadPoolExecutor, conf: ValidationSettings, token: str
-) -> tuple[Started, list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class _Run:
+    """What the batches of one run share."""
+
+    conf: ValidationSettings
+    token: str
+    readers: ThreadPoolExecutor
+    annotators: ThreadPoolExecutor
+    questionnaires: Questionnaires
+
+
+def _start(ids: Sequence[int], run: _Run) -> tuple[Started, list[dict[str, Any]]]:
     """Claim ``ids`` and start reading them on the pool (the readers work ahead)."""
     started: Started = []
     skipped: list[dict[str, Any]] = []
+    token = run.token
     won = claim_many(ids, token)
     for submission_id in ids:
         if submission_id not in won:
             skipped.append({"submission_id": submission_id, "skipped": _state(submission_id)})
             continue
-        started.append((submission_id, token, pool.submit(load, submission_id, token, conf)))
+        future = run.readers.submit(load, submission_id, token, run.conf, run.questionnaires)
+        started.append((submission_id, token, future))
     return started, skipped
 
 
-def _finish(
-    started: Started, pool: ThreadPoolExecutor, conf: ValidationSettings
-) -> list[dict[str, Any]]:
+def _finish(started: Started, run: _Run) -> list[dict[str, Any]]:
     """Identify, run the quality rules once for the batch, annotate, decide each."""
     results: list[dict[str, Any]] = []
     works: list[Work] = []
     for submission_id, token, future in started:
         try:
-            works.append(prepare(future.result(), conf))
+            works.append(prepare(future.result(), run.conf, run.questionnaires))
         except Exception as exc:  # a bug or a lost blob: give the claim back, go on
             log.exception("validation of submission %s failed", submission_id)
             release(submission_id, token, f"{type(exc).__name__}: {exc}")
@@ -494,23 +535,52 @@ def _finish(
         )
         for work in checked:
             work.decision.problems += found.get(work.decision.submission_id, [])
-    annotations = [pool.submit(_annotate, work) for work in works]
+    # Their own pool: behind the readers' queue they would wait for the next batches' reads.
+    annotations = [run.annotators.submit(_annotate, work) for work in works]
+    ready: list[Decision] = []
     for work, annotation in zip(works, annotations, strict=True):
-        decision = work.decision
         try:
             made = annotation.result()
             _attach(work, made[1] if made else None)
+            ready.append(work.decision)
+        except Exception as exc:
+            results.append(_failed(work.decision, exc))
+    for start in range(0, len(ready), _DECISIONS_PER_COMMIT):
+        results += _record_group(ready[start : start + _DECISIONS_PER_COMMIT])
+    return results
+
+
+def _record_group(decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+    """Record ``decisions`` in one transaction, or each in its own if any of them fails.
+
+    One commit per decision was a third of a decision's cost on PostgreSQL (a round trip
+    and a WAL flush each). A group is all or nothing, so when one decision cannot be
+    recorded (a lost claim, a bad address, a bug) nothing of the group was written, and
+    they are recorded one by one: the others still commit, that one is skipped or released.
+    """
+    if len(decisions) > 1:
+        try:
+            with session_scope() as session:
+                return [record(session, decision) for decision in decisions]
+        except Exception:
+            log.info("recording %d decisions together failed; one by one", len(decisions))
+    results: list[dict[str, Any]] = []
+    for decision in decisions:
+        try:
             with session_scope() as session:
                 results.append(record(session, decision))
         except ClaimLost as exc:
             results.append({"submission_id": decision.submission_id, "skipped": str(exc)})
         except Exception as exc:
-            log.exception("recording submission %s failed", decision.submission_id)
-            release(decision.submission_id, decision.claim, f"{type(exc).__name__}: {exc}")
-            results.append(
-                {"submission_id": decision.submission_id, "error": f"{type(exc).__name__}: {exc}"}
-            )
+            results.append(_failed(decision, exc))
     return results
+
+
+def _failed(decision: Decision, exc: Exception) -> dict[str, Any]:
+    """Log an unexpected error and give the claim back, so a later sweep tries again."""
+    log.exception("recording submission %s failed", decision.submission_id, exc_info=exc)
+    release(decision.submission_id, decision.claim, f"{type(exc).__name__}: {exc}")
+    return {"submission_id": decision.submission_id, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _state(submission_id: int) -> str:
@@ -523,8 +593,8 @@ def run(only: int | None = None, *, send: bool = True, docs: bool = True) -> lis
     """Validate ``only``, or every pending submission; then send what the outbox holds.
 
     Batches overlap: while one batch is identified, checked by GX and decided here, the
-    sandboxed readers already read and contract-check the next. Every claim of the run shares
-    one token, renewed by a :class:`Lease` until the run ends. The outbox is run even when
+    sandboxed readers already read and contract-check the next two. Every claim of the run
+    shares one token, renewed by a :class:`Lease` until the run ends. The outbox is run even when
     nothing was decided here: feedback committed by a run that died before sending it goes
     out with the next run (once: the outbox claims each message).
     """
@@ -536,18 +606,23 @@ def run(only: int | None = None, *, send: bool = True, docs: bool = True) -> lis
     token = uuid.uuid4().hex
     with (
         Lease(token, conf.lease_seconds),
-        ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="validation") as pool,
+        ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="validation") as readers,
+        ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="annotate") as annotators,
     ):
-        current = _start(batches[0], pool, conf, token) if batches else None
-        for index in range(len(batches)):
-            upcoming = (
-                _start(batches[index + 1], pool, conf, token) if index + 1 < len(batches) else None
-            )
-            assert current is not None
-            started, skipped = current
+        run = _Run(conf, token, readers, annotators, Questionnaires())
+        waiting = iter(batches)
+        ahead: deque[tuple[Started, list[dict[str, Any]]]] = deque()
+
+        def top_up() -> None:
+            while len(ahead) < _BATCHES_AHEAD and (batch := next(waiting, None)) is not None:
+                ahead.append(_start(batch, run))
+
+        top_up()
+        while ahead:
+            started, skipped = ahead.popleft()
+            top_up()  # the readers go on with the next batches while this one is decided
             results += skipped
-            results += _finish(started, pool, conf)
-            current = upcoming
+            results += _finish(started, run)
     if send:
         deliver()
     if docs and any("outcome" in r for r in results):

@@ -115,8 +115,7 @@ def _match(
 
     upload = Submission(entity_code=entity, cycle_id=cycle, channel="portal", token_id=token_id)
     with session_scope() as session:
-        questionnaire = match(session, upload, identity)
-        return [(str(r["resolution"]), int(r["number"])) for r in questionnaire.rows]
+        return list(match(session, upload, identity).sent)
 
 
 def _as_ingest(
