@@ -54,7 +54,7 @@ from typing import Any
 from jinja2 import TemplateError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from resotrack import audit, clock, tokens
 from resotrack.mail.config import MailSettings
@@ -158,11 +158,9 @@ def enqueue(
     """
     if not key or len(key) > 200:
         raise ValueError("an idempotency key of 1 to 200 characters is required")
-    existing = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
-    ).one_or_none()
+    existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
     if existing is not None:  # a re-run: nothing to check, nothing to change
-        return existing
+        return session.get_one(OutboxMessage, existing)
     check(template, language)
     recipients = [_address(a) for a in to]
     copies = [_address(a) for a in cc]
@@ -208,9 +206,14 @@ def enqueue(
     else:  # the two databases resotrack supports
         raise NotImplementedError(f"the outbox does not support {dialect}")
     inserted = session.execute(insert.returning(OutboxMessage.id)).scalar_one_or_none()
-    row = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
-    if inserted is not None:
-        audit.record(session, ACTOR, "outbox.queued", f"outbox:{row.id}", key=key, kind=kind)
+    if inserted is None:  # a concurrent call queued it first
+        found = select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
+        return session.scalars(found).one()
+    # The row as inserted, without reading it back (a query per message, every feedback).
+    row = OutboxMessage(id=inserted, **values)
+    make_transient_to_detached(row)
+    session.add(row)
+    audit.record(session, ACTOR, "outbox.queued", f"outbox:{row.id}", key=key, kind=kind)
     return row
 
 

@@ -144,21 +144,44 @@ def _entity_names(session: Session, code: str) -> dict[str, str] | str:
     return {lang: entity.name(lang) for lang in ("ar", "en", "fr")}
 
 
-def match(
-    session: Session, submission: Submission, identity: Identity, *, find: FindQuestionnaire = asked
-) -> Asked:
-    """The questionnaire this submission answers, if the upload may answer it.
+@dataclass(frozen=True)
+class Upload:
+    """What a workbook came with: the entity and cycle it should answer (its personal link's,
+    or as intake decided from the sender), and how it came."""
 
-    The submission's entity and cycle come from the personal link (portal) or were decided
-    by intake from the sender (email); a link's grant is checked again here, and an email's
-    sender must be a focal point of the workbook's entity.
-    """
-    expected_entity = submission.entity_code
-    expected_cycle = submission.cycle_id
+    entity_code: str | None
+    cycle_id: int | None
+    channel: str
+    sender: str | None
+    by_link: bool
+
+
+def upload_of(session: Session, submission: Submission) -> Upload:
+    """The submission's :class:`Upload`; a link's grant is read again (it names the entity)."""
+    entity, cycle = submission.entity_code, submission.cycle_id
     if submission.token_id is not None:
         token = session.get(UploadToken, submission.token_id)
         if token is not None:
-            expected_entity, expected_cycle = token.entity_code, token.cycle_id
+            entity, cycle = token.entity_code, token.cycle_id
+    return Upload(
+        entity_code=entity,
+        cycle_id=cycle,
+        channel=submission.channel,
+        sender=submission.sender,
+        by_link=submission.token_id is not None,
+    )
+
+
+def match(
+    session: Session, upload: Upload, identity: Identity, *, find: FindQuestionnaire = asked
+) -> Asked:
+    """The questionnaire this upload answers, if the upload may answer it.
+
+    The entity and cycle must be the upload's (see :func:`upload_of`), and an email's sender
+    must be a focal point of the workbook's entity. Reads the database only when it must
+    (an email's sender, a refusal's wording, a questionnaire ``find`` does not know).
+    """
+    expected_entity, expected_cycle = upload.entity_code, upload.cycle_id
     if expected_entity is not None and identity.entity_code != expected_entity:
         raise NotIdentified(
             Problem(
@@ -172,8 +195,8 @@ def match(
                 values={"found": identity.cycle_id, "expected": expected_cycle},
             )
         )
-    if submission.channel == "email" and submission.sender and submission.token_id is None:
-        senders = focal_points(session, submission.sender, identity.entity_code)
+    if upload.channel == "email" and upload.sender and not upload.by_link:
+        senders = focal_points(session, upload.sender, identity.entity_code)
         if not senders:
             raise NotIdentified(
                 Problem(
@@ -213,8 +236,10 @@ __all__ = [
     "Asked",
     "Identity",
     "NotIdentified",
+    "Upload",
     "asked",
     "match",
     "meta_fields",
+    "upload_of",
     "verify",
 ]

@@ -40,7 +40,6 @@ from resotrack.store.models import (
     Resolution,
     ResolutionVersion,
     Submission,
-    UploadToken,
 )
 from resotrack.validation.config import ValidationSettings, settings
 from resotrack.validation.decide import (
@@ -56,9 +55,11 @@ from resotrack.validation.identify import (
     Asked,
     FindQuestionnaire,
     NotIdentified,
+    Upload,
     asked,
     match,
     meta_fields,
+    upload_of,
     verify,
 )
 from resotrack.validation.read import Refusal
@@ -296,6 +297,7 @@ class Loaded:
 
     submission_id: int
     token: str
+    upload: Upload
     recipient: Recipient | None
     cycle_id: int | None
     original_name: str
@@ -304,18 +306,6 @@ class Loaded:
     data: bytes
     checked: Checked | None = None
     refusal: Refusal | None = None
-
-
-def _expected(session: Session, submission: Submission) -> tuple[int, str] | None:
-    """The cycle and entity the upload should answer: its link's, or as intake recorded."""
-    entity, cycle = submission.entity_code, submission.cycle_id
-    if submission.token_id is not None:
-        token = session.get(UploadToken, submission.token_id)
-        if token is not None:
-            entity, cycle = token.entity_code, token.cycle_id
-    if entity is None or cycle is None:
-        return None
-    return cycle, entity
 
 
 class Questionnaires:
@@ -350,11 +340,16 @@ def load(
         submission = session.get(Submission, submission_id)
         if submission is None:
             raise LookupError(f"submission {submission_id} disappeared")
-        expected = _expected(session, submission)
-        questionnaire = find(session, *expected) if expected is not None else None
+        upload = upload_of(session, submission)
+        questionnaire = (
+            find(session, upload.cycle_id, upload.entity_code)
+            if upload.cycle_id is not None and upload.entity_code is not None
+            else None
+        )
         loaded = Loaded(
             submission_id=submission_id,
             token=token,
+            upload=upload,
             recipient=recipient_for(session, submission),
             cycle_id=submission.cycle_id,
             original_name=submission.original_name,
@@ -397,10 +392,8 @@ def prepare(loaded: Loaded, conf: ValidationSettings, find: FindQuestionnaire = 
     summary["stage"] = "identify"
     try:
         identity = verify(meta_fields(loaded.checked.meta_rows), verification_keys())
-        with session_scope() as session:
-            submission = session.get(Submission, loaded.submission_id)
-            assert submission is not None
-            questionnaire = match(session, submission, identity, find=find)
+        with session_scope() as session:  # no query for a known questionnaire by link
+            questionnaire = match(session, loaded.upload, identity, find=find)
             sent, sent_sha = questionnaire.sent, questionnaire.workbook_sha256
             summary.update(
                 questionnaire_id=questionnaire.questionnaire_id,

@@ -111,11 +111,11 @@ def _match(
     checks and wording as the ingest's; the paragraphs of the questionnaire it answers."""
     from resotrack.store import session_scope
     from resotrack.store.models import Submission
-    from resotrack.validation.identify import match
+    from resotrack.validation.identify import match, upload_of
 
     upload = Submission(entity_code=entity, cycle_id=cycle, channel="portal", token_id=token_id)
     with session_scope() as session:
-        return list(match(session, upload, identity).sent)
+        return list(match(session, upload_of(session, upload), identity).sent)
 
 
 def _as_ingest(
