@@ -14,7 +14,14 @@ from resotrack.textsafety import neutralise, neutralise_cell
 from resotrack.validation.config import contract_path, suite_path
 from resotrack.validation.contract import load_contract, parse_date_text, to_date, to_integer
 from resotrack.validation.messages import RULES, describe, quality_rules
-from resotrack.validation.read import classify, column_letter, column_number, formula_cells
+from resotrack.validation.read import (
+    Refusal,
+    check_extent,
+    classify,
+    column_letter,
+    column_number,
+    formula_cells,
+)
 from resotrack.validation.report import Problem, outcome_of
 from resotrack.validation.sandbox import ReaderLost, Sandbox
 
@@ -116,6 +123,75 @@ def test_formula_cells_found_in_the_sheet_xml() -> None:
     )
     assert formula_cells(xml) == ["G2", "I2"]
     assert formula_cells(b'<c r="A1" t="s"><v>4</v></c>') == []
+    # ":f " in a text, not a tag: the full pattern has the last word; a prefixed tag alone
+    assert formula_cells(b'<c r="A1" t="inlineStr"><is><t>note:f x</t></is></c>') == []
+    assert formula_cells(b'<x:c r="B3"><x:f>A1</x:f></x:c>') == ["B3"]
+
+
+def _sheet(cells: bytes, dimension: str = "A1:C3") -> bytes:
+    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    return (
+        head
+        + b'<dimension ref="%s"/><sheetData>' % dimension.encode()
+        + cells
+        + (b"</sheetData></worksheet>")
+    )
+
+
+def _extent(blob: bytes, max_rows: int = 100, max_cols: int = 5) -> str | None:
+    """``check_extent``'s verdict: the declared extent, or the extent it refuses."""
+    try:
+        check_extent("Return", blob, {"max_rows": max_rows, "max_cols": max_cols})
+        return None
+    except Refusal as refusal:
+        assert refusal.rule == "read.extent"
+        return str(refusal.values["extent"])
+
+
+@pytest.mark.parametrize(
+    ("cells", "refused"),
+    [
+        (b'<row r="1"><c r="A1"/><c r="E1"/></row><row r="100"><c r="B100"/></row>', None),
+        (b'<row r="1"><c r="F1"/></row>', "F1"),  # one column too many
+        (b'<row r="1"><c r="f1"/></row>', "F1"),  # lower case letters count the same
+        (b'<row r="101"><c r="A101"/></row>', "A101"),  # one row too many
+        (b'<row r="1"><c r="A1"/><c r="AB1"/></row>', "AB1"),  # two letters
+        # out of order: the far cell first, then ordinary ones
+        (b'<row r="1"><c r="E1"/></row><row r="2"><c r="ZZ2"/><c r="A2"/></row>', "ZZ2"),
+        # the r attribute after a tab or a new line, not a space: still read
+        (b'<row\tr="1"><c\tr="G1"/></row>', "G1"),
+        (b'<row\nr="150"><c\nr="A150"/></row>', "A150"),
+        (b'<row r="1"><c s="1" r="H1"/></row>', "H1"),  # r after another attribute
+        (b'<row r="0000101"><c r="A2"/></row>', "A101"),  # leading zeros
+        # more rows or cells than the bounds, without any r at all
+        (b"<row>" * 101, "A101"),
+        (b"<row>" + b"<c>" * 500 + b"</row>", None),
+        (b"<row>" + b"<c>" * 501 + b"</row>", "A1"),
+        # empty tags count like the others
+        (b"<row/>" * 101, "A101"),
+        (b"<row>" + b"<c/>" * 501 + b"</row>", "A1"),
+        # the r attribute in single quotes: read all the same
+        (b"<row r='1'><c r='XFD8'/></row>", "XFD1"),
+        (b"<row r='150'><c r='A150'/></row>", "A150"),
+        (b"<row r='1'><c r='E1'/></row>", None),
+        # namespace prefixes: the careful count, by tags
+        (b"<x:row/>" * 101, "A101"),
+        (b'<x:row r="1"><x:c r="A1"/></x:row>', None),
+    ],
+)
+def test_the_extent_of_a_sheet_quick_pass_or_careful_count(
+    cells: bytes, refused: str | None
+) -> None:
+    """The quick pass only lets a sheet through that the careful count would let through,
+    and every refusal is the careful count's (with its wording of the extent)."""
+    assert _extent(_sheet(cells)) == refused
+
+
+def test_the_declared_extent_is_checked_and_returned() -> None:
+    blob = _sheet(b'<row r="1"><c r="A1"/></row>', dimension="A1:E100")
+    assert check_extent("Return", blob, {"max_rows": 100, "max_cols": 5}) == "A1:E100"
+    assert _extent(_sheet(b"", dimension="A1:F1")) == "A1:F1"
+    assert _extent(_sheet(b"", dimension="A1:A101")) == "A1:A101"
 
 
 def test_the_sandbox_kills_a_reader_that_overruns_time_or_memory() -> None:
@@ -210,3 +286,36 @@ def test_importing_the_package_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_value_checks_pass_blanks_and_name_each_failing_row() -> None:
+    """The contract's value checks run over a column at once: blanks (None, NaN) pass as
+    pandera's own blank-dropping would let them, and each failing row is named once."""
+    from resotrack.validation.contract import check_contract
+
+    header = [c.key for c in COLUMNS]
+
+    def row(**values: object) -> list[object]:
+        base: dict[str, object] = {"resolution": "R", "status": "fully_implemented"}
+        return [{**base, **values}.get(key) for key in header]
+
+    rows = [
+        header,
+        row(paragraph=1, start_date=float("nan")),  # a blank date: no problem
+        row(paragraph=2, start_date="not a date"),
+        row(paragraph=3, start_date=date(1980, 1, 1)),
+        row(paragraph=4, section="x" * 11),
+        row(paragraph=10_000),
+        row(paragraph=6),
+    ]
+    sent = [("R", n) for n in (1, 2, 3, 4, 10_000, 6)]
+    result = check_contract(rows, sent=sent)
+    found = sorted((p.rule, p.row, p.column) for p in result.problems)
+    assert found == [
+        ("contract.date_invalid", 3, "start_date"),
+        ("contract.date_out_of_range", 4, "start_date"),
+        ("contract.paragraph_invalid", 6, "paragraph"),
+        ("contract.text_too_long", 5, "section"),
+    ]
+    clean = check_contract([header, row(paragraph=1), row(paragraph=2)], sent=sent[:2])
+    assert clean.problems == []

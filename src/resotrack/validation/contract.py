@@ -259,6 +259,31 @@ def _series(fn: Callable[[Any], Any]) -> Callable[[pd.Series], pd.Series]:
     return parse
 
 
+def _value_check(test: Callable[..., bool], error: str) -> pa.Check:
+    """A check of each value, run over the column at once, blanks passing.
+
+    What ``pa.Check(test, element_wise=True, error=error)`` says, for less: pandera drops the
+    blanks (``ignore_na``) then maps ``test`` into a new Series and looks for failures in it,
+    for every column of every return, although nearly every column passes. Here a passing
+    column answers a plain ``True`` (no Series at all), and only a failing one builds the
+    boolean Series pandera turns into failure cases: the same rows and values, since blanks
+    (``None``, NaN: what ``pd.isna`` calls missing) pass exactly as if they had been dropped.
+    """
+
+    def check(series: pd.Series) -> bool | pd.Series:
+        values = series.to_numpy(dtype=object, copy=False)
+        if all([v is None or test(v) for v in values]):
+            return True
+        missing = pd.isna(values)
+        return pd.Series(
+            [bool(blank) or test(v) for v, blank in zip(values, missing, strict=True)],
+            index=series.index,
+            dtype=bool,
+        )
+
+    return pa.Check(check, error=error, ignore_na=False)
+
+
 def _column_schema(rule: ColumnRule) -> pa.Column:
     parsers: list[pa.Parser] = []
     checks: list[pa.Check] = []
@@ -266,23 +291,21 @@ def _column_schema(rule: ColumnRule) -> pa.Column:
         if rule.max_length is not None:
             limit = rule.max_length
             checks.append(
-                pa.Check(
+                _value_check(
                     lambda v, n=limit: not isinstance(v, str) or len(v) <= n,
-                    element_wise=True,
-                    error="contract.text_too_long",
+                    "contract.text_too_long",
                 )
             )
     elif rule.kind == "integer":
         parsers.append(pa.Parser(_series(to_integer)))
-        checks.append(pa.Check(lambda v: isinstance(v, int), element_wise=True, error=rule.invalid))
+        checks.append(_value_check(lambda v: isinstance(v, int), rule.invalid))
         low, high = rule.minimum, rule.maximum
         checks.append(
-            pa.Check(
+            _value_check(
                 lambda v, lo=low, hi=high: (
                     not isinstance(v, int) or ((lo is None or v >= lo) and (hi is None or v <= hi))
                 ),
-                element_wise=True,
-                error=rule.out_of_range,
+                rule.out_of_range,
             )
         )
     elif rule.kind == "status":
@@ -292,32 +315,34 @@ def _column_schema(rule: ColumnRule) -> pa.Column:
         checks.append(pa.Check.isin(list(STATUSES), error=rule.invalid))
     elif rule.kind == "date":
         parsers.append(pa.Parser(_series(to_date)))
-        checks.append(
-            pa.Check(lambda v: isinstance(v, dt.date), element_wise=True, error=rule.invalid)
-        )
+        checks.append(_value_check(lambda v: isinstance(v, dt.date), rule.invalid))
         low, high = rule.minimum, rule.maximum
         checks.append(
-            pa.Check(
+            _value_check(
                 lambda v, lo=low, hi=high: (
                     not isinstance(v, dt.date)
                     or ((lo is None or v >= lo) and (hi is None or v <= hi))
                 ),
-                element_wise=True,
-                error=rule.out_of_range,
+                rule.out_of_range,
             )
         )
     return pa.Column(None, parsers=parsers, checks=checks, nullable=not rule.required)
 
 
-def _same_as_questionnaire(frame: pd.DataFrame) -> pd.Series:
-    """Each row's paragraph was asked (rows whose key is not readable pass: flagged elsewhere)."""
+def _same_as_questionnaire(frame: pd.DataFrame) -> bool | pd.Series:
+    """Each row's paragraph was asked (rows whose key is not readable pass: flagged elsewhere).
+
+    A plain ``True`` when every row passes: pandera then skips building and scanning a
+    per-row result (and a whole-frame ``isna``) for the usual return that has no stranger.
+    """
     expected = _EXPECTED.get()
     if expected is None or frame.empty:
-        return pd.Series(True, index=frame.index)
-    keys = zip(frame["resolution"], frame["paragraph"], strict=True)
-    return pd.Series(
-        [not isinstance(p, int) or (r, p) in expected for r, p in keys], index=frame.index
-    )
+        return True
+    keys = zip(frame["resolution"].tolist(), frame["paragraph"].tolist(), strict=True)
+    passed = [not isinstance(p, int) or (r, p) in expected for r, p in keys]
+    if all(passed):
+        return True
+    return pd.Series(passed, index=frame.index)
 
 
 def _date_value(value: Any) -> Any:
