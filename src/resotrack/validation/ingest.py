@@ -16,14 +16,16 @@ per submission when one of them cannot be recorded).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import socket
+import sys
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -582,6 +584,25 @@ def _state(submission_id: int) -> str:
         return f"state is {row.state}" if row is not None else "no such submission"
 
 
+@contextlib.contextmanager
+def _quick_gil_handover() -> Iterator[None]:
+    """Threads hand the GIL over every millisecond (Python's default is 5) while a run lasts.
+
+    The decisions and the Great Expectations run share the interpreter with the threads
+    feeding the readers, and pandas gives the GIL up briefly thousands of times per batch:
+    each time, a feeding thread could keep it up to the full interval. Measured on 600
+    returns: one GX run per 200 returns took 0.69 to 0.77 s, against 0.24 s once no thread
+    competed; at 1 ms, 0.33 to 0.37 s, and the whole run went from 19.6 to 12.5 ms a return.
+    Process-wide, so it is put back afterwards.
+    """
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, 0.001))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
 def run(only: int | None = None, *, send: bool = True, docs: bool = True) -> list[dict[str, Any]]:
     """Validate ``only``, or every pending submission; then send what the outbox holds.
 
@@ -598,6 +619,7 @@ def run(only: int | None = None, *, send: bool = True, docs: bool = True) -> lis
     results: list[dict[str, Any]] = []
     token = uuid.uuid4().hex
     with (
+        _quick_gil_handover(),
         Lease(token, conf.lease_seconds),
         ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="validation") as readers,
         ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="annotate") as annotators,
