@@ -319,3 +319,16 @@ def test_value_checks_pass_blanks_and_name_each_failing_row() -> None:
     ]
     clean = check_contract([header, row(paragraph=1), row(paragraph=2)], sent=sent[:2])
     assert clean.problems == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 199, 200, 201, 399, 500, 1000, 1234])
+def test_a_run_is_split_in_batches_smaller_at_both_ends(n: int) -> None:
+    from resotrack.validation.ingest import split
+
+    ids = list(range(100, 100 + n))
+    batches = split(ids, 200)
+    assert [i for batch in batches for i in batch] == ids  # each once, in order
+    sizes = [len(batch) for batch in batches]
+    assert all(0 < size <= 200 for size in sizes)
+    if n >= 500:  # a long run starts and ends with a quarter batch, then a half one
+        assert sizes[:2] == [50, 100] == sizes[:-3:-1]

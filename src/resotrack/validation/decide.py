@@ -101,16 +101,24 @@ def recipient_for(session: Session, submission: Submission) -> Recipient | None:
     return None
 
 
+#: ``session.info`` key: the SQLite transaction that has taken the database's write lock.
+_WRITE_LOCKED: Final = "resotrack.sqlite_write_locked"
+
+
 def lock_submission(session: Session, submission_id: int) -> Submission | None:
     """The row, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: a write first,
     which takes the database's write lock before anything is read)."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(Submission)
-            .where(Submission.id == submission_id)
-            .values(state=Submission.state)
-            .execution_options(synchronize_session=False)
-        )
+        transaction = session.get_transaction()
+        if transaction is None or session.info.get(_WRITE_LOCKED) is not transaction:
+            session.execute(
+                update(Submission)
+                .where(Submission.id == submission_id)
+                .values(state=Submission.state)
+                .execution_options(synchronize_session=False)
+            )
+            session.info[_WRITE_LOCKED] = session.get_transaction()
+        # else the transaction holds the write lock already (decisions recorded together)
         return session.get(Submission, submission_id, populate_existing=True)
     return session.scalars(
         select(Submission)
@@ -299,11 +307,17 @@ class Decision:
         return self.stored
 
 
+_LABELS: Final = "resotrack.feedback_labels"
+
+
 def _labels(
     session: Session, submission: Submission, language: str
 ) -> tuple[str | None, str | None]:
     """The cycle's title and the entity's name in ``language``, in one round trip (two ORM
     gets were a fifth of a decision's time on PostgreSQL)."""
+    key = (_LABELS, submission.cycle_id, submission.entity_code, language)
+    if key in session.info:  # decisions recorded together: mostly the same cycle and entity
+        return session.info[key]  # type: ignore[no-any-return]
     name = {"ar": ReportingEntity.name_ar, "fr": ReportingEntity.name_fr}.get(
         language, ReportingEntity.name_en
     )
@@ -314,6 +328,7 @@ def _labels(
         .execute(select(title.scalar_subquery(), entity.scalar_subquery()))
         .one()
     )
+    session.info[key] = found[0], found[1]
     return found[0], found[1]
 
 

