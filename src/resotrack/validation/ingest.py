@@ -490,28 +490,29 @@ class _Run:
     questionnaires: Questionnaires
 
 
-def _start(ids: Sequence[int], run: _Run) -> tuple[Started, list[dict[str, Any]]]:
+def _start(ids: Sequence[int], shared: _Run) -> tuple[Started, list[dict[str, Any]]]:
     """Claim ``ids`` and start reading them on the pool (the readers work ahead)."""
     started: Started = []
     skipped: list[dict[str, Any]] = []
-    token = run.token
+    token = shared.token
     won = claim_many(ids, token)
     for submission_id in ids:
         if submission_id not in won:
             skipped.append({"submission_id": submission_id, "skipped": _state(submission_id)})
             continue
-        future = run.readers.submit(load, submission_id, token, run.conf, run.questionnaires)
+        find = shared.questionnaires
+        future = shared.readers.submit(load, submission_id, token, shared.conf, find)
         started.append((submission_id, token, future))
     return started, skipped
 
 
-def _finish(started: Started, run: _Run) -> list[dict[str, Any]]:
+def _finish(started: Started, shared: _Run) -> list[dict[str, Any]]:
     """Identify, run the quality rules once for the batch, annotate, decide each."""
     results: list[dict[str, Any]] = []
     works: list[Work] = []
     for submission_id, token, future in started:
         try:
-            works.append(prepare(future.result(), run.conf, run.questionnaires))
+            works.append(prepare(future.result(), shared.conf, shared.questionnaires))
         except Exception as exc:  # a bug or a lost blob: give the claim back, go on
             log.exception("validation of submission %s failed", submission_id)
             release(submission_id, token, f"{type(exc).__name__}: {exc}")
@@ -531,7 +532,7 @@ def _finish(started: Started, run: _Run) -> list[dict[str, Any]]:
         for work in checked:
             work.decision.problems += found.get(work.decision.submission_id, [])
     # Their own pool: behind the readers' queue they would wait for the next batches' reads.
-    annotations = [run.annotators.submit(_annotate, work) for work in works]
+    annotations = [shared.annotators.submit(_annotate, work) for work in works]
     ready: list[Decision] = []
     for work, annotation in zip(works, annotations, strict=True):
         try:
@@ -573,7 +574,7 @@ def _record_group(decisions: Sequence[Decision]) -> list[dict[str, Any]]:
 
 def _failed(decision: Decision, exc: Exception) -> dict[str, Any]:
     """Log an unexpected error and give the claim back, so a later sweep tries again."""
-    log.exception("recording submission %s failed", decision.submission_id, exc_info=exc)
+    log.exception("deciding submission %s failed", decision.submission_id, exc_info=exc)
     release(decision.submission_id, decision.claim, f"{type(exc).__name__}: {exc}")
     return {"submission_id": decision.submission_id, "error": f"{type(exc).__name__}: {exc}"}
 
@@ -645,20 +646,20 @@ def run(only: int | None = None, *, send: bool = True, docs: bool = True) -> lis
         ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="validation") as readers,
         ThreadPoolExecutor(max_workers=conf.workers, thread_name_prefix="annotate") as annotators,
     ):
-        run = _Run(conf, token, readers, annotators, Questionnaires())
+        shared = _Run(conf, token, readers, annotators, Questionnaires())
         waiting = iter(batches)
         ahead: deque[tuple[Started, list[dict[str, Any]]]] = deque()
 
         def top_up() -> None:
             while len(ahead) < _BATCHES_AHEAD and (batch := next(waiting, None)) is not None:
-                ahead.append(_start(batch, run))
+                ahead.append(_start(batch, shared))
 
         top_up()
         while ahead:
             started, skipped = ahead.popleft()
             top_up()  # the readers go on with the next batches while this one is decided
             results += skipped
-            results += _finish(started, run)
+            results += _finish(started, shared)
     if send:
         deliver()
     if docs and any("outcome" in r for r in results):

@@ -113,9 +113,9 @@ def _match(
     from resotrack.store.models import Submission
     from resotrack.validation.identify import match, upload_of
 
-    upload = Submission(entity_code=entity, cycle_id=cycle, channel="portal", token_id=token_id)
+    submission = Submission(entity_code=entity, cycle_id=cycle, channel="portal", token_id=token_id)
     with session_scope() as session:
-        return list(match(session, upload_of(session, upload), identity).sent)
+        return list(match(session, upload_of(session, submission), identity).sent)
 
 
 def _as_ingest(
