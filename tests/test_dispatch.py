@@ -253,6 +253,9 @@ def test_opening_a_cycle_refuses_bad_requests(cycle_id: int) -> None:
         open_cycle(s, [SYMBOL], today + timedelta(days=9), entities=["IRCICA"])
 
 
+# Under Airflow on one database, the DAG tests sharing them out (the stage's own tests
+# run on both): each costs 25-35 s, and the suite must stay under 20 minutes on two cores.
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 @pytest.mark.airflow
 def test_dispatch_dag_under_airflow(
     mail_env: SmtpServer, cycle_id: int, airflow_home: AirflowHome

@@ -3,9 +3,9 @@
 ``airflow dags test`` runs it once per conf: the task hands the work to the warm validation
 service, the sender gets their feedback, and the ``answers`` Asset gets an event only when
 answers changed. Then, under a running scheduler (scheduler, DAG processor and API server with
-LocalExecutor on SQLite, started once for the module), 20 uploads are triggered through the
-REST API as the portal does, and the time from trigger to the feedback email at the SMTP
-server is measured (p50/p95 printed; recorded in bench/RESULTS.md when
+LocalExecutor on SQLite, started once for the module), 12 uploads (20 when recording) are
+triggered through the REST API as the portal does, and the time from trigger to the
+feedback email at the SMTP server is measured (p50/p95 printed; recorded in bench/RESULTS.md when
 ``RESOTRACK_BENCH_RECORD=1``).
 """
 
@@ -33,7 +33,10 @@ from smtp_server import SmtpServer
 pytestmark = pytest.mark.airflow
 
 REPO = Path(__file__).resolve().parents[1]
-UPLOADS = 20
+#: The benchmark's sample (recorded) is 20 uploads; the test's, 12, to keep the suite
+#: under its 20 minutes on two cores (each upload is about two seconds end to end).
+RECORDING = os.environ.get("RESOTRACK_BENCH_RECORD") == "1"
+UPLOADS = 20 if RECORDING else 12
 GOAL_P95_SECONDS = 3.0
 
 
@@ -55,6 +58,9 @@ def _feedback(server: SmtpServer, address: str) -> int:
     return sum(address in m.rcpt_tos for m in server.received())
 
 
+# Under Airflow on one database, the DAG tests sharing them out (the stage's own tests
+# run on both): each costs 25-35 s, and the suite must stay under 20 minutes on two cores.
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_ingest_dag_validates_tells_and_emits_only_on_change(
     world: World, smtp_server: SmtpServer, airflow_home: AirflowHome
 ) -> None:
@@ -199,7 +205,7 @@ def test_latency_from_upload_to_feedback_under_a_running_scheduler(
         f"p50 {p50:.2f} s, p95 {p95:.2f} s, min {timings[0]:.2f} s, max {timings[-1]:.2f} s"
     )
     print(line)
-    if os.environ.get("RESOTRACK_BENCH_RECORD") == "1":
+    if RECORDING:
         backend = "postgresql" if get_settings().db_url.startswith("postgresql") else "sqlite"
         _record_latency(backend, timings, p50, p95)
     assert p95 < 20, line  # a sanity bound for a loaded CI box; the goal (3 s) is reported
