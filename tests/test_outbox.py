@@ -27,8 +27,10 @@ from sqlalchemy import func, select
 from resotrack import clock, tokens
 from resotrack.mail import MailSettings, OutboxDeliveryError, send_pending
 from resotrack.mail.outbox import (
+    Message,
     confirm_uncertain,
     enqueue,
+    enqueue_many,
     list_messages,
     resend_uncertain,
     retry_failed,
@@ -260,6 +262,37 @@ def test_enqueue_refuses_what_cannot_be_sent(world: World) -> None:
             with pytest.raises((ValueError, LookupError), match=message):
                 enqueue(s, **{**base, **change})
     assert count(OutboxMessage) == 0
+
+
+def test_enqueue_many_queues_each_once_and_says_which_it_could_not(world: World) -> None:
+    def notice(key: str, to: str = "a@example.org") -> Message:
+        return Message(key, "notice", "notice", "en", {"subject": key, "paragraphs": []}, [to])
+
+    (earlier,) = queue_questionnaires(world, ("SEN",))
+    earlier_key = f"questionnaire:{world.cycle_id}:SEN:{world.focal_points['SEN']}"
+    with session_scope() as s:
+        queued = enqueue_many(
+            s,
+            [
+                notice("n:1"),
+                notice("n:2", to="not an address"),
+                notice(earlier_key),  # queued before: its row, unchanged
+                notice("n:3"),
+                notice("n:1", to="b@example.org"),  # the same key twice: one row
+                notice(""),
+            ],
+        )
+        ids = [q.id if isinstance(q, OutboxMessage) else str(q) for q in queued]
+    assert isinstance(ids[0], int) and isinstance(ids[3], int) and ids[0] != ids[3]
+    assert "not a plain email address" in str(ids[1])
+    assert ids[2] == earlier and ids[4] == ids[0]
+    assert "idempotency key" in str(ids[5])
+    stored = rows()
+    assert len(stored) == 3 and stored[ids[0]].to_addrs == ["a@example.org"]
+    assert stored[earlier].template == "questionnaire"
+    with session_scope() as s:
+        audited = s.scalars(select(AuditLog.subject).where(AuditLog.action == "outbox.queued"))
+        assert sorted(audited) == sorted(f"outbox:{i}" for i in (earlier, ids[0], ids[3]))
 
 
 # --- delivery ----------------------------------------------------------------------------

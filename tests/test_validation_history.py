@@ -207,3 +207,60 @@ def test_a_decision_lost_in_a_shared_transaction_does_not_take_the_others_with_i
         keys = set(session.scalars(select(OutboxMessage.idempotency_key)))
     assert keys == {f"feedback:{first}", f"feedback:{last}"}
     _one_current_per_paragraph(world)
+
+
+def test_returns_decided_together_end_as_if_recorded_one_by_one(world: World) -> None:
+    """A group of decisions stores its answers in a few statements for all of them: per
+    entity, the newest upload wins whatever its place in the group, every other row is
+    history, and each return counts the answers it changed when its turn came."""
+    from resotrack.validation.decide import lock_submissions, store_returns
+
+    first = number_at(world, 2)
+    late = submit(
+        world,
+        filled(world, per_row=_measures("late")),
+        received_at=clock.now() - timedelta(hours=2),
+    )
+    v1 = submit(world, filled(world, per_row=_measures("v1")))
+    other = submit(world, filled(world, "PAK", per_row=_measures("pak")), "PAK")
+    v2 = submit(world, filled(world, per_row=_measures("v2")))
+
+    results = {r["submission_id"]: r for r in run(send=False, docs=False)}
+    assert {r["outcome"] for r in results.values()} == {"accepted"}
+    n, pak = rows_of(world), rows_of(world, "PAK")
+    assert [results[s]["answers_changed"] for s in (late, v1, other, v2)] == [n, n, pak, n]
+    assert current_answers(world)[first].measures == f"v2 ({first})"
+    assert {a.submission_id for a in _answers(world) if a.current} == {v2}
+    assert {a.submission_id for a in _answers(world)} == {late, v1, v2}
+    assert {a.submission_id for a in _answers(world, "PAK") if a.current} == {other}
+    _one_current_per_paragraph(world)
+
+    # Stored directly in the other order: the newer first, then an older one, in one group.
+    newer = submit(world, filled(world, per_row=_measures("v3")))
+    older = submit(
+        world,
+        filled(world, per_row=_measures("v0")),
+        received_at=clock.now() - timedelta(hours=1),
+    )
+    labels = {newer: "v3", older: "v0"}
+    with session_scope() as session:
+        locked = lock_submissions(session, [newer, older])
+        changed = store_returns(
+            session,
+            [
+                (
+                    locked[sid],
+                    [
+                        {"resolution": a.resolution_symbol, "paragraph": a.paragraph_number}
+                        | {"status": a.status, "measures": f"{labels[sid]} ({a.paragraph_number})"}
+                        for a in current_answers(world).values()
+                    ],
+                )
+                for sid in (newer, older)
+            ],
+        )
+    assert changed == [n, 0]
+    assert current_answers(world)[first].measures == f"v3 ({first})"
+    assert {a.submission_id for a in _answers(world) if a.current} == {newer}
+    assert len(_answers(world)) == 5 * n
+    _one_current_per_paragraph(world)

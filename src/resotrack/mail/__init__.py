@@ -2,10 +2,12 @@
 
 from resotrack.mail.config import MailSettings
 from resotrack.mail.outbox import (
+    Message,
     OutboxDeliveryError,
     SendReport,
     confirm_uncertain,
     enqueue,
+    enqueue_many,
     list_messages,
     resend_uncertain,
     retry_failed,
@@ -18,6 +20,7 @@ __all__ = [
     "LANGUAGES",
     "TEMPLATES",
     "MailSettings",
+    "Message",
     "OutboxDeliveryError",
     "Rendered",
     "SendReport",
@@ -25,6 +28,7 @@ __all__ = [
     "YagmailSender",
     "confirm_uncertain",
     "enqueue",
+    "enqueue_many",
     "list_messages",
     "render",
     "resend_uncertain",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
@@ -106,26 +106,33 @@ _WRITE_LOCKED: Final = "resotrack.sqlite_write_locked"
 
 
 def lock_submission(session: Session, submission_id: int) -> Submission | None:
-    """The row, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: a write first,
-    which takes the database's write lock before anything is read)."""
+    """The row, locked for this transaction (see :func:`lock_submissions`)."""
+    return lock_submissions(session, [submission_id]).get(submission_id)
+
+
+def lock_submissions(session: Session, ids: Sequence[int]) -> dict[int, Submission]:
+    """The rows, by id, locked for this transaction in one statement (PostgreSQL: FOR UPDATE,
+    in id order; SQLite: a write first, which takes the database's write lock before anything
+    is read)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = select(Submission).where(Submission.id.in_(wanted)).order_by(Submission.id)
     if session.get_bind().dialect.name == "sqlite":
         transaction = session.get_transaction()
         if transaction is None or session.info.get(_WRITE_LOCKED) is not transaction:
             session.execute(
                 update(Submission)
-                .where(Submission.id == submission_id)
+                .where(Submission.id == wanted[0])
                 .values(state=Submission.state)
                 .execution_options(synchronize_session=False)
             )
             session.info[_WRITE_LOCKED] = session.get_transaction()
         # else the transaction holds the write lock already (decisions recorded together)
-        return session.get(Submission, submission_id, populate_existing=True)
-    return session.scalars(
-        select(Submission)
-        .where(Submission.id == submission_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    else:
+        query = query.with_for_update()
+    rows = session.scalars(query.execution_options(populate_existing=True))
+    return {row.id: row for row in rows}
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime:
@@ -137,19 +144,111 @@ def _aware(value: dt.datetime | None) -> dt.datetime:
 def store_answers(
     session: Session, submission: Submission, rows: Sequence[Mapping[str, Any]]
 ) -> int:
-    """Insert the return's rows; returns how many became current.
+    """Insert the return's rows; returns how many became current (see :func:`store_returns`)."""
+    return store_returns(session, [(submission, rows)])[0]
 
-    Per paragraph, the current answer from an older upload is demoted to history; one from a
-    newer upload stays current and this row joins the history.
+
+_Key = tuple[int, str, str, int]  # cycle, entity, resolution, paragraph
+_Order = tuple[dt.datetime, int]  # an upload's place: received, then id
+
+
+def store_returns(
+    session: Session, returns: Sequence[tuple[Submission, Sequence[Mapping[str, Any]]]]
+) -> list[int]:
+    """Insert the rows of several returns; how many of each became current.
+
+    The outcome is the one of storing them one after the other in this order, in a few
+    statements for all of them: per paragraph, the current answer from an older upload is
+    demoted to history; one from a newer upload stays current and the row joins the history.
+    A row beaten by a later return of the same group is written as history straight away.
     """
-    assert submission.cycle_id is not None and submission.entity_code is not None
-    ours = (_aware(submission.received_at), submission.id)
+    if not returns:
+        return []
     # Core statements on the session's connection: the ORM's layers cost more than the
     # queries here (profiled), and each source submission's order is worked out once.
     connection = session.connection()
-    current = connection.execute(
+    held: dict[_Key, list[tuple[_Order, int]]] = {}
+    for answer_id, cycle, entity, resolution, number, source, received_at in connection.execute(
+        _current_answers({_entity(s) for s, _ in returns})
+    ):
+        order = (_aware(received_at), source or 0)
+        held.setdefault((cycle, entity, resolution, number), []).append((order, answer_id))
+    best = {key: max(order for order, _ in entries) for key, entries in held.items()}
+    newest: dict[_Key, _Order] = {}  # per paragraph, the newest return of this group
+    winner: dict[_Key, int] = {}  # and which of them ends up current
+    changed: list[int] = []
+    for index, (submission, rows) in enumerate(returns):
+        ours = (_aware(submission.received_at), submission.id)
+        count = 0
+        for row in rows:
+            key = _key(submission, row)
+            newest[key] = max(newest.get(key, ours), ours)
+            if key not in best or best[key] <= ours:
+                best[key], winner[key] = ours, index
+                count += 1
+        changed.append(count)
+    demote = [
+        answer_id
+        for key, entries in held.items()
+        if key in newest
+        for order, answer_id in entries
+        if order <= newest[key]
+    ]
+    for start in range(0, len(demote), _IDS_PER_STATEMENT):
+        connection.execute(
+            update(ANSWER_TABLE)
+            .where(ANSWER_TABLE.c.id.in_(demote[start : start + _IDS_PER_STATEMENT]))
+            .values(current=False)
+        )
+    accepted_at = clock.now()
+    _insert_answers(
+        session,
+        [
+            (
+                {
+                    "cycle_id": submission.cycle_id,
+                    "entity_code": submission.entity_code,
+                    "submission_id": submission.id,
+                    "accepted_at": accepted_at,
+                },
+                [
+                    {
+                        "resolution_symbol": row["resolution"],
+                        "paragraph_number": row["paragraph"],
+                        "current": winner.get(_key(submission, row)) == index,
+                        **{name: row.get(name) for name in ANSWER_FIELDS},
+                    }
+                    for row in rows
+                ],
+            )
+            for index, (submission, rows) in enumerate(returns)
+            if rows
+        ],
+    )
+    return changed
+
+
+def _entity(submission: Submission) -> tuple[int, str]:
+    """Whose answers a return holds: (cycle, entity), set on every return that is stored."""
+    assert submission.cycle_id is not None and submission.entity_code is not None
+    return submission.cycle_id, submission.entity_code
+
+
+def _key(submission: Submission, row: Mapping[str, Any]) -> _Key:
+    return (*_entity(submission), row["resolution"], row["paragraph"])
+
+
+#: Bound parameters per ``IN`` list: well under SQLite's oldest limit (999).
+_IDS_PER_STATEMENT: Final = 900
+
+
+def _current_answers(entities: set[tuple[int, str]]) -> Any:
+    """The current answers of each (cycle, entity), with when their upload was received."""
+    return (
         select(
             ANSWER_TABLE.c.id,
+            ANSWER_TABLE.c.cycle_id,
+            ANSWER_TABLE.c.entity_code,
             ANSWER_TABLE.c.resolution_symbol,
             ANSWER_TABLE.c.paragraph_number,
             ANSWER_TABLE.c.submission_id,
@@ -161,48 +260,20 @@ def store_answers(
             )
         )
         .where(
-            ANSWER_TABLE.c.cycle_id == submission.cycle_id,
-            ANSWER_TABLE.c.entity_code == submission.entity_code,
-            # "= 1", not "IS 1": SQLite uses the index on (cycle, entity, current) only then.
-            ANSWER_TABLE.c.current == True,  # noqa: E712
+            or_(
+                *(
+                    and_(
+                        ANSWER_TABLE.c.cycle_id == cycle,
+                        ANSWER_TABLE.c.entity_code == entity,
+                        # "= 1", not "IS 1": SQLite uses the index on (cycle, entity, current)
+                        # only then.
+                        ANSWER_TABLE.c.current == True,  # noqa: E712
+                    )
+                    for cycle, entity in sorted(entities)
+                )
+            )
         )
-    ).all()
-    keys = {(row["resolution"], row["paragraph"]) for row in rows}
-    order: dict[int | None, tuple[dt.datetime, int]] = {}
-    demote: list[int] = []
-    newer: set[tuple[str, int]] = set()
-    for answer_id, resolution, number, source, received_at in current:
-        key = (resolution, number)
-        if key not in keys:
-            continue
-        if source not in order:
-            order[source] = (_aware(received_at), source or 0)
-        if order[source] > ours:
-            newer.add(key)
-        else:
-            demote.append(answer_id)
-    if demote:
-        connection.execute(
-            update(ANSWER_TABLE).where(ANSWER_TABLE.c.id.in_(demote)).values(current=False)
-        )
-    common = {
-        "cycle_id": submission.cycle_id,
-        "entity_code": submission.entity_code,
-        "submission_id": submission.id,
-        "accepted_at": clock.now(),
-    }
-    values = [
-        {
-            "resolution_symbol": row["resolution"],
-            "paragraph_number": row["paragraph"],
-            "current": (row["resolution"], row["paragraph"]) not in newer,
-            **{name: row.get(name) for name in ANSWER_FIELDS},
-        }
-        for row in rows
-    ]
-    if values:
-        _insert_answers(session, common, values)
-    return sum(1 for v in values if v["current"])
+    )
 
 
 _INSERT_KEYS: Final = (
@@ -230,51 +301,58 @@ def _answer_insert(dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[_Proce
     return str(compiled), order, processors
 
 
-def _insert_answers(
-    session: Session, common: Mapping[str, Any], values: Sequence[Mapping[str, Any]]
-) -> None:
-    """One ``executemany`` straight to the driver: ``common`` to every row, ``values`` per row.
+_Rows = Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+
+
+def _insert_answers(session: Session, returns: _Rows) -> None:
+    """One ``executemany`` straight to the driver for every row of ``returns``: per return,
+    the values its rows share (cycle, entity, submission, time), then each row's own.
 
     ``session.execute(insert(...), rows)`` builds and processes a parameter set per row
     through SQLAlchemy's compiled-statement machinery, which cost more than the database's
     own work for a 137-row return (profiled: a quarter of the decision's time). The SQL and
-    the type conversions are SQLAlchemy's own, compiled once per dialect; the values shared
-    by every row (cycle, entity, submission, time) are converted once.
+    the type conversions are SQLAlchemy's own, compiled once per dialect; the shared values
+    are converted once per return.
     """
+    if not returns:
+        return
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name == "postgresql":
-        _copy_answers(connection, common, values)
+        _copy_answers(connection, returns)
         return
     sql, order, processors = _answer_insert(dialect)
     columns = list(zip(order, processors, strict=True))
-    template = [
-        _convert(common[key], process) if key in common else None for key, process in columns
-    ]
-    varying = [(i, key, process) for i, (key, process) in enumerate(columns) if key not in common]
+    shared = returns[0][0].keys()  # the same keys for every return
+    varying = [(i, key, process) for i, (key, process) in enumerate(columns) if key not in shared]
     rows: list[Any] = []
-    for value in values:
-        row = template.copy()
-        for i, key, process in varying:
-            row[i] = _convert(value[key], process)
-        rows.append(tuple(row) if dialect.positional else dict(zip(order, row, strict=True)))
+    for common, values in returns:
+        template = [
+            _convert(common[key], process) if key in common else None for key, process in columns
+        ]
+        for value in values:
+            row = template.copy()
+            for i, key, process in varying:
+                row[i] = _convert(value[key], process)
+            rows.append(tuple(row) if dialect.positional else dict(zip(order, row, strict=True)))
     connection.exec_driver_sql(sql, rows)
 
 
-def _copy_answers(
-    connection: Connection, common: Mapping[str, Any], values: Sequence[Mapping[str, Any]]
-) -> None:
-    """PostgreSQL: ``COPY ... FROM STDIN`` in the session's transaction. A fifth of the
+def _copy_answers(connection: Connection, returns: _Rows) -> None:
+    """PostgreSQL: one ``COPY ... FROM STDIN`` in the session's transaction. A fifth of the
     client CPU of psycopg's pipelined ``executemany`` for 137 rows (measured: 0.3 against
     1.7 ms), with the same constraints, indexes and transaction; psycopg adapts the values."""
     quote = connection.dialect.identifier_preparer.quote
     table = quote(ANSWER_TABLE.name)
     columns = ", ".join(quote(key) for key in _INSERT_KEYS)
-    shared = {key: common[key] for key in _INSERT_KEYS if key in common}
     driver = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
     with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for value in values:
-            copy.write_row([shared[key] if key in shared else value[key] for key in _INSERT_KEYS])
+        for common, values in returns:
+            shared = {key: common[key] for key in _INSERT_KEYS if key in common}
+            for value in values:
+                copy.write_row(
+                    [shared[key] if key in shared else value[key] for key in _INSERT_KEYS]
+                )
 
 
 def _convert(value: Any, process: _Processor) -> Any:
@@ -373,29 +451,63 @@ def _feedback_context(
 
 def record(session: Session, decision: Decision) -> dict[str, Any]:
     """Write the decision (caller's transaction); raise :class:`ClaimLost` if not ours."""
-    submission = lock_submission(session, decision.submission_id)
-    claim = (submission.report or {}).get("claim", {}) if submission is not None else {}
-    if submission is None or submission.state != VALIDATING or claim.get("token") != decision.claim:
-        raise ClaimLost(f"submission {decision.submission_id} is no longer ours to decide")
-    outcome = decision.outcome
-    answers = 0
-    if outcome in (ACCEPTED, ACCEPTED_WITH_WARNINGS):
-        answers = store_answers(session, submission, decision.rows)
-    stored = decision.stored_problems()
-    decision.summary.update(
-        {
-            "answers_changed": answers,
-            "blockers": sum(p.severity == "blocker" for p in decision.problems),
-            "warnings": sum(p.severity == "warning" for p in decision.problems),
-            "problems_not_listed": max(0, len(decision.problems) - len(stored)),
-            "decided_at": clock.now().isoformat(),
-        }
+    return record_many(session, [decision])[0]
+
+
+def record_many(session: Session, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+    """Write ``decisions`` in the caller's transaction; raise :class:`ClaimLost` if any one of
+    them is no longer ours (the caller then rolls back: nothing of the others is written).
+
+    The submissions are locked and the answers of every accepted return are stored in a few
+    statements for the whole group, not one round of statements per decision: on
+    PostgreSQL each statement costs a round trip and the server's own per-statement work.
+    """
+    locked = lock_submissions(session, [d.submission_id for d in decisions])
+    submissions: list[Submission] = []
+    for decision in decisions:
+        submission = locked.get(decision.submission_id)
+        claim = (submission.report or {}).get("claim", {}) if submission is not None else {}
+        if (
+            submission is None
+            or submission.state != VALIDATING
+            or claim.get("token") != decision.claim
+        ):
+            raise ClaimLost(f"submission {decision.submission_id} is no longer ours to decide")
+        submissions.append(submission)
+    accepting = [
+        (submission, decision.rows)
+        for submission, decision in zip(submissions, decisions, strict=True)
+        if decision.outcome in (ACCEPTED, ACCEPTED_WITH_WARNINGS)
+    ]
+    changed = dict(
+        zip((s.id for s, _ in accepting), store_returns(session, accepting), strict=True)
     )
-    feedback: dict[str, Any] = {"sent_to": None}
-    if decision.recipient is not None:
-        feedback = _queue_feedback(session, submission, decision)
-    decision.summary["feedback"] = feedback
-    submission.report = {"outcome": outcome, "problems": stored, "summary": decision.summary}
+    for submission, decision in zip(submissions, decisions, strict=True):
+        stored = decision.stored_problems()
+        decision.summary.update(
+            {
+                "answers_changed": changed.get(submission.id, 0),
+                "blockers": sum(p.severity == "blocker" for p in decision.problems),
+                "warnings": sum(p.severity == "warning" for p in decision.problems),
+                "problems_not_listed": max(0, len(decision.problems) - len(stored)),
+                "decided_at": clock.now().isoformat(),
+            }
+        )
+    _queue_feedback(session, list(zip(submissions, decisions, strict=True)))
+    return [
+        _write_decision(session, submission, decision)
+        for submission, decision in zip(submissions, decisions, strict=True)
+    ]
+
+
+def _write_decision(session: Session, submission: Submission, decision: Decision) -> dict[str, Any]:
+    """The report, the state and the audit row of one decision."""
+    outcome, summary = decision.outcome, decision.summary
+    submission.report = {
+        "outcome": outcome,
+        "problems": decision.stored_problems(),
+        "summary": summary,
+    }
     submission.state = outcome
     submission.decided_at = clock.now()
     audit.record(
@@ -403,45 +515,60 @@ def record(session: Session, decision: Decision) -> dict[str, Any]:
         ACTOR,
         f"submission.{outcome}",
         f"submission:{submission.id}",
-        blockers=decision.summary["blockers"],
-        warnings=decision.summary["warnings"],
-        answers=answers,
+        blockers=summary["blockers"],
+        warnings=summary["warnings"],
+        answers=summary["answers_changed"],
     )
     return {
         "submission_id": submission.id,
         "cycle_id": submission.cycle_id,
         "entity_code": submission.entity_code,
         "outcome": outcome,
-        "blockers": decision.summary["blockers"],
-        "warnings": decision.summary["warnings"],
-        "answers_changed": answers,
+        "blockers": summary["blockers"],
+        "warnings": summary["warnings"],
+        "answers_changed": summary["answers_changed"],
     }
 
 
-def _queue_feedback(session: Session, submission: Submission, decision: Decision) -> dict[str, Any]:
-    from resotrack.mail import enqueue
+def _queue_feedback(session: Session, decided: Sequence[tuple[Submission, Decision]]) -> None:
+    """Queue the feedback email of each decision that has someone to tell, all at once, and
+    say in its summary what became of it."""
+    from resotrack.mail import Message, enqueue_many
 
-    recipient = decision.recipient
-    assert recipient is not None
-    language = recipient.language if recipient.language in ("ar", "en", "fr") else "en"
-    try:
-        message = enqueue(
-            session,
-            key=f"feedback:{submission.id}",
-            kind="feedback",
-            template="feedback",
-            language=language,
-            context=_feedback_context(session, submission, decision, language),
-            to=[recipient.email],
-            attachments=[decision.attachment] if decision.attachment else [],
-            cycle_id=submission.cycle_id,
-            entity_code=submission.entity_code,
-            focal_point_id=recipient.focal_point_id,
+    told = [(s, d) for s, d in decided if d.recipient is not None]
+    for _, decision in decided:
+        decision.summary["feedback"] = {"sent_to": None}
+    messages = []
+    for submission, decision in told:
+        recipient = decision.recipient
+        assert recipient is not None
+        language = recipient.language if recipient.language in ("ar", "en", "fr") else "en"
+        messages.append(
+            Message(
+                key=f"feedback:{submission.id}",
+                kind="feedback",
+                template="feedback",
+                language=language,
+                context=_feedback_context(session, submission, decision, language),
+                to=[recipient.email],
+                attachments=[decision.attachment] if decision.attachment else [],
+                cycle_id=submission.cycle_id,
+                entity_code=submission.entity_code,
+                focal_point_id=recipient.focal_point_id,
+            )
         )
-    except ValueError as exc:  # a bad address: the decision stands, staff see why
-        log.warning("feedback for submission %s not queued: %s", submission.id, exc)
-        return {"sent_to": None, "error": str(exc)[:300]}
-    return {"sent_to": recipient.email, "language": language, "outbox_id": message.id}
+    for (submission, decision), message, queued in zip(
+        told, messages, enqueue_many(session, messages), strict=True
+    ):
+        if isinstance(queued, ValueError):  # a bad address: the decision stands, staff see why
+            log.warning("feedback for submission %s not queued: %s", submission.id, queued)
+            decision.summary["feedback"] = {"sent_to": None, "error": str(queued)[:300]}
+        else:
+            decision.summary["feedback"] = {
+                "sent_to": message.to[0],
+                "language": message.language,
+                "outbox_id": queued.id,
+            }
 
 
 __all__ = [
@@ -449,7 +576,10 @@ __all__ = [
     "Decision",
     "Recipient",
     "lock_submission",
+    "lock_submissions",
     "recipient_for",
     "record",
+    "record_many",
     "store_answers",
+    "store_returns",
 ]
