@@ -149,6 +149,17 @@ def _backends(database: str) -> list[int]:
     return found
 
 
+def _senders(count: int) -> list[str]:
+    """Pakistan and the next ``count - 1`` member states of the registry, by code."""
+    from resotrack.registry.entities import shipped_entities
+
+    states = sorted(e.code for e in shipped_entities() if e.kind == "member_state")
+    others = [code for code in states if code != "PAK"]
+    if not 1 <= count <= len(states):
+        raise SystemExit(f"--entities must be between 1 and {len(states)}")
+    return ["PAK", *others[: count - 1]]
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.1f} / {five:.1f}"
@@ -183,7 +194,9 @@ class Ingested:
         return self.floor_cpu / max(self.main_cpu, everyone / 2)
 
 
-def ingest_run(files: list[bytes], world: Any, submit: Any, database: str | None) -> Ingested:
+def ingest_run(
+    files: list[tuple[str, bytes]], world: Any, submit: Any, database: str | None
+) -> Ingested:
     """Floor, ingest, floor again (the floor's best counts); readers and GX warm first."""
     from resotrack.validation import ingest
     from resotrack.validation.quality import warm
@@ -193,9 +206,9 @@ def ingest_run(files: list[bytes], world: Any, submit: Any, database: str | None
     warm()  # the service keeps GX warm; a cold import is not per-upload cost
     warm_up()  # and its sandboxed readers
     load_before = _load()
-    floors = [floor(files)]
-    for data in files:
-        submit(world, data, "PAK")
+    floors = [floor([data for _, data in files])]
+    for sender, data in files:
+        submit(world, data, sender)
     sandbox = shared_sandbox()
     readers, replaced = sandbox.pids(), sandbox.replaced
     backends = _backends(database) if database else []
@@ -210,7 +223,7 @@ def ingest_run(files: list[bytes], world: Any, submit: Any, database: str | None
     if database:  # backends that started during the run count whole
         after = _backends(database)
         server_cpu = sum(_cpu_seconds([pid]) - server_before.get(pid, 0.0) for pid in after)
-    floors.append(floor(files))
+    floors.append(floor([data for _, data in files]))
     load_after = _load()
     started = time.perf_counter()
     ingest.publish_docs()
@@ -401,6 +414,13 @@ def main() -> None:
     parser.add_argument("--returns", type=int, default=1000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--uploads", type=int, default=20, help="through the portal")
+    parser.add_argument(
+        "--entities",
+        type=int,
+        default=1,
+        help="member states the returns come from in turn (1: Pakistan only, each return "
+        "correcting the one before it; more: a group of decisions holds several entities)",
+    )
     parser.add_argument("--record", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args()
 
@@ -420,7 +440,8 @@ def main() -> None:
 
     fx.KEY = "bench-key"
     try:
-        world = fx.make_world(tmp)
+        senders = _senders(args.entities)
+        world = fx.make_world(tmp, entities=senders, full=senders)
         rows = fx.rows_of(world, "PAK")
         print(f"world ready: PAK asked {rows} paragraphs; building {args.returns} returns ...")
         files = []
@@ -434,12 +455,13 @@ def main() -> None:
                     values["measures"] = None
                 return values
 
-            files.append(fx.filled(world, "PAK", per_row=per_row, key="bench-key"))
+            sender = senders[i % len(senders)]
+            files.append((sender, fx.filled(world, sender, per_row=per_row, key="bench-key")))
         from sqlalchemy.engine import make_url
 
         database = make_url(url).database if args.database == "postgresql" else None
         ingested = ingest_run(files, world, fx.submit, database)
-        quick = quick_costs(files[0], world.cycle_id)
+        quick = quick_costs(files[0][1], world.cycle_id)
         through = portal_costs(world, args.uploads, tmp) if args.uploads else None
     finally:
         from resotrack.store import reset_engines
@@ -516,8 +538,9 @@ def record(
     command = (
         f"uv run python bench/bench_ingest.py --returns {n} --database {args.database} --record"
     )
+    label = args.database if args.entities == 1 else f"{args.database} ({args.entities} entities)"
     row = (
-        f"| {args.database} | {when} | {ingested.load_before} → {ingested.load_after} | {n} "
+        f"| {label} | {when} | {ingested.load_before} → {ingested.load_after} | {n} "
         f"| {ingested.floor_seconds / n * 1000:.1f}, {ingested.floor_cpu / n * 1000:.1f} "
         f"| {ingested.seconds / n * 1000:.1f} "
         f"| **{ratio:.0%}** ({'met' if ratio >= 0.5 else 'MISSED'}) "
@@ -532,8 +555,8 @@ def record(
     kept = [
         line
         for line in (read_section(THROUGHPUT) or "").split("\n")
-        if re.match(r"\| (sqlite|postgresql) \| \d{4}-", line)
-        and not line.startswith(f"| {args.database} |")
+        if re.match(r"\| (sqlite|postgresql)( \(\d+ entities\))? \| \d{4}-", line)
+        and not line.startswith(f"| {label} |")
     ]
     table = [*THROUGHPUT_HEADER, *sorted([*kept, row], key=lambda line: line.split("|")[1])]
     throughput = "\n".join(

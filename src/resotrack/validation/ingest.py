@@ -39,9 +39,11 @@ from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.models import (
     CycleResolution,
+    FocalPoint,
     Resolution,
     ResolutionVersion,
     Submission,
+    UploadToken,
 )
 from resotrack.validation.config import ValidationSettings, settings
 from resotrack.validation.decide import (
@@ -51,6 +53,7 @@ from resotrack.validation.decide import (
     Recipient,
     recipient_for,
     record,
+    record_many,
 )
 from resotrack.validation.entry import changed, ingest_pending  # re-exported: the public names
 from resotrack.validation.identify import (
@@ -305,7 +308,8 @@ class Loaded:
     original_name: str
     questionnaire_id: int | None
     sent: tuple[tuple[str, int], ...] | None
-    data: bytes
+    sha256: str
+    data: bytes = b""
     checked: Checked | None = None
     refusal: Refusal | None = None
 
@@ -342,23 +346,54 @@ def load(
         submission = session.get(Submission, submission_id)
         if submission is None:
             raise LookupError(f"submission {submission_id} disappeared")
-        upload = upload_of(session, submission)
-        questionnaire = (
-            find(session, upload.cycle_id, upload.entity_code)
-            if upload.cycle_id is not None and upload.entity_code is not None
-            else None
-        )
-        loaded = Loaded(
-            submission_id=submission_id,
-            token=token,
-            upload=upload,
-            recipient=recipient_for(session, submission),
-            cycle_id=submission.cycle_id,
-            original_name=submission.original_name,
-            questionnaire_id=questionnaire.questionnaire_id if questionnaire else None,
-            sent=questionnaire.sent if questionnaire else None,
-            data=blob_store().get(submission.sha256),
-        )
+        return read(describe(session, submission, token, find), conf)
+
+
+def describe(
+    session: Session, submission: Submission, token: str, find: FindQuestionnaire = asked
+) -> Loaded:
+    """What the submission came with and the questionnaire it should answer (not yet read)."""
+    upload = upload_of(session, submission)
+    questionnaire = (
+        find(session, upload.cycle_id, upload.entity_code)
+        if upload.cycle_id is not None and upload.entity_code is not None
+        else None
+    )
+    return Loaded(
+        submission_id=submission.id,
+        token=token,
+        upload=upload,
+        recipient=recipient_for(session, submission),
+        cycle_id=submission.cycle_id,
+        original_name=submission.original_name,
+        questionnaire_id=questionnaire.questionnaire_id if questionnaire else None,
+        sent=questionnaire.sent if questionnaire else None,
+        sha256=submission.sha256,
+    )
+
+
+def describe_many(ids: Sequence[int], token: str, find: FindQuestionnaire) -> dict[int, Loaded]:
+    """:func:`describe` for a batch, with three queries for all of it (its submissions, their
+    upload links and the links' focal points) instead of three round trips per submission.
+    Submissions that no longer exist are left out."""
+    if not ids:
+        return {}
+    with session_scope() as session:
+        submissions = session.scalars(select(Submission).where(Submission.id.in_(ids))).all()
+        # Loaded into the session and held here (its identity map keeps objects only while
+        # they are referenced): describe's lookups by id find them there, with no query.
+        links = {s.token_id for s in submissions if s.token_id is not None}
+        tokens = session.scalars(select(UploadToken).where(UploadToken.id.in_(sorted(links)))).all()
+        people = {link.focal_point_id for link in tokens}
+        persons = session.scalars(select(FocalPoint).where(FocalPoint.id.in_(sorted(people)))).all()
+        described = {s.id: describe(session, s, token, find) for s in submissions}
+        del tokens, persons
+        return described
+
+
+def read(loaded: Loaded, conf: ValidationSettings) -> Loaded:
+    """Read the upload's file in the sandbox, against the questionnaire it should answer."""
+    loaded.data = blob_store().get(loaded.sha256)
     try:
         loaded.checked = check_workbook(loaded.data, loaded.sent, conf)
     except Refusal as refusal:
@@ -496,12 +531,16 @@ def _start(ids: Sequence[int], shared: _Run) -> tuple[Started, list[dict[str, An
     skipped: list[dict[str, Any]] = []
     token = shared.token
     won = claim_many(ids, token)
+    described = describe_many([i for i in ids if i in won], token, shared.questionnaires)
     for submission_id in ids:
         if submission_id not in won:
             skipped.append({"submission_id": submission_id, "skipped": _state(submission_id)})
             continue
-        find = shared.questionnaires
-        future = shared.readers.submit(load, submission_id, token, shared.conf, find)
+        if submission_id in described:
+            future = shared.readers.submit(read, described[submission_id], shared.conf)
+        else:
+            future = Future()
+            future.set_exception(LookupError(f"submission {submission_id} disappeared"))
         started.append((submission_id, token, future))
     return started, skipped
 
@@ -557,7 +596,7 @@ def _record_group(decisions: Sequence[Decision]) -> list[dict[str, Any]]:
     if len(decisions) > 1:
         try:
             with session_scope() as session:
-                return [record(session, decision) for decision in decisions]
+                return record_many(session, decisions)
         except Exception:
             log.info("recording %d decisions together failed; one by one", len(decisions))
     results: list[dict[str, Any]] = []
