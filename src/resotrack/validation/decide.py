@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy import Integer, Table, and_, any_, bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
@@ -168,20 +169,24 @@ def store_returns(
     # queries here (profiled), and each source submission's order is worked out once.
     connection = session.connection()
     held: dict[_Key, list[tuple[_Order, int]]] = {}
+    orders: dict[int | None, _Order] = {}  # per source submission, worked out once
     for answer_id, cycle, entity, resolution, number, source, received_at in connection.execute(
         _current_answers({_entity(s) for s, _ in returns})
     ):
-        order = (_aware(received_at), source or 0)
-        held.setdefault((cycle, entity, resolution, number), []).append((order, answer_id))
+        if source not in orders:
+            orders[source] = (_aware(received_at), source or 0)
+        held.setdefault((cycle, entity, resolution, number), []).append((orders[source], answer_id))
     best = {key: max(order for order, _ in entries) for key, entries in held.items()}
     newest: dict[_Key, _Order] = {}  # per paragraph, the newest return of this group
     winner: dict[_Key, int] = {}  # and which of them ends up current
+    keys: list[list[_Key]] = []
     changed: list[int] = []
     for index, (submission, rows) in enumerate(returns):
         ours = (_aware(submission.received_at), submission.id)
+        cycle, entity = _entity(submission)
+        keys.append([(cycle, entity, row["resolution"], row["paragraph"]) for row in rows])
         count = 0
-        for row in rows:
-            key = _key(submission, row)
+        for key in keys[-1]:
             newest[key] = max(newest.get(key, ours), ours)
             if key not in best or best[key] <= ours:
                 best[key], winner[key] = ours, index
@@ -194,31 +199,21 @@ def store_returns(
         for order, answer_id in entries
         if order <= newest[key]
     ]
-    for start in range(0, len(demote), _IDS_PER_STATEMENT):
-        connection.execute(
-            update(ANSWER_TABLE)
-            .where(ANSWER_TABLE.c.id.in_(demote[start : start + _IDS_PER_STATEMENT]))
-            .values(current=False)
-        )
+    _demote(connection, demote)
     accepted_at = clock.now()
     _insert_answers(
         session,
         [
             (
-                {
-                    "cycle_id": submission.cycle_id,
-                    "entity_code": submission.entity_code,
-                    "submission_id": submission.id,
-                    "accepted_at": accepted_at,
-                },
+                (*_entity(submission), submission.id, accepted_at),
                 [
-                    {
-                        "resolution_symbol": row["resolution"],
-                        "paragraph_number": row["paragraph"],
-                        "current": winner.get(_key(submission, row)) == index,
-                        **{name: row.get(name) for name in ANSWER_FIELDS},
-                    }
-                    for row in rows
+                    (
+                        row["resolution"],
+                        row["paragraph"],
+                        winner.get(key) == index,
+                        *[row.get(name) for name in ANSWER_FIELDS],
+                    )
+                    for row, key in zip(rows, keys[index], strict=True)
                 ],
             )
             for index, (submission, rows) in enumerate(returns)
@@ -240,6 +235,28 @@ def _key(submission: Submission, row: Mapping[str, Any]) -> _Key:
 
 #: Bound parameters per ``IN`` list: well under SQLite's oldest limit (999).
 _IDS_PER_STATEMENT: Final = 900
+#: PostgreSQL: every id in one array parameter (an ``IN`` list of thousands of parameters
+#: cost more client CPU to render and adapt than the update itself).
+_DEMOTE_ARRAY: Final = (
+    update(ANSWER_TABLE)
+    .where(ANSWER_TABLE.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
+    .values(current=False)
+)
+
+
+def _demote(connection: Connection, ids: Sequence[int]) -> None:
+    """These answers are history now."""
+    if not ids:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.execute(_DEMOTE_ARRAY, {"ids": list(ids)})
+        return
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        connection.execute(
+            update(ANSWER_TABLE)
+            .where(ANSWER_TABLE.c.id.in_(ids[start : start + _IDS_PER_STATEMENT]))
+            .values(current=False)
+        )
 
 
 def _current_answers(entities: set[tuple[int, str]]) -> Any:
@@ -276,43 +293,37 @@ def _current_answers(entities: set[tuple[int, str]]) -> Any:
     )
 
 
-_INSERT_KEYS: Final = (
-    "cycle_id",
-    "entity_code",
-    "resolution_symbol",
-    "paragraph_number",
-    "submission_id",
-    "current",
-    *ANSWER_FIELDS,
-    "accepted_at",
-)
+#: An answer row as stored: the columns a return's rows share, then each row's own.
+_SHARED_KEYS: Final = ("cycle_id", "entity_code", "submission_id", "accepted_at")
+_ROW_KEYS: Final = ("resolution_symbol", "paragraph_number", "current", *ANSWER_FIELDS)
+_INSERT_KEYS: Final = (*_SHARED_KEYS, *_ROW_KEYS)
 _Processor = Callable[[Any], Any] | None
 
 
 @lru_cache(maxsize=8)
-def _answer_insert(dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[_Processor, ...]]:
-    """The INSERT for answers in ``dialect``'s own SQL and parameter style, compiled once,
-    with each column's bind processor (SQLite: booleans as 0/1, dates as text)."""
+def _answer_insert(dialect: Dialect) -> tuple[str, tuple[int, ...], tuple[_Processor, ...]]:
+    """The INSERT for answers in ``dialect``'s own SQL and parameter style, compiled once:
+    for each of its parameters, the place of its value in a row of ``_INSERT_KEYS`` order,
+    and its column's bind processor (SQLite: booleans as 0/1, dates as text)."""
     compiled = insert(ANSWER_TABLE).compile(dialect=dialect, column_keys=list(_INSERT_KEYS))
     order = tuple(compiled.positiontup or ()) if dialect.positional else _INSERT_KEYS
     processors = tuple(
         ANSWER_TABLE.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order
     )
-    return str(compiled), order, processors
+    return str(compiled), tuple(_INSERT_KEYS.index(key) for key in order), processors
 
 
-_Rows = Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+#: Per return: the values of ``_SHARED_KEYS``, then its rows' values of ``_ROW_KEYS``.
+_Rows = Sequence[tuple[tuple[Any, ...], Sequence[tuple[Any, ...]]]]
 
 
 def _insert_answers(session: Session, returns: _Rows) -> None:
-    """One ``executemany`` straight to the driver for every row of ``returns``: per return,
-    the values its rows share (cycle, entity, submission, time), then each row's own.
+    """One ``executemany`` straight to the driver for every row of ``returns``.
 
     ``session.execute(insert(...), rows)`` builds and processes a parameter set per row
     through SQLAlchemy's compiled-statement machinery, which cost more than the database's
     own work for a 137-row return (profiled: a quarter of the decision's time). The SQL and
-    the type conversions are SQLAlchemy's own, compiled once per dialect; the shared values
-    are converted once per return.
+    the type conversions are SQLAlchemy's own, compiled once per dialect.
     """
     if not returns:
         return
@@ -321,20 +332,19 @@ def _insert_answers(session: Session, returns: _Rows) -> None:
     if dialect.name == "postgresql":
         _copy_answers(connection, returns)
         return
-    sql, order, processors = _answer_insert(dialect)
-    columns = list(zip(order, processors, strict=True))
-    shared = returns[0][0].keys()  # the same keys for every return
-    varying = [(i, key, process) for i, (key, process) in enumerate(columns) if key not in shared]
+    sql, places, processors = _answer_insert(dialect)
+    process = dict(zip(places, processors, strict=True))  # by place in _INSERT_KEYS order
+    split = len(_SHARED_KEYS)
+    varying = [(i - split, process[i]) for i in range(split, len(_INSERT_KEYS))]
     rows: list[Any] = []
-    for common, values in returns:
-        template = [
-            _convert(common[key], process) if key in common else None for key, process in columns
-        ]
+    for shared, values in returns:
+        head = tuple(_convert(v, process[i]) for i, v in enumerate(shared))  # once a return
         for value in values:
-            row = template.copy()
-            for i, key, process in varying:
-                row[i] = _convert(value[key], process)
-            rows.append(tuple(row) if dialect.positional else dict(zip(order, row, strict=True)))
+            full = (*head, *(_convert(value[j], convert) for j, convert in varying))
+            if dialect.positional:
+                rows.append(tuple(full[place] for place in places))
+            else:
+                rows.append(dict(zip(_INSERT_KEYS, full, strict=True)))
     connection.exec_driver_sql(sql, rows)
 
 
@@ -347,12 +357,9 @@ def _copy_answers(connection: Connection, returns: _Rows) -> None:
     columns = ", ".join(quote(key) for key in _INSERT_KEYS)
     driver = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
     with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for common, values in returns:
-            shared = {key: common[key] for key in _INSERT_KEYS if key in common}
+        for shared, values in returns:
             for value in values:
-                copy.write_row(
-                    [shared[key] if key in shared else value[key] for key in _INSERT_KEYS]
-                )
+                copy.write_row((*shared, *value))
 
 
 def _convert(value: Any, process: _Processor) -> Any:
@@ -391,23 +398,44 @@ _LABELS: Final = "resotrack.feedback_labels"
 def _labels(
     session: Session, submission: Submission, language: str
 ) -> tuple[str | None, str | None]:
-    """The cycle's title and the entity's name in ``language``, in one round trip (two ORM
-    gets were a fifth of a decision's time on PostgreSQL)."""
-    key = (_LABELS, submission.cycle_id, submission.entity_code, language)
-    if key in session.info:  # decisions recorded together: mostly the same cycle and entity
-        return session.info[key]  # type: ignore[no-any-return]
-    name = {"ar": ReportingEntity.name_ar, "fr": ReportingEntity.name_fr}.get(
-        language, ReportingEntity.name_en
-    )
-    title = select(ReportingCycle.title).where(ReportingCycle.id == submission.cycle_id)
-    entity = select(name).where(ReportingEntity.code == submission.entity_code)
-    found = (
-        session.connection()
-        .execute(select(title.scalar_subquery(), entity.scalar_subquery()))
-        .one()
-    )
-    session.info[key] = found[0], found[1]
-    return found[0], found[1]
+    """The cycle's title and the entity's name in ``language`` (see :func:`_prefetch_labels`)."""
+    wanted = (submission.cycle_id, submission.entity_code, language)
+    _prefetch_labels(session, {wanted})
+    return session.info[(_LABELS, *wanted)]  # type: ignore[no-any-return]
+
+
+def _prefetch_labels(session: Session, wanted: set[tuple[int | None, str | None, str]]) -> None:
+    """The labels of every (cycle, entity, language) of a group, in two queries, kept for the
+    transaction: ORM gets per decision were a fifth of its time on PostgreSQL."""
+    wanted = {key for key in wanted if (_LABELS, *key) not in session.info}
+    if not wanted:
+        return
+    connection = session.connection()
+    titles = {
+        cycle_id: title
+        for cycle_id, title in connection.execute(
+            select(ReportingCycle.id, ReportingCycle.title).where(
+                ReportingCycle.id.in_(sorted({c for c, _, _ in wanted if c is not None}))
+            )
+        )
+    }
+    names = {
+        code: {"en": en, "fr": fr, "ar": ar}
+        for code, en, fr, ar in connection.execute(
+            select(
+                ReportingEntity.code,
+                ReportingEntity.name_en,
+                ReportingEntity.name_fr,
+                ReportingEntity.name_ar,
+            ).where(ReportingEntity.code.in_(sorted({e for _, e, _ in wanted if e is not None})))
+        )
+    }
+    for cycle, entity, language in wanted:
+        name = names.get(entity or "", {})
+        session.info[(_LABELS, cycle, entity, language)] = (
+            titles.get(cycle) if cycle is not None else None,
+            name.get(language, name.get("en")),
+        )
 
 
 def _feedback_context(
@@ -530,6 +558,11 @@ def _write_decision(session: Session, submission: Submission, decision: Decision
     }
 
 
+def _language(recipient: Recipient) -> str:
+    """The recipient's language if resotrack writes in it, else English."""
+    return recipient.language if recipient.language in ("ar", "en", "fr") else "en"
+
+
 def _queue_feedback(session: Session, decided: Sequence[tuple[Submission, Decision]]) -> None:
     """Queue the feedback email of each decision that has someone to tell, all at once, and
     say in its summary what became of it."""
@@ -538,11 +571,15 @@ def _queue_feedback(session: Session, decided: Sequence[tuple[Submission, Decisi
     told = [(s, d) for s, d in decided if d.recipient is not None]
     for _, decision in decided:
         decision.summary["feedback"] = {"sent_to": None}
+    _prefetch_labels(
+        session,
+        {(s.cycle_id, s.entity_code, _language(d.recipient)) for s, d in told if d.recipient},
+    )
     messages = []
     for submission, decision in told:
         recipient = decision.recipient
         assert recipient is not None
-        language = recipient.language if recipient.language in ("ar", "en", "fr") else "en"
+        language = _language(recipient)
         messages.append(
             Message(
                 key=f"feedback:{submission.id}",
