@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from resotrack import clock
 from resotrack.settings import get_settings
@@ -263,4 +265,49 @@ def test_returns_decided_together_end_as_if_recorded_one_by_one(world: World) ->
     assert current_answers(world)[first].measures == f"v3 ({first})"
     assert {a.submission_id for a in _answers(world) if a.current} == {newer}
     assert len(_answers(world)) == 5 * n
+    _one_current_per_paragraph(world)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_workers_storing_one_entitys_answers_take_turns(world: World) -> None:
+    """PostgreSQL: a second transaction storing answers of the same entity waits for the
+    first (an advisory lock per cycle and entity), so it reads what the first wrote and
+    demotes it. Without the lock both returns ended current, two answers per paragraph."""
+    from resotrack.store.db import get_engine
+    from resotrack.validation.decide import store_returns
+
+    run(submit(world, filled(world, per_row=_measures("v0"))), send=False, docs=False)
+    asked = list(current_answers(world).values())
+    first, second = (submit(world, filled(world, per_row=_measures(t))) for t in ("v1", "v2"))
+
+    def store(session: Any, sid: int, label: str) -> None:
+        rows = [
+            {"resolution": a.resolution_symbol, "paragraph": a.paragraph_number}
+            | {"status": a.status, "measures": f"{label} ({a.paragraph_number})"}
+            for a in asked
+        ]
+        store_returns(session, [(session.get(Submission, sid), rows)])
+
+    engine = get_engine(get_settings().db_url)
+    errors: list[BaseException] = []
+
+    def second_worker() -> None:
+        try:
+            with Session(engine) as waiter:
+                store(waiter, second, "v2")
+                waiter.commit()
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    with Session(engine) as holder:
+        store(holder, first, "v1")
+        waiting = threading.Thread(target=second_worker)
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive(), "the second worker waits while the first is undecided"
+        holder.commit()
+    waiting.join(timeout=30)
+    assert not errors and not waiting.is_alive()
+    current = {a.submission_id for a in _answers(world) if a.current}
+    assert current == {second}
     _one_current_per_paragraph(world)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from sqlalchemy import Integer, Table, and_, any_, bindparam, insert, or_, select, update
+from sqlalchemy import Integer, Table, and_, any_, bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
@@ -168,10 +168,12 @@ def store_returns(
     # Core statements on the session's connection: the ORM's layers cost more than the
     # queries here (profiled), and each source submission's order is worked out once.
     connection = session.connection()
+    entities = sorted({_entity(s) for s, _ in returns})
+    _lock_entities(connection, entities)
     held: dict[_Key, list[tuple[_Order, int]]] = {}
     orders: dict[int | None, _Order] = {}  # per source submission, worked out once
     for answer_id, cycle, entity, resolution, number, source, received_at in connection.execute(
-        _current_answers({_entity(s) for s, _ in returns})
+        _current_answers(entities)
     ):
         if source not in orders:
             orders[source] = (_aware(received_at), source or 0)
@@ -259,7 +261,28 @@ def _demote(connection: Connection, ids: Sequence[int]) -> None:
         )
 
 
-def _current_answers(entities: set[tuple[int, str]]) -> Any:
+def _lock_entities(connection: Connection, entities: Sequence[tuple[int, str]]) -> None:
+    """PostgreSQL: hold each (cycle, entity)'s answers for this transaction, in one order.
+
+    Two workers deciding returns of one entity at once would each read the same current
+    answers, demote them and insert their own as current: two current rows per paragraph.
+    A transaction-scoped advisory lock per (cycle, entity), taken in sorted order (no
+    deadlock), makes the second wait for the first and read what it wrote. SQLite needs
+    none: its decisions take the database's write lock before reading anything.
+    """
+    if connection.dialect.name != "postgresql" or not entities:
+        return
+    connection.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(cycle, hashtext(entity)) "
+            "FROM unnest(CAST(:cycles AS integer[]), CAST(:entities AS text[])) "
+            "AS wanted(cycle, entity)"
+        ),
+        {"cycles": [c for c, _ in entities], "entities": [e for _, e in entities]},
+    )
+
+
+def _current_answers(entities: Sequence[tuple[int, str]]) -> Any:
     """The current answers of each (cycle, entity), with when their upload was received."""
     return (
         select(
