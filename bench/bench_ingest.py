@@ -582,7 +582,8 @@ def record(
             "schema in one process, nothing else (the best of a run before and one after the "
             "ingest). Ingest: claim, sandboxed read + package checks + contract, signature, "
             "GX suite (batched), answers + report + feedback queued, 25 returns per "
-            "transaction; readers and GX warm as in the validation service; the schema as migrated "
+            "transaction (a few statements for the 25); readers and GX warm as in the "
+            "validation service; the schema as migrated "
             "(with 0005's index on answer (cycle_id, entity_code, current)). The machine is "
             "shared with other engineers' test runs and Airflow clusters: the load average "
             "says how busy it was, and both the floor and the ingest slow down with it.",
