@@ -174,9 +174,18 @@ def enqueue(
     transaction commits when released, outside the caller's transaction.)
     """
     message = Message(
-        key, kind, template, language, context, to, cc, attachments, cycle_id, entity_code,
-        focal_point_id,
-    )  # fmt: skip
+        key=key,
+        kind=kind,
+        template=template,
+        language=language,
+        context=context,
+        to=to,
+        cc=cc,
+        attachments=attachments,
+        cycle_id=cycle_id,
+        entity_code=entity_code,
+        focal_point_id=focal_point_id,
+    )
     queued = enqueue_many(session, [message])[0]
     if isinstance(queued, ValueError):
         raise queued

@@ -231,10 +231,6 @@ def _entity(submission: Submission) -> tuple[int, str]:
     return submission.cycle_id, submission.entity_code
 
 
-def _key(submission: Submission, row: Mapping[str, Any]) -> _Key:
-    return (*_entity(submission), row["resolution"], row["paragraph"])
-
-
 #: Bound parameters per ``IN`` list: well under SQLite's oldest limit (999).
 _IDS_PER_STATEMENT: Final = 900
 #: PostgreSQL: every id in one array parameter (an ``IN`` list of thousands of parameters
@@ -309,7 +305,7 @@ def _current_answers(entities: Sequence[tuple[int, str]]) -> Any:
                         # only then.
                         ANSWER_TABLE.c.current == True,  # noqa: E712
                     )
-                    for cycle, entity in sorted(entities)
+                    for cycle, entity in entities
                 )
             )
         )

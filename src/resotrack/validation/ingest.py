@@ -346,7 +346,8 @@ def load(
         submission = session.get(Submission, submission_id)
         if submission is None:
             raise LookupError(f"submission {submission_id} disappeared")
-        return read(describe(session, submission, token, find), conf)
+        described = describe(session, submission, token, find)
+    return read(described, conf)  # no transaction held while the sandbox reads
 
 
 def describe(
