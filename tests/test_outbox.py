@@ -293,6 +293,11 @@ def test_enqueue_many_queues_each_once_and_says_which_it_could_not(world: World)
     with session_scope() as s:
         audited = s.scalars(select(AuditLog.subject).where(AuditLog.action == "outbox.queued"))
         assert sorted(audited) == sorted(f"outbox:{i}" for i in (earlier, ids[0], ids[3]))
+    with session_scope() as s:  # more than one INSERT's worth, in the order asked
+        many = enqueue_many(s, [notice(f"m:{i}") for i in range(120)])
+        keys = [q.idempotency_key for q in many if isinstance(q, OutboxMessage)]
+    assert keys == [f"m:{i}" for i in range(120)]
+    assert count(OutboxMessage) == 123
 
 
 # --- delivery ----------------------------------------------------------------------------
