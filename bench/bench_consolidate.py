@@ -113,7 +113,7 @@ def populate(url: str, answers_wanted: int, paragraphs_per_resolution: int, seed
                 for c in codes
             ],
         )
-        versions = []
+        versions: list[ResolutionVersion] = []
         for symbol in symbols:
             resolution = Resolution(symbol=symbol)
             version = ResolutionVersion(

@@ -372,7 +372,7 @@ def portal_costs(world: Any, uploads: int, tmp: Path) -> Through:
     from resotrack.store.models import FocalPoint
 
     with session_scope() as session:
-        person = session.get(FocalPoint, world.focal_points["PAK"])
+        person = session.get_one(FocalPoint, world.focal_points["PAK"])
         token = tokens.issue(session, person, world.cycle_id)
     bodies = []
     for n in range(uploads):
