@@ -1,0 +1,115 @@
+"""The message catalog: every sentence a person reads, in Arabic, English and French.
+
+Words live in gettext catalogs, ``resotrack/locales/<language>/LC_MESSAGES/<domain>.po``, one
+domain per audience (``report``, ``portal``, ``mail``, …), so translators work on ordinary
+``.po`` files with ordinary tools (Poedit, Weblate, ``pybabel``). The message id is the English
+sentence; ``en`` catalogs may leave ``msgstr`` empty, which falls back to the id.
+
+Catalogs are compiled in memory from the ``.po`` files the first time a domain is used in a
+process (Babel's reader and writer), so a checkout never runs with a stale ``.mo``. Placeholders
+use ``str.format`` names (``{entity}``); plurals use the catalog's own ``Plural-Forms`` (Arabic
+has six), through :func:`ngettext`.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from functools import cache
+from importlib import resources
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Final, Literal, cast, get_args
+
+Language = Literal["ar", "en", "fr"]
+LANGUAGES: Final[tuple[Language, ...]] = cast(tuple[Language, ...], get_args(Language))
+DEFAULT: Final[Language] = "en"
+RTL: Final[frozenset[Language]] = frozenset({"ar"})
+#: Babel/BCP 47 locale of each language, for dates, numbers and a document's language tag.
+LOCALES: Final[dict[Language, str]] = {"ar": "ar", "en": "en_GB", "fr": "fr_FR"}
+
+
+def language(value: object, default: Language = DEFAULT) -> Language:
+    """The catalog language of ``value`` ("FR", "fr-CA", "ar_SA" …), else ``default``."""
+    text = str(value or "").strip().lower()[:2]
+    for lang in LANGUAGES:
+        if text == lang:
+            return lang
+    return default
+
+
+def locales_dir() -> Path:
+    return Path(str(resources.files("resotrack") / "locales"))
+
+
+def domains() -> list[str]:
+    """Every catalog domain, from the English folder (the reference)."""
+    return sorted(p.stem for p in (locales_dir() / "en" / "LC_MESSAGES").glob("*.po"))
+
+
+@cache
+def translations(lang: Language, domain: str) -> _gettext.NullTranslations:
+    """The compiled catalog of one domain in one language (cached per process)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    path = locales_dir() / lang / "LC_MESSAGES" / f"{domain}.po"
+    if not path.exists():
+        raise LookupError(f"no {lang} catalog for the domain {domain!r} ({path.name})")
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=LOCALES[lang], domain=domain)
+    buffer = BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def gettext(lang: Language, domain: str, message: str, **values: Any) -> str:
+    """``message`` (its English text) in ``lang``, with ``values`` filled in."""
+    text = translations(lang, domain).gettext(message)
+    return text.format(**values) if values else text
+
+
+def pgettext(lang: Language, domain: str, context: str, message: str, **values: Any) -> str:
+    """Like :func:`gettext`, for a message whose English text is shared by other meanings."""
+    text = translations(lang, domain).pgettext(context, message)
+    return text.format(**values) if values else text
+
+
+def ngettext(lang: Language, domain: str, singular: str, plural: str, n: int, **values: Any) -> str:
+    """The form of a counted message that ``n`` takes in ``lang``; ``{n}`` is filled in."""
+    text = translations(lang, domain).ngettext(singular, plural, n)
+    return text.format(n=n, **values)
+
+
+class Words:
+    """One domain in one language, for code that says many things to one reader."""
+
+    def __init__(self, lang: Language, domain: str) -> None:
+        self.language: Language = lang
+        self.domain = domain
+        self.rtl = lang in RTL
+
+    def __call__(self, message: str, **values: Any) -> str:
+        return gettext(self.language, self.domain, message, **values)
+
+    def n(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        return ngettext(self.language, self.domain, singular, plural, n, **values)
+
+    def p(self, context: str, message: str, **values: Any) -> str:
+        return pgettext(self.language, self.domain, context, message, **values)
+
+    def date(self, value: Any, form: str = "long") -> str:
+        from babel.dates import format_date
+
+        return str(format_date(value, format=form, locale=LOCALES[self.language]))
+
+    def number(self, value: float | int) -> str:
+        from babel.numbers import format_decimal
+
+        return str(format_decimal(value, locale=LOCALES[self.language]))
+
+    def percent(self, value: float, digits: int = 0) -> str:
+        from babel.numbers import format_percent
+
+        pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+        return str(format_percent(value, format=pattern, locale=LOCALES[self.language]))

@@ -1,0 +1,80 @@
+"""The message catalog: complete in every language, placeholders intact, plurals per language."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from babel.messages.pofile import read_po
+
+from resotrack import catalog
+from resotrack.catalog import LANGUAGES, Words
+
+
+def _read(lang: str, domain: str):  # type: ignore[no-untyped-def]
+    path = catalog.locales_dir() / lang / "LC_MESSAGES" / f"{domain}.po"
+    with path.open("rb") as handle:
+        return read_po(handle, locale=lang)
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_there_are_domains() -> None:
+    assert "common" in catalog.domains()
+
+
+@pytest.mark.parametrize("domain", catalog.domains())
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_every_message_is_translated_with_its_placeholders(lang: str, domain: str) -> None:
+    reference = {
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]): m
+        for m in _read("en", domain)
+        if m.id
+    }
+    translated = {
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]): m
+        for m in _read(lang, domain)
+        if m.id
+    }
+    missing = sorted(str(key) for key in reference if key not in translated)
+    assert not missing, f"{lang}/{domain}.po lacks {missing}"
+    for key, message in translated.items():
+        assert key in reference, f"{lang}/{domain}.po has {key}, which en/{domain}.po lacks"
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(forms), f"{lang}/{domain}.po: {key} is not translated"
+        assert not message.fuzzy, f"{lang}/{domain}.po: {key} is marked fuzzy"
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        allowed = set().union(*(_fields(i) for i in ids))
+        for form in forms:
+            assert _fields(form) <= allowed, f"{lang}/{domain}.po: {key} names unknown fields"
+
+
+def test_arabic_plurals_take_six_forms() -> None:
+    words = Words("ar", "common")
+    said = [words.n("{n} paragraph", "{n} paragraphs", n) for n in (0, 1, 2, 3, 11, 100)]
+    assert said == ["لا توجد فقرات", "فقرة واحدة", "فقرتان", "3 فقرات", "11 فقرة", "100 فقرة"]
+
+
+def test_french_counts_zero_and_one_as_singular() -> None:
+    words = Words("fr", "common")
+    assert words.n("{n} paragraph", "{n} paragraphs", 0) == "0 paragraphe"
+    assert words.n("{n} paragraph", "{n} paragraphs", 2) == "2 paragraphes"
+
+
+def test_english_falls_back_to_the_message_id_and_contexts_are_kept() -> None:
+    assert Words("en", "common").p("status", "In progress") == "In progress"
+    assert Words("fr", "common").p("status", "In progress") == "En cours"
+
+
+def test_language_is_read_from_what_people_write() -> None:
+    assert catalog.language("FR-ca") == "fr"
+    assert catalog.language("ar_SA") == "ar"
+    assert catalog.language("de") == "en"
+    assert catalog.language(None, default="fr") == "fr"
+
+
+def test_an_unknown_domain_is_named() -> None:
+    with pytest.raises(LookupError, match="nowhere"):
+        catalog.translations("fr", "nowhere")
