@@ -355,10 +355,12 @@ class Score:
         return misses
 
 
-def _match(expected: Sequence[Expected], parsed: list[dict[str, Any]]) -> list[dict | None]:
+def _match(
+    expected: Sequence[Expected], parsed: list[dict[str, Any]]
+) -> list[dict[str, Any] | None]:
     """Pair each annotated resolution with a parsed one: by symbol, else by position."""
     free = list(range(len(parsed)))
-    pairs: list[dict | None] = [None] * len(expected)
+    pairs: list[dict[str, Any] | None] = [None] * len(expected)
     for i, want in enumerate(expected):
         for j in free:
             if want.symbol is not None and symbol_right(want, parsed[j].get("symbol")):
