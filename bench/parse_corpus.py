@@ -499,10 +499,16 @@ def failure_list(result: Score) -> str:
 
 
 def revision(python: str) -> str:
-    checkout = Path(python).resolve().parents[2] if "/.venv/" in python else REPO
+    """The commit of the checkout whose ``resotrack`` that interpreter imports."""
     try:
+        package = subprocess.run(
+            [python, "-c", "import resotrack; print(resotrack.__file__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         head = subprocess.run(
-            ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
+            ["git", "-C", str(Path(package).parent), "log", "-1", "--format=%h %s"],
             capture_output=True,
             text=True,
             check=True,
