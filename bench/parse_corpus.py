@@ -22,6 +22,7 @@ Usage::
     python bench/parse_corpus.py --python OTHER/.venv/bin/python   # another checkout's
     python bench/parse_corpus.py --record              # rewrite its section of RESULTS.md
     python bench/parse_corpus.py --failures FILE.md    # also write the failure list there
+    python bench/parse_corpus.py --only ar04 --only fr # just those documents
 
 The thresholds the issue asks for (paragraphs >= 98 %, verbs >= 95 %, addressee sets
 >= 90 %, symbol and date >= 95 % per language) are in ``THRESHOLDS``; ``tests/test_corpus.py``
@@ -512,10 +513,16 @@ def revision(python: str) -> str:
             capture_output=True,
             text=True,
             check=True,
+        ).stdout.strip()[:80]
+        dirty = subprocess.run(
+            ["git", "-C", str(Path(package).parent), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        head = "unknown"
-    return head[:90]
+        return "unknown"
+    return f"{head} + uncommitted changes" if dirty else head
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -523,9 +530,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter of the checkout")
     parser.add_argument("--record", action="store_true", help="rewrite the RESULTS.md section")
     parser.add_argument("--failures", type=Path, help="also write the failure list here")
+    parser.add_argument(
+        "--only", action="append", default=[], help="score only documents whose id contains this"
+    )
     args = parser.parse_args(argv)
 
-    documents = load_corpus()
+    documents = [
+        d for d in load_corpus() if not args.only or any(part in d.doc_id for part in args.only)
+    ]
+    if args.record and args.only:
+        parser.error("--record scores the whole corpus; drop --only")
     runs = run_parser([d.path for d in documents], args.python)
     result = score(documents, runs)
     head = revision(args.python)
