@@ -40,7 +40,9 @@ HEADERS: dict[str, str] = {
     "ar03_las-5421": "جامعة الدول العربية — قرارات مجلس الجامعة، الدورة العادية 102",
     "ar07_las-session60-1973": "جامعة الدول العربية — قرارات مجلس الجامعة، الدورة 60",
     "fr03_s-res-57-1948": "Résolutions et décisions du Conseil de sécurité, 1948",
-    "en11_oic-10-15-c": "Resolutions of the Fifteenth Islamic Conference of Foreign Ministers — Cultural Affairs",
+    "en11_oic-10-15-c": (
+        "Resolutions of the Fifteenth Islamic Conference of Foreign Ministers — Cultural Affairs"
+    ),
     "en13_e-res-1972-1664-lii": "Economic and Social Council — Resolutions, fifty-second session",
 }
 
