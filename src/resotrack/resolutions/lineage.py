@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import func, select
@@ -51,15 +52,22 @@ LINKED, REVIEW, NEW, CONFIRMED, REJECTED = "linked", "review", "new", "confirmed
 #: States whose predecessor counts as the paragraph's predecessor.
 WITH_PREDECESSOR: Final = frozenset({LINKED, CONFIRMED})
 
-_ARABIC: Final = str.maketrans({"ة": "ه", "ى": "ي", "ـ": None})
+_MARKS: Final = re.compile(r"[\u0300-\u036f\u064b-\u065f\u0670]+")
 _NON_WORD: Final = re.compile(r"[\W\d_]+", re.UNICODE)
 
 
 def normalise(text: str) -> str:
     """Lower case, no accents or Arabic vowel marks, no digits or punctuation, single spaces."""
-    folded = unicodedata.normalize("NFKD", text.casefold().translate(_ARABIC))
-    bare = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(_NON_WORD.sub(" ", bare).split())
+    arabic = text.replace("ة", "ه").replace("ى", "ي").replace("ـ", "")  # ta marbuta, alif maqsura
+    folded = unicodedata.normalize("NFKD", arabic.casefold())
+    return " ".join(_NON_WORD.sub(" ", _MARKS.sub("", folded)).split())
+
+
+@lru_cache(maxsize=100_000)
+def _sorted_words(text: str) -> str:
+    """The normalised words in alphabetical order: comparing these compares texts whatever
+    the order of their clauses (rapidfuzz's token-sort ratio, sorted once, not per pair)."""
+    return " ".join(sorted(normalise(text).split()))
 
 
 def _vocabulary(texts: Iterable[str]) -> frozenset[str]:
@@ -138,7 +146,7 @@ def _documents(session: Session, where: Any = None) -> list[_Document]:
         .order_by(OperativeParagraph.version_id, OperativeParagraph.number)
     ).all()
     for version_id, pid, number, text in rows:
-        by_version[version_id].append((pid, number, normalise(text)))
+        by_version[version_id].append((pid, number, _sorted_words(text)))
     documents = []
     for version_id, symbol, language, adopted_on, title in heads:
         paragraphs = by_version[version_id]
@@ -166,17 +174,50 @@ def _earlier(candidate: _Document, new: _Document) -> bool:
     return c_id < n_id
 
 
-def _prior(new: _Document, candidate: _Document) -> float:
-    """How much ``candidate`` looks like an earlier version of ``new`` (0–1): title and words."""
-    from rapidfuzz import fuzz
+class _Priors:
+    """How much each document of a pool looks like an earlier version of another (0–1): half
+    the similarity of their titles, half the overlap of their vocabularies (Jaccard), for all
+    pairs at once (a sparse product, one rapidfuzz call)."""
 
-    title = fuzz.token_set_ratio(new.title, candidate.title) / 100.0
-    union = len(new.vocabulary | candidate.vocabulary)
-    words = len(new.vocabulary & candidate.vocabulary) / union if union else 0.0
-    return 0.5 * title + 0.5 * words
+    def __init__(self, pool: Sequence[_Document]) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.pool = pool
+        self.index = {d.version_id: i for i, d in enumerate(pool)}
+        ids: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, document in enumerate(pool):
+            for word in document.vocabulary:
+                rows.append(i)
+                cols.append(ids.setdefault(word, len(ids)))
+        self.words = csr_matrix(
+            ([1.0] * len(rows), (rows, cols)), shape=(len(pool), max(len(ids), 1))
+        )
+        self.words_t = self.words.T.tocsc()
+        self.sizes = [len(d.vocabulary) for d in pool]
+
+    def row(self, new: _Document) -> list[float]:
+        from rapidfuzz import fuzz, process
+
+        i = self.index[new.version_id]
+        shared = (self.words[i] @ self.words_t).toarray()[0]
+        titles = process.extract(  # every candidate, in pool order below
+            new.title, [d.title for d in self.pool], scorer=fuzz.token_set_ratio, limit=None
+        )
+        title = [0.0] * len(self.pool)
+        for _, value, j in titles:
+            title[j] = float(value) / 100.0
+        out = []
+        for j, size in enumerate(self.sizes):
+            union = self.sizes[i] + size - shared[j]
+            out.append(0.5 * title[j] + 0.5 * (float(shared[j]) / union if union else 0.0))
+        return out
 
 
-def _assign(new: _Document, candidates: Sequence[_Document]) -> list[tuple[int | None, float]]:
+def _assign(
+    new: _Document, candidates: Sequence[tuple[_Document, float]]
+) -> list[tuple[int | None, float]]:
     """Per paragraph of ``new``: the predecessor paragraph id (or None) and its score."""
     import numpy as np
     from rapidfuzz import fuzz, process
@@ -187,16 +228,13 @@ def _assign(new: _Document, candidates: Sequence[_Document]) -> list[tuple[int |
     pool_ids: list[int] = []
     pool_texts: list[str] = []
     pool_prior: list[float] = []
-    for candidate in candidates:
-        prior = _prior(new, candidate)
+    for candidate, prior in candidates:
         pool_ids.extend(candidate.paragraph_ids)
         pool_texts.extend(candidate.texts)
         pool_prior.extend([prior] * len(candidate.texts))
     if not pool_texts:
         return [(None, 0.0)] * len(new.texts)
-    text = process.cdist(
-        new.texts, pool_texts, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=1
-    )
+    text = process.cdist(new.texts, pool_texts, scorer=fuzz.ratio, dtype=np.float32, workers=1)
     score = (1.0 - PRIOR_WEIGHT) * text + PRIOR_WEIGHT * 100.0 * np.asarray(
         pool_prior, dtype=np.float32
     )
@@ -221,16 +259,18 @@ def _assign(new: _Document, candidates: Sequence[_Document]) -> list[tuple[int |
     return result
 
 
-def _candidates(new: _Document, pool: Sequence[_Document]) -> list[_Document]:
+def _candidates(new: _Document, priors: _Priors) -> list[tuple[_Document, float]]:
+    """The earlier resolutions in ``new``'s language most like it, with their prior."""
+    row = priors.row(new)
     earlier = [
-        c
-        for c in pool
+        (c, row[j])
+        for j, c in enumerate(priors.pool)
         if c.version_id != new.version_id
         and c.symbol != new.symbol
         and c.language == new.language
         and _earlier(c, new)
     ]
-    earlier.sort(key=lambda c: (-_prior(new, c), c.version_id))
+    earlier.sort(key=lambda pair: (-pair[1], pair[0].version_id))
     return earlier[:CANDIDATE_RESOLUTIONS]
 
 
@@ -279,11 +319,14 @@ def _store(session: Session, new: _Document, found: list[tuple[int | None, float
 
 def link_version(session: Session, version: ResolutionVersion) -> int:
     """Work out the lineage of one stored version (called on import); returns links made."""
-    pool = _documents(session, ResolutionVersion.language == version.language)
-    new = next((d for d in pool if d.version_id == version.id), None)
-    if new is None:  # an older version being re-linked: read it on its own
-        new = _documents_for_version(session, version.id)
-    found = _assign(new, _candidates(new, pool))
+    earlier = ResolutionVersion.adopted_on.is_(None) | (ResolutionVersion.id == version.id)
+    if version.adopted_on is not None:
+        earlier |= ResolutionVersion.adopted_on < version.adopted_on
+    pool = _documents(session, (ResolutionVersion.language == version.language) & earlier)
+    if not any(d.version_id == version.id for d in pool):
+        pool.append(_documents_for_version(session, version.id))  # an older version
+    new = next(d for d in pool if d.version_id == version.id)
+    found = _assign(new, _candidates(new, _Priors(pool)))
     return _store(session, new, found)
 
 
@@ -294,7 +337,7 @@ def _documents_for_version(session: Session, version_id: int) -> _Document:
         .order_by(OperativeParagraph.number)
     ).all()
     version = session.get_one(ResolutionVersion, version_id)
-    texts = tuple(normalise(p[2]) for p in paragraphs)
+    texts = tuple(_sorted_words(p[2]) for p in paragraphs)
     return _Document(
         version_id=version_id,
         symbol=version.resolution.symbol,
@@ -312,11 +355,13 @@ def link_all(session: Session, symbols: Iterable[str] | None = None) -> int:
     """Work out the lineage of the current version of ``symbols`` (all resolutions if None),
     reading every resolution once; returns the links made."""
     pool = _documents(session)
+    priors = _Priors(pool)
     wanted = set(symbols) if symbols is not None else None
     linked = 0
     for document in pool:
         if wanted is None or document.symbol in wanted:
-            linked += _store(session, document, _assign(document, _candidates(document, pool)))
+            found = _assign(document, _candidates(document, priors))
+            linked += _store(session, document, found)
     return linked
 
 
