@@ -87,12 +87,13 @@ def main() -> None:
     os.environ["RESOTRACK_HOME"] = folder
     os.environ["RESOTRACK_DATABASE_URL"] = url
 
+    from sqlalchemy import select
+
     from renewal import ADDED_FR, renew
     from resotrack.resolutions import lineage
     from resotrack.resolutions.store import store_parsed
     from resotrack.store import migrate, session_scope
     from resotrack.store.models import OperativeParagraph
-    from sqlalchemy import select
 
     migrate.upgrade(url)
     first = synthetic_session(args.resolutions, args.paragraphs, seed=50)
