@@ -111,9 +111,81 @@ def relink(
     out.print(f"lineage worked out again: {linked} paragraph(s) linked")
 
 
+def themes(
+    symbol: str,
+    as_json: JsonOption = False,
+    language: Annotated[
+        str, typer.Option("--language", help="Language of the theme names: ar, en or fr.")
+    ] = "en",
+) -> None:
+    """Per paragraph of SYMBOL: its subjects and Sustainable Development Goals."""
+    from resotrack.resolutions.themes import themes_of
+
+    if language not in ("ar", "en", "fr"):
+        err.print(f"[bold red]error:[/] --language is ar, en or fr, not {language!r}")
+        raise typer.Exit(1)
+    rows = _run(lambda s: themes_of(s, symbol, language))
+    if as_json:
+        typer.echo(json.dumps({"symbol": symbol, "paragraphs": rows}, ensure_ascii=False, indent=2))
+        return
+    marks = {"proposed": "?", "confirmed": "", "rejected": "✗"}
+    table = Table("§", "subjects", "goals")
+    for row in rows:
+        cells = {
+            kind: ", ".join(
+                f"{t['name']}{marks[t['state']]}" for t in row["themes"] if t["kind"] == kind
+            )
+            for kind in ("subject", "sdg")
+        }
+        table.add_row(str(row["paragraph"]), cells["subject"], cells["sdg"])
+    out.print(table)
+    out.print("? proposed by the keyword lexicons, to review; ✗ rejected by staff")
+
+
+def _theme_decision(decision: str) -> Any:
+    def command(symbol: str, paragraph: int, code: str, reviewer: ActorOption = None) -> None:
+        from resotrack.resolutions.themes import decide
+
+        _run(
+            lambda s: decide(
+                s,
+                symbol,
+                paragraph,
+                code,
+                decision=decision,
+                actor=reviewer or getpass.getuser(),
+            )
+        )
+        done = {"confirm": "confirmed", "reject": "rejected", "add": "added"}[decision]
+        out.print(f"{symbol} §{paragraph}: theme {code} {done}")
+
+    command.__doc__ = {
+        "confirm": "Confirm the theme CODE proposed for PARAGRAPH of SYMBOL.",
+        "reject": "Reject the theme CODE proposed for PARAGRAPH of SYMBOL.",
+        "add": "Tag PARAGRAPH of SYMBOL with the theme CODE the lexicons missed.",
+    }[decision]
+    return command
+
+
+def retag(
+    symbols: Annotated[
+        list[str] | None, typer.Argument(help="Resolutions to retag (default: all).")
+    ] = None,
+) -> None:
+    """Tag themes again after the keyword lexicons changed; staff decisions stay."""
+    from resotrack.resolutions.themes import retag as run_retag
+
+    changed = _run(lambda s: run_retag(s, symbols or None))
+    out.print(f"themes tagged again: {changed} proposed tag(s) added or withdrawn")
+
+
 def register(resolutions_app: typer.Typer) -> None:
     """Add the lineage and theme commands to ``resotrack resolutions``."""
     resolutions_app.command("lineage")(lineage)
     resolutions_app.command("lineage-confirm")(lineage_confirm)
     resolutions_app.command("lineage-reject")(lineage_reject)
     resolutions_app.command("relink")(relink)
+    resolutions_app.command("themes")(themes)
+    for decision in ("confirm", "reject", "add"):
+        resolutions_app.command(f"theme-{decision}")(_theme_decision(decision))
+    resolutions_app.command("retag")(retag)

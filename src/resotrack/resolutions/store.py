@@ -130,8 +130,10 @@ def store_parsed(
         sha256=parsed.text_sha256,
     )
     from resotrack.resolutions.lineage import link_version
+    from resotrack.resolutions.themes import tag_version
 
     link_version(session, version)
+    tag_version(session, version)
     return ImportResult(source, parsed.symbol, version.version, True, len(parsed.paragraphs))
 
 
