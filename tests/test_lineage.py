@@ -145,6 +145,9 @@ def test_staff_confirm_and_reject_uncertain_links_and_decisions_survive_relinkin
         with pytest.raises(LineageError, match="new paragraph"):
             decide(s, symbol, new, confirm=True)
 
+    code, output = _cli("resolutions", "lineage", symbol)
+    assert code == 0
+    assert "confirmed by staff" in output and "rejected by staff" in output
     code, output = _cli("resolutions", "lineage-confirm", symbol, "999")
     assert code == 1 and "has no paragraph 999" in output
     code, output = _cli("resolutions", "lineage", "NO/SUCH", "--json")

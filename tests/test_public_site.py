@@ -19,6 +19,7 @@ from resotrack.consolidation.builds import build_report, slug
 from resotrack.consolidation.publish import approve_build
 from resotrack.consolidation.snapshot import Snapshot
 from resotrack.publicsite import SiteError, build_site
+from resotrack.registry import sync_entities
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import Answer, FocalPoint, ReportBuild
@@ -112,6 +113,10 @@ def test_site_shows_only_the_approved_build_and_no_personal_data(
 
 
 def test_the_public_site_refuses_unknown_entities_for_consent(db_url: str) -> None:
+    with session_scope() as s:
+        sync_entities(s)
+    code, output = _cli("site", "consent", "sen", "--statuses-only")
+    assert code == 0 and "SEN: the public site shows its statuses only" in output
     code, output = _cli("site", "consent", "XXX", "--narratives")
     assert code == 1 and "no reporting entity has the code 'XXX'" in output
     with session_scope() as s, pytest.raises(SiteError, match="nothing to publish"):
