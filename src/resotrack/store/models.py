@@ -284,9 +284,7 @@ class PublicationConsent(Base):
 
     __tablename__ = "publication_consent"
 
-    entity_code: Mapped[str] = mapped_column(
-        ForeignKey("reporting_entity.code"), primary_key=True
-    )
+    entity_code: Mapped[str] = mapped_column(ForeignKey("reporting_entity.code"), primary_key=True)
     narratives: Mapped[bool] = mapped_column(Boolean, default=False)
     set_by: Mapped[str] = mapped_column(String(120))
     set_at: Mapped[datetime] = mapped_column(default=clock.now)
