@@ -70,7 +70,8 @@ def _sorted_words(text: str) -> str:
     return " ".join(sorted(normalise(text).split()))
 
 
-def _vocabulary(texts: Iterable[str]) -> frozenset[str]:
+@lru_cache(maxsize=20_000)
+def _vocabulary(texts: tuple[str, ...]) -> frozenset[str]:
     return frozenset(w for t in texts for w in t.split() if len(w) > 3)
 
 
@@ -177,13 +178,18 @@ def _earlier(candidate: _Document, new: _Document) -> bool:
 class _Priors:
     """How much each document of a pool looks like an earlier version of another (0–1): half
     the similarity of their titles, half the overlap of their vocabularies (Jaccard), for all
-    pairs at once (a sparse product, one rapidfuzz call)."""
+    pairs at once (a sparse product, one rapidfuzz call). ``single``: priors of one document
+    only (an import), by set intersections, without building the matrix."""
 
-    def __init__(self, pool: Sequence[_Document]) -> None:
+    def __init__(self, pool: Sequence[_Document], *, single: bool = False) -> None:
         from scipy.sparse import csr_matrix
 
         self.pool = pool
         self.index = {d.version_id: i for i, d in enumerate(pool)}
+        self.sizes = [len(d.vocabulary) for d in pool]
+        self.single = single
+        if single:
+            return
         ids: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []
@@ -195,13 +201,15 @@ class _Priors:
             ([1.0] * len(rows), (rows, cols)), shape=(len(pool), max(len(ids), 1))
         )
         self.words_t = self.words.T.tocsc()
-        self.sizes = [len(d.vocabulary) for d in pool]
 
     def row(self, new: _Document) -> list[float]:
         from rapidfuzz import fuzz, process
 
         i = self.index[new.version_id]
-        shared = (self.words[i] @ self.words_t).toarray()[0]
+        if self.single:
+            shared = [len(new.vocabulary & d.vocabulary) for d in self.pool]
+        else:
+            shared = (self.words[i] @ self.words_t).toarray()[0]
         titles = process.extract(  # every candidate, in pool order below
             new.title, [d.title for d in self.pool], scorer=fuzz.token_set_ratio, limit=None
         )
@@ -326,7 +334,7 @@ def link_version(session: Session, version: ResolutionVersion) -> int:
     if not any(d.version_id == version.id for d in pool):
         pool.append(_documents_for_version(session, version.id))  # an older version
     new = next(d for d in pool if d.version_id == version.id)
-    found = _assign(new, _candidates(new, _Priors(pool)))
+    found = _assign(new, _candidates(new, _Priors(pool, single=True)))
     return _store(session, new, found)
 
 
