@@ -180,6 +180,9 @@ def main() -> None:
         f"Carried-over paragraphs linked right: {found:,} of {carried:,} "
         f"({found / carried:.1%}); wrong links above the review threshold: {false}; "
         f"proposals left to staff review: {review}. Target: lineage ≤ 30 s.",
+        "",
+        f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores (a shared machine): absolute times move with it, ratios less.",
     ]
     body = "\n".join(lines)
     print(body)
