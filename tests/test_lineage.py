@@ -7,6 +7,7 @@ dropped and added paragraphs, deterministic per seed), so the answer key is know
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -109,6 +110,29 @@ def test_the_first_of_its_kind_has_no_predecessor_and_later_ones_are_not_candida
         link_all(s)  # working it all out again is idempotent
         assert s.scalar(select(func.count()).select_from(ParagraphLineage)) == before
         assert sum(m.predecessor is not None for m in lineage_of(s, symbol)) > 110
+
+
+def test_an_undated_resolution_is_linked_to_the_ones_imported_before_it(
+    db_url: str, shared_dir: Path
+) -> None:
+    import_file(SEED_004)
+    renewed, truth = renew(
+        parse_file(SEED_004), seed=4, symbol="OIC/UNDATED", adopted_on=date(2025, 1, 1)
+    )
+    with session_scope() as s:
+        store_parsed(
+            s,
+            replace(renewed, adopted_on=None, adopted_gregorian=None),
+            source_text="synthetic",
+            source="renewal",
+            actor="test",
+        )
+        matches = lineage_of(s, "OIC/UNDATED")
+    right = [
+        m for m in matches if m.predecessor and m.predecessor["paragraph"] == truth[m.paragraph]
+    ]
+    assert len(right) >= 0.95 * sum(old is not None for old in truth.values())
+    assert all(m.predecessor is None or m in right for m in matches)
 
 
 def test_staff_confirm_and_reject_uncertain_links_and_decisions_survive_relinking(

@@ -327,9 +327,16 @@ def _store(session: Session, new: _Document, found: list[tuple[int | None, float
 
 def link_version(session: Session, version: ResolutionVersion) -> int:
     """Work out the lineage of one stored version (called on import); returns links made."""
-    earlier = ResolutionVersion.adopted_on.is_(None) | (ResolutionVersion.id == version.id)
-    if version.adopted_on is not None:
-        earlier |= ResolutionVersion.adopted_on < version.adopted_on
+    # What _earlier will accept, narrowed in SQL: adopted before, or imported before when
+    # either date is missing.
+    if version.adopted_on is None:
+        earlier = ResolutionVersion.id <= version.id
+    else:
+        earlier = (
+            (ResolutionVersion.adopted_on < version.adopted_on)
+            | ResolutionVersion.adopted_on.is_(None)
+            | (ResolutionVersion.id == version.id)
+        )
     pool = _documents(session, (ResolutionVersion.language == version.language) & earlier)
     if not any(d.version_id == version.id for d in pool):
         pool.append(_documents_for_version(session, version.id))  # an older version
