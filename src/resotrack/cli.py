@@ -427,14 +427,18 @@ def _register_stage_commands() -> None:
     """Stages add their own command groups; their modules import only typer and rich."""
     from resotrack.consolidation.cli import register as register_consolidation
     from resotrack.intake.cli import register as register_returns
+    from resotrack.publicsite.cli import register as register_site
     from resotrack.recovery.cli import register as register_recovery
     from resotrack.reminders.cli import register as register_reminders
+    from resotrack.resolutions.cli import register as register_lineage
     from resotrack.validation.cli import check_command
 
     register_returns(app).command("check")(check_command)
     register_reminders(app)
     register_consolidation(app)
     register_recovery(app)
+    register_lineage(resolutions_app)
+    register_site(app)
 
 
 _register_stage_commands()

@@ -91,17 +91,51 @@ def previous_answers(
     return found
 
 
+def carried_forward(
+    session: Session,
+    cycle: ReportingCycle,
+    questionnaire: Questionnaire,
+    earlier: dict[tuple[str, int], Answer],
+) -> dict[tuple[str, int], tuple[Answer, str]]:
+    """For paragraphs that renew an earlier one (lineage), the entity's last accepted answer
+    to that predecessor and the note that says so, in the questionnaire's language."""
+    from resotrack.catalog import Words, language
+    from resotrack.resolutions.lineage import predecessors
+
+    words = Words(language(questionnaire.language), "lineage")
+    found: dict[tuple[str, int], tuple[Answer, str]] = {}
+    for link in cycle.resolutions:
+        symbol = link.version.resolution.symbol
+        for number, predecessor in predecessors(session, link.version.id).items():
+            answer = earlier.get(predecessor)
+            if answer is not None:
+                found[(symbol, number)] = (
+                    answer,
+                    words(
+                        "Last cycle's answer to {resolution}, paragraph {number}, which this "
+                        "paragraph renews: please confirm or update it.",
+                        resolution=predecessor[0],
+                        number=words.number(predecessor[1]),
+                    ),
+                )
+    return found
+
+
 def questionnaire_spec(
     session: Session, cycle: ReportingCycle, questionnaire: Questionnaire
 ) -> QuestionnaireSpec:
     """Everything the workbook needs, read from the pinned resolution versions."""
     paragraphs = _paragraphs(cycle)
     earlier = previous_answers(session, cycle.id, questionnaire.entity_code)
+    renewed = carried_forward(session, cycle, questionnaire, earlier)
     rows = []
     for row in questionnaire.rows:
         key = (row["resolution"], row["number"])
         paragraph = paragraphs[key]
         answer = earlier.get(key)
+        note = None
+        if answer is None and key in renewed:
+            answer, note = renewed[key]
         prefill = {name: getattr(answer, name) for name in ANSWER_FIELDS} if answer else {}
         rows.append(
             QuestionRow(
@@ -111,6 +145,7 @@ def questionnaire_spec(
                 verb=" | ".join(a.verb for a in paragraph.actions),
                 text=paragraph.text,
                 prefill=prefill,
+                note=note,
             )
         )
     return QuestionnaireSpec(

@@ -28,6 +28,8 @@ class QuestionRow:
 
     ``prefill`` is keyed by answer column (``status``, ``measures``, ``start_date``, …);
     ``status`` holds a canonical code, ``start_date`` a ``date`` (or text as it was typed).
+    ``note``, when set, is attached to the row's status cell (e.g. that the prefill is last
+    cycle's answer to the paragraph this one renews).
     """
 
     resolution: str
@@ -36,6 +38,7 @@ class QuestionRow:
     verb: str
     text: str
     prefill: Mapping[str, str | date | None] = field(default_factory=dict, hash=False)
+    note: str | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True, kw_only=True)

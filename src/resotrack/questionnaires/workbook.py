@@ -534,6 +534,9 @@ def _write_return_rows(sheet: Any, spec: QuestionnaireSpec, styles: _Styles) -> 
                 write_datetime(row, col, value, answer_date)
             else:
                 write_number(row, col, value, style)
+    for row, question in enumerate(spec.rows, start=FIRST_ANSWER_ROW):
+        if question.note:  # e.g. last cycle's answer to the paragraph this one renews
+            sheet.write_comment(row, COLUMN_INDEX["status"], question.note, {"x_scale": 2})
 
 
 def _write_row_formats(sheet: Any, spec: QuestionnaireSpec, styles: _Styles) -> None:

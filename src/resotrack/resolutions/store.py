@@ -129,6 +129,11 @@ def store_parsed(
         source=source,
         sha256=parsed.text_sha256,
     )
+    from resotrack.resolutions.lineage import link_version
+    from resotrack.resolutions.themes import tag_version
+
+    link_version(session, version)
+    tag_version(session, version)
     return ImportResult(source, parsed.symbol, version.version, True, len(parsed.paragraphs))
 
 

@@ -230,6 +230,66 @@ class RoutingOverride(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+# --- lineage and themes (resolutions.lineage, resolutions.themes) -------------------------
+
+
+class ParagraphLineage(Base):
+    """The paragraph of an earlier resolution that an operative paragraph renews, if any.
+
+    One row per paragraph of a stored version. ``state``: linked (score at or above the review
+    threshold), review (a proposed link staff must confirm or reject), new (no predecessor),
+    confirmed or rejected (a staff decision, kept when lineage is worked out again).
+    """
+
+    __tablename__ = "paragraph_lineage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paragraph_id: Mapped[int] = mapped_column(
+        ForeignKey("operative_paragraph.id", ondelete="CASCADE"), unique=True
+    )
+    predecessor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("operative_paragraph.id", ondelete="SET NULL"), index=True
+    )
+    score: Mapped[float | None]
+    state: Mapped[str] = mapped_column(String(20))
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None]
+    computed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class ParagraphTheme(Base):
+    """A subject or Sustainable Development Goal a paragraph serves, found by the lexicons
+    (``source`` lexicon) or set by staff (``source`` staff); ``state`` proposed, confirmed or
+    rejected."""
+
+    __tablename__ = "paragraph_theme"
+    __table_args__ = (UniqueConstraint("paragraph_id", "kind", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paragraph_id: Mapped[int] = mapped_column(
+        ForeignKey("operative_paragraph.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # subject | sdg
+    code: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="proposed")
+    evidence: Mapped[list[str]] = mapped_column(default=list)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None]
+
+
+class PublicationConsent(Base):
+    """Whether the public site may show an entity's narratives (measures, evidence), not only
+    its statuses. No row means statuses only."""
+
+    __tablename__ = "publication_consent"
+
+    entity_code: Mapped[str] = mapped_column(ForeignKey("reporting_entity.code"), primary_key=True)
+    narratives: Mapped[bool] = mapped_column(Boolean, default=False)
+    set_by: Mapped[str] = mapped_column(String(120))
+    set_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 # --- audit -------------------------------------------------------------------------------
 
 

@@ -1,0 +1,66 @@
+"""``resotrack site build|consent``: the public site and who agreed to publish narratives."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def build(
+    folder: Annotated[
+        Path, typer.Option("--out", help="Folder to write the site to (replaced whole).")
+    ],
+) -> None:
+    """Write the public site from approved report builds only (Arabic, French, English)."""
+    from resotrack.publicsite import build_site
+    from resotrack.store import session_scope
+
+    try:
+        with session_scope() as session:
+            result = build_site(session, folder)
+    except (ValueError, LookupError, OSError) as exc:
+        raise _fail(exc) from exc
+    out.print(result.describe())
+
+
+def consent(
+    entity: Annotated[str, typer.Argument(help="Entity code, e.g. SEN.")],
+    narratives: Annotated[
+        bool,
+        typer.Option(
+            "--narratives/--statuses-only",
+            help="Publish its measures and evidence too, or its statuses only (the default).",
+        ),
+    ],
+    by: Annotated[str | None, typer.Option("--by", help="Who records it.")] = None,
+) -> None:
+    """Record whether the public site may show an entity's narratives."""
+    from resotrack.publicsite import set_consent
+    from resotrack.store import session_scope
+
+    try:
+        with session_scope() as session:
+            set_consent(session, entity, narratives=narratives, actor=by or getpass.getuser())
+    except (ValueError, LookupError) as exc:
+        raise _fail(exc) from exc
+    what = "statuses, measures and evidence" if narratives else "statuses only"
+    out.print(f"{entity.upper()}: the public site shows its {what}")
+
+
+def register(app: typer.Typer) -> None:
+    site_app = typer.Typer(help="The public read-only site.", no_args_is_help=True)
+    site_app.command("build")(build)
+    site_app.command("consent")(consent)
+    app.add_typer(site_app, name="site")
