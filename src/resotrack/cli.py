@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,8 @@ from resotrack.settings import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from resotrack.catalog import Words
 
 app = typer.Typer(help="Follow up what resolutions ask states to do.", no_args_is_help=True)
 resolutions_app = typer.Typer(help="Parse, import and show resolutions.", no_args_is_help=True)
@@ -216,6 +219,74 @@ def focal_points_import(
 # --- cycles and questionnaires -----------------------------------------------------------
 
 
+def words() -> Words:
+    """The CLI's words in the language of the terminal's locale (``LANG=fr_FR.UTF-8``)."""
+    from resotrack.catalog import Words, language
+
+    env = os.environ
+    return Words(language(env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG")), "cli")
+
+
+def _airflow_configured() -> bool:
+    """Whether this process was told where Airflow is (``RESOTRACK_AIRFLOW_API_URL``)."""
+    from resotrack.settings import Settings
+
+    return "airflow_api_url" in Settings().model_fields_set
+
+
+def _dispatch_here(only: int | None) -> int:
+    """Dispatch ``only`` (or every waiting cycle) in this process with the function the
+    dispatch DAG runs, then deliver the outbox; print what was done. Returns the exit code."""
+    from resotrack.mail import OutboxDeliveryError
+    from resotrack.questionnaires.dispatch import dispatch_pending
+
+    w = words()
+    try:
+        with user_errors():
+            summaries = dispatch_pending(only=only)
+    except OutboxDeliveryError as exc:
+        err.print(
+            w(
+                "The questionnaires are queued but some emails did not go out: {error}. "
+                "Run `resotrack outbox send` once the mail server answers.",
+                error=exc,
+            ),
+            highlight=False,
+        )
+        return 1
+    if not summaries:
+        out.print(w("No cycle is waiting to be dispatched."), highlight=False)
+    for summary in summaries:
+        out.print(
+            w.n(
+                "Cycle {cycle}: {n} questionnaire dispatched",
+                "Cycle {cycle}: {n} questionnaires dispatched",
+                summary["questionnaires"],
+                cycle=summary["cycle_id"],
+            )
+            + " · "
+            + w.n("{n} email in the outbox", "{n} emails in the outbox", summary["queued"]),
+            highlight=False,
+        )
+        for problem in summary["problems"]:
+            err.print(w("Warning: {problem}", problem=problem), highlight=False)
+    return 0
+
+
+def _dispatch(cycle_id: int) -> int:
+    """Dispatch a waiting cycle: through Airflow's REST API when Airflow is configured and
+    answers, else here. Returns the exit code."""
+    w = words()
+    if _airflow_configured():
+        from resotrack.orchestration import trigger_dag
+
+        if run := trigger_dag("dispatch_questionnaires", {"cycle_id": cycle_id}):
+            out.print(w("Dispatch started in Airflow (run {run}).", run=run), highlight=False)
+            return 0
+        out.print(w("Airflow did not answer: dispatching here."), highlight=False)
+    return _dispatch_here(cycle_id)
+
+
 @cycles_app.command("open")
 def cycles_open(
     resolution: Annotated[list[str], typer.Option("--resolution", help="Symbol; repeatable.")],
@@ -223,31 +294,98 @@ def cycles_open(
     entities: Annotated[str, typer.Option(help="all, or codes: SEN,EGY,SESRIC")] = "all",
     title: Annotated[str | None, typer.Option(help="Defaults to the symbols.")] = None,
     no_dispatch: Annotated[
-        bool, typer.Option("--no-dispatch", help="Leave it waiting for the DAG's sweep.")
+        bool, typer.Option("--no-dispatch", help="Leave it waiting (dispatch it later).")
+    ] = False,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new",
+            help="Open another cycle even if one with these resolutions, deadline "
+            "and title exists.",
+        ),
     ] = False,
 ) -> None:
-    """Open a reporting cycle; prints the new cycle's id alone on the last line."""
+    """Open a reporting cycle and dispatch it; prints the cycle's id alone on the last line.
+
+    Run again with the same resolutions, deadline and title, it opens nothing: it names the
+    cycle that exists (and dispatches it if it still waits).
+    """
     from datetime import date
 
-    from resotrack.orchestration import trigger_dag
-    from resotrack.questionnaires.cycles import open_cycle
+    from resotrack.questionnaires.cycles import find_cycle, open_cycle
 
+    w = words()
     with user_errors():
         try:
             due = date.fromisoformat(deadline)
         except ValueError as exc:
-            raise ValueError(f"the deadline {deadline!r} is not a date like 2026-06-30") from exc
+            raise ValueError(
+                w("The deadline {value} is not a date like 2026-06-30.", value=repr(deadline))
+            ) from exc
     codes = None if entities.strip().lower() == "all" else entities.split(",")
-    cycle = in_session(lambda s: open_cycle(s, resolution, due, entities=codes, title=title))
-    count = len(cycle.questionnaires)
-    out.print(f"cycle {cycle.id} opened: {count} questionnaires, deadline {due:%Y-%m-%d}")
-    if no_dispatch:
-        out.print("not dispatched (--no-dispatch): the dispatch DAG's sweep will send it")
-    elif run := trigger_dag("dispatch_questionnaires", {"cycle_id": cycle.id}):
-        out.print(f"dispatch started: Airflow run {run}")
+
+    def open_or_find(session: Session) -> tuple[int, int, str, bool]:
+        found = None if new else find_cycle(session, resolution, due, title=title)
+        cycle = found or open_cycle(session, resolution, due, entities=codes, title=title)
+        count = len(cycle.questionnaires)  # loaded while the session is open
+        return cycle.id, count, cycle.state, found is None
+
+    cycle_id, count, state, opened = in_session(open_or_find)
+    day = w.date(due)
+    if opened:
+        out.print(
+            w.n(
+                "Cycle {cycle} opened: {n} questionnaire, deadline {deadline}.",
+                "Cycle {cycle} opened: {n} questionnaires, deadline {deadline}.",
+                count,
+                cycle=cycle_id,
+                deadline=day,
+            ),
+            highlight=False,
+        )
     else:
-        out.print("Airflow could not be reached: the cycle waits; the dispatch sweep will send it")
-    typer.echo(cycle.id)
+        out.print(
+            w(
+                "Cycle {cycle} with these resolutions, deadline and title exists already: "
+                "nothing opened (--new opens another).",
+                cycle=cycle_id,
+            ),
+            highlight=False,
+        )
+    code = 0
+    if no_dispatch:
+        if state == "waiting":
+            out.print(
+                w(
+                    "Not dispatched (--no-dispatch): `resotrack cycles dispatch {cycle}` sends it.",
+                    cycle=cycle_id,
+                ),
+                highlight=False,
+            )
+    elif state == "waiting":
+        code = _dispatch(cycle_id)
+    else:
+        out.print(w("Already dispatched."), highlight=False)
+    typer.echo(cycle_id)
+    if code:
+        raise typer.Exit(code)
+
+
+@cycles_app.command("dispatch")
+def cycles_dispatch(
+    cycle_id: Annotated[
+        int | None, typer.Argument(help="Cycle id; every waiting cycle if left out.")
+    ] = None,
+) -> None:
+    """Build and email a cycle's questionnaires here, as the dispatch DAG does; a second run
+    sends nothing twice."""
+    if cycle_id is not None:
+        from resotrack.questionnaires.cycles import get_cycle
+
+        in_session(lambda s: get_cycle(s, cycle_id).id)
+    code = _dispatch_here(cycle_id)
+    if code:
+        raise typer.Exit(code)
 
 
 @cycles_app.command("list")
@@ -423,6 +561,64 @@ def portal_serve(
     serve(host=host, port=port, workers=workers)
 
 
+def _outcome(w: Words, outcome: str) -> str:
+    labels = {
+        "accepted": w.p("outcome", "accepted"),
+        "accepted_with_warnings": w.p("outcome", "accepted with warnings"),
+        "refused": w.p("outcome", "refused"),
+        "unreadable": w.p("outcome", "unreadable"),
+    }
+    return labels.get(outcome, outcome)
+
+
+def returns_ingest(
+    submission: Annotated[
+        int | None, typer.Option("--submission", help="Only this submission id.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Validate every return still waiting (or one), as the ingest DAG does, and send each
+    sender their feedback; a second run finds nothing to do."""
+    from resotrack.validation import ingest_pending
+
+    w = words()
+    with user_errors():
+        results = ingest_pending(only=submission)
+    if as_json:
+        typer.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+        return
+    if not results:
+        out.print(w("No return is waiting to be checked."), highlight=False)
+    failed = False
+    for r in results:
+        if "outcome" in r:
+            line = w(
+                "Submission {submission} ({entity}, cycle {cycle}): {outcome}",
+                submission=r["submission_id"],
+                entity=r["entity_code"],
+                cycle=r["cycle_id"],
+                outcome=_outcome(w, r["outcome"]),
+            )
+            line += " · " + w.n("{n} answer stored", "{n} answers stored", r["answers_changed"])
+            line += " · " + w.n("{n} problem", "{n} problems", r["blockers"] + r["warnings"])
+        elif "skipped" in r:
+            line = w(
+                "Submission {submission}: not checked again (already decided, or being "
+                "checked by another run)",
+                submission=r["submission_id"],
+            )
+        else:
+            failed = True
+            line = w(
+                "Submission {submission}: the check failed and will be tried again: {error}",
+                submission=r["submission_id"],
+                error=r.get("error", ""),
+            )
+        out.print(line, highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 def _register_stage_commands() -> None:
     """Stages add their own command groups; their modules import only typer and rich."""
     from resotrack.consolidation.cli import register as register_consolidation
@@ -431,7 +627,9 @@ def _register_stage_commands() -> None:
     from resotrack.reminders.cli import register as register_reminders
     from resotrack.validation.cli import check_command
 
-    register_returns(app).command("check")(check_command)
+    returns_app = register_returns(app)
+    returns_app.command("check")(check_command)
+    returns_app.command("ingest")(returns_ingest)
     register_reminders(app)
     register_consolidation(app)
     register_recovery(app)
