@@ -7,13 +7,13 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from resotrack.settings import get_settings
+from resotrack.terminal import emit_json, fitted
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -66,6 +66,9 @@ def in_session(work: Callable[..., T]) -> T:
         return work(session)
 
 
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
+
+
 @app.command()
 def init() -> None:
     """Create or upgrade the database and load the shipped member states and institutions."""
@@ -97,16 +100,18 @@ def resolutions_parse(
         typer.echo(json.dumps(parsed.as_dict(), ensure_ascii=False, indent=2))
         return
     out.print(f"[bold]{parsed.symbol}[/] ({parsed.language}): {parsed.title}")
-    table = Table("§", "section", "verbs", "addressees", "institutions")
-    for p in parsed.paragraphs:
-        table.add_row(
+    rows = [
+        (
             str(p.number),
             p.section or "",
             " | ".join(p.verbs),
             ",".join(p.addressees),
             ",".join(sorted({i for a in p.actions for i in a.institutions})),
         )
-    out.print(table)
+        for p in parsed.paragraphs
+    ]
+    columns = [("§", 0), ("section", 2), ("verbs", 1), ("addressees", 0), ("institutions", 1)]
+    out.print(fitted(columns, rows))
 
 
 @resolutions_app.command("import")
@@ -120,13 +125,47 @@ def resolutions_import(file: ExistingFile) -> None:
 
 
 @resolutions_app.command("show")
-def resolutions_show(symbol: str) -> None:
+def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
     """Show a stored resolution: versions, sections and paragraphs with their addressees."""
     from resotrack.resolutions import get_resolution
 
     def show(session: Session) -> None:
         resolution = get_resolution(session, symbol)
         current = resolution.current
+        paragraphs: list[dict[str, Any]] = [
+            {
+                "number": p.number,
+                "section": p.section_letter or "",
+                "verbs": [a.verb for a in p.actions],
+                "addressees": sorted(p.addressees),
+                "text": p.text,
+            }
+            for p in current.paragraphs
+        ]
+        if as_json:
+            emit_json(
+                {
+                    "symbol": resolution.symbol,
+                    "title": current.title,
+                    "body": current.body,
+                    "session": current.session,
+                    "place": current.place,
+                    "adopted_gregorian": current.adopted_gregorian,
+                    "adopted_hijri": current.adopted_hijri,
+                    "versions": [
+                        {
+                            "version": v.version,
+                            "imported_at": v.imported_at,
+                            "source_name": v.source_name,
+                            "paragraphs": len(v.paragraphs),
+                            "sha256": v.text_sha256,
+                        }
+                        for v in resolution.versions
+                    ],
+                    "paragraphs": paragraphs,
+                }
+            )
+            return
         out.print(f"[bold]{resolution.symbol}[/] — {current.title}")
         out.print(
             f"{current.body or ''} · {current.session or ''} · {current.place or ''} · "
@@ -137,16 +176,18 @@ def resolutions_show(symbol: str) -> None:
                 f"  version {v.version}: imported {v.imported_at:%Y-%m-%d %H:%M} "
                 f"from {v.source_name}, {len(v.paragraphs)} paragraphs, sha256 {v.text_sha256[:12]}"
             )
-        table = Table("§", "section", "verbs", "addressees", "text")
-        for p in current.paragraphs:
-            table.add_row(
-                str(p.number),
-                p.section_letter or "",
-                " | ".join(a.verb for a in p.actions),
-                ",".join(sorted(p.addressees)),
-                p.text[:70] + ("…" if len(p.text) > 70 else ""),
+        rows = [
+            (
+                str(p["number"]),
+                str(p["section"]),
+                " | ".join(p["verbs"]),
+                ",".join(p["addressees"]),
+                p["text"][:70] + ("…" if len(p["text"]) > 70 else ""),
             )
-        out.print(table)
+            for p in paragraphs
+        ]
+        columns = [("§", 0), ("section", 2), ("verbs", 1), ("addressees", 0), ("text", 3)]
+        out.print(fitted(columns, rows))
 
     in_session(show)
 
@@ -186,18 +227,39 @@ def entities_list(
     kind: Annotated[
         str | None, typer.Option(help="member_state, institution or secretariat.")
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """List reporting entities with their language and focal points."""
     from resotrack.registry import list_entities
 
     def show(session: Session) -> None:
-        table = Table("code", "kind", "name (en)", "name (fr)", "name (ar)", "lang", "focal points")
-        entities = list_entities(session, kind)
-        for e in entities:
-            active = sum(1 for fp in e.focal_points if fp.active)
-            table.add_row(e.code, e.kind, e.name_en, e.name_fr, e.name_ar, e.language, str(active))
-        out.print(table)
-        out.print(f"{len(entities)} entities")
+        found: list[dict[str, Any]] = [
+            {
+                "code": e.code,
+                "kind": e.kind,
+                "name_en": e.name_en,
+                "name_fr": e.name_fr,
+                "name_ar": e.name_ar,
+                "language": e.language,
+                "focal_points": sum(1 for fp in e.focal_points if fp.active),
+            }
+            for e in list_entities(session, kind)
+        ]
+        if as_json:
+            emit_json(found)
+            return
+        columns = [
+            ("code", 0),
+            ("name (en)", 0),
+            ("lang", 1),
+            ("focal points", 1),
+            ("kind", 2),
+            ("name (fr)", 3),
+            ("name (ar)", 4),
+        ]
+        keys = ["code", "name_en", "language", "focal_points", "kind", "name_fr", "name_ar"]
+        out.print(fitted(columns, [[str(e[k]) for k in keys] for e in found]))
+        out.print(f"{len(found)} entities")
 
     in_session(show)
 
@@ -389,43 +451,89 @@ def cycles_dispatch(
 
 
 @cycles_app.command("list")
-def cycles_list() -> None:
+def cycles_list(as_json: AsJson = False) -> None:
     """List cycles with their state and deadline."""
     from resotrack.questionnaires.cycles import list_cycles
 
     def show(session: Session) -> None:
-        table = Table("id", "title", "state", "deadline", "questionnaires", "opened")
-        for c in list_cycles(session):
-            table.add_row(
-                str(c.id),
-                c.title,
-                c.state,
-                f"{c.deadline:%Y-%m-%d}",
-                str(len(c.questionnaires)),
-                f"{c.opened_at:%Y-%m-%d}",
-            )
-        out.print(table)
+        found: list[dict[str, Any]] = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "state": c.state,
+                "deadline": f"{c.deadline:%Y-%m-%d}",
+                "questionnaires": len(c.questionnaires),
+                "opened": f"{c.opened_at:%Y-%m-%d}",
+            }
+            for c in list_cycles(session)
+        ]
+        if as_json:
+            emit_json(found)
+            return
+        columns = [
+            ("id", 0),
+            ("title", 0),
+            ("state", 0),
+            ("deadline", 0),
+            ("questionnaires", 1),
+            ("opened", 2),
+        ]
+        keys = ["id", "title", "state", "deadline", "questionnaires", "opened"]
+        out.print(fitted(columns, [[str(c[k]) for k in keys] for c in found]))
 
     in_session(show)
 
 
 @cycles_app.command("show")
-def cycles_show(cycle_id: Annotated[int, typer.Argument(help="Cycle id.")]) -> None:
+def cycles_show(
+    cycle_id: Annotated[int, typer.Argument(help="Cycle id.")], as_json: AsJson = False
+) -> None:
     """Show a cycle: resolutions, ladder and every entity's questionnaire."""
     from resotrack.questionnaires.cycles import get_cycle
 
     def show(session: Session) -> None:
         c = get_cycle(session, cycle_id)
+        questionnaires: list[dict[str, Any]] = [
+            {
+                "entity": q.entity_code,
+                "language": q.language,
+                "paragraphs": len(q.rows),
+                "built_at": q.built_at,
+            }
+            for q in c.questionnaires
+        ]
+        if as_json:
+            emit_json(
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "state": c.state,
+                    "deadline": f"{c.deadline:%Y-%m-%d}",
+                    "resolutions": [
+                        {"symbol": link.version.resolution.symbol, "version": link.version.version}
+                        for link in c.resolutions
+                    ],
+                    "ladder": c.ladder,
+                    "questionnaires": questionnaires,
+                }
+            )
+            return
         out.print(f"[bold]cycle {c.id}[/] {c.title}: {c.state}, deadline {c.deadline:%Y-%m-%d}")
         for link in c.resolutions:
             out.print(f"  resolution {link.version.resolution.symbol} v{link.version.version}")
         ladder = ", ".join(f"D{r['offset']:+d} {r['kind']}" for r in c.ladder)
         out.print(f"  reminder ladder: {ladder}")
-        table = Table("entity", "language", "paragraphs", "workbook built")
-        for q in c.questionnaires:
-            built = f"{q.built_at:%Y-%m-%d %H:%M}" if q.built_at else "not yet"
-            table.add_row(q.entity_code, q.language, str(len(q.rows)), built)
-        out.print(table)
+        rows = [
+            (
+                q["entity"],
+                q["language"],
+                str(q["paragraphs"]),
+                f"{q['built_at']:%Y-%m-%d %H:%M}" if q["built_at"] else "not yet",
+            )
+            for q in questionnaires
+        ]
+        columns = [("entity", 0), ("language", 0), ("paragraphs", 0), ("workbook built", 1)]
+        out.print(fitted(columns, rows))
 
     in_session(show)
 
@@ -471,24 +579,50 @@ def tokens_revoke(
 def outbox_list(
     state: Annotated[str | None, typer.Option(help="pending, sent, failed, uncertain")] = None,
     cycle: Annotated[int | None, typer.Option(help="Cycle id.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """List outgoing messages and their delivery state."""
     from resotrack.mail import list_messages
 
     def show(session: Session) -> None:
-        table = Table("id", "kind", "to", "state", "attempts", "sent", "error")
-        for m in list_messages(session, state=state, cycle_id=cycle):
-            sent = f"{m.sent_at:%Y-%m-%d %H:%M}" if m.sent_at else ""
-            table.add_row(
-                str(m.id),
-                m.kind,
-                ", ".join(m.to_addrs),
-                m.state,
-                str(m.attempts),
-                sent,
-                (m.last_error or "")[:60],
+        found: list[dict[str, Any]] = [
+            {
+                "id": m.id,
+                "kind": m.kind,
+                "to": list(m.to_addrs),
+                "cc": list(m.cc_addrs),
+                "state": m.state,
+                "attempts": m.attempts,
+                "sent_at": m.sent_at,
+                "error": m.last_error,
+            }
+            for m in list_messages(session, state=state, cycle_id=cycle)
+        ]
+        if as_json:
+            emit_json(found)
+            return
+        columns = [
+            ("id", 0),
+            ("kind", 1),
+            ("to", 0),
+            ("state", 0),
+            ("attempts", 2),
+            ("sent", 1),
+            ("error", 3),
+        ]
+        rows = [
+            (
+                str(m["id"]),
+                m["kind"],
+                ", ".join(m["to"]),
+                m["state"],
+                str(m["attempts"]),
+                f"{m['sent_at']:%Y-%m-%d %H:%M}" if m["sent_at"] else "",
+                (m["error"] or "")[:60],
             )
-        out.print(table)
+            for m in found
+        ]
+        out.print(fitted(columns, rows))
 
     in_session(show)
 
