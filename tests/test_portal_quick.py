@@ -278,6 +278,7 @@ def test_hostile_uploads_are_kept_answered_at_once_and_do_not_hurt_the_portal(
 # --- in a real browser -------------------------------------------------------------------
 
 
+@pytest.mark.browser
 def test_in_a_browser_the_errors_are_on_the_page_after_sending(
     browser: Browser,  # noqa: F811
     portal: PortalProcess,
