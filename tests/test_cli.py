@@ -184,8 +184,12 @@ def test_cycles_open_is_idempotent_and_dispatches_without_airflow(
     assert code == 0 and "No cycle is waiting to be dispatched." in output
     code, output = run("cycles", "dispatch", "9")
     assert code == 1 and "there is no cycle 9" in output
+    monkeypatch.setenv("RESOTRACK_AIRFLOW_API_URL", "http://127.0.0.1:9")  # configured, down
+    code, output = run(*args, "SEN", "--new")
+    assert code == 0 and "Airflow did not answer: dispatching here." in output
+    assert "Cycle 3: 1 questionnaire dispatched" in output
     with session_scope() as s:
-        assert s.scalar(select(func.count()).select_from(ReportingCycle)) == 2
+        assert s.scalar(select(func.count()).select_from(ReportingCycle)) == 3
 
 
 def test_returns_ingest_with_nothing_pending(db_url: str) -> None:
