@@ -232,8 +232,8 @@ def check_submit(session: Session, line: str, done: subprocess.CompletedProcess[
 
 def check_ingest(session: Session, line: str, done: subprocess.CompletedProcess[str]) -> None:
     ok("Submission 1 (SEN, cycle 1): accepted", "1 answer stored")(session, line, done)
-    feedback = session.mail_to("focal.sen@gov.example")
-    assert len(feedback) == 2, "the questionnaire, then the feedback on the return"
+    # a return given by hand has no uploader to tell (a link's or an email's sender would be)
+    assert len(session.mail_to("focal.sen@gov.example")) == 1, "only the questionnaire"
     again = session.run(line)
     ok("No return is waiting to be checked.")(session, line, again)
 
