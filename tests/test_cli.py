@@ -46,7 +46,9 @@ def test_init_import_show_and_list(db_url: str, shared_dir: Path) -> None:
     code, output = run("resolutions", "show", "1/49-IT")
     assert code == 0 and "version 1" in output and "CHARGE" in output
     code, output = run("entities", "list", "--kind", "member_state")
-    assert code == 0 and "57 entities" in output and "Sénégal" in output
+    assert code == 0 and "57 entities" in output and "Senegal" in output
+    code, output = run("entities", "list", "--kind", "member_state", "--json")
+    assert code == 0 and "Sénégal" in {e["name_fr"] for e in json.loads(output)}
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(ResolutionVersion)) == 1
         assert s.scalar(select(func.count()).select_from(ReportingEntity)) > 57
