@@ -6,11 +6,12 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export RESOTRACK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: help uv install services system test lint demo bench
+.PHONY: help uv install services system test test-fast lint demo bench
 
 help:
 	@echo "make demo   run the story on seed resolutions"
 	@echo "make test   install what is needed and run the whole test suite"
+	@echo "make test-fast  the inner loop: no Airflow, cluster, browser or LibreOffice tests"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  run the benchmarks and update bench/RESULTS.md"
 
@@ -31,6 +32,12 @@ system:
 
 test: install services system
 	$(UV) run pytest --durations=15
+
+# The inner loop: everything but Airflow, the cluster, Chromium and LibreOffice, on both
+# databases; `make test` still runs every test.
+FAST := not airflow and not cluster and not browser and not libreoffice
+test-fast: install services
+	$(UV) run pytest -m "$(FAST)" $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run ruff check src tests dags plugins bench

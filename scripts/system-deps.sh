@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian programs the tests and the demo drive for real, when missing:
 # LibreOffice Calc and Writer (focal points open workbooks in it; drafts become PDF), Chromium (browser tests and report
-# screenshots), dovecot (a real IMAP server for the email-reply channel) and pdftoppm.
+# screenshots), dovecot (a real IMAP server for the email-reply channel), pdftoppm, and
+# docker-compose (validates docker/compose.yaml; no engine needed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
@@ -16,10 +17,13 @@ dpkg -s libreoffice-writer-nogui >/dev/null 2>&1 || dpkg -s libreoffice-writer >
 { command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; } && [ -e /usr/lib/dovecot/imap ] \
   || missing+=(dovecot-core dovecot-imapd)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+# `docker-compose config` checks docker/compose.yaml without a Docker engine (test_docker_compose).
+{ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } \
+  || missing+=(docker-compose)
 
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
   # The tests start their own private dovecot; the system one must not hold the ports.
   command -v service >/dev/null 2>&1 && as_root service dovecot stop >/dev/null 2>&1 || true
 fi
-echo "system programs ready: soffice $(command -v soffice), /usr/bin/chromium, dovecot, pdftoppm"
+echo "system programs ready: soffice $(command -v soffice), /usr/bin/chromium, dovecot, pdftoppm, docker-compose"

@@ -121,3 +121,20 @@ def db_url(
     get_settings.cache_clear()
     if cleanup:
         cleanup()
+
+
+#: Fixtures whose tests drive a real Airflow (its home, api-server ports and processes).
+_AIRFLOW_FIXTURES = frozenset({"airflow_home"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses an Airflow fixture ``airflow``, and keep the Airflow, cluster
+    and demo tests in one xdist group: they start servers and share the session's Airflow
+    home, so under ``-n 2 --dist loadgroup`` they run one after another on one worker while
+    the rest of the suite runs on the other."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & _AIRFLOW_FIXTURES and not item.get_closest_marker("airflow"):
+            item.add_marker(pytest.mark.airflow)
+        if any(item.get_closest_marker(m) for m in ("airflow", "cluster")):
+            item.add_marker(pytest.mark.xdist_group("airflow"))

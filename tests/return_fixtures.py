@@ -19,7 +19,7 @@ import struct
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,9 @@ from resotrack.resolutions import import_file
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import Answer, FocalPoint, Questionnaire, Submission
+
+#: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
+CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_004 = REPO.parent / "shared" / "seeds" / "004_7627369674135aea.txt"
@@ -161,7 +164,7 @@ def filled(
             values.update(per_row(row))
         rows.append(replace(row, prefill=values))
     spec = replace(spec, rows=tuple(rows), **spec_changes)
-    return build_workbook(spec, signing_key=key.encode())
+    return build_workbook(spec, signing_key=key.encode(), created=CREATED)
 
 
 def submit(
@@ -399,7 +402,7 @@ def _prefilled_unchanged(world: World) -> bytes:
         )
         for r in spec.rows
     )
-    data = build_workbook(replace(spec, rows=rows), signing_key=KEY.encode())
+    data = build_workbook(replace(spec, rows=rows), signing_key=KEY.encode(), created=CREATED)
     with session_scope() as session:
         q = session.get(Questionnaire, world.questionnaires["SEN"])
         assert q is not None

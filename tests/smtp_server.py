@@ -12,6 +12,7 @@ that is down. Use the ``smtp_server`` fixture, or ``SmtpServer`` directly::
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import socket
@@ -116,6 +117,11 @@ class _Handler:
         )
         with self.owner.lock:
             self.owner.messages.append(received)
+            held = self.owner.hold_after is not None and (
+                len(self.owner.messages) >= self.owner.hold_after
+            )
+        while held and not self.owner.released.is_set():  # the sender waits for our reply
+            await asyncio.sleep(0.01)
         if self.owner.drop_after_data:  # took the message, but the reply never leaves
             server.transport.close()
         return "250 2.0.0 Message accepted for delivery"
@@ -143,6 +149,8 @@ class SmtpServer:
         self.lock = threading.Lock()
         self.refusal: tuple[Literal["RCPT", "DATA"], str] | None = None
         self.drop_after_data = False
+        self.hold_after: int | None = None
+        self.released = threading.Event()
         self.ehlos = 0
         self._controller: Controller | None = None
 
@@ -192,6 +200,17 @@ class SmtpServer:
         self.stop()
 
     # -- behaviour -------------------------------------------------------------------------
+
+    def hold(self, after: int) -> None:
+        """Take message number ``after`` and any later one, but keep the reply to its DATA
+        until :meth:`release`: the sender hangs there, at a known point, for as long as a
+        test needs (to kill it mid-run whatever the machine's load)."""
+        self.released.clear()
+        self.hold_after = after
+
+    def release(self) -> None:
+        self.hold_after = None
+        self.released.set()
 
     def refuse(
         self, at: Literal["RCPT", "DATA"] = "DATA", reply: str = "554 5.7.1 Refused"

@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -19,9 +21,11 @@ from resotrack.store.models import (
     AuditLog,
     FocalPoint,
     OutboxMessage,
+    ReportingCycle,
     ReportingEntity,
     ResolutionVersion,
 )
+from smtp_server import SmtpServer
 
 runner = CliRunner()
 
@@ -42,7 +46,9 @@ def test_init_import_show_and_list(db_url: str, shared_dir: Path) -> None:
     code, output = run("resolutions", "show", "1/49-IT")
     assert code == 0 and "version 1" in output and "CHARGE" in output
     code, output = run("entities", "list", "--kind", "member_state")
-    assert code == 0 and "57 entities" in output and "Sénégal" in output
+    assert code == 0 and "57 entities" in output and "Senegal" in output
+    code, output = run("entities", "list", "--kind", "member_state", "--json")
+    assert code == 0 and "Sénégal" in {e["name_fr"] for e in json.loads(output)}
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(ResolutionVersion)) == 1
         assert s.scalar(select(func.count()).select_from(ReportingEntity)) > 57
@@ -144,3 +150,52 @@ def test_outbox_decisions_on_uncertain_and_failed_messages(db_url: str) -> None:
         actions = set(s.scalars(select(AuditLog.action)))
     assert states == {uncertain_a: "sent", uncertain_b: "pending", failed: "pending", sent: "sent"}
     assert {"outbox.confirmed", "outbox.resend", "outbox.retry_failed"} <= actions
+
+
+def test_cycles_open_is_idempotent_and_dispatches_without_airflow(
+    db_url: str, tmp_path: Path, shared_dir: Path, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("RESOTRACK_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.delenv("RESOTRACK_AIRFLOW_API_URL", raising=False)
+    run("init")
+    run("resolutions", "import", str(SEED_000))
+    csv = tmp_path / "fp.csv"
+    csv.write_text("entity,name,email,language,role\nSEN,Awa,awa@example.sn,fr,focal point\n")
+    run("focal-points", "import", str(csv))
+    deadline = f"{clock.today() + timedelta(days=60):%Y-%m-%d}"
+    args = ["cycles", "open", "--resolution", "1/49-IT", "--deadline", deadline, "--entities"]
+
+    code, output = run(*args, "SEN", "--no-dispatch")
+    assert code == 0 and "Cycle 1 opened: 1 questionnaire" in output
+    assert output.strip().splitlines()[-1] == "1" and not smtp_server.received()
+    code, output = run(*args, "SEN")  # the same again: no second cycle, the waiting one goes out
+    assert code == 0 and "Cycle 1 with these resolutions" in output
+    assert "Cycle 1: 1 questionnaire dispatched" in output
+    assert output.strip().splitlines()[-1] == "1"
+    assert [m.rcpt_tos for m in smtp_server.received()] == [("awa@example.sn",)]
+    code, output = run(*args, "SEN")
+    assert code == 0 and "Already dispatched." in output and len(smtp_server.received()) == 1
+    code, output = run("cycles", "dispatch", "1")  # by hand, as the DAG does: nothing twice
+    assert code == 0 and "Cycle 1: 1 questionnaire dispatched" in output
+    assert len(smtp_server.received()) == 1
+    code, output = run(*args, "SEN", "--new", "--no-dispatch")
+    assert code == 0 and "Cycle 2 opened" in output and output.strip().splitlines()[-1] == "2"
+    code, output = run("cycles", "dispatch")  # every waiting cycle
+    assert code == 0 and "Cycle 2: 1 questionnaire dispatched" in output
+    code, output = run("cycles", "dispatch")
+    assert code == 0 and "No cycle is waiting to be dispatched." in output
+    code, output = run("cycles", "dispatch", "9")
+    assert code == 1 and "there is no cycle 9" in output
+    monkeypatch.setenv("RESOTRACK_AIRFLOW_API_URL", "http://127.0.0.1:9")  # configured, down
+    code, output = run(*args, "SEN", "--new")
+    assert code == 0 and "Airflow did not answer: dispatching here." in output
+    assert "Cycle 3: 1 questionnaire dispatched" in output
+    with session_scope() as s:
+        assert s.scalar(select(func.count()).select_from(ReportingCycle)) == 3
+
+
+def test_returns_ingest_with_nothing_pending(db_url: str) -> None:
+    code, output = run("returns", "ingest")
+    assert code == 0 and "No return is waiting to be checked." in output
+    code, output = run("returns", "ingest", "--json")
+    assert code == 0 and json.loads(output) == []

@@ -225,6 +225,7 @@ def test_xlsx_structure_and_no_formula(rendered: tuple[Rendered, Path]) -> None:
         assert not [n for n in z.namelist() if "calcChain" in n]
 
 
+@pytest.mark.libreoffice
 def test_xlsx_survives_libreoffice(
     soffice: str, rendered: tuple[Rendered, Path], tmp_path: Path
 ) -> None:
@@ -285,6 +286,7 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
+@pytest.mark.browser
 def test_html_report_charts_render_in_chromium(
     browser: Browser, rendered: tuple[Rendered, Path], tmp_path: Path
 ) -> None:
@@ -308,6 +310,7 @@ def test_html_report_charts_render_in_chromium(
         page.close()
 
 
+@pytest.mark.libreoffice
 @pytest.mark.parametrize(("symbol", "language"), RESOLUTIONS)
 def test_draft_report_renders_with_its_charts(
     soffice: str, rendered: tuple[Rendered, Path], tmp_path: Path, symbol: str, language: str

@@ -19,7 +19,7 @@ import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -33,6 +33,9 @@ from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import FocalPoint, Questionnaire, ReportingCycle
+
+#: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
+CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 REPO = Path(__file__).resolve().parents[1]
 #: Nothing listens on the discard port: triggering Airflow fails at once, as when it is down.
@@ -78,7 +81,7 @@ def make_workbook(
             ),
         ),
     )
-    data = build_workbook(spec, signing_key=key or signing_key())
+    data = build_workbook(spec, signing_key=key or signing_key(), created=CREATED)
     if pad_bytes:
         buffer = io.BytesIO(data)
         with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_STORED) as archive:

@@ -23,7 +23,7 @@ from test_intake_support import (  # noqa: F401
     world_fixture,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,9 @@ from resotrack.resolutions import import_file
 from resotrack.settings import get_settings
 from resotrack.store import reset_engines, session_scope
 from resotrack.store.models import Answer, ReportingEntity, Submission
+
+#: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
+CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_004 = REPO.parent / "shared" / "seeds" / "004_7627369674135aea.txt"
@@ -81,7 +84,7 @@ def filled(spec: QuestionnaireSpec, version: int = 0) -> bytes:
         replace(row, prefill=_values(spec.entity_code, row.number, version)) for row in spec.rows
     )
     key = get_settings().secret_key.get_secret_value().encode()
-    return build_workbook(replace(spec, rows=rows), signing_key=key)
+    return build_workbook(replace(spec, rows=rows), signing_key=key, created=CREATED)
 
 
 def make_world(entities: Sequence[str] | None = None, *, accept: bool = True) -> World:

@@ -123,7 +123,9 @@ def test_sixty_days_of_reminders(mail_env: SmtpServer, tmp_path: Path) -> None: 
     groups = behaviours(world.codes)
     ids: dict[str, int] = {}
     received_on: dict[str, int] = {}  # SMTP Message-ID -> simulated day
-    started = time.perf_counter()
+    # The budget is this process's CPU time (the SMTP server is a thread of it), not wall
+    # time: on a loaded machine the run waits for a core far longer than it works.
+    started, cpu = time.perf_counter(), time.process_time()
     for day in range(1, 61):
         with on(world.day(day)):
             simulate_replies(world, day, groups, ids)
@@ -141,9 +143,12 @@ def test_sixty_days_of_reminders(mail_env: SmtpServer, tmp_path: Path) -> None: 
             assert len(mail_env.received()) == before + len(new)
             with session_scope() as s:
                 assert s.scalar(select(func.count()).select_from(OutboxMessage)) == rows
-    elapsed = time.perf_counter() - started
-    print(f"\n60 days x 57 entities: {elapsed:.1f} s, {len(received_on)} messages")
-    assert elapsed < 45, f"the 60-day run took {elapsed:.1f} s"
+    elapsed, used = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"\n60 days x 57 entities: {elapsed:.1f} s wall, {used:.1f} s CPU, "
+        f"{len(received_on)} messages"
+    )
+    assert used < 45, f"the 60-day run took {used:.1f} s of CPU"
 
     # Every reminder message, by entity: (day, kind, to, cc), exactly as expected.
     outbox = world.outbox_by_message_id()

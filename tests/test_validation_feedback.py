@@ -112,6 +112,7 @@ def _comment() -> object:
 
 
 @pytest.mark.slow
+@pytest.mark.libreoffice
 def test_libreoffice_opens_the_annotated_copy(world: World, tmp_path: Path) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:

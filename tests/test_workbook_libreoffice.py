@@ -36,7 +36,7 @@ from resotrack.questionnaires import (
 )
 from test_workbook import KEY, ROWS, make_spec  # no tests package: pytest imports it by name
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
 # The first start of a fresh profile is slow on a busy machine; a hang must still end.
 CONVERT_TIMEOUT = 300

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from resotrack.settings import get_settings
+from resotrack.terminal import emit_json, fitted
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from resotrack.catalog import Words
 
 app = typer.Typer(help="Follow up what resolutions ask states to do.", no_args_is_help=True)
 resolutions_app = typer.Typer(help="Parse, import and show resolutions.", no_args_is_help=True)
@@ -63,6 +66,9 @@ def in_session(work: Callable[..., T]) -> T:
         return work(session)
 
 
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
+
+
 @app.command()
 def init() -> None:
     """Create or upgrade the database and load the shipped member states and institutions."""
@@ -94,16 +100,18 @@ def resolutions_parse(
         typer.echo(json.dumps(parsed.as_dict(), ensure_ascii=False, indent=2))
         return
     out.print(f"[bold]{parsed.symbol}[/] ({parsed.language}): {parsed.title}")
-    table = Table("§", "section", "verbs", "addressees", "institutions")
-    for p in parsed.paragraphs:
-        table.add_row(
+    rows = [
+        (
             str(p.number),
             p.section or "",
             " | ".join(p.verbs),
             ",".join(p.addressees),
             ",".join(sorted({i for a in p.actions for i in a.institutions})),
         )
-    out.print(table)
+        for p in parsed.paragraphs
+    ]
+    columns = [("§", 0), ("section", 2), ("verbs", 1), ("addressees", 0), ("institutions", 1)]
+    out.print(fitted(columns, rows))
 
 
 @resolutions_app.command("import")
@@ -117,13 +125,47 @@ def resolutions_import(file: ExistingFile) -> None:
 
 
 @resolutions_app.command("show")
-def resolutions_show(symbol: str) -> None:
+def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
     """Show a stored resolution: versions, sections and paragraphs with their addressees."""
     from resotrack.resolutions import get_resolution
 
     def show(session: Session) -> None:
         resolution = get_resolution(session, symbol)
         current = resolution.current
+        paragraphs: list[dict[str, Any]] = [
+            {
+                "number": p.number,
+                "section": p.section_letter or "",
+                "verbs": [a.verb for a in p.actions],
+                "addressees": sorted(p.addressees),
+                "text": p.text,
+            }
+            for p in current.paragraphs
+        ]
+        if as_json:
+            emit_json(
+                {
+                    "symbol": resolution.symbol,
+                    "title": current.title,
+                    "body": current.body,
+                    "session": current.session,
+                    "place": current.place,
+                    "adopted_gregorian": current.adopted_gregorian,
+                    "adopted_hijri": current.adopted_hijri,
+                    "versions": [
+                        {
+                            "version": v.version,
+                            "imported_at": v.imported_at,
+                            "source_name": v.source_name,
+                            "paragraphs": len(v.paragraphs),
+                            "sha256": v.text_sha256,
+                        }
+                        for v in resolution.versions
+                    ],
+                    "paragraphs": paragraphs,
+                }
+            )
+            return
         out.print(f"[bold]{resolution.symbol}[/] — {current.title}")
         out.print(
             f"{current.body or ''} · {current.session or ''} · {current.place or ''} · "
@@ -134,16 +176,18 @@ def resolutions_show(symbol: str) -> None:
                 f"  version {v.version}: imported {v.imported_at:%Y-%m-%d %H:%M} "
                 f"from {v.source_name}, {len(v.paragraphs)} paragraphs, sha256 {v.text_sha256[:12]}"
             )
-        table = Table("§", "section", "verbs", "addressees", "text")
-        for p in current.paragraphs:
-            table.add_row(
-                str(p.number),
-                p.section_letter or "",
-                " | ".join(a.verb for a in p.actions),
-                ",".join(sorted(p.addressees)),
-                p.text[:70] + ("…" if len(p.text) > 70 else ""),
+        rows = [
+            (
+                str(p["number"]),
+                str(p["section"]),
+                " | ".join(p["verbs"]),
+                ",".join(p["addressees"]),
+                p["text"][:70] + ("…" if len(p["text"]) > 70 else ""),
             )
-        out.print(table)
+            for p in paragraphs
+        ]
+        columns = [("§", 0), ("section", 2), ("verbs", 1), ("addressees", 0), ("text", 3)]
+        out.print(fitted(columns, rows))
 
     in_session(show)
 
@@ -183,18 +227,39 @@ def entities_list(
     kind: Annotated[
         str | None, typer.Option(help="member_state, institution or secretariat.")
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """List reporting entities with their language and focal points."""
     from resotrack.registry import list_entities
 
     def show(session: Session) -> None:
-        table = Table("code", "kind", "name (en)", "name (fr)", "name (ar)", "lang", "focal points")
-        entities = list_entities(session, kind)
-        for e in entities:
-            active = sum(1 for fp in e.focal_points if fp.active)
-            table.add_row(e.code, e.kind, e.name_en, e.name_fr, e.name_ar, e.language, str(active))
-        out.print(table)
-        out.print(f"{len(entities)} entities")
+        found: list[dict[str, Any]] = [
+            {
+                "code": e.code,
+                "kind": e.kind,
+                "name_en": e.name_en,
+                "name_fr": e.name_fr,
+                "name_ar": e.name_ar,
+                "language": e.language,
+                "focal_points": sum(1 for fp in e.focal_points if fp.active),
+            }
+            for e in list_entities(session, kind)
+        ]
+        if as_json:
+            emit_json(found)
+            return
+        columns = [
+            ("code", 0),
+            ("name (en)", 0),
+            ("lang", 1),
+            ("focal points", 1),
+            ("kind", 2),
+            ("name (fr)", 3),
+            ("name (ar)", 4),
+        ]
+        keys = ["code", "name_en", "language", "focal_points", "kind", "name_fr", "name_ar"]
+        out.print(fitted(columns, [[str(e[k]) for k in keys] for e in found]))
+        out.print(f"{len(found)} entities")
 
     in_session(show)
 
@@ -216,6 +281,74 @@ def focal_points_import(
 # --- cycles and questionnaires -----------------------------------------------------------
 
 
+def words() -> Words:
+    """The CLI's words in the language of the terminal's locale (``LANG=fr_FR.UTF-8``)."""
+    from resotrack.catalog import Words, language
+
+    env = os.environ
+    return Words(language(env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG")), "cli")
+
+
+def _airflow_configured() -> bool:
+    """Whether this process was told where Airflow is (``RESOTRACK_AIRFLOW_API_URL``)."""
+    from resotrack.settings import Settings
+
+    return "airflow_api_url" in Settings().model_fields_set
+
+
+def _dispatch_here(only: int | None) -> int:
+    """Dispatch ``only`` (or every waiting cycle) in this process with the function the
+    dispatch DAG runs, then deliver the outbox; print what was done. Returns the exit code."""
+    from resotrack.mail import OutboxDeliveryError
+    from resotrack.questionnaires.dispatch import dispatch_pending
+
+    w = words()
+    try:
+        with user_errors():
+            summaries = dispatch_pending(only=only)
+    except OutboxDeliveryError as exc:
+        err.print(
+            w(
+                "The questionnaires are queued but some emails did not go out: {error}. "
+                "Run `resotrack outbox send` once the mail server answers.",
+                error=exc,
+            ),
+            highlight=False,
+        )
+        return 1
+    if not summaries:
+        out.print(w("No cycle is waiting to be dispatched."), highlight=False)
+    for summary in summaries:
+        out.print(
+            w.n(
+                "Cycle {cycle}: {n} questionnaire dispatched",
+                "Cycle {cycle}: {n} questionnaires dispatched",
+                summary["questionnaires"],
+                cycle=summary["cycle_id"],
+            )
+            + " · "
+            + w.n("{n} email in the outbox", "{n} emails in the outbox", summary["queued"]),
+            highlight=False,
+        )
+        for problem in summary["problems"]:
+            err.print(w("Warning: {problem}", problem=problem), highlight=False)
+    return 0
+
+
+def _dispatch(cycle_id: int) -> int:
+    """Dispatch a waiting cycle: through Airflow's REST API when Airflow is configured and
+    answers, else here. Returns the exit code."""
+    w = words()
+    if _airflow_configured():
+        from resotrack.orchestration import trigger_dag
+
+        if run := trigger_dag("dispatch_questionnaires", {"cycle_id": cycle_id}):
+            out.print(w("Dispatch started in Airflow (run {run}).", run=run), highlight=False)
+            return 0
+        out.print(w("Airflow did not answer: dispatching here."), highlight=False)
+    return _dispatch_here(cycle_id)
+
+
 @cycles_app.command("open")
 def cycles_open(
     resolution: Annotated[list[str], typer.Option("--resolution", help="Symbol; repeatable.")],
@@ -223,71 +356,184 @@ def cycles_open(
     entities: Annotated[str, typer.Option(help="all, or codes: SEN,EGY,SESRIC")] = "all",
     title: Annotated[str | None, typer.Option(help="Defaults to the symbols.")] = None,
     no_dispatch: Annotated[
-        bool, typer.Option("--no-dispatch", help="Leave it waiting for the DAG's sweep.")
+        bool, typer.Option("--no-dispatch", help="Leave it waiting (dispatch it later).")
+    ] = False,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new",
+            help="Open another cycle even if one with these resolutions, deadline "
+            "and title exists.",
+        ),
     ] = False,
 ) -> None:
-    """Open a reporting cycle; prints the new cycle's id alone on the last line."""
+    """Open a reporting cycle and dispatch it; prints the cycle's id alone on the last line.
+
+    Run again with the same resolutions, deadline and title, it opens nothing: it names the
+    cycle that exists (and dispatches it if it still waits).
+    """
     from datetime import date
 
-    from resotrack.orchestration import trigger_dag
-    from resotrack.questionnaires.cycles import open_cycle
+    from resotrack.questionnaires.cycles import find_cycle, open_cycle
 
+    w = words()
     with user_errors():
         try:
             due = date.fromisoformat(deadline)
         except ValueError as exc:
-            raise ValueError(f"the deadline {deadline!r} is not a date like 2026-06-30") from exc
+            raise ValueError(
+                w("The deadline {value} is not a date like 2026-06-30.", value=repr(deadline))
+            ) from exc
     codes = None if entities.strip().lower() == "all" else entities.split(",")
-    cycle = in_session(lambda s: open_cycle(s, resolution, due, entities=codes, title=title))
-    count = len(cycle.questionnaires)
-    out.print(f"cycle {cycle.id} opened: {count} questionnaires, deadline {due:%Y-%m-%d}")
-    if no_dispatch:
-        out.print("not dispatched (--no-dispatch): the dispatch DAG's sweep will send it")
-    elif run := trigger_dag("dispatch_questionnaires", {"cycle_id": cycle.id}):
-        out.print(f"dispatch started: Airflow run {run}")
+
+    def open_or_find(session: Session) -> tuple[int, int, str, bool]:
+        found = None if new else find_cycle(session, resolution, due, title=title)
+        cycle = found or open_cycle(session, resolution, due, entities=codes, title=title)
+        count = len(cycle.questionnaires)  # loaded while the session is open
+        return cycle.id, count, cycle.state, found is None
+
+    cycle_id, count, state, opened = in_session(open_or_find)
+    day = w.date(due)
+    if opened:
+        out.print(
+            w.n(
+                "Cycle {cycle} opened: {n} questionnaire, deadline {deadline}.",
+                "Cycle {cycle} opened: {n} questionnaires, deadline {deadline}.",
+                count,
+                cycle=cycle_id,
+                deadline=day,
+            ),
+            highlight=False,
+        )
     else:
-        out.print("Airflow could not be reached: the cycle waits; the dispatch sweep will send it")
-    typer.echo(cycle.id)
+        out.print(
+            w(
+                "Cycle {cycle} with these resolutions, deadline and title exists already: "
+                "nothing opened (--new opens another).",
+                cycle=cycle_id,
+            ),
+            highlight=False,
+        )
+    code = 0
+    if no_dispatch:
+        if state == "waiting":
+            out.print(
+                w(
+                    "Not dispatched (--no-dispatch): `resotrack cycles dispatch {cycle}` sends it.",
+                    cycle=cycle_id,
+                ),
+                highlight=False,
+            )
+    elif state == "waiting":
+        code = _dispatch(cycle_id)
+    else:
+        out.print(w("Already dispatched."), highlight=False)
+    typer.echo(cycle_id)
+    if code:
+        raise typer.Exit(code)
+
+
+@cycles_app.command("dispatch")
+def cycles_dispatch(
+    cycle_id: Annotated[
+        int | None, typer.Argument(help="Cycle id; every waiting cycle if left out.")
+    ] = None,
+) -> None:
+    """Build and email a cycle's questionnaires here, as the dispatch DAG does; a second run
+    sends nothing twice."""
+    if cycle_id is not None:
+        from resotrack.questionnaires.cycles import get_cycle
+
+        in_session(lambda s: get_cycle(s, cycle_id).id)
+    code = _dispatch_here(cycle_id)
+    if code:
+        raise typer.Exit(code)
 
 
 @cycles_app.command("list")
-def cycles_list() -> None:
+def cycles_list(as_json: AsJson = False) -> None:
     """List cycles with their state and deadline."""
     from resotrack.questionnaires.cycles import list_cycles
 
     def show(session: Session) -> None:
-        table = Table("id", "title", "state", "deadline", "questionnaires", "opened")
-        for c in list_cycles(session):
-            table.add_row(
-                str(c.id),
-                c.title,
-                c.state,
-                f"{c.deadline:%Y-%m-%d}",
-                str(len(c.questionnaires)),
-                f"{c.opened_at:%Y-%m-%d}",
-            )
-        out.print(table)
+        found: list[dict[str, Any]] = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "state": c.state,
+                "deadline": f"{c.deadline:%Y-%m-%d}",
+                "questionnaires": len(c.questionnaires),
+                "opened": f"{c.opened_at:%Y-%m-%d}",
+            }
+            for c in list_cycles(session)
+        ]
+        if as_json:
+            emit_json(found)
+            return
+        columns = [
+            ("id", 0),
+            ("title", 0),
+            ("state", 0),
+            ("deadline", 0),
+            ("questionnaires", 1),
+            ("opened", 2),
+        ]
+        keys = ["id", "title", "state", "deadline", "questionnaires", "opened"]
+        out.print(fitted(columns, [[str(c[k]) for k in keys] for c in found]))
 
     in_session(show)
 
 
 @cycles_app.command("show")
-def cycles_show(cycle_id: Annotated[int, typer.Argument(help="Cycle id.")]) -> None:
+def cycles_show(
+    cycle_id: Annotated[int, typer.Argument(help="Cycle id.")], as_json: AsJson = False
+) -> None:
     """Show a cycle: resolutions, ladder and every entity's questionnaire."""
     from resotrack.questionnaires.cycles import get_cycle
 
     def show(session: Session) -> None:
         c = get_cycle(session, cycle_id)
+        questionnaires: list[dict[str, Any]] = [
+            {
+                "entity": q.entity_code,
+                "language": q.language,
+                "paragraphs": len(q.rows),
+                "built_at": q.built_at,
+            }
+            for q in c.questionnaires
+        ]
+        if as_json:
+            emit_json(
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "state": c.state,
+                    "deadline": f"{c.deadline:%Y-%m-%d}",
+                    "resolutions": [
+                        {"symbol": link.version.resolution.symbol, "version": link.version.version}
+                        for link in c.resolutions
+                    ],
+                    "ladder": c.ladder,
+                    "questionnaires": questionnaires,
+                }
+            )
+            return
         out.print(f"[bold]cycle {c.id}[/] {c.title}: {c.state}, deadline {c.deadline:%Y-%m-%d}")
         for link in c.resolutions:
             out.print(f"  resolution {link.version.resolution.symbol} v{link.version.version}")
         ladder = ", ".join(f"D{r['offset']:+d} {r['kind']}" for r in c.ladder)
         out.print(f"  reminder ladder: {ladder}")
-        table = Table("entity", "language", "paragraphs", "workbook built")
-        for q in c.questionnaires:
-            built = f"{q.built_at:%Y-%m-%d %H:%M}" if q.built_at else "not yet"
-            table.add_row(q.entity_code, q.language, str(len(q.rows)), built)
-        out.print(table)
+        rows = [
+            (
+                q["entity"],
+                q["language"],
+                str(q["paragraphs"]),
+                f"{q['built_at']:%Y-%m-%d %H:%M}" if q["built_at"] else "not yet",
+            )
+            for q in questionnaires
+        ]
+        columns = [("entity", 0), ("language", 0), ("paragraphs", 0), ("workbook built", 1)]
+        out.print(fitted(columns, rows))
 
     in_session(show)
 
@@ -333,24 +579,50 @@ def tokens_revoke(
 def outbox_list(
     state: Annotated[str | None, typer.Option(help="pending, sent, failed, uncertain")] = None,
     cycle: Annotated[int | None, typer.Option(help="Cycle id.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """List outgoing messages and their delivery state."""
     from resotrack.mail import list_messages
 
     def show(session: Session) -> None:
-        table = Table("id", "kind", "to", "state", "attempts", "sent", "error")
-        for m in list_messages(session, state=state, cycle_id=cycle):
-            sent = f"{m.sent_at:%Y-%m-%d %H:%M}" if m.sent_at else ""
-            table.add_row(
-                str(m.id),
-                m.kind,
-                ", ".join(m.to_addrs),
-                m.state,
-                str(m.attempts),
-                sent,
-                (m.last_error or "")[:60],
+        found: list[dict[str, Any]] = [
+            {
+                "id": m.id,
+                "kind": m.kind,
+                "to": list(m.to_addrs),
+                "cc": list(m.cc_addrs),
+                "state": m.state,
+                "attempts": m.attempts,
+                "sent_at": m.sent_at,
+                "error": m.last_error,
+            }
+            for m in list_messages(session, state=state, cycle_id=cycle)
+        ]
+        if as_json:
+            emit_json(found)
+            return
+        columns = [
+            ("id", 0),
+            ("kind", 1),
+            ("to", 0),
+            ("state", 0),
+            ("attempts", 2),
+            ("sent", 1),
+            ("error", 3),
+        ]
+        rows = [
+            (
+                str(m["id"]),
+                m["kind"],
+                ", ".join(m["to"]),
+                m["state"],
+                str(m["attempts"]),
+                f"{m['sent_at']:%Y-%m-%d %H:%M}" if m["sent_at"] else "",
+                (m["error"] or "")[:60],
             )
-        out.print(table)
+            for m in found
+        ]
+        out.print(fitted(columns, rows))
 
     in_session(show)
 
@@ -423,6 +695,64 @@ def portal_serve(
     serve(host=host, port=port, workers=workers)
 
 
+def _outcome(w: Words, outcome: str) -> str:
+    labels = {
+        "accepted": w.p("outcome", "accepted"),
+        "accepted_with_warnings": w.p("outcome", "accepted with warnings"),
+        "refused": w.p("outcome", "refused"),
+        "unreadable": w.p("outcome", "unreadable"),
+    }
+    return labels.get(outcome, outcome)
+
+
+def returns_ingest(
+    submission: Annotated[
+        int | None, typer.Option("--submission", help="Only this submission id.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Validate every return still waiting (or one), as the ingest DAG does, and send each
+    sender their feedback; a second run finds nothing to do."""
+    from resotrack.validation import ingest_pending
+
+    w = words()
+    with user_errors():
+        results = ingest_pending(only=submission)
+    if as_json:
+        typer.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+        return
+    if not results:
+        out.print(w("No return is waiting to be checked."), highlight=False)
+    failed = False
+    for r in results:
+        if "outcome" in r:
+            line = w(
+                "Submission {submission} ({entity}, cycle {cycle}): {outcome}",
+                submission=r["submission_id"],
+                entity=r["entity_code"],
+                cycle=r["cycle_id"],
+                outcome=_outcome(w, r["outcome"]),
+            )
+            line += " · " + w.n("{n} answer stored", "{n} answers stored", r["answers_changed"])
+            line += " · " + w.n("{n} problem", "{n} problems", r["blockers"] + r["warnings"])
+        elif "skipped" in r:
+            line = w(
+                "Submission {submission}: not checked again (already decided, or being "
+                "checked by another run)",
+                submission=r["submission_id"],
+            )
+        else:
+            failed = True
+            line = w(
+                "Submission {submission}: the check failed and will be tried again: {error}",
+                submission=r["submission_id"],
+                error=r.get("error", ""),
+            )
+        out.print(line, highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 def _register_stage_commands() -> None:
     """Stages add their own command groups; their modules import only typer and rich."""
     from resotrack.consolidation.cli import register as register_consolidation
@@ -433,7 +763,9 @@ def _register_stage_commands() -> None:
     from resotrack.resolutions.cli import register as register_lineage
     from resotrack.validation.cli import check_command
 
-    register_returns(app).command("check")(check_command)
+    returns_app = register_returns(app)
+    returns_app.command("check")(check_command)
+    returns_app.command("ingest")(returns_ingest)
     register_reminders(app)
     register_consolidation(app)
     register_recovery(app)

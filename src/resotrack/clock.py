@@ -1,14 +1,21 @@
-"""The one place that reads the wall clock, so reminders and tests can travel in time."""
+"""The one place that reads the wall clock, so reminders and tests can travel in time.
+
+``RESOTRACK_CLOCK_OFFSET_SECONDS`` (a number, default 0) moves every reading by that much, in
+every process that inherits it: a trial or a test of the command line (``tests/test_readme.py``)
+then runs on the same calendar whatever the day it runs, while time still passes.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 __all__ = ["UTC", "frozen", "now", "today"]
 
-_now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+_OFFSET = timedelta(seconds=float(os.environ.get("RESOTRACK_CLOCK_OFFSET_SECONDS") or 0))
+_now: Callable[[], datetime] = lambda: datetime.now(UTC) + _OFFSET  # noqa: E731
 
 
 def now() -> datetime:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from resotrack.terminal import emit_json, fitted
 
 out = Console()
 err = Console(stderr=True)
@@ -101,56 +102,112 @@ def submit(
     out.print(f"ingest run {run} started" if run else "Airflow not reached: the sweep ingests it")
 
 
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
+
+
 def list_returns(
     cycle: Annotated[int, typer.Option("--cycle", help="Cycle id.")],
     entity: Annotated[str | None, typer.Option("--entity", help="Only this entity.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """List a cycle's submissions with their state, channel and sender."""
     from resotrack.intake.queries import list_submissions
     from resotrack.store import session_scope
 
     with session_scope() as session:
-        rows = list_submissions(session, cycle, entity.strip().upper() if entity else None)
-        table = Table("#", "entity", "received", "channel", "sender", "state", "file", "bytes")
-        for s in rows:
-            table.add_row(
-                str(s.id),
-                s.entity_code or "",
-                f"{s.received_at:%Y-%m-%d %H:%M}",
-                s.channel,
-                s.sender or "",
-                s.state,
-                s.original_name,
-                f"{s.size:,}",
-            )
-    out.print(table)
-    out.print(f"{len(rows)} submission(s) in cycle {cycle}")
+        found: list[dict[str, Any]] = [
+            {
+                "id": s.id,
+                "entity": s.entity_code,
+                "received_at": s.received_at,
+                "channel": s.channel,
+                "sender": s.sender,
+                "state": s.state,
+                "file": s.original_name,
+                "bytes": s.size,
+                "sha256": s.sha256,
+            }
+            for s in list_submissions(session, cycle, entity.strip().upper() if entity else None)
+        ]
+    if as_json:
+        emit_json(found)
+        return
+    columns = [
+        ("#", 0),
+        ("entity", 0),
+        ("received", 1),
+        ("channel", 3),
+        ("sender", 4),
+        ("state", 0),
+        ("file", 2),
+        ("bytes", 5),
+    ]
+    rows = [
+        (
+            str(s["id"]),
+            s["entity"] or "",
+            f"{s['received_at']:%Y-%m-%d %H:%M}",
+            s["channel"],
+            s["sender"] or "",
+            s["state"],
+            s["file"],
+            f"{s['bytes']:,}",
+        )
+        for s in found
+    ]
+    out.print(fitted(columns, rows))
+    out.print(f"{len(found)} submission(s) in cycle {cycle}")
 
 
 def quarantine(
     include_all: Annotated[
         bool, typer.Option("--all", help="Every inbound message, not only the quarantined.")
     ] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List mail the returns mailbox could not accept (kept whole in the blob store)."""
     from resotrack.intake.queries import list_quarantine
     from resotrack.store import session_scope
 
     with session_scope() as session:
-        rows = list_quarantine(session, include_all=include_all)
-        table = Table("#", "at", "from", "subject", "state", "reason", "raw sha256")
-        for m in rows:
-            table.add_row(
-                str(m.id),
-                f"{m.processed_at:%Y-%m-%d %H:%M}",
-                m.sender or "",
-                (m.subject or "")[:60],
-                m.state,
-                m.reason or "",
-                m.raw_sha256[:12],
-            )
-    out.print(table)
-    out.print(f"{len(rows)} message(s)")
+        found: list[dict[str, Any]] = [
+            {
+                "id": m.id,
+                "processed_at": m.processed_at,
+                "sender": m.sender,
+                "subject": m.subject,
+                "state": m.state,
+                "reason": m.reason,
+                "raw_sha256": m.raw_sha256,
+            }
+            for m in list_quarantine(session, include_all=include_all)
+        ]
+    if as_json:
+        emit_json(found)
+        return
+    columns = [
+        ("#", 0),
+        ("at", 1),
+        ("from", 0),
+        ("subject", 2),
+        ("state", 0),
+        ("reason", 0),
+        ("raw sha256", 3),
+    ]
+    rows = [
+        (
+            str(m["id"]),
+            f"{m['processed_at']:%Y-%m-%d %H:%M}",
+            m["sender"] or "",
+            (m["subject"] or "")[:60],
+            m["state"],
+            m["reason"] or "",
+            m["raw_sha256"][:12],
+        )
+        for m in found
+    ]
+    out.print(fitted(columns, rows))
+    out.print(f"{len(found)} message(s)")
 
 
 def register(app: typer.Typer) -> typer.Typer:

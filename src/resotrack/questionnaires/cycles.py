@@ -91,7 +91,7 @@ def open_cycle(
                 "adjust the routing (resotrack routing export/import) or leave them out"
             )
     cycle = ReportingCycle(
-        title=title or " + ".join(symbols),
+        title=cycle_title(symbols, title),
         deadline=deadline,
         state="waiting",
         ladder=[dict(rung) for rung in DEFAULT_LADDER],
@@ -122,6 +122,46 @@ def open_cycle(
         entities=sum(1 for rows in rows_by_entity.values() if rows),
     )
     return cycle
+
+
+def cycle_title(symbols: Sequence[str], title: str | None = None) -> str:
+    """The title a cycle gets: the one given, else its resolutions' symbols."""
+    return (title or "").strip() or " + ".join(symbols)
+
+
+def find_cycle(
+    session: Session, symbols: Sequence[str], deadline: date, *, title: str | None = None
+) -> ReportingCycle | None:
+    """The earliest cycle on exactly these resolutions with this deadline and title, if any.
+
+    ``resotrack cycles open`` repeated after a crash (or by a second click) finds the cycle the
+    first run committed instead of opening an identical second one.
+    """
+    from resotrack.store.models import Resolution, ResolutionVersion
+
+    wanted = set(symbols)
+    candidates = session.scalars(
+        select(ReportingCycle)
+        .where(
+            ReportingCycle.title == cycle_title(symbols, title),
+            ReportingCycle.deadline == deadline,
+        )
+        .order_by(ReportingCycle.id)
+    ).all()
+    for cycle in candidates:
+        linked = set(
+            session.scalars(
+                select(Resolution.symbol)
+                .join(ResolutionVersion, ResolutionVersion.resolution_id == Resolution.id)
+                .join(
+                    CycleResolution, CycleResolution.resolution_version_id == ResolutionVersion.id
+                )
+                .where(CycleResolution.cycle_id == cycle.id)
+            )
+        )
+        if linked == wanted:
+            return cycle
+    return None
 
 
 def get_cycle(session: Session, cycle_id: int) -> ReportingCycle:

@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 
 import xlsxwriter
 
+from resotrack import clock
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import (
     LANGUAGES,
@@ -597,7 +598,9 @@ def _build(
             "title": text("instructions.title", spec.language, entity=spec.entity_name),
             "subject": workbook_filename(spec),
             "author": "resotrack",
-            **({"created": created} if created is not None else {}),
+            # xlsxwriter would read the wall clock itself: the creation date is resotrack's
+            # clock's (tests and trials move it), or the caller's for byte-identical output
+            "created": created if created is not None else clock.now(),
         }
     )
     styles = _styles(book, spec.language)

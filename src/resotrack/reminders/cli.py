@@ -150,7 +150,10 @@ def show_ladder(info: CycleLadder) -> None:
         out.print(f"[yellow]note:[/] {warning}", highlight=False)
 
 
-def ladder_show(cycle: Annotated[int, typer.Option("--cycle", help="Cycle id.")]) -> None:
+def ladder_show(
+    cycle: Annotated[int, typer.Option("--cycle", help="Cycle id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
+) -> None:
     """Show a cycle's reminder ladder with the date of each rung, and the fatigue cap."""
     from resotrack.reminders.ladder import ladder_of
     from resotrack.store import session_scope
@@ -160,6 +163,27 @@ def ladder_show(cycle: Annotated[int, typer.Option("--cycle", help="Cycle id.")]
             info = ladder_of(session, cycle)
     except (ValueError, LookupError) as exc:
         raise _fail(exc) from exc
+    if as_json:
+        from resotrack.terminal import emit_json
+
+        emit_json(
+            {
+                "cycle_id": info.cycle_id,
+                "title": info.title,
+                "deadline": info.deadline,
+                "state": info.state,
+                "ladder": [
+                    {"offset": r.offset, "kind": r.kind, "date": info.day_of(r)}
+                    for r in info.ladder
+                ],
+                "fatigue": {
+                    "max_messages": info.fatigue.max_messages,
+                    "min_gap_days": info.fatigue.min_gap_days,
+                },
+                "warnings": info.warnings,
+            }
+        )
+        return
     show_ladder(info)
 
 

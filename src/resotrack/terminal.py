@@ -1,0 +1,67 @@
+"""Terminal output shared by every stage's commands: tables that fit the width, JSON for scripts.
+
+Imports only rich and the standard library, so any layer's CLI module may use it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+#: A longer cell folds onto more lines: for choosing columns it counts this many characters.
+FOLD_AT = 28
+
+
+def emit_json(value: object) -> None:
+    """``value`` as indented JSON on stdout (dates as ISO text), nothing else."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=_iso) + "\n")
+
+
+def _iso(value: object) -> str:
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat()) if callable(isoformat) else str(value)
+
+
+def fitted(
+    columns: Sequence[tuple[str, int]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    width: int | None = None,
+    **options: Any,
+) -> Table:
+    """A table that fits the terminal.
+
+    ``columns`` are (header, priority). While the table is wider than the terminal, the
+    column with the highest priority number goes (the rightmost of equals; priority 0 always
+    stays), and what still does not fit folds onto more lines instead of being cut.
+    """
+    room = width if width is not None else Console().width
+    natural = [
+        min(
+            FOLD_AT,
+            max(
+                [len(header)]
+                + [max((len(x) for x in str(row[i]).splitlines()), default=0) for row in rows]
+            ),
+        )
+        + 3
+        for i, (header, _) in enumerate(columns)
+    ]
+    keep = list(range(len(columns)))
+    while sum(natural[i] for i in keep) + 1 > room:
+        droppable = [i for i in keep if columns[i][1] > 0]
+        if not droppable:
+            break
+        worst = max(columns[i][1] for i in droppable)
+        keep.remove(max(i for i in droppable if columns[i][1] == worst))
+    table = Table(**options)
+    for i in keep:
+        table.add_column(columns[i][0], overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row[i]) for i in keep))
+    return table

@@ -1,0 +1,74 @@
+"""Tables fit the terminal (columns chosen by width, long cells folded) and lists speak JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from resotrack.cli import app
+from resotrack.terminal import fitted
+
+runner = CliRunner()
+
+
+def render(table: object, width: int) -> list[str]:
+    console = Console(file=io.StringIO(), width=width)
+    console.print(table)
+    return console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+
+
+def test_low_priority_columns_go_first_and_nothing_is_cut() -> None:
+    rows = [("SESRIC", "Statistical, Economic and Social Research and Training Centre", "en", "3")]
+    columns = [("code", 0), ("name", 0), ("lang", 2), ("people", 1)]
+    wide = render(fitted(columns, rows, width=120), 120)
+    assert "lang" in wide[1] and "people" in wide[1]
+    narrow = render(fitted(columns, rows, width=40), 40)
+    assert "lang" not in narrow[1] and "people" not in narrow[1] and "code" in narrow[1]
+    assert all(len(line) <= 40 for line in narrow)
+    text = "".join(line.strip("│ ") for line in narrow)
+    assert "…" not in text and "Training" in text  # folded onto more lines, not cut
+
+
+def test_entities_list_fits_80_columns_and_has_json(db_url: str) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    shown = runner.invoke(app, ["entities", "list"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0
+    lines = shown.output.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert "…" not in shown.output
+    assert "Senegal" in shown.output and "SESRIC" in shown.output  # every kind
+    listed = runner.invoke(app, ["entities", "list", "--kind", "member_state", "--json"])
+    entities = json.loads(listed.output)
+    assert len(entities) == 57
+    assert {"code": "SEN", "language": "fr"}.items() <= entities[
+        [e["code"] for e in entities].index("SEN")
+    ].items()
+
+
+def test_every_list_and_show_command_takes_json() -> None:
+    import typer.main
+
+    def walk(command: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        if hasattr(command, "commands"):  # a group
+            return [
+                found
+                for name, sub in command.commands.items()
+                for found in walk(sub, (*path, name))
+            ]
+        return [path] if path[-1] in ("list", "show") else []
+
+    root = typer.main.get_command(app)
+    commands = walk(root, ())
+    assert ("entities", "list") in commands and ("cycles", "show") in commands
+    lacking = []
+    for path in commands:
+        command: Any = root
+        for name in path:
+            command = command.commands[name]
+        if not any("--json" in p.opts for p in command.params):
+            lacking.append(" ".join(path))
+    assert not lacking, f"no --json on: {lacking}"
