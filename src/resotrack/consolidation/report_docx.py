@@ -692,8 +692,8 @@ def render_docx(
             for group in shown:
                 who = names.get(group.quoted_entity, group.quoted_entity)
                 d.lead_and_quote(
-                    w.n("{n} entity reported this measure; {entity} wrote:",
-                        "{n} entities reported similar measures; for example, {entity} wrote:",
+                    w.n("{n} entity reported this measure ({entity}):",
+                        "{n} entities reported similar measures, for example ({entity}):",
                         group.size, entity=who),
                     group.quote,
                     reply_language(group.quote, entity_lang.get(group.quoted_entity, lang)),
