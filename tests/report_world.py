@@ -31,12 +31,22 @@ WEIGHTS: Final = (20, 25, 30, 12, 5, 8)
 LATE_EVERY: Final = 11  # one state in eleven replies the day after the deadline
 
 TOPICS: Final[dict[str, tuple[str, ...]]] = {
-    "fr": ("la protection sociale", "l'enfance", "les personnes âgées",
-           "les personnes handicapées", "la famille"),
-    "en": ("social protection", "children", "older persons", "persons with disabilities",
-           "the family"),
+    "fr": (
+        "la protection sociale",
+        "l'enfance",
+        "les personnes âgées",
+        "les personnes handicapées",
+        "la famille",
+    ),
+    "en": (
+        "social protection",
+        "children",
+        "older persons",
+        "persons with disabilities",
+        "the family",
+    ),
     "ar": ("الحماية الاجتماعية", "الطفولة", "كبار السن", "الأشخاص ذوي الإعاقة", "الأسرة"),
-}  # fmt: skip
+}
 THEMES: Final[dict[str, tuple[str, ...]]] = {
     "fr": (
         "Adoption d'une stratégie nationale pour {topic} couvrant la période {y}-{y2}, pilotée "
@@ -56,13 +66,11 @@ THEMES: Final[dict[str, tuple[str, ...]]] = {
         "Cash transfer programme for vulnerable families, extended to {k} regions in {y}.",
         "{k} training workshops for social workers were held in {y}.",
         "The legislation on {topic} is being revised; a bill was submitted to Parliament in {y}.",
-        "A national household survey on {topic} was carried out and its results published in "
-        "{y}.",
+        "A national household survey on {topic} was carried out and its results published in {y}.",
         "Pilot project on {topic} with SESRIC and UNICEF in {k} provinces.",
     ),
     "ar": (
-        "اعتماد استراتيجية وطنية بشأن {topic} للفترة {y}-{y2} تشرف عليها وزارة الشؤون "
-        "الاجتماعية.",
+        "اعتماد استراتيجية وطنية بشأن {topic} للفترة {y}-{y2} تشرف عليها وزارة الشؤون الاجتماعية.",
         "برنامج للتحويلات النقدية لفائدة الأسر الهشة، وُسِّع ليشمل {k} مناطق في عام {y}.",
         "تنظيم {k} ورشات تدريبية للأخصائيين الاجتماعيين في عام {y}.",
         "مراجعة التشريعات المتعلقة بـ{topic}؛ وقد أُحيل مشروع قانون إلى البرلمان في عام {y}.",
@@ -129,10 +137,15 @@ def make_world(seed_file: Path = SEED_004, *, built_on: date | None = None, seed
             else:
                 received = _at(deadline - timedelta(days=rng.randint(0, 30)), rng.randint(7, 18))
             sub = Submission(
-                cycle_id=cycle_id, entity_code=code, sha256=f"{i + 1:064d}", size=1000,
-                original_name=f"{code}.xlsx", channel="portal", state="accepted",
+                cycle_id=cycle_id,
+                entity_code=code,
+                sha256=f"{i + 1:064d}",
+                size=1000,
+                original_name=f"{code}.xlsx",
+                channel="portal",
+                state="accepted",
                 received_at=received,
-            )  # fmt: skip
+            )
             s.add(sub)
             s.flush()
             for number in rows.get(code, []):
@@ -141,18 +154,26 @@ def make_world(seed_file: Path = SEED_004, *, built_on: date | None = None, seed
                 if status not in ("not_applicable", "no_information") and rng.random() < 0.7:
                     theme = rng.choice(THEMES[lang][: 3 + number % 4])
                     measure = theme.format(
-                        topic=rng.choice(TOPICS[lang]), y=rng.choice((2022, 2023, 2024)),
-                        y2=2030, k=rng.randint(3, 9),
-                    )  # fmt: skip
+                        topic=rng.choice(TOPICS[lang]),
+                        y=rng.choice((2022, 2023, 2024)),
+                        y2=2030,
+                        k=rng.randint(3, 9),
+                    )
                 if status == "not_started" and rng.random() < 0.5:
                     challenge = CHALLENGES[lang]
                 s.add(
                     Answer(
-                        cycle_id=cycle_id, entity_code=code, resolution_symbol=SYMBOL,
-                        paragraph_number=number, submission_id=sub.id, current=True,
-                        status=status, measures=measure, challenges=challenge,
+                        cycle_id=cycle_id,
+                        entity_code=code,
+                        resolution_symbol=SYMBOL,
+                        paragraph_number=number,
+                        submission_id=sub.id,
+                        current=True,
+                        status=status,
+                        measures=measure,
+                        challenges=challenge,
                         accepted_at=received,
                     )
-                )  # fmt: skip
+                )
                 count += 1
     return World(cycle_id, deadline, states, count, late)

@@ -103,9 +103,20 @@ def _snapshot() -> Snapshot:
                     challenge = next(nasty, None)  # other columns are kept as written
                     measure = challenge or f"Mesures prises par {code} au paragraphe {number}."
                 answers.append(
-                    (code, symbol, number, STATUSES[(i + number) % 6], measure, None, None,
-                     challenge, None, None, i + 1)
-                )  # fmt: skip
+                    (
+                        code,
+                        symbol,
+                        number,
+                        STATUSES[(i + number) % 6],
+                        measure,
+                        None,
+                        None,
+                        challenge,
+                        None,
+                        None,
+                        i + 1,
+                    )
+                )
     return snapshot_from_rows(
         cycle={
             "id": 3,

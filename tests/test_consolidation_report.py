@@ -28,8 +28,8 @@ from babel.messages.pofile import read_po
 from report_world import SYMBOL, make_world
 from resotrack import catalog
 from resotrack.catalog import Words
-from resotrack.consolidation.charts import shaped
 from resotrack.consolidation.builds import Rendered, render_outputs, slug
+from resotrack.consolidation.charts import shaped
 from resotrack.consolidation.snapshot import Snapshot, load_snapshot
 from resotrack.questionnaires import STATUSES
 from resotrack.settings import get_settings
@@ -88,8 +88,9 @@ def builds(
 
 
 @pytest.fixture(scope="module")
-def pdfs(builds: dict[str, tuple[Rendered, Path]], tmp_path_factory: pytest.TempPathFactory
-         ) -> dict[str, Path]:  # fmt: skip
+def pdfs(
+    builds: dict[str, tuple[Rendered, Path]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     found = subprocess.run(["which", "soffice"], capture_output=True, text=True).stdout.strip()
     if not found:
         pytest.fail("LibreOffice is not installed: run scripts/system-deps.sh")
@@ -102,8 +103,9 @@ def pdfs(builds: dict[str, tuple[Rendered, Path]], tmp_path_factory: pytest.Temp
 
 
 def _pages(pdf: Path) -> list[str]:
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
 
 
@@ -119,7 +121,7 @@ def _docx_xml(path: Path, part: str) -> str:
 
 def _docx_text(path: Path) -> str:
     with zipfile.ZipFile(path) as z:
-        parts = [n for n in z.namelist() if re.match(r"word/(document|footer\d*|header\d*)\.xml", n)]
+        parts = [n for n in z.namelist() if re.match(r"word/(document|footer\d*)\.xml", n)]
         xml = "".join(z.read(n).decode("utf-8") for n in parts)
     return " ".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml))
 
@@ -174,8 +176,9 @@ def test_pdf_is_a4_with_page_numbers_and_a_short_body(
     paragraphs = len(snapshot.paragraphs.rows)
     assert paragraphs == 137
     for lang, pdf in pdfs.items():
-        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
-                              check=True).stdout  # fmt: skip
+        info = subprocess.run(
+            ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+        ).stdout
         size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
         assert size is not None and round(float(size[1])) == 595 and round(float(size[2])) == 842
         pages = _pages(pdf)
@@ -185,8 +188,10 @@ def test_pdf_is_a4_with_page_numbers_and_a_short_body(
             assert lines[-1] == str(number), (lang, number, lines[-1])
         # Where annex I starts, from the PDF's outline (LibreOffice exports the headings).
         annex = Words(lang, "report")("Annex I. Replies received, by entity")  # type: ignore[arg-type]
-        outline = {b.get_title(): b.get_dest().get_index() for b in
-                   pdfium.PdfDocument(pdf).get_toc(max_depth=1)}  # fmt: skip
+        outline = {
+            b.get_title(): b.get_dest().get_index()
+            for b in pdfium.PdfDocument(pdf).get_toc(max_depth=1)
+        }
         body = outline[annex]  # pages before it (0-based index of its page)
         assert body <= math.ceil(paragraphs / 5) + 2, (lang, body)
         assert len(pages) > body + 20  # the replies are all in annex I

@@ -66,10 +66,8 @@ def build_language(snapshot: Snapshot, language: str | None = None) -> Language:
 
     if language is not None:
         if language not in LANGUAGES:
-            raise ValueError(
-                f"a report can be built in {', '.join(LANGUAGES)}, not {language!r}"
-            )
-        return language  # type: ignore[return-value]
+            raise ValueError(f"a report can be built in {', '.join(LANGUAGES)}, not {language!r}")
+        return language
     first = snapshot.resolutions[0].get("language") if snapshot.resolutions else None
     return report_language(first)
 
@@ -112,9 +110,13 @@ def render_outputs(
     for resolution in snapshot.resolutions:
         narrowed = for_resolution(tables, resolution["symbol"])
         charts_here = all_charts(
-            narrowed, snapshot.deadline, built_on=built_on, names=names, language=lang,
+            narrowed,
+            snapshot.deadline,
+            built_on=built_on,
+            names=names,
+            language=lang,
             svg=False,
-        )  # fmt: skip
+        )
         drawn = {c.name: c for c in charts_here}
         files[f"report-{slug(resolution['symbol'])}.docx"] = render_docx(
             narrowed, resolution, info, drawn, language=lang

@@ -89,7 +89,7 @@ def _empty(fig: Figure, message: str) -> None:
 
 
 def section_labels(sections: pd.DataFrame, language: Language) -> list[str]:
-    """"A", "B"...; a resolution without sections has one row, "All paragraphs"; with several
+    """ "A", "B"...; a resolution without sections has one row, "All paragraphs"; with several
     resolutions "1·A", "2·A" in the cycle's order."""
     w = Words(language, "report")
     symbols = list(dict.fromkeys(sections["resolution"]))
@@ -125,16 +125,24 @@ def status_matrix(
             _empty(fig, w("Nothing was asked in this cycle"))
             return _render(fig, "heatmap", title, svg)
         ax = fig.add_axes(
-            (left / width, bottom / height, (width - left - right) / width,
-             (height - top - bottom) / height)
-        )  # fmt: skip
+            (
+                left / width,
+                bottom / height,
+                (width - left - right) / width,
+                (height - top - bottom) / height,
+            )
+        )
         index = {code: i for i, code in enumerate(codes)}
         values = np.vectorize(lambda c: index.get(c, len(codes) - 1))(data.to_numpy(dtype=object))
         cmap = ListedColormap([COLOURS.get(c, NOT_ASKED_COLOUR) for c in codes])
         ax.imshow(
-            values, cmap=cmap, vmin=-0.5, vmax=len(codes) - 0.5, aspect="auto",
+            values,
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=len(codes) - 0.5,
+            aspect="auto",
             interpolation="nearest",
-        )  # fmt: skip
+        )
         numbers = [int(n) for _symbol, n in data.columns]
         step = max(1, math.ceil(cols / 40))
         ax.set_xticks(range(0, cols, step), [str(n) for n in numbers[::step]], fontsize=6)
@@ -153,9 +161,13 @@ def status_matrix(
             for c in STATUS_COLUMNS
         ]
         fig.legend(
-            handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False,
+            handles=handles,
+            loc="lower center",
+            ncol=4,
+            fontsize=7,
+            frameon=False,
             bbox_to_anchor=(0.5, 0.05 / height),
-        )  # fmt: skip
+        )
         return _render(fig, "heatmap", title, svg)
 
 
@@ -186,21 +198,34 @@ def response_rate(
         ax.set_xlim(days.min(), right)
         ax.axvline(pd.Timestamp(deadline), color="#C0392B", linestyle="--", linewidth=1.2)
         ax.annotate(
-            shaped(w("deadline")), (pd.Timestamp(deadline), 100), xytext=(-4, -12),
-            textcoords="offset points", ha="right", color="#C0392B", fontsize=8,
-        )  # fmt: skip
+            shaped(w("deadline")),
+            (pd.Timestamp(deadline), 100),
+            xytext=(-4, -12),
+            textcoords="offset points",
+            ha="right",
+            color="#C0392B",
+            fontsize=8,
+        )
         if pd.Timestamp(built_on) < right:
             ax.axvline(pd.Timestamp(built_on), color="#555555", linestyle=":", linewidth=1)
             ax.annotate(
-                shaped(w("date of this report")), (pd.Timestamp(built_on), 8), xytext=(4, 0),
-                textcoords="offset points", ha="left", color="#555555", fontsize=7,
-            )  # fmt: skip
+                shaped(w("date of this report")),
+                (pd.Timestamp(built_on), 8),
+                xytext=(4, 0),
+                textcoords="offset points",
+                ha="left",
+                color="#555555",
+                fontsize=7,
+            )
         ax.set_ylim(0, 105)
         ax.set_ylabel(shaped(w("entities that returned (%)")), fontsize=8)
         ax.grid(axis="y", color="#DDDDDD")
-        ax.xaxis.set_major_formatter(
-            FuncFormatter(lambda v, _p: shaped(w.date(num2date(v).date(), "d MMM")))
-        )
+
+        def day(value: float, _pos: int | None) -> str:
+            when = num2date(value)  # type: ignore[no-untyped-call]
+            return shaped(w.date(when.date(), "d MMM"))
+
+        ax.xaxis.set_major_formatter(FuncFormatter(day))
         ax.tick_params(labelsize=7)
         return _render(fig, "response_rate", title, svg)
 
@@ -225,9 +250,14 @@ def status_by_section(
         for code in STATUS_COLUMNS:
             share = np.nan_to_num(sections[code].to_numpy(dtype="float64") / totals * 100)
             ax.barh(
-                positions, share, left=left, color=COLOURS[code], edgecolor="white",
-                linewidth=0.5, label=shaped(status_text(code, language)),
-            )  # fmt: skip
+                positions,
+                share,
+                left=left,
+                color=COLOURS[code],
+                edgecolor="white",
+                linewidth=0.5,
+                label=shaped(status_text(code, language)),
+            )
             left += share
         ax.set_yticks(positions, labels, fontsize=8)
         ax.set_xlim(0, 100)

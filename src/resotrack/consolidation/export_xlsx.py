@@ -166,9 +166,7 @@ def _status_headers(language: Language) -> list[str]:
 
 
 #: Sheet names (catalog ids, domain ``report``), in the workbook's order.
-SHEETS: Final = (
-    "About", "Matrix", "Paragraphs", "Entities", "Sections", "Addressees", "Replies"
-)  # fmt: skip
+SHEETS: Final = ("About", "Matrix", "Paragraphs", "Entities", "Sections", "Addressees", "Replies")
 #: Addressee classes as a reader calls them (catalog ids, domain ``report``).
 ADDRESSEES: Final[dict[str, str]] = {
     "MS": "Member states",
@@ -223,8 +221,9 @@ def _about(ws: Worksheet, w: _Writer, tables: Tables, info: BuildInfo) -> None:
     t = w.w
     ws.set_column(0, 0, 38)
     ws.set_column(1, 1, 70)
-    ws.write_string(0, 0, _neutralise(t("Implementation tables: {cycle}", cycle=info.cycle_title)),
-                    w.title)  # fmt: skip
+    ws.write_string(
+        0, 0, _neutralise(t("Implementation tables: {cycle}", cycle=info.cycle_title)), w.title
+    )
     s = tables.summary
     rows: list[tuple[str, Any, Format | None]] = [
         (t("Reporting cycle"), info.cycle_id, None),
@@ -270,8 +269,9 @@ def _about(ws: Worksheet, w: _Writer, tables: Tables, info: BuildInfo) -> None:
 def _matrix(book: xlsxwriter.Workbook, ws: Worksheet, w: _Writer, tables: Tables) -> None:
     t = w.w
     matrix = tables.matrix
-    names = dict(zip(tables.entities["entity"], tables.entities[_name_column(w.language)],
-                     strict=True))  # fmt: skip
+    names = dict(
+        zip(tables.entities["entity"], tables.entities[_name_column(w.language)], strict=True)
+    )
     codes = [str(c) for c in matrix.columns]
     headers = [t("Resolution"), t("Paragraph"), *[str(names.get(c) or c) for c in codes]]
     for col, text in enumerate(headers):
@@ -297,9 +297,12 @@ def _matrix(book: xlsxwriter.Workbook, ws: Worksheet, w: _Writer, tables: Tables
         for code in STATUS_COLUMNS:
             fmt = book.add_format({"bg_color": COLOURS[code], "font_color": INK[code]})
             ws.conditional_format(
-                1, 2, last_row, last_col,
+                1,
+                2,
+                last_row,
+                last_col,
                 {"type": "cell", "criteria": "==", "value": f'"{labels[code]}"', "format": fmt},
-            )  # fmt: skip
+            )
     _print_setup(ws, 0, 2)
     ws.fit_to_pages(0, 0)  # a matrix wider than a page is printed on as many as it needs
 
@@ -307,22 +310,39 @@ def _matrix(book: xlsxwriter.Workbook, ws: Worksheet, w: _Writer, tables: Tables
 def _paragraphs(ws: Worksheet, w: _Writer, tables: Tables) -> None:
     t = w.w
     frame = tables.paragraphs[
-        ["resolution", "number", "section", "addressees", "asked", "replied", "rate",
-         *STATUS_COLUMNS]
-    ].copy()  # fmt: skip
+        [
+            "resolution",
+            "number",
+            "section",
+            "addressees",
+            "asked",
+            "replied",
+            "rate",
+            *STATUS_COLUMNS,
+        ]
+    ].copy()
     frame["addressees"] = [
         ", ".join(t(ADDRESSEES.get(c, "Nobody named")) for c in str(a).split(",") if c)
         for a in frame["addressees"]
     ]
     headers = [
-        t("Resolution"), t("Paragraph"), t("Section"), t("Addressees"), t("Entities asked"),
-        t("Replied"), t("Response rate"), *_status_headers(w.language),
-    ]  # fmt: skip
+        t("Resolution"),
+        t("Paragraph"),
+        t("Section"),
+        t("Addressees"),
+        t("Entities asked"),
+        t("Replied"),
+        t("Response rate"),
+        *_status_headers(w.language),
+    ]
     w.table(
-        ws, frame, headers,
+        ws,
+        frame,
+        headers,
         widths=[26, 10, 8, 26, 10, 9, 10, *[13] * len(STATUS_COLUMNS)],
-        formats={"rate": w.percent}, freeze_cols=2,
-    )  # fmt: skip
+        formats={"rate": w.percent},
+        freeze_cols=2,
+    )
     ws.set_row(0, 45)
     ws.conditional_format(1, 6, max(len(frame), 1), 6, {"type": "data_bar", "bar_color": "#6A9BD1"})
 
@@ -330,18 +350,40 @@ def _paragraphs(ws: Worksheet, w: _Writer, tables: Tables) -> None:
 def _entities(ws: Worksheet, w: _Writer, tables: Tables) -> None:
     t = w.w
     headers = [
-        t("Entity"), t("Kind"), t("Rows asked"), t("Rows answered"), t("Returned"), t("On time"),
-        t("Completeness"), t("Versions"), t("First return (UTC)"), t("Last submission (UTC)"),
-    ]  # fmt: skip
+        t("Entity"),
+        t("Kind"),
+        t("Rows asked"),
+        t("Rows answered"),
+        t("Returned"),
+        t("On time"),
+        t("Completeness"),
+        t("Versions"),
+        t("First return (UTC)"),
+        t("Last submission (UTC)"),
+    ]
     frame = tables.entities.copy()
     frame["name"] = frame[_name_column(w.language)].fillna(frame["name_en"])
     frame["kind"] = [kind_text(str(k), w.language) for k in frame["kind"]]
-    columns = ["name", "kind", "rows", "replied", "returned", "on_time", "completeness",
-               "versions", "first_return_at", "last_submission_at"]  # fmt: skip
+    columns = [
+        "name",
+        "kind",
+        "rows",
+        "replied",
+        "returned",
+        "on_time",
+        "completeness",
+        "versions",
+        "first_return_at",
+        "last_submission_at",
+    ]
     w.table(
-        ws, frame[columns], headers, widths=[34, 22, 10, 10, 10, 10, 12, 9, 18, 18],
-        formats={"completeness": w.percent}, freeze_cols=1,
-    )  # fmt: skip
+        ws,
+        frame[columns],
+        headers,
+        widths=[34, 22, 10, 10, 10, 10, 12, 9, 18, 18],
+        formats={"completeness": w.percent},
+        freeze_cols=1,
+    )
     ws.set_row(0, 30)
 
 
@@ -359,14 +401,21 @@ def _rollup(ws: Worksheet, w: _Writer, frame: pd.DataFrame, kind: str) -> None:
         widths = [26]
     columns = [*keys, "paragraphs", "cells", "replied", "rate", *STATUS_COLUMNS]
     headers = [
-        *key_headers, t("Paragraphs"), t("Answers expected"), t("Answers received"),
-        t("Response rate"), *_status_headers(w.language),
-    ]  # fmt: skip
+        *key_headers,
+        t("Paragraphs"),
+        t("Answers expected"),
+        t("Answers received"),
+        t("Response rate"),
+        *_status_headers(w.language),
+    ]
     w.table(
-        ws, frame[columns], headers,
+        ws,
+        frame[columns],
+        headers,
         widths=[*widths, 11, 11, 10, 10, *[13] * len(STATUS_COLUMNS)],
-        formats={"rate": w.percent}, freeze_cols=len(keys),
-    )  # fmt: skip
+        formats={"rate": w.percent},
+        freeze_cols=len(keys),
+    )
     ws.set_row(0, 45)
 
 
@@ -376,17 +425,40 @@ def _narrative(ws: Worksheet, w: _Writer, tables: Tables) -> None:
     frame["name"] = frame[_name_column(w.language)].fillna(frame["name_en"])
     frame["status"] = [status_text(str(c), w.language) for c in frame["status"]]
     frame = frame[
-        ["resolution", "number", "section", "name", "status", "measures", "start_date",
-         "national_body", "challenges", "support_requested", "evidence"]
-    ]  # fmt: skip
+        [
+            "resolution",
+            "number",
+            "section",
+            "name",
+            "status",
+            "measures",
+            "start_date",
+            "national_body",
+            "challenges",
+            "support_requested",
+            "evidence",
+        ]
+    ]
     headers = [
-        t("Resolution"), t("Paragraph"), t("Section"), t("Entity"), t("Status"),
-        t("Measures taken"), t("Start date"), t("Responsible national body"), t("Challenges"),
-        t("Support requested"), t("Evidence"),
-    ]  # fmt: skip
+        t("Resolution"),
+        t("Paragraph"),
+        t("Section"),
+        t("Entity"),
+        t("Status"),
+        t("Measures taken"),
+        t("Start date"),
+        t("Responsible national body"),
+        t("Challenges"),
+        t("Support requested"),
+        t("Evidence"),
+    ]
     wrap = {name: w.wrap for name in ("measures", "challenges", "support_requested", "evidence")}
     w.table(
-        ws, frame, headers, widths=[26, 10, 8, 24, 20, 60, 11, 24, 40, 30, 30], formats=wrap,
+        ws,
+        frame,
+        headers,
+        widths=[26, 10, 8, 24, 20, 60, 11, 24, 40, 30, 30],
+        formats=wrap,
         freeze_cols=4,
-    )  # fmt: skip
+    )
     ws.set_row(0, 30)

@@ -9,16 +9,66 @@ from __future__ import annotations
 
 from typing import Final
 
-AFRICA: Final = (
-    "BEN BFA CIV CMR COM DJI DZA EGY GAB GIN GMB GNB LBY MAR MLI MOZ MRT NER NGA SDN SEN SLE "
-    "SOM TCD TGO TUN UGA"
-).split()
+AFRICA: Final = [
+    "BEN",
+    "BFA",
+    "CIV",
+    "CMR",
+    "COM",
+    "DJI",
+    "DZA",
+    "EGY",
+    "GAB",
+    "GIN",
+    "GMB",
+    "GNB",
+    "LBY",
+    "MAR",
+    "MLI",
+    "MOZ",
+    "MRT",
+    "NER",
+    "NGA",
+    "SDN",
+    "SEN",
+    "SLE",
+    "SOM",
+    "TCD",
+    "TGO",
+    "TUN",
+    "UGA",
+]
 AMERICAS: Final = ("GUY", "SUR")
 EUROPE: Final = ("ALB",)
-ASIA: Final = (
-    "AFG ARE AZE BGD BHR BRN IDN IRN IRQ JOR KAZ KGZ KWT LBN MDV MYS OMN PAK PSE QAT SAU SYR "
-    "TJK TKM TUR UZB YEM"
-).split()
+ASIA: Final = [
+    "AFG",
+    "ARE",
+    "AZE",
+    "BGD",
+    "BHR",
+    "BRN",
+    "IDN",
+    "IRN",
+    "IRQ",
+    "JOR",
+    "KAZ",
+    "KGZ",
+    "KWT",
+    "LBN",
+    "MDV",
+    "MYS",
+    "OMN",
+    "PAK",
+    "PSE",
+    "QAT",
+    "SAU",
+    "SYR",
+    "TJK",
+    "TKM",
+    "TUR",
+    "UZB",
+    "YEM",
+]
 
 #: Region of a member state's code; its catalog message id (domain ``report``).
 REGION: Final[dict[str, str]] = {

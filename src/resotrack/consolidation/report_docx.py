@@ -34,13 +34,13 @@ from docx import Document
 from docx.document import Document as DocumentType
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_COLOR_INDEX
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from resotrack.catalog import LOCALES, Language, Words
+from resotrack.catalog import Language, Words
 from resotrack.consolidation.charts import Chart
 from resotrack.consolidation.export_xlsx import BuildInfo
 from resotrack.consolidation.labels import kind_text, status_text
@@ -154,9 +154,11 @@ class _Doc:
         if self.rtl:
             normal.element.get_or_add_pPr().append(_el("w:bidi"))
         for name, size, before in (
-            ("Title", 17, 0), ("Heading 1", 13, 14), ("Heading 2", 11.5, 10),
+            ("Title", 17, 0),
+            ("Heading 1", 13, 14),
+            ("Heading 2", 11.5, 10),
             ("Heading 3", 10, 8),
-        ):  # fmt: skip
+        ):
             style = doc.styles[name]
             style.font.name = FONT
             style.font.size = Pt(size)
@@ -214,8 +216,13 @@ class _Doc:
     def _field(paragraph: Paragraph, instruction: str, shown: str) -> None:
         """A complex field (PAGE, TOC...) with ``shown`` as its last computed result."""
         p = paragraph._p
-        for kind, text in (("begin", None), ("instr", instruction), ("separate", None),
-                           ("text", shown), ("end", None)):  # fmt: skip
+        for kind, text in (
+            ("begin", None),
+            ("instr", instruction),
+            ("separate", None),
+            ("text", shown),
+            ("end", None),
+        ):
             run = _el("w:r")
             if kind == "instr":
                 t = _el("w:instrText")
@@ -239,8 +246,16 @@ class _Doc:
             ppr.remove(old)
         ppr.append(_el("w:bidi", **{"w:val": "1" if rtl else "0"}))
 
-    def run(self, paragraph: Paragraph, text: str, *, bold: bool = False,
-            italic: bool = False, grey: bool = False, lang: str | None = None) -> None:  # fmt: skip
+    def run(
+        self,
+        paragraph: Paragraph,
+        text: str,
+        *,
+        bold: bool = False,
+        italic: bool = False,
+        grey: bool = False,
+        lang: str | None = None,
+    ) -> None:
         """A run built as XML directly (python-docx's run API costs a millisecond a run,
         which an annex of thousands of replies cannot afford). Arabic runs are marked right
         to left; a run in another language than the document's carries its language."""
@@ -283,8 +298,9 @@ class _Doc:
             p.append(ppr)
         return Paragraph(p, self.doc._body)
 
-    def para(self, *parts: tuple[str, str], style: str | None = None,
-             rtl: bool | None = None) -> Paragraph:  # fmt: skip
+    def para(
+        self, *parts: tuple[str, str], style: str | None = None, rtl: bool | None = None
+    ) -> Paragraph:
         """A paragraph of runs; each part is (text, flags: "b" bold, "i" italic, "g" grey)."""
         p = self._new_paragraph(style)
         if rtl is not None and rtl != self.rtl:
@@ -310,8 +326,13 @@ class _Doc:
         if (lang == "ar") == self.rtl:
             p = self.para((lead + " ", "i"))
             flat = " ".join(xml_safe(text).split())
-            open_, close = (("«\u00a0", "\u00a0»") if lang == "fr" else ("«", "»") if
-                            lang == "ar" else ("“", "”"))  # fmt: skip
+            open_, close = (
+                ("«\u00a0", "\u00a0»")
+                if lang == "fr"
+                else ("«", "»")
+                if lang == "ar"
+                else ("“", "”")
+            )
             self.run(p, f"{open_}{flat}{close}", lang=lang)
             p.paragraph_format.left_indent = Cm(0.5)
         else:
@@ -334,16 +355,22 @@ class _Doc:
         p = self.para()
         r = p.add_run(xml_safe(self.w("[To be written by the Secretariat]")))
         r.bold = True
-        r.font.highlight_color = 7  # yellow
+        r.font.highlight_color = WD_COLOR_INDEX.YELLOW
         self.para((self.w("Facts to start from:"), "i"))
         for fact in facts:
             self.para((fact, ""), style="List Bullet")
 
     # -- tables and figures ---------------------------------------------------------------
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]],
-              widths_cm: Sequence[float], *, caption: str | None = None,
-              numeric_from: int = 1) -> None:  # fmt: skip
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths_cm: Sequence[float],
+        *,
+        caption: str | None = None,
+        numeric_from: int = 1,
+    ) -> None:
         """A grid with set column widths and a header row repeated on each page."""
         if caption:
             self._tables += 1
@@ -378,8 +405,15 @@ class _Doc:
                 cell.width = Cm(width)
         self.doc.add_paragraph().paragraph_format.space_after = Pt(2)
 
-    def _cell(self, cell: Any, text: str, *, bold: bool = False, shade: str | None = None,
-              align_end: bool = False) -> None:  # fmt: skip
+    def _cell(
+        self,
+        cell: Any,
+        text: str,
+        *,
+        bold: bool = False,
+        shade: str | None = None,
+        align_end: bool = False,
+    ) -> None:
         p = cell.paragraphs[0]
         p.paragraph_format.space_after = Pt(0)
         p.paragraph_format.line_spacing = 1.0
@@ -397,8 +431,9 @@ class _Doc:
             tc_pr = cell._tc.get_or_add_tcPr()
             tc_pr.append(_el("w:shd", **{"w:val": "clear", "w:color": "auto", "w:fill": shade}))
 
-    def figure(self, chart: Chart, width_cm: float = TEXT_WIDTH_CM,
-               max_height_cm: float = 22.0) -> None:  # fmt: skip
+    def figure(
+        self, chart: Chart, width_cm: float = TEXT_WIDTH_CM, max_height_cm: float = 22.0
+    ) -> None:
         """The chart, then its caption, kept on the same page."""
         from PIL import Image
 
@@ -436,8 +471,11 @@ class _Doc:
             p.paragraph_format.left_indent = Cm(0.6 * (level - 1))
             p.paragraph_format.space_after = Pt(1)
             if i == 0:
-                for kind, instr in (("begin", None), ("instr", 'TOC \\o "1-2" \\h \\z \\u'),
-                                    ("separate", None)):  # fmt: skip
+                for kind, instr in (
+                    ("begin", None),
+                    ("instr", 'TOC \\o "1-2" \\h \\z \\u'),
+                    ("separate", None),
+                ):
                     run = _el("w:r")
                     if instr:
                         t = _el("w:instrText")
@@ -472,7 +510,7 @@ def _names(tables: Tables, language: Language) -> dict[str, str]:
 
 
 def _listing(items: Sequence[str], w: Words) -> str:
-    """"A, B and C" in the report's language."""
+    """ "A, B and C" in the report's language."""
     items = list(items)
     if not items:
         return ""
@@ -511,35 +549,58 @@ def render_docx(
     symbol = str(resolution["symbol"])
     built_on: date = info.built_at.date()
     paragraphs = tables.paragraphs
-    texts = {int(n): str(t or "") for n, t in zip(paragraphs["number"], paragraphs["text"],
-                                                   strict=True)}  # fmt: skip
+    texts = {
+        int(n): str(t or "") for n, t in zip(paragraphs["number"], paragraphs["text"], strict=True)
+    }
     mandate = mandate_paragraph(
-        [(int(n), str(a), str(t or "")) for n, a, t in
-         zip(paragraphs["number"], paragraphs["addressees"], paragraphs["text"], strict=True)]
-    )  # fmt: skip
+        [
+            (int(n), str(a), str(t or ""))
+            for n, a, t in zip(
+                paragraphs["number"], paragraphs["addressees"], paragraphs["text"], strict=True
+            )
+        ]
+    )
 
     # -- title block
-    d.heading(w("Report of the Secretary-General on the implementation of resolution {symbol}",
-                symbol=symbol), 0)  # fmt: skip
+    d.heading(
+        w(
+            "Report of the Secretary-General on the implementation of resolution {symbol}",
+            symbol=symbol,
+        ),
+        0,
+    )
     if resolution.get("title"):
         d.para((str(resolution["title"]), "b"))
     for label, value in (
         (w("Adopted by"), resolution.get("body")),
         (w("Session"), resolution.get("session")),
         (w("Place"), resolution.get("place")),
-        (w("Date of adoption"), " / ".join(
-            str(v) for v in (resolution.get("adopted_gregorian"), resolution.get("adopted_hijri"))
-            if v)),
-    ):  # fmt: skip
+        (
+            w("Date of adoption"),
+            " / ".join(
+                str(v)
+                for v in (resolution.get("adopted_gregorian"), resolution.get("adopted_hijri"))
+                if v
+            ),
+        ),
+    ):
         if value:
             d.para((w("{label}: ", label=label), "b"), (str(value), ""))
     if mandate is not None:
-        d.para((w("Mandate: paragraph {number} of the resolution, which reads:", number=mandate),
-                "b"))  # fmt: skip
+        d.para(
+            (w("Mandate: paragraph {number} of the resolution, which reads:", number=mandate), "b")
+        )
         d.quote(texts.get(mandate, ""), str(resolution.get("language") or lang))
-    d.para((w("Draft prepared on {date} from the returns received by that date. The passages "
-              "marked for the Secretariat are to be written before submission.",
-              date=w.date(built_on, "long")), "ig"))  # fmt: skip
+    d.para(
+        (
+            w(
+                "Draft prepared on {date} from the returns received by that date. The passages "
+                "marked for the Secretariat are to be written before submission.",
+                date=w.date(built_on, "long"),
+            ),
+            "ig",
+        )
+    )
     d.toc()
     d.page_break()
 
@@ -554,66 +615,138 @@ def render_docx(
     d.heading(w("Introduction"), 1)
     intro = w("This report is submitted in accordance with resolution {symbol}.", symbol=symbol)
     if mandate is not None:
-        intro = w("This report is submitted in accordance with paragraph {number} of resolution "
-                  "{symbol}, by which the Secretary-General was requested to report on its "
-                  "implementation.", number=mandate, symbol=symbol)  # fmt: skip
-    d.para((intro + " " + w("It presents the information that member states and institutions "
-                            "sent to the General Secretariat on the measures they have taken, "
-                            "paragraph by paragraph, as of {date}.",
-                            date=w.date(built_on, "long")), ""))  # fmt: skip
+        intro = w(
+            "This report is submitted in accordance with paragraph {number} of resolution "
+            "{symbol}, by which the Secretary-General was requested to report on its "
+            "implementation.",
+            number=mandate,
+            symbol=symbol,
+        )
+    d.para(
+        (
+            intro
+            + " "
+            + w(
+                "It presents the information that member states and institutions "
+                "sent to the General Secretariat on the measures they have taken, "
+                "paragraph by paragraph, as of {date}.",
+                date=w.date(built_on, "long"),
+            ),
+            "",
+        )
+    )
     asked_paragraphs = paragraphs[paragraphs["asked"] > 0]
-    d.para((w.n("The resolution has {n} operative paragraph.",
-                "The resolution has {n} operative paragraphs.", len(paragraphs)) + " " +
-            w.n("In this cycle, {n} paragraph asked entities for a report.",
+    d.para(
+        (
+            w.n(
+                "The resolution has {n} operative paragraph.",
+                "The resolution has {n} operative paragraphs.",
+                len(paragraphs),
+            )
+            + " "
+            + w.n(
+                "In this cycle, {n} paragraph asked entities for a report.",
                 "In this cycle, {n} paragraphs asked entities for a report.",
-                len(asked_paragraphs)), ""))  # fmt: skip
+                len(asked_paragraphs),
+            ),
+            "",
+        )
+    )
 
     # -- method
     d.heading(w("Method"), 1)
     opened = info.opened_on
     method = []
     if opened is not None:
-        method.append(w.n(
-            "On {date}, the General Secretariat sent a questionnaire to {n} entity, asking about "
-            "each paragraph addressed to it.",
-            "On {date}, the General Secretariat sent a questionnaire to {n} entities, asking about "
-            "each paragraph addressed to them.", asked_n, date=w.date(opened, "long")))
+        method.append(
+            w.n(
+                "On {date}, the General Secretariat sent a questionnaire to {n} entity, "
+                "asking about each paragraph addressed to it.",
+                "On {date}, the General Secretariat sent a questionnaire to {n} entities, "
+                "asking about each paragraph addressed to them.",
+                asked_n,
+                date=w.date(opened, "long"),
+            )
+        )
     method.append(w("Replies were due by {date}.", date=w.date(info.deadline, "long")))
     if info.reminders is not None:
-        method.append(w.n("{n} reminder was sent to the entities that had not replied.",
-                          "{n} reminders were sent to the entities that had not replied.",
-                          info.reminders))
-    d.para((" ".join(method), ""))  # fmt: skip
-    d.para((w.n("{returned} of the {n} entity asked returned the questionnaire (response rate "
-                "{rate}).", "{returned} of the {n} entities asked returned the questionnaire "
-                "(response rate {rate}).", asked_n, returned=len(returned),
-                rate=_pct(w, s["response_rate"])) + " " +
-            w.n("{n} return arrived after the deadline.", "{n} returns arrived after the deadline.",
-                len(late)), ""))  # fmt: skip
+        method.append(
+            w.n(
+                "{n} reminder was sent to the entities that had not replied.",
+                "{n} reminders were sent to the entities that had not replied.",
+                info.reminders,
+            )
+        )
+    d.para((" ".join(method), ""))
+    d.para(
+        (
+            w.n(
+                "{returned} of the {n} entity asked returned the questionnaire (response rate "
+                "{rate}).",
+                "{returned} of the {n} entities asked returned the questionnaire "
+                "(response rate {rate}).",
+                asked_n,
+                returned=len(returned),
+                rate=_pct(w, s["response_rate"]),
+            )
+            + " "
+            + w.n(
+                "{n} return arrived after the deadline.",
+                "{n} returns arrived after the deadline.",
+                len(late),
+            ),
+            "",
+        )
+    )
     if len(late):
         late_names = sorted(names[c] for c in late["entity"])
         d.para((w("Received after the deadline: {names}.", names=_listing(late_names, w)), ""))
     if len(missing):
-        d.para((w("No return was received from: {names}.",
-                  names=_listing(sorted(names[c] for c in missing["entity"]), w)), ""))
+        d.para(
+            (
+                w(
+                    "No return was received from: {names}.",
+                    names=_listing(sorted(names[c] for c in missing["entity"]), w),
+                ),
+                "",
+            )
+        )
     rows = _rate_rows(entities, w, lang)
-    d.table([w("Entities"), w("Asked"), w("Returned"), w("Response rate"),
-             w("After the deadline")], rows, [6.6, 2.2, 2.2, 2.8, 2.2],
-            caption=w("Response rate by kind of entity and by region"))  # fmt: skip
+    d.table(
+        [w("Entities"), w("Asked"), w("Returned"), w("Response rate"), w("After the deadline")],
+        rows,
+        [6.6, 2.2, 2.2, 2.8, 2.2],
+        caption=w("Response rate by kind of entity and by region"),
+    )
     if "response_rate" in charts:
         d.figure(charts["response_rate"], width_cm=14.0)
-    d.para((w("Statuses are those the entities chose themselves from one list: fully "
-              "implemented, partially implemented, in progress, not started, not applicable, no "
-              "information. Measures are quoted as written; similar measures are grouped by the "
-              "words they share, and each group is shown with the number of entities in it and "
-              "one of its replies.").replace("  ", " "), "g"))  # fmt: skip
+    d.para(
+        (
+            w(
+                "Statuses are those the entities chose themselves from one list: fully "
+                "implemented, partially implemented, in progress, not started, not applicable, no "
+                "information. Measures are quoted as written; similar measures are grouped by the "
+                "words they share, and each group is shown with the number of entities in it and "
+                "one of its replies."
+            ).replace("  ", " "),
+            "g",
+        )
+    )
 
     # -- overview
     d.heading(w("Overview of implementation"), 1)
     sections = tables.sections
-    d.para((w("{received} of the {expected} answers expected were received ({rate}).",
-              received=d.w.number(int(s["cells_replied"])),
-              expected=d.w.number(int(s["cells_asked"])), rate=_pct(w, s["cell_rate"])), ""))
+    d.para(
+        (
+            w(
+                "{received} of the {expected} answers expected were received ({rate}).",
+                received=d.w.number(int(s["cells_replied"])),
+                expected=d.w.number(int(s["cells_asked"])),
+                rate=_pct(w, s["cell_rate"]),
+            ),
+            "",
+        )
+    )
     if "status_by_section" in charts:
         d.figure(charts["status_by_section"], width_cm=15.0)
     from resotrack.consolidation.charts import section_labels
@@ -621,18 +754,23 @@ def render_docx(
     labels = section_labels(sections, lang) if len(sections) else []
     d.table(
         [w("Section"), *[status_text(c, lang) for c in STATUS_COLUMNS]],
-        [[labels[i], *[w.number(int(sections.iloc[i][c])) for c in STATUS_COLUMNS]]
-         for i in range(len(sections))],
+        [
+            [labels[i], *[w.number(int(sections.iloc[i][c])) for c in STATUS_COLUMNS]]
+            for i in range(len(sections))
+        ],
         [1.9, *[14.1 / len(STATUS_COLUMNS)] * len(STATUS_COLUMNS)],
         caption=w("Answers by status and section"),
-    )  # fmt: skip
+    )
 
     # -- paragraph by paragraph
     d.heading(w("Implementation, paragraph by paragraph"), 1)
     matrix = tables.matrix
     quotes = tables.narrative
-    entity_lang = dict(zip(entities["entity"], entities["language"], strict=True)) \
-        if "language" in entities else {}  # fmt: skip
+    entity_lang = (
+        dict(zip(entities["entity"], entities["language"], strict=True))
+        if "language" in entities
+        else {}
+    )
     kinds = dict(zip(entities["entity"], entities["kind"], strict=True))
     for srow, label in zip(sections.itertuples(index=False), labels, strict=True):
         letter = str(srow.section)
@@ -642,9 +780,17 @@ def render_docx(
         mine = paragraphs[paragraphs["section"] == letter]
         quiet = [int(n) for n, a in zip(mine["number"], mine["asked"], strict=True) if a == 0]
         if quiet:
-            d.para((w.n("Paragraph {numbers} asked no entity for a report in this cycle.",
+            d.para(
+                (
+                    w.n(
+                        "Paragraph {numbers} asked no entity for a report in this cycle.",
                         "Paragraphs {numbers} asked no entity for a report in this cycle.",
-                        len(quiet), numbers=_listing([str(q) for q in quiet], w)), "i"))
+                        len(quiet),
+                        numbers=_listing([str(q) for q in quiet], w),
+                    ),
+                    "i",
+                )
+            )
         for prow in mine[mine["asked"] > 0].itertuples(index=False):
             number = int(prow.number)
             d.heading(w("Paragraph {number}", number=number), 3)
@@ -665,25 +811,33 @@ def render_docx(
                 label = status_text(c, lang) if lang == "ar" else status_text(c, lang).lower()
                 if c in NAMED and len(who_here) <= NAMED_MAX:
                     listed = _listing(sorted(names.get(x, x) for x in who_here), w)
-                    counts.append(w("{status}: {n} ({names})", status=label, n=len(who_here),
-                                    names=listed))  # fmt: skip
+                    counts.append(
+                        w("{status}: {n} ({names})", status=label, n=len(who_here), names=listed)
+                    )
                 else:
                     counts.append(w("{status}: {n}", status=label, n=len(who_here)))
-            sentence = w.n("{replied} of the {n} entity asked replied",
-                           "{replied} of the {n} entities asked replied", asked_here,
-                           replied=replied)  # fmt: skip
-            d.para((sentence + (w(": {counts}.", counts=w("; ").join(counts)) if counts else "."),
-                    ""))  # fmt: skip
+            sentence = w.n(
+                "{replied} of the {n} entity asked replied",
+                "{replied} of the {n} entities asked replied",
+                asked_here,
+                replied=replied,
+            )
+            d.para(
+                (sentence + (w(": {counts}.", counts=w("; ").join(counts)) if counts else "."), "")
+            )
             here = quotes[quotes["number"] == number]
             if len(institutions) == asked_here:
                 # Addressed to the Secretariat or institutions: their own words.
                 for q in here.itertuples(index=False):
                     d.lead_and_quote(
-                        w("{entity} ({status}):", entity=names.get(q.entity, q.entity),
-                          status=status_text(str(q.status), lang)),
+                        w(
+                            "{entity} ({status}):",
+                            entity=names.get(q.entity, q.entity),
+                            status=status_text(str(q.status), lang),
+                        ),
                         str(q.measures),
                         reply_language(str(q.measures), entity_lang.get(q.entity, lang)),
-                    )  # fmt: skip
+                    )
                 if here.empty and replied:
                     d.para((w("No measure was described."), "i"))
                 continue
@@ -692,16 +846,27 @@ def render_docx(
             for group in shown:
                 who = names.get(group.quoted_entity, group.quoted_entity)
                 d.lead_and_quote(
-                    w.n("{n} entity reported this measure ({entity}):",
+                    w.n(
+                        "{n} entity reported this measure ({entity}):",
                         "{n} entities reported similar measures, for example ({entity}):",
-                        group.size, entity=who),
+                        group.size,
+                        entity=who,
+                    ),
                     group.quote,
                     reply_language(group.quote, entity_lang.get(group.quoted_entity, lang)),
-                )  # fmt: skip
+                )
             rest = sum(g.size for g in groups) - sum(g.size for g in shown)
             if rest:
-                d.para((w.n("{n} other measure is quoted in annex I.",
-                            "{n} other measures are quoted in annex I.", rest), "g"))
+                d.para(
+                    (
+                        w.n(
+                            "{n} other measure is quoted in annex I.",
+                            "{n} other measures are quoted in annex I.",
+                            rest,
+                        ),
+                        "g",
+                    )
+                )
 
     # -- conclusions and recommendations
     d.heading(w("Conclusions"), 1)
@@ -751,29 +916,45 @@ def _implementation(tables: Tables) -> pd.DataFrame:
     return frame[frame["informative"] > 0]
 
 
-def _conclusion_facts(tables: Tables, names: dict[str, str], w: Words,
-                      lang: Language) -> list[str]:  # fmt: skip
+def _conclusion_facts(tables: Tables, names: dict[str, str], w: Words, lang: Language) -> list[str]:
     facts = []
     s = tables.summary
-    facts.append(w("{returned} of {asked} entities replied ({rate}).",
-                   returned=s["entities_returned"], asked=s["entities_asked"],
-                   rate=_pct(w, s["response_rate"])))  # fmt: skip
+    facts.append(
+        w(
+            "{returned} of {asked} entities replied ({rate}).",
+            returned=s["entities_returned"],
+            asked=s["entities_asked"],
+            rate=_pct(w, s["response_rate"]),
+        )
+    )
     frame = _implementation(tables)
     if len(frame):
         frame = frame.assign(share=frame["done"] / frame["informative"])
         lowest = frame.sort_values(["share", "number"]).head(LOWEST)
         listed = [
-            w("paragraph {number} ({done} of {n})", number=int(r.number), done=int(r.done),
-              n=int(r.informative))
+            w(
+                "paragraph {number} ({done} of {n})",
+                number=int(r.number),
+                done=int(r.done),
+                n=int(r.informative),
+            )
             for r in lowest.itertuples(index=False)
-        ]  # fmt: skip
-        facts.append(w("Lowest implementation (entities reporting full or partial "
-                       "implementation, of those that gave a status): {list}.",
-                       list=_listing(listed, w)))  # fmt: skip
+        ]
+        facts.append(
+            w(
+                "Lowest implementation (entities reporting full or partial "
+                "implementation, of those that gave a status): {list}.",
+                list=_listing(listed, w),
+            )
+        )
     missing = tables.entities[~tables.entities["returned"]]
     if len(missing):
-        facts.append(w("Never replied: {names}.",
-                       names=_listing(sorted(names[c] for c in missing["entity"]), w)))
+        facts.append(
+            w(
+                "Never replied: {names}.",
+                names=_listing(sorted(names[c] for c in missing["entity"]), w),
+            )
+        )
     return facts
 
 
@@ -784,21 +965,29 @@ def _recommendation_facts(tables: Tables, w: Words) -> list[str]:
         most = frame.sort_values(["not_started", "number"], ascending=[False, True]).head(LOWEST)
         most = most[most["not_started"] > 0]
         if len(most):
-            listed = [w("paragraph {number} ({n})", number=int(r.number), n=int(r.not_started))
-                      for r in most.itertuples(index=False)]  # fmt: skip
+            listed = [
+                w("paragraph {number} ({n})", number=int(r.number), n=int(r.not_started))
+                for r in most.itertuples(index=False)
+            ]
             facts.append(w("Most often not started: {list}.", list=_listing(listed, w)))
     support = tables.narrative["support_requested"].fillna("").astype(str).str.strip()
     asking = tables.narrative.loc[support != "", "entity"].nunique()
     if asking:
-        facts.append(w.n("{n} entity asked for support (annex I).",
-                         "{n} entities asked for support (annex I).", int(asking)))
+        facts.append(
+            w.n(
+                "{n} entity asked for support (annex I).",
+                "{n} entities asked for support (annex I).",
+                int(asking),
+            )
+        )
     if not facts:
         facts.append(w("No status reported yet."))
     return facts
 
 
-def _annex_replies(d: _Doc, tables: Tables, names: dict[str, str],
-                   entity_lang: dict[str, str], lang: Language) -> None:  # fmt: skip
+def _annex_replies(
+    d: _Doc, tables: Tables, names: dict[str, str], entity_lang: dict[str, str], lang: Language
+) -> None:
     w = d.w
     d.doc.add_section(WD_SECTION.NEW_PAGE)
     d.heading(w("Annex I. Replies received, by entity"), 1)
@@ -817,28 +1006,43 @@ def _annex_replies(d: _Doc, tables: Tables, names: dict[str, str],
         written = language.most_common(1)[0][0] if language else entity_lang.get(code, lang)
         when = w("received on {date}", date=_day(w, first.get(code)))
         timing = w("on time") if on_time.get(code) else w("after the deadline")
-        d.para((w("Return {when}, {timing}; written {language}.", when=when, timing=timing,
-                  language=w(_LANGUAGE_NAME.get(written, "in English"))), "g"))  # fmt: skip
+        d.para(
+            (
+                w(
+                    "Return {when}, {timing}; written {language}.",
+                    when=when,
+                    timing=timing,
+                    language=w(_LANGUAGE_NAME.get(written, "in English")),
+                ),
+                "g",
+            )
+        )
         if mine is None:
             d.para((w("No measure was described."), "i"))
             continue
         for q in mine.itertuples(index=False):
             text = " ".join(str(q.measures).split())
             reply_lang = reply_language(text, written)
-            label = w("Paragraph {number} ({status})", number=int(q.number),
-                      status=status_text(str(q.status), lang))  # fmt: skip
+            label = w(
+                "Paragraph {number} ({status})",
+                number=int(q.number),
+                status=status_text(str(q.status), lang),
+            )
             if (reply_lang == "ar") == d.rtl:
                 p = d.para((label + w(": "), "b"))
                 d.run(p, text, lang=reply_lang)
             else:
                 d.para((label, "b")).paragraph_format.space_after = Pt(0)
                 d.quote(text, reply_lang)
-            for field, caption in (("challenges", w("Challenges")),
-                                   ("support_requested", w("Support requested"))):  # fmt: skip
+            for field, caption in (
+                ("challenges", w("Challenges")),
+                ("support_requested", w("Support requested")),
+            ):
                 value = getattr(q, field)
                 if isinstance(value, str) and value.strip():
-                    p = d.para((w("{label}: ", label=caption), "i"))
-                    d.run(p, " ".join(value.split()), lang=reply_language(value, written))
+                    d.lead_and_quote(
+                        w("{label}: ", label=caption).strip(), value, reply_language(value, written)
+                    )
 
 
 def _annex_missing(d: _Doc, tables: Tables, names: dict[str, str]) -> None:
@@ -854,12 +1058,18 @@ def _annex_missing(d: _Doc, tables: Tables, names: dict[str, str]) -> None:
         if pd.isna(r.last_submission_at):
             what = w("No file received")
         else:
-            what = w("A file received on {date} was not accepted",
-                     date=_day(w, r.last_submission_at))
+            what = w(
+                "A file received on {date} was not accepted", date=_day(w, r.last_submission_at)
+            )
         rows.append([names.get(r.entity, r.entity), kind_text(str(r.kind), d.language), what])
     rows.sort(key=lambda r: r[0])
-    d.table([w("Entity"), w("Kind"), w("What was received")], rows, [6.5, 4.0, 5.5],
-            caption=w("Entities that did not reply"), numeric_from=99)  # fmt: skip
+    d.table(
+        [w("Entity"), w("Kind"), w("What was received")],
+        rows,
+        [6.5, 4.0, 5.5],
+        caption=w("Entities that did not reply"),
+        numeric_from=99,
+    )
 
 
 def _annex_tables(d: _Doc, tables: Tables, charts: dict[str, Chart]) -> None:
@@ -870,14 +1080,26 @@ def _annex_tables(d: _Doc, tables: Tables, charts: dict[str, Chart]) -> None:
     d.heading(w("Annex III. Statistical tables"), 1)
     p = tables.paragraphs
     p = p[p["asked"] > 0]
-    headers = [w("Paragraph"), w("Asked"), w("Replied"),
-               *[status_text(c, d.language) for c in STATUS_COLUMNS]]  # fmt: skip
+    headers = [
+        w("Paragraph"),
+        w("Asked"),
+        w("Replied"),
+        *[status_text(c, d.language) for c in STATUS_COLUMNS],
+    ]
     rows = [
-        [str(int(r["number"])), w.number(int(r["asked"])), w.number(int(r["replied"])),
-         *[w.number(int(r[c])) for c in STATUS_COLUMNS]]
+        [
+            str(int(r["number"])),
+            w.number(int(r["asked"])),
+            w.number(int(r["replied"])),
+            *[w.number(int(r[c])) for c in STATUS_COLUMNS],
+        ]
         for _i, r in p.iterrows()
-    ]  # fmt: skip
-    d.table(headers, rows, [2.4, 2.0, 2.0, *[18.0 / len(STATUS_COLUMNS)] * len(STATUS_COLUMNS)],
-            caption=w("Entities by status, paragraph by paragraph"))  # fmt: skip
+    ]
+    d.table(
+        headers,
+        rows,
+        [2.4, 2.0, 2.0, *[18.0 / len(STATUS_COLUMNS)] * len(STATUS_COLUMNS)],
+        caption=w("Entities by status, paragraph by paragraph"),
+    )
     if "heatmap" in charts:
         d.figure(charts["heatmap"], width_cm=24.0, max_height_cm=15.0)

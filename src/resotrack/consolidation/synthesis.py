@@ -29,9 +29,7 @@ _ARABIC: Final = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufe
 _LATIN: Final = re.compile("[A-Za-zÀ-ÿŒœ]")
 _NOISE: Final = re.compile(r"[\d\W_]+", re.UNICODE)
 #: Words for "report" in the paragraph that gives the mandate, per script.
-_REPORT_WORDS: Final = re.compile(
-    r"(rapport|report|تقرير|يقدم تقريرا|يرفع تقريرا)", re.IGNORECASE
-)
+_REPORT_WORDS: Final = re.compile(r"(rapport|report|تقرير|يقدم تقريرا|يرفع تقريرا)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
