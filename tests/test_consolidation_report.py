@@ -274,9 +274,7 @@ def test_one_language_everywhere(builds: dict[str, tuple[Rendered, Path]], lang:
     assert shaped(axis) in chart  # Arabic is drawn joined, in visual order
 
 
-def test_heatmap_shows_only_the_entities_asked(
-    world: tuple[Snapshot, list[str]],
-) -> None:
+def test_heatmap_shows_only_the_entities_asked() -> None:
     import pandas as pd
 
     from resotrack.consolidation.charts import status_matrix
@@ -292,3 +290,20 @@ def test_heatmap_shows_only_the_entities_asked(
     from resotrack.consolidation.labels import COLOURS
 
     assert len({COLOURS["no_reply"], COLOURS["not_applicable"], COLOURS["no_information"]}) == 3
+
+
+def test_the_response_curve_stops_at_the_build_date() -> None:
+    from datetime import date
+
+    import pandas as pd
+
+    from resotrack.consolidation.charts import known_curve, response_rate
+
+    days = pd.date_range("2030-05-01", "2030-06-30", freq="D").date
+    curve = pd.DataFrame({"day": days, "returned": range(len(days))})
+    curve["rate"] = curve["returned"] / 100
+    known = known_curve(curve, date(2030, 6, 1))
+    assert known["day"].max() == date(2030, 6, 1) and len(known) == 32
+    # Drawn with a deadline still ahead: the chart says where the report stands.
+    chart = response_rate(curve, date(2030, 6, 30), date(2030, 6, 1), language="fr")
+    assert "date du présent rapport" in chart.svg.decode()

@@ -171,6 +171,13 @@ def status_matrix(
         return _render(fig, "heatmap", title, svg)
 
 
+def known_curve(curve: pd.DataFrame, built_on: date) -> pd.DataFrame:
+    """The days of the response curve up to the build date: what is known, nothing after."""
+    if curve.empty:
+        return curve
+    return curve[pd.to_datetime(curve["day"]).dt.date <= built_on]
+
+
 def response_rate(
     curve: pd.DataFrame,
     deadline: date,
@@ -185,7 +192,7 @@ def response_rate(
     title = w("Response rate over the cycle")
     with _style():
         fig = Figure(figsize=(7.0, 3.0), layout="constrained")
-        known = curve[pd.to_datetime(curve["day"]).dt.date <= built_on] if len(curve) else curve
+        known = known_curve(curve, built_on)
         if known.empty or known["rate"].isna().all():
             _empty(fig, w("No return has been received yet"))
             return _render(fig, "response_rate", title, svg)
