@@ -133,7 +133,9 @@ def status_matrix(
             )
         )
         index = {code: i for i, code in enumerate(codes)}
-        values = np.vectorize(lambda c: index.get(c, len(codes) - 1))(data.to_numpy(dtype=object))
+        cells = pd.Categorical(data.to_numpy(dtype=object).ravel(), categories=codes)
+        values = np.asarray(cells.codes, dtype="int64").reshape(data.shape)
+        values[values < 0] = index[NOT_ASKED]
         cmap = ListedColormap([COLOURS.get(c, NOT_ASKED_COLOUR) for c in codes])
         ax.imshow(
             values,
@@ -149,7 +151,7 @@ def status_matrix(
         ax.xaxis.tick_top()
         ax.xaxis.set_label_position("top")
         ax.set_xlabel(shaped(w("Operative paragraph")), fontsize=7)
-        ystep = max(1, math.ceil(rows / 150))
+        ystep = max(1, math.ceil(rows / 80))
         ax.set_yticks(
             range(0, rows, ystep),
             [shaped(names.get(str(c), str(c))) for c in data.index[::ystep]],
@@ -168,7 +170,8 @@ def status_matrix(
             frameon=False,
             bbox_to_anchor=(0.5, 0.05 / height),
         )
-        return _render(fig, "heatmap", title, svg)
+        # A matrix of hundreds of entities is a map to zoom into, not a page to read closely.
+        return _render(fig, "heatmap", title, svg, dpi=130 if rows <= 150 else 80)
 
 
 def known_curve(curve: pd.DataFrame, built_on: date) -> pd.DataFrame:
