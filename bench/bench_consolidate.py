@@ -265,7 +265,7 @@ def one_round(url: str, cycle_id: int) -> dict[str, float]:
     )  # fmt: skip
     t["xlsx workbook (xlsxwriter)"], workbook = timed(lambda: write_workbook(tables, info))
     t["three charts, SVG + PNG (matplotlib)"], charts = timed(
-        lambda: all_charts(tables, snapshot.deadline)
+        lambda: all_charts(tables, snapshot.deadline, built_on=info.built_at.date())
     )
     t["HTML report (jinja2)"], html = timed(lambda: render_html(tables, charts, info))
     t["_asked"] = float(tables.summary["entities_asked"])
@@ -278,7 +278,10 @@ def one_round(url: str, cycle_id: int) -> dict[str, float]:
 
     def docx() -> bytes:
         narrowed = for_resolution(tables, symbol)
-        drawn = {c.name: c for c in all_charts(narrowed, snapshot.deadline)}
+        drawn = {
+            c.name: c
+            for c in all_charts(narrowed, snapshot.deadline, built_on=info.built_at.date())
+        }
         return render_docx(narrowed, snapshot.resolutions[0], info, drawn)
 
     t["draft report of one resolution (docx, with its charts)"], _ = timed(docx)

@@ -162,6 +162,14 @@ def test_cli_consolidate_writes_the_files(scripted: Script, tmp_path: Path) -> N
     assert "unchanged since build v1" in again.output
     missing = runner.invoke(_cli(), ["consolidate", "--cycle", "999", "--out", str(out)])
     assert missing.exit_code == 1 and "no cycle 999" in missing.output
+    arabic = tmp_path / "ar"
+    command = ["consolidate", "--cycle", str(scripted.cycle_id), "--out", str(arabic)]
+    in_arabic = runner.invoke(_cli(), [*command, "--language", "ar"])
+    assert in_arabic.exit_code == 0 and "built build v2" in in_arabic.output  # a new language
+    html = next(arabic.glob("*report.html")).read_text("utf-8")
+    assert '<html lang="ar" dir="rtl">' in html
+    wrong = runner.invoke(_cli(), [*command, "--language", "de"])
+    assert wrong.exit_code == 1 and "ar, en, fr" in wrong.output
 
 
 # --- review ------------------------------------------------------------------------------

@@ -30,12 +30,14 @@ from PIL import Image, ImageStat
 from playwright.sync_api import Browser, sync_playwright
 
 from resotrack.consolidation.builds import Rendered, render_outputs, slug
+from resotrack.consolidation.labels import status_text
 from resotrack.consolidation.snapshot import Snapshot, snapshot_from_rows
 from resotrack.questionnaires import STATUSES
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CONVERT_TIMEOUT = 300
 NASTY = {
     "hyperlink": '=HYPERLINK("http://evil.example/x","click me")',
@@ -101,9 +103,20 @@ def _snapshot() -> Snapshot:
                     challenge = next(nasty, None)  # other columns are kept as written
                     measure = challenge or f"Mesures prises par {code} au paragraphe {number}."
                 answers.append(
-                    (code, symbol, number, STATUSES[(i + number) % 6], measure, None, None,
-                     challenge, None, None, i + 1)
-                )  # fmt: skip
+                    (
+                        code,
+                        symbol,
+                        number,
+                        STATUSES[(i + number) % 6],
+                        measure,
+                        None,
+                        None,
+                        challenge,
+                        None,
+                        None,
+                        i + 1,
+                    )
+                )
     return snapshot_from_rows(
         cycle={
             "id": 3,
@@ -125,10 +138,25 @@ def _snapshot() -> Snapshot:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Rendered, Path]:
     out = tmp_path_factory.mktemp("outputs")
-    result = render_outputs(_snapshot(), datetime(2030, 7, 1, 8, 30, tzinfo=UTC))
+    result = render_outputs(_snapshot(), datetime(2030, 7, 1, 8, 30, tzinfo=UTC), language="en")
     for name, data in result.files.items():
         (out / name).write_bytes(data)
     return result, out
+
+
+@pytest.fixture(scope="module")
+def drafts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The build in each resolution's language (every output of a build speaks one)."""
+    folders = {}
+    for _symbol, language in RESOLUTIONS:
+        out = tmp_path_factory.mktemp(f"outputs-{language}")
+        result = render_outputs(
+            _snapshot(), datetime(2030, 7, 1, 8, 30, tzinfo=UTC), language=language
+        )
+        for name, data in result.files.items():
+            (out / name).write_bytes(data)
+        folders[language] = out
+    return folders
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +209,7 @@ def _formula_cells(path: Path) -> list[str]:
 
 def _narrative_texts(path: Path, column_name: str = "Measures taken") -> list[str]:
     book = openpyxl.load_workbook(path, read_only=True)
-    ws = book["Narrative"]
+    ws = book["Replies"]
     header = [c.value for c in next(ws.iter_rows(max_row=1))]
     column = header.index(column_name)
     # OOXML escapes a carriage return as _x000D_; Excel decodes it, openpyxl does not.
@@ -203,7 +231,7 @@ def test_xlsx_structure_and_no_formula(rendered: tuple[Rendered, Path]) -> None:
         "Entities",
         "Sections",
         "Addressees",
-        "Narrative",
+        "Replies",
     ]
     matrix = book["Matrix"]
     assert matrix.freeze_panes == "C2"
@@ -237,10 +265,11 @@ def test_xlsx_survives_libreoffice(
     assert "'" + NASTY["hyperlink"] in texts
     book = openpyxl.load_workbook(resaved)
     assert not any(ws._hyperlinks for ws in book.worksheets)  # no live link either
-    assert book["Matrix"]["C2"].value in (*STATUSES, "no_reply")
+    labels = {status_text(code, "en") for code in (*STATUSES, "no_reply")}
+    assert book["Matrix"]["C2"].value in labels  # a label, never a code
     # Saved as CSV (what people do next), every sheet: no field starts like a formula.
     every_sheet = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
-    convert(soffice, out / "tables.xlsx", every_sheet, tmp_path, produced="tables-Narrative")
+    convert(soffice, out / "tables.xlsx", every_sheet, tmp_path, produced="tables-Replies")
     sheets = sorted(tmp_path.glob("tables-*.csv"))
     assert len(sheets) == 7, sheets
     for sheet in sheets:
@@ -248,7 +277,7 @@ def test_xlsx_survives_libreoffice(
             for row in csv.reader(handle):
                 live = [f for f in row if f[:1] in ("=", "+", "@") or f.startswith("-")]
                 assert not [f for f in live if not _number(f)], (sheet.name, live)
-    with (tmp_path / "tables-Narrative.csv").open(newline="", encoding="utf-8") as handle:
+    with (tmp_path / "tables-Replies.csv").open(newline="", encoding="utf-8") as handle:
         assert "'" + NASTY["hyperlink"] in [f for row in csv.reader(handle) for f in row]
 
 
@@ -305,7 +334,7 @@ def test_html_report_charts_render_in_chromium(
             assert _variance(shot) > 200, f"chart {i} looks blank"
             assert _coloured_share(shot) > 0.02, f"chart {i} has no colour"
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        assert "E04" in page.locator("body").inner_text()  # a non-reporting entity is listed
+        assert "State E04" in page.locator("body").inner_text()  # a non-reporting entity
     finally:
         page.close()
 
@@ -313,27 +342,23 @@ def test_html_report_charts_render_in_chromium(
 @pytest.mark.libreoffice
 @pytest.mark.parametrize(("symbol", "language"), RESOLUTIONS)
 def test_draft_report_renders_with_its_charts(
-    soffice: str, rendered: tuple[Rendered, Path], tmp_path: Path, symbol: str, language: str
+    soffice: str, drafts: dict[str, Path], tmp_path: Path, symbol: str, language: str
 ) -> None:
     import docx
 
-    _result, out = rendered
+    out = drafts[language]
     source = out / f"report-{slug(symbol)}.docx"
     document = docx.Document(str(source))
     assert len(document.inline_shapes) == 3
     text = "\n".join(p.text for p in document.paragraphs)
     assert symbol in text
     if language == "fr":
-        assert "Rapport du Secrétaire général" in text and "« " in text
-        assert "État E04 (E04)" in text  # non-reporting entities, by name
+        assert "Rapport du Secrétaire général" in text and "«\u00a0" in text
+        assert "État E04" in text and "(E04)" not in text  # entities by name, not code
     else:
         assert "تقرير الأمين العام" in text
-        assert (
-            document.paragraphs[0]._p.pPr.find(
-                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}bidi"
-            )
-            is not None
-        )
+        normal = document.styles["Normal"].element  # every paragraph inherits its direction
+        assert normal.pPr.find(f"{{{W_NS}}}bidi") is not None
 
     pdf = convert(soffice, source, "pdf", tmp_path)
     listing = subprocess.run(

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
+from resotrack.catalog import LANGUAGES, Language
 from resotrack.consolidation.snapshot import Snapshot, load_snapshot
 from resotrack.store.blobs import blob_store
 from resotrack.store.db import session_scope
@@ -30,7 +31,7 @@ from resotrack.store.models import ReportBuild, ReportingCycle
 log = logging.getLogger(__name__)
 
 #: Bump when the outputs change for the same snapshot: the next run then builds again.
-BUILDER: Final = "1"
+BUILDER: Final = "2"
 CONTENT_TYPES: Final[dict[str, str]] = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -59,15 +60,32 @@ class Rendered:
     summary: dict[str, Any]
 
 
-def render_outputs(snapshot: Snapshot, built_at: datetime) -> Rendered:
-    """Every output of a build. Pure: no database, no blob store."""
+def build_language(snapshot: Snapshot, language: str | None = None) -> Language:
+    """The language of a build: the one staff chose, else the first resolution's."""
+    from resotrack.consolidation.report_docx import report_language
+
+    if language is not None:
+        if language not in LANGUAGES:
+            raise ValueError(f"a report can be built in {', '.join(LANGUAGES)}, not {language!r}")
+        return language
+    first = snapshot.resolutions[0].get("language") if snapshot.resolutions else None
+    return report_language(first)
+
+
+def render_outputs(
+    snapshot: Snapshot, built_at: datetime, *, language: str | None = None
+) -> Rendered:
+    """Every output of a build, all in one language. Pure: no database, no blob store."""
     from resotrack.consolidation.charts import all_charts
     from resotrack.consolidation.export_xlsx import BuildInfo, write_workbook
-    from resotrack.consolidation.report_docx import render_docx, report_language
+    from resotrack.consolidation.report_docx import render_docx
     from resotrack.consolidation.report_html import render_html
     from resotrack.consolidation.tables import compute, for_resolution
 
+    lang = build_language(snapshot, language)
     tables = compute(snapshot)
+    opened = snapshot.cycle.get("dispatched_at") or snapshot.cycle.get("opened_at")
+    reminders = snapshot.cycle.get("reminders")
     info = BuildInfo(
         cycle_id=snapshot.cycle_id,
         cycle_title=str(snapshot.cycle["title"]),
@@ -75,25 +93,45 @@ def render_outputs(snapshot: Snapshot, built_at: datetime) -> Rendered:
         snapshot_sha256=snapshot.sha256,
         built_at=built_at,
         resolutions=[r["symbol"] for r in snapshot.resolutions],
+        opened_on=datetime.fromisoformat(opened).date() if opened else None,
+        reminders=int(reminders) if reminders is not None else None,
     )
-    charts = all_charts(tables, snapshot.deadline)
+    names = entity_names(tables, lang)
+    built_on = built_at.date()
+    charts = all_charts(tables, snapshot.deadline, built_on=built_on, names=names, language=lang)
     files: dict[str, bytes] = {
-        "tables.xlsx": write_workbook(tables, info),
-        "report.html": render_html(tables, charts, info),
+        "tables.xlsx": write_workbook(tables, info, language=lang),
+        "report.html": render_html(tables, charts, info, language=lang),
         "answers-snapshot.json": snapshot.to_bytes(),
     }
     for chart in charts:
         files[f"chart-{chart.name}.svg"] = chart.svg
         files[f"chart-{chart.name}.png"] = chart.png
     for resolution in snapshot.resolutions:
-        language = report_language(resolution.get("language"))
         narrowed = for_resolution(tables, resolution["symbol"])
-        charts_here = all_charts(narrowed, snapshot.deadline, language=language, svg=False)
+        charts_here = all_charts(
+            narrowed,
+            snapshot.deadline,
+            built_on=built_on,
+            names=names,
+            language=lang,
+            svg=False,
+        )
         drawn = {c.name: c for c in charts_here}
         files[f"report-{slug(resolution['symbol'])}.docx"] = render_docx(
-            narrowed, resolution, info, drawn, language=language
+            narrowed, resolution, info, drawn, language=lang
         )
-    return Rendered(files, {**tables.summary, "builder": BUILDER})
+    return Rendered(files, {**tables.summary, "builder": BUILDER, "language": lang})
+
+
+def entity_names(tables: Any, language: Language) -> dict[str, str]:
+    """Entity code → its name in ``language`` (English, then the code, when it has none)."""
+    e = tables.entities
+    column = {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
+    return {
+        str(code): str(name or fallback or code)
+        for code, name, fallback in zip(e["entity"], e[column], e["name_en"], strict=True)
+    }
 
 
 @dataclass
@@ -143,23 +181,32 @@ def latest_build(session: Session, cycle_id: int) -> ReportBuild | None:
 
 
 def build_report(
-    cycle_id: int, *, built_by: str = "consolidate", force: bool = False, url: str | None = None
+    cycle_id: int,
+    *,
+    built_by: str = "consolidate",
+    force: bool = False,
+    url: str | None = None,
+    language: str | None = None,
 ) -> BuildResult:
-    """Build ``cycle_id`` unless its latest build saw the same inputs (``force`` builds anyway)."""
+    """Build ``cycle_id`` unless its latest build saw the same inputs in the same language
+    (``force`` builds anyway). ``language`` (ar, en, fr): every output of the build speaks
+    it; by default the first resolution's."""
     with session_scope(url) as session:
         snapshot = load_snapshot(session, cycle_id)
         latest = latest_build(session, cycle_id)
+        lang = build_language(snapshot, language)
         if (
             latest is not None
             and not force
             and latest.snapshot_sha256 == snapshot.sha256
             and latest.summary.get("builder") == BUILDER
+            and latest.summary.get("language") == lang
         ):
             log.info("cycle %s: inputs unchanged since build v%s", cycle_id, latest.version)
             return BuildResult.of(latest, created=False)
 
     built_at = clock.now()
-    rendered = render_outputs(snapshot, built_at)
+    rendered = render_outputs(snapshot, built_at, language=lang)
     store = blob_store()
     blobs = {name: store.put(data) for name, data in rendered.files.items()}
     snapshot_sha = blobs["answers-snapshot.json"]

@@ -53,13 +53,22 @@ def consolidate(
     force: Annotated[
         bool, typer.Option("--force", help="Build even if nothing changed since the last build.")
     ] = False,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="ar, en or fr: every output of the build in it (default: the resolution's).",
+        ),
+    ] = None,
 ) -> None:
     """Build the tables, charts and draft reports of a cycle; copy the files to --out."""
     from resotrack.consolidation.builds import build_report, write_outputs
 
     try:
-        result = build_report(cycle, built_by=f"cli:{getpass.getuser()}", force=force)
-    except LookupError as exc:
+        result = build_report(
+            cycle, built_by=f"cli:{getpass.getuser()}", force=force, language=language
+        )
+    except (LookupError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     written = write_outputs(result.outputs, out_dir)
     what = "built" if result.created else "unchanged since"

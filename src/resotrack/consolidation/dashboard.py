@@ -214,14 +214,20 @@ def _when(value: Any) -> str | None:
 
 
 def _heatmap_png(cycle_id: int) -> bytes:
-    from resotrack.consolidation.charts import heatmap
+    from resotrack.consolidation.builds import entity_names
+    from resotrack.consolidation.charts import status_matrix
     from resotrack.consolidation.snapshot import load_snapshot
     from resotrack.consolidation.tables import compute
     from resotrack.store import session_scope
 
     with session_scope() as session:
         snapshot = load_snapshot(session, cycle_id)
-    return HEATMAPS.get(snapshot.sha256, lambda: heatmap(compute(snapshot).heat).png)
+
+    def draw() -> bytes:
+        tables = compute(snapshot)
+        return status_matrix(tables.matrix, entity_names(tables, "en"), svg=False).png
+
+    return HEATMAPS.get(snapshot.sha256, draw)
 
 
 # --- the router ----------------------------------------------------------------------------

@@ -22,7 +22,8 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from resotrack.consolidation.labels import COLOURS, INK, legend
+from resotrack.catalog import Language, Words
+from resotrack.consolidation.labels import COLOURS, INK, kind_text, legend, status_text
 from resotrack.consolidation.tables import STATUS_COLUMNS, Tables
 from resotrack.textsafety import neutralise as _neutralise
 
@@ -45,13 +46,19 @@ class BuildInfo:
     snapshot_sha256: str
     built_at: datetime
     resolutions: Sequence[str]
+    #: When the questionnaires went out, and how many reminders were sent (None: unknown).
+    opened_on: date | None = None
+    reminders: int | None = None
 
 
 class _Writer:
-    """Cell writing with one set of formats; text is always neutralised."""
+    """Cell writing with one set of formats, in one language; text is always neutralised."""
 
-    def __init__(self, book: xlsxwriter.Workbook) -> None:
+    def __init__(self, book: xlsxwriter.Workbook, language: Language) -> None:
         self.book = book
+        self.language: Language = language
+        self.w = Words(language, "report")
+        self.yes, self.no = self.w("yes"), self.w("no")
         self.header = book.add_format(
             {"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True, "valign": "top"}
         )
@@ -71,7 +78,7 @@ class _Writer:
             if value:
                 ws.write_string(row, col, _neutralise(value), fmt)
         elif isinstance(value, bool):
-            ws.write_string(row, col, "yes" if value else "no", fmt)
+            ws.write_string(row, col, self.yes if value else self.no, fmt)
         elif isinstance(value, datetime):
             ws.write_datetime(row, col, value, fmt or self.when)
         elif isinstance(value, date):
@@ -95,7 +102,7 @@ class _Writer:
                     ws.write_datetime(r, col, value.to_pydatetime(), fmt or self.when)
         elif pd.api.types.is_bool_dtype(dtype):
             for r, flag in enumerate(series.tolist(), start=first):
-                ws.write_string(r, col, "yes" if flag else "no", fmt)
+                ws.write_string(r, col, self.yes if flag else self.no, fmt)
         elif pd.api.types.is_numeric_dtype(dtype):
             write_number = ws.write_number
             for r, number in enumerate(series.tolist(), start=first):
@@ -135,88 +142,141 @@ class _Writer:
         ws.freeze_panes(first_row + 1, freeze_cols)
         for col, width in enumerate(widths):
             ws.set_column(col, col, width)
+        _print_setup(ws, first_row, freeze_cols)
+
+
+def _print_setup(ws: Worksheet, header_row: int, title_cols: int) -> None:
+    """Landscape A4, one page wide, the header row (and key columns) on every page."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    if title_cols:
+        ws.repeat_columns(0, title_cols - 1)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&C&P / &N")
 
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def _status_headers() -> list[str]:
-    return [label for _code, label, _colour in legend("en")]
+def _status_headers(language: Language) -> list[str]:
+    return [label for _code, label, _colour in legend(language)]
 
 
-def write_workbook(tables: Tables, info: BuildInfo) -> bytes:
-    """The workbook's bytes."""
+#: Sheet names (catalog ids, domain ``report``), in the workbook's order.
+SHEETS: Final = ("About", "Matrix", "Paragraphs", "Entities", "Sections", "Addressees", "Replies")
+#: Addressee classes as a reader calls them (catalog ids, domain ``report``).
+ADDRESSEES: Final[dict[str, str]] = {
+    "MS": "Member states",
+    "SG": "General Secretariat",
+    "ORG": "Named institutions",
+    "GRP": "Groups",
+    "INTL": "International community",
+    "ALL": "Everyone",
+    "NONE": "Nobody named",
+}
+
+
+def sheet_names(language: Language) -> list[str]:
+    w = Words(language, "report")
+    return [w(name)[:31] for name in SHEETS]
+
+
+def write_workbook(tables: Tables, info: BuildInfo, *, language: Language = "en") -> bytes:
+    """The workbook's bytes, every word in ``language``."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    w = _Writer(book, language)
+    t = w.w
     book.set_properties(
         {
-            "title": f"Implementation tables: {info.cycle_title}",
-            "subject": f"Reporting cycle {info.cycle_id}",
+            "title": t("Implementation tables: {cycle}", cycle=info.cycle_title),
+            "subject": t("Reporting cycle {id}", id=info.cycle_id),
             "author": "resotrack",
-            "comments": f"answers snapshot {info.snapshot_sha256}",
+            "comments": info.snapshot_sha256,
         }
     )
-    w = _Writer(book)
-    _about(book.add_worksheet("About"), w, tables, info)
-    _matrix(book, book.add_worksheet("Matrix"), w, tables)
-    _paragraphs(book.add_worksheet("Paragraphs"), w, tables)
-    _entities(book.add_worksheet("Entities"), w, tables)
-    _rollup(book.add_worksheet("Sections"), w, tables.sections, "sections")
-    _rollup(book.add_worksheet("Addressees"), w, tables.addressees, "addressees")
-    _narrative(book.add_worksheet("Narrative"), w, tables)
+    names = sheet_names(language)
+    _about(book.add_worksheet(names[0]), w, tables, info)
+    _matrix(book, book.add_worksheet(names[1]), w, tables)
+    _paragraphs(book.add_worksheet(names[2]), w, tables)
+    _entities(book.add_worksheet(names[3]), w, tables)
+    _rollup(book.add_worksheet(names[4]), w, tables.sections, "sections")
+    _rollup(book.add_worksheet(names[5]), w, tables.addressees, "addressees")
+    _narrative(book.add_worksheet(names[6]), w, tables)
+    if language == "ar":
+        for ws in book.worksheets():
+            ws.right_to_left()
     book.close()
     return buffer.getvalue()
 
 
+def _name_column(language: Language) -> str:
+    return {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
+
+
 def _about(ws: Worksheet, w: _Writer, tables: Tables, info: BuildInfo) -> None:
-    ws.set_column(0, 0, 34)
+    t = w.w
+    ws.set_column(0, 0, 38)
     ws.set_column(1, 1, 70)
-    ws.write_string(0, 0, _neutralise(f"Implementation tables: {info.cycle_title}"), w.title)
+    ws.write_string(
+        0, 0, _neutralise(t("Implementation tables: {cycle}", cycle=info.cycle_title)), w.title
+    )
     s = tables.summary
     rows: list[tuple[str, Any, Format | None]] = [
-        ("Reporting cycle", info.cycle_id, None),
-        ("Resolutions", ", ".join(info.resolutions), None),
-        ("Deadline", info.deadline, w.day),
-        ("Built at (UTC)", info.built_at.replace(tzinfo=None), w.when),
-        ("Answers snapshot (SHA-256)", info.snapshot_sha256, None),
-        ("Entities asked", s["entities_asked"], None),
-        ("Entities that returned", s["entities_returned"], None),
-        ("Response rate", s["response_rate"], w.percent),
-        ("Returned on time", s["entities_on_time"], None),
-        ("Paragraphs (asked / all)", f"{s['paragraphs_asked']} / {s['paragraphs']}", None),
-        ("Answers expected / received", f"{s['cells_asked']} / {s['cells_replied']}", None),
+        (t("Reporting cycle"), info.cycle_id, None),
+        (t("Resolutions"), ", ".join(info.resolutions), None),
+        (t("Deadline"), info.deadline, w.day),
+        (t("Built at (UTC)"), info.built_at.replace(tzinfo=None), w.when),
+        (t("Answers snapshot (SHA-256)"), info.snapshot_sha256, None),
+        (t("Entities asked"), s["entities_asked"], None),
+        (t("Entities that returned"), s["entities_returned"], None),
+        (t("Response rate"), s["response_rate"], w.percent),
+        (t("Returned on time"), s["entities_on_time"], None),
+        (t("Paragraphs asked about"), s["paragraphs_asked"], None),
+        (t("Paragraphs"), s["paragraphs"], None),
+        (t("Answers expected"), s["cells_asked"], None),
+        (t("Answers received"), s["cells_replied"], None),
     ]
     for r, (label, value, fmt) in enumerate(rows, start=2):
         ws.write_string(r, 0, label, w.bold)
         w.cell(ws, r, 1, value, fmt)
     r = len(rows) + 3
-    ws.write_string(r, 0, "Status codes (Matrix sheet)", w.bold)
-    for code, label, colour in legend("en"):
+    ws.write_string(r, 0, t("Statuses (colours of the matrix)"), w.bold)
+    for code, label, colour in legend(w.language):
         r += 1
         fill = w.book.add_format({"bg_color": colour, "font_color": INK[code]})
-        ws.write_string(r, 0, code, fill)
-        ws.write_string(r, 1, label)
+        ws.write_string(r, 0, label, fill)
     r += 2
     notes = (
-        "Counts include the entities that never replied (no_reply).",
-        "A return sent back for correction counts as no reply until a new one is accepted.",
-        "On time: first validated return received by the end of the deadline day (UTC).",
-        "Completeness: share of an entity's rows with a status other than no information.",
-        "Addressees: a paragraph addressed to several classes counts under each.",
-        "Text from returns is shown as written; text starting with = + - @ gets a leading '.",
+        t("Counts include the entities that never replied."),
+        t("A return sent back for correction counts as no reply until a new one is accepted."),
+        t("On time: first validated return received by the end of the deadline day (UTC)."),
+        t("Completeness: share of an entity's rows with a status other than no information."),
+        t("Addressees: a paragraph addressed to several classes counts under each."),
+        t("Text from returns is shown as written; text starting with = + - @ gets a leading '."),
     )
     for note in notes:
         ws.write_string(r, 0, note)
         r += 1
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
 
 
 def _matrix(book: xlsxwriter.Workbook, ws: Worksheet, w: _Writer, tables: Tables) -> None:
+    t = w.w
     matrix = tables.matrix
+    names = dict(
+        zip(tables.entities["entity"], tables.entities[_name_column(w.language)], strict=True)
+    )
     codes = [str(c) for c in matrix.columns]
-    headers = ["Resolution", "Paragraph", *codes]
+    headers = [t("Resolution"), t("Paragraph"), *[str(names.get(c) or c) for c in codes]]
     for col, text in enumerate(headers):
         ws.write_string(0, col, _neutralise(text), w.header)
+    labels = {code: status_text(code, w.language) for code in STATUS_COLUMNS}
     write_string, write_number = ws.write_string, ws.write_number
     index = list(matrix.index)
     for r, row in enumerate(matrix.itertuples(index=False, name=None), start=1):
@@ -225,14 +285,15 @@ def _matrix(book: xlsxwriter.Workbook, ws: Worksheet, w: _Writer, tables: Tables
         write_number(r, 1, int(number))
         for c, value in enumerate(row, start=2):
             if value:
-                write_string(r, c, value)  # a status code or no_reply: our own vocabulary
+                write_string(r, c, labels[value])
     last_row, last_col = max(len(matrix), 1), len(headers) - 1
     ws.freeze_panes(1, 2)
     ws.autofilter(0, 0, last_row, last_col)
-    ws.set_column(0, 0, 28)
+    ws.set_column(0, 0, 26)
     ws.set_column(1, 1, 10)
+    ws.set_row(0, 60)
     if last_col >= 2:
-        ws.set_column(2, last_col, 12)
+        ws.set_column(2, last_col, 14)
         for code in STATUS_COLUMNS:
             fmt = book.add_format({"bg_color": COLOURS[code], "font_color": INK[code]})
             ws.conditional_format(
@@ -240,11 +301,14 @@ def _matrix(book: xlsxwriter.Workbook, ws: Worksheet, w: _Writer, tables: Tables
                 2,
                 last_row,
                 last_col,
-                {"type": "cell", "criteria": "==", "value": f'"{code}"', "format": fmt},
+                {"type": "cell", "criteria": "==", "value": f'"{labels[code]}"', "format": fmt},
             )
+    _print_setup(ws, 0, 2)
+    ws.fit_to_pages(0, 0)  # a matrix wider than a page is printed on as many as it needs
 
 
 def _paragraphs(ws: Worksheet, w: _Writer, tables: Tables) -> None:
+    t = w.w
     frame = tables.paragraphs[
         [
             "resolution",
@@ -256,45 +320,52 @@ def _paragraphs(ws: Worksheet, w: _Writer, tables: Tables) -> None:
             "rate",
             *STATUS_COLUMNS,
         ]
+    ].copy()
+    frame["addressees"] = [
+        ", ".join(t(ADDRESSEES.get(c, "Nobody named")) for c in str(a).split(",") if c)
+        for a in frame["addressees"]
     ]
     headers = [
-        "Resolution",
-        "Paragraph",
-        "Section",
-        "Addressees",
-        "Entities asked",
-        "Replied",
-        "Response rate",
-        *_status_headers(),
+        t("Resolution"),
+        t("Paragraph"),
+        t("Section"),
+        t("Addressees"),
+        t("Entities asked"),
+        t("Replied"),
+        t("Response rate"),
+        *_status_headers(w.language),
     ]
     w.table(
         ws,
         frame,
         headers,
-        widths=[28, 10, 8, 14, 10, 9, 10],
+        widths=[26, 10, 8, 26, 10, 9, 10, *[13] * len(STATUS_COLUMNS)],
         formats={"rate": w.percent},
         freeze_cols=2,
     )
+    ws.set_row(0, 45)
     ws.conditional_format(1, 6, max(len(frame), 1), 6, {"type": "data_bar", "bar_color": "#6A9BD1"})
 
 
 def _entities(ws: Worksheet, w: _Writer, tables: Tables) -> None:
+    t = w.w
     headers = [
-        "Entity",
-        "Name",
-        "Kind",
-        "Rows asked",
-        "Rows answered",
-        "Returned",
-        "On time",
-        "Completeness",
-        "Versions",
-        "First return (UTC)",
-        "Last submission (UTC)",
+        t("Entity"),
+        t("Kind"),
+        t("Rows asked"),
+        t("Rows answered"),
+        t("Returned"),
+        t("On time"),
+        t("Completeness"),
+        t("Versions"),
+        t("First return (UTC)"),
+        t("Last submission (UTC)"),
     ]
+    frame = tables.entities.copy()
+    frame["name"] = frame[_name_column(w.language)].fillna(frame["name_en"])
+    frame["kind"] = [kind_text(str(k), w.language) for k in frame["kind"]]
     columns = [
-        "entity",
-        "name_en",
+        "name",
         "kind",
         "rows",
         "replied",
@@ -307,50 +378,58 @@ def _entities(ws: Worksheet, w: _Writer, tables: Tables) -> None:
     ]
     w.table(
         ws,
-        tables.entities[columns],
+        frame[columns],
         headers,
-        widths=[8, 30, 14, 10, 10, 9, 9, 12, 9, 18, 18],
+        widths=[34, 22, 10, 10, 10, 10, 12, 9, 18, 18],
         formats={"completeness": w.percent},
-        freeze_cols=2,
+        freeze_cols=1,
     )
+    ws.set_row(0, 30)
 
 
 def _rollup(ws: Worksheet, w: _Writer, frame: pd.DataFrame, kind: str) -> None:
+    t = w.w
+    frame = frame.copy()
     if kind == "sections":
         keys = ["resolution", "section", "title"]
-        key_headers = ["Resolution", "Section", "Title"]
-        widths = [28, 8, 40]
+        key_headers = [t("Resolution"), t("Section"), t("Title")]
+        widths = [26, 8, 40]
     else:
+        frame["addressee"] = [t(ADDRESSEES.get(str(c), "Nobody named")) for c in frame["addressee"]]
         keys = ["addressee"]
-        key_headers = ["Addressee class"]
-        widths = [16]
+        key_headers = [t("Addressees")]
+        widths = [26]
     columns = [*keys, "paragraphs", "cells", "replied", "rate", *STATUS_COLUMNS]
     headers = [
         *key_headers,
-        "Paragraphs",
-        "Answers expected",
-        "Received",
-        "Response rate",
-        *_status_headers(),
+        t("Paragraphs"),
+        t("Answers expected"),
+        t("Answers received"),
+        t("Response rate"),
+        *_status_headers(w.language),
     ]
     w.table(
         ws,
         frame[columns],
         headers,
-        widths=[*widths, 11, 11, 10, 10],
+        widths=[*widths, 11, 11, 10, 10, *[13] * len(STATUS_COLUMNS)],
         formats={"rate": w.percent},
         freeze_cols=len(keys),
     )
+    ws.set_row(0, 45)
 
 
 def _narrative(ws: Worksheet, w: _Writer, tables: Tables) -> None:
-    frame = tables.narrative[
+    t = w.w
+    frame = tables.narrative.copy()
+    frame["name"] = frame[_name_column(w.language)].fillna(frame["name_en"])
+    frame["status"] = [status_text(str(c), w.language) for c in frame["status"]]
+    frame = frame[
         [
             "resolution",
             "number",
             "section",
-            "entity",
-            "name_en",
+            "name",
             "status",
             "measures",
             "start_date",
@@ -361,25 +440,25 @@ def _narrative(ws: Worksheet, w: _Writer, tables: Tables) -> None:
         ]
     ]
     headers = [
-        "Resolution",
-        "Paragraph",
-        "Section",
-        "Entity",
-        "Name",
-        "Status",
-        "Measures taken",
-        "Start date",
-        "Responsible national body",
-        "Challenges",
-        "Support requested",
-        "Evidence",
+        t("Resolution"),
+        t("Paragraph"),
+        t("Section"),
+        t("Entity"),
+        t("Status"),
+        t("Measures taken"),
+        t("Start date"),
+        t("Responsible national body"),
+        t("Challenges"),
+        t("Support requested"),
+        t("Evidence"),
     ]
     wrap = {name: w.wrap for name in ("measures", "challenges", "support_requested", "evidence")}
     w.table(
         ws,
         frame,
         headers,
-        widths=[28, 10, 8, 8, 24, 20, 60, 11, 24, 40, 30, 30],
+        widths=[26, 10, 8, 24, 20, 60, 11, 24, 40, 30, 30],
         formats=wrap,
         freeze_cols=4,
     )
+    ws.set_row(0, 30)

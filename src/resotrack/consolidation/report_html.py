@@ -15,9 +15,10 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from resotrack.catalog import RTL, Language, Words
 from resotrack.consolidation.charts import Chart
-from resotrack.consolidation.export_xlsx import BuildInfo
-from resotrack.consolidation.labels import COLOURS, INK, legend, status_text
+from resotrack.consolidation.export_xlsx import ADDRESSEES, BuildInfo
+from resotrack.consolidation.labels import COLOURS, INK, kind_text, legend, status_text
 from resotrack.consolidation.tables import STATUS_COLUMNS, Tables
 
 
@@ -35,15 +36,17 @@ def environment() -> Environment:
     return env
 
 
-def _pct(value: Any) -> str:
+def _pct(value: Any, w: Words | None = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{float(value):.0%}"
+    return w.percent(float(value)) if w is not None else f"{float(value):.0%}"
 
 
-def _when(value: Any) -> str:
+def _when(value: Any, w: Words | None = None) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if w is not None:
+        return w.date(pd.Timestamp(value).date(), "medium")
     return f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
 
@@ -56,22 +59,44 @@ def data_uri(chart: Chart) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(chart.svg).decode("ascii")
 
 
-def render_html(tables: Tables, charts: Sequence[Chart], info: BuildInfo) -> bytes:
-    """The report page, UTF-8."""
-    entities = tables.entities
+def render_html(
+    tables: Tables, charts: Sequence[Chart], info: BuildInfo, *, language: Language = "en"
+) -> bytes:
+    """The report page, UTF-8, every word in ``language``."""
+    w = Words(language, "report")
+    entities = tables.entities.copy()
+    column = {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
+    entities["name"] = entities[column].fillna(entities["name_en"])
+    entities["kind"] = [kind_text(str(k), language) for k in entities["kind"]]
     missing = entities[~entities["returned"]]
+    addressees = tables.addressees.copy()
+    addressees["addressee"] = [
+        w(ADDRESSEES.get(str(c), "Nobody named")) for c in addressees["addressee"]
+    ]
+    paragraphs = tables.paragraphs[tables.paragraphs["asked"] > 0].copy()
+    paragraphs["addressees"] = [
+        ", ".join(w(ADDRESSEES.get(c, "Nobody named")) for c in str(a).split(",") if c)
+        for a in paragraphs["addressees"]
+    ]
     context = {
+        "w": w,
+        "lang": language,
+        "dir": "rtl" if language in RTL else "ltr",
         "info": info,
+        "deadline": w.date(info.deadline, "long"),
+        "built": w.date(info.built_at.date(), "long"),
         "summary": tables.summary,
+        "pct": lambda v: _pct(v, w),
+        "when": lambda v: _when(v, w),
         "charts": [{"title": c.title, "name": c.name, "src": data_uri(c)} for c in charts],
-        "legend": legend("en"),
+        "legend": legend(language),
         "ink": INK,
         "colours": COLOURS,
-        "statuses": [(code, status_text(code)) for code in STATUS_COLUMNS],
+        "statuses": [(code, status_text(code, language)) for code in STATUS_COLUMNS],
         "sections": _records(tables.sections),
-        "addressees": _records(tables.addressees),
+        "addressees": _records(addressees),
         "entities": _records(entities),
-        "paragraphs": _records(tables.paragraphs[tables.paragraphs["asked"] > 0]),
-        "missing": _records(missing[["entity", "name_en"]]),
+        "paragraphs": _records(paragraphs),
+        "missing": _records(missing[["entity", "name"]]),
     }
     return environment().get_template("report.html").render(context).encode("utf-8")

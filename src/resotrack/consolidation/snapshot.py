@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from resotrack.store.models import (
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FORMAT = "resotrack.consolidation.snapshot/1"
+#: Outbox kinds of the reminder ladder's emails (resotrack.reminders.ladder.RungKind).
+REMINDER_KINDS: Final = ("reminder", "overdue", "escalation", "final")
 
 PARAGRAPH_COLUMNS = ("resolution", "number", "section", "text", "addressees", "verbs")
 ENTITY_COLUMNS = ("entity", "kind", "name_en", "name_fr", "name_ar", "language")
@@ -258,6 +260,15 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
         for e in session.scalars(select(ReportingEntity).where(ReportingEntity.code.in_(codes)))
     ]
     from resotrack.reminders import non_reporting_entities
+    from resotrack.store.models import OutboxMessage
+
+    reminders = session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.cycle_id == cycle_id,
+            OutboxMessage.kind.in_(REMINDER_KINDS),
+            OutboxMessage.state == "sent",
+        )
+    )
 
     return Snapshot(
         cycle={
@@ -269,6 +280,8 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
             "dispatched_at": _iso(cycle.dispatched_at),
             # Who owes a return, by the reminders' rule: the report must say the same.
             "non_reporting": non_reporting_entities(session, cycle_id),
+            # Reminder emails sent so far (every rung of the ladder), for the report's method.
+            "reminders": int(reminders or 0),
         },
         resolutions=resolutions,
         paragraphs=Table(PARAGRAPH_COLUMNS, paragraphs),

@@ -235,6 +235,7 @@ def entity_table(
         "last_submission_at",
         "name_fr",
         "name_ar",
+        "language",
     ]
     table = table[columns].astype({"versions": "int64", "returned": bool, "on_time": bool})
     return table.sort_values("entity").reset_index(drop=True)
