@@ -50,6 +50,11 @@ class IntakeSettings(BaseSettings):
         default=True, description="Queue a 'received' email for every accepted workbook."
     )
 
+    intake_max_tries: int = Field(
+        default=3,
+        ge=1,
+        description="A mail or dropped file that stops the sweep this many times is quarantined.",
+    )
     returns_settle_seconds: float = Field(
         default=5.0, ge=0, description="Leave drop-folder files younger than this (still copying)."
     )
