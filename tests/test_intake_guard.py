@@ -17,6 +17,8 @@ from sqlalchemy import select
 from resotrack import intake
 from resotrack.store import session_scope
 from resotrack.store.models import Submission
+from imap_server import Mailbox, imap_server_fixture, mailbox_fixture  # noqa: F401
+from test_imap import poll_in_a_new_process, reply
 from test_intake_support import (  # noqa: F401
     World,
     far_meta_cell,
@@ -72,3 +74,70 @@ def test_cli_submit_refuses_a_far_meta_cell_with_a_reason(
     assert result.returncode == 1, (result.returncode, result.stderr[-3000:])
     assert "_meta" in result.stderr and "poisoned.xlsx" in result.stderr
     assert _submissions() == []
+
+
+@pytest.mark.parametrize("ref", FAR)
+def test_mailbox_quarantines_a_far_meta_cell_and_takes_the_next_mail(
+    mailbox: Mailbox, world: World, ref: str
+) -> None:
+    sen = world.people["SEN"]
+    poisoned = far_meta_cell(world.workbook("SEN", "poisoned"), ref)
+    first = mailbox.deliver(reply(sen.email, ("poisoned.xlsx", poisoned)))
+    second = mailbox.deliver(reply(sen.email, ("reponse.xlsx", world.workbook("SEN", "good"))))
+
+    outcomes = {o["uid"]: o for o in poll_in_a_new_process(mailbox)}
+    assert outcomes[first]["state"] == "quarantined"
+    assert "_meta" in outcomes[first]["reason"]
+    assert outcomes[second]["state"] == "processed"
+    assert _submissions() == [("email", "SEN", "reponse.xlsx")]
+
+
+def test_a_file_that_kills_the_sweep_is_quarantined_after_three_tries(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the sandbox cannot catch (the sweep itself killed while on one file, by a crash
+    or the system) is counted: the fourth sweep moves the file to ``failed/`` and goes on."""
+    monkeypatch.setenv("RESOTRACK_RETURNS_SETTLE_SECONDS", "0")
+    inbox = intake.IntakeSettings().returns_inbox
+    inbox.mkdir(parents=True)
+    killer = inbox / "a-killer.xlsx"
+    killer.write_bytes(world.workbook("EGY", "kills the sweep"))
+    (inbox / "b-senegal.xlsx").write_bytes(world.workbook("SEN", "behind it"))
+    # The sweep dies (abort, as the OOM killer would) whenever it reads the first file.
+    sweep = (
+        "import json, os; import resotrack.intake.dropfolder as d; "
+        f"bad = open({str(killer)!r}, 'rb').read(); real = d.identify_workbook; "
+        "d.identify_workbook = lambda data: os.abort() if data == bad else real(data); "
+        "print(json.dumps(d.collect_returns()))"
+    )
+    for _ in range(3):
+        assert run_python(sweep).returncode == -6
+        assert _submissions() == []
+    result = run_python(sweep)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcomes = {r["file"]: r for r in json.loads(result.stdout.strip().splitlines()[-1])}
+    assert "given up after 3 tries" in outcomes["a-killer.xlsx"]["error"]
+    assert "submission_id" in outcomes["b-senegal.xlsx"]
+    assert _submissions() == [("dropfolder", "SEN", "b-senegal.xlsx")]
+
+
+def test_a_mail_that_kills_the_poll_is_quarantined_after_three_tries(
+    mailbox: Mailbox, world: World
+) -> None:
+    sen = world.people["SEN"]
+    first = mailbox.deliver(reply(sen.email, ("a.xlsx", world.workbook("SEN", "kills"))))
+    second = mailbox.deliver(reply(sen.email, ("b.xlsx", world.workbook("SEN", "good"))))
+    poll = (
+        "import json, os; import resotrack.intake.imap as m; real = m.process_message; "
+        f"m.process_message = lambda raw, box, v, uid, s: os.abort() if uid == {first} "
+        "else real(raw, box, v, uid, s); print(json.dumps(m.poll_mailbox()))"
+    )
+    for _ in range(3):
+        assert run_python(poll, mailbox.environment()).returncode == -6
+    result = run_python(poll, mailbox.environment())
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcomes = {o["uid"]: o for o in json.loads(result.stdout.strip().splitlines()[-1])}
+    assert outcomes[first]["state"] == "quarantined"
+    assert "given up after 3 tries" in outcomes[first]["reason"]
+    assert outcomes[second]["state"] == "processed"
+    assert _submissions() == [("email", "SEN", "b.xlsx")]

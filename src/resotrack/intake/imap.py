@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
+from resotrack.intake import attempts
 from resotrack.intake.config import IntakeSettings
 from resotrack.intake.identify import (
     Unidentified,
@@ -58,6 +59,11 @@ log = logging.getLogger(__name__)
 
 SPREADSHEET_NAME = re.compile(r"\.(xlsx|xlsm|xls|ods|csv)$", re.IGNORECASE)
 ACTOR = "imap"
+CHANNEL = "email"
+
+
+class GaveUp(RuntimeError):
+    """The message stopped earlier polls before they could decide about it."""
 
 
 @dataclass
@@ -187,11 +193,16 @@ def poll_mailbox(settings: IntakeSettings | None = None) -> list[dict[str, Any]]
             raw = _fetch(imap, uid)
             if raw is None:
                 continue
+            item = f"{mailbox}|{uidvalidity}|{uid}"
+            tries, last_error = attempts.begin(CHANNEL, item)
             try:
+                if tries > settings.intake_max_tries:  # it stopped earlier polls: no more
+                    raise GaveUp(attempts.gave_up(tries, last_error))
                 outcome = process_message(raw, mailbox, uidvalidity, uid, settings)
             except Exception as exc:  # a poison message must not block the mailbox
                 log.exception("message uid %s in %s could not be processed", uid, mailbox)
                 outcome = _quarantine_broken(raw, mailbox, uidvalidity, uid, exc)
+            attempts.finish(CHANNEL, item)
             if outcome is None:  # another poll recorded it first
                 continue
             outcomes.append(outcome)
@@ -345,7 +356,11 @@ def _quarantine_broken(
         raw_sha256=blob_store().put(raw),
         size=len(raw),
         state="quarantined",
-        reason=f"could not be processed: {type(exc).__name__}: {exc}"[:2000],
+        reason=(
+            str(exc)
+            if isinstance(exc, GaveUp)
+            else f"could not be processed: {type(exc).__name__}: {exc}"
+        )[:2000],
     )
     with session_scope() as session:
         return _record(session, row, [], IntakeSettings(imap_acknowledge=False))
