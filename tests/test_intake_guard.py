@@ -14,10 +14,10 @@ import json
 import pytest
 from sqlalchemy import select
 
+from imap_server import Mailbox, imap_server_fixture, mailbox_fixture  # noqa: F401
 from resotrack import intake
 from resotrack.store import session_scope
 from resotrack.store.models import Submission
-from imap_server import Mailbox, imap_server_fixture, mailbox_fixture  # noqa: F401
 from test_imap import poll_in_a_new_process, reply
 from test_intake_support import (  # noqa: F401
     World,
