@@ -6,8 +6,8 @@ Each file is identified by its signed ``_meta`` sheet (read in a sandboxed reade
 ``.reason.txt`` saying why. A file that stops the sweep before it is decided is tried again at
 most ``intake_max_tries`` times, then moved to ``failed/`` too (see ``attempts``).
 
-The move happens only after the submission committed, so a crash in between makes the next sweep find a duplicate and
-move the file then: nothing is received twice and nothing is lost.
+The move happens only after the submission committed, so a crash in between makes the next
+sweep find a duplicate and move the file then: nothing is received twice and nothing is lost.
 """
 
 from __future__ import annotations
