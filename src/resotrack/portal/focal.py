@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from resotrack import clock, tokens
 from resotrack.intake.config import IntakeSettings
-from resotrack.intake.names import content_disposition
+from resotrack.intake.names import content_disposition, workbook_download_name
 from resotrack.intake.queries import list_submissions
 from resotrack.intake.receive import TooLarge, announce, receive, spool_file
 from resotrack.intake.sniff import NotAWorkbook
@@ -500,5 +500,5 @@ def _workbook(sha256: str, name: str) -> Response:
         data = blob_store().get(sha256)
     except BlobNotFound as exc:
         raise PageError(404, "not_found") from exc
-    headers = {"Content-Disposition": content_disposition(name)}
+    headers = {"Content-Disposition": content_disposition(workbook_download_name(name))}
     return Response(data, media_type=XLSX, headers=headers)
