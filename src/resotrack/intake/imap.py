@@ -50,6 +50,7 @@ from resotrack.intake.receive import (
     record_submission,
     store_file,
 )
+from resotrack.intake.replyauth import mta_vouches, signed_tags
 from resotrack.intake.sniff import NotAWorkbook, sniff_workbook
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 SPREADSHEET_NAME = re.compile(r"\.(xlsx|xlsm|xls|ods|csv)$", re.IGNORECASE)
 ACTOR = "imap"
+MB = 1024 * 1024
 CHANNEL = "email"
 
 
@@ -154,9 +156,22 @@ def _uids(imap: imaplib.IMAP4) -> list[int]:
     return sorted(int(uid) for chunk in data if chunk for uid in chunk.split())
 
 
-def _fetch(imap: imaplib.IMAP4, uid: int) -> bytes | None:
-    """The whole message, without setting ``\\Seen`` (None if it vanished meanwhile)."""
-    data = _check(imap.uid("FETCH", str(uid), "(BODY.PEEK[])"), f"UID FETCH {uid}")
+def _size(imap: imaplib.IMAP4, uid: int) -> int | None:
+    """The message's size as the server counts it (``RFC822.SIZE``), before downloading it."""
+    data = _check(imap.uid("FETCH", str(uid), "(RFC822.SIZE)"), f"UID FETCH {uid} size")
+    for item in data:
+        text = item[0] if isinstance(item, tuple) else item
+        if isinstance(text, bytes):
+            found = re.search(rb"RFC822\.SIZE (\d+)", text)
+            if found:
+                return int(found.group(1))
+    return None
+
+
+def _fetch(imap: imaplib.IMAP4, uid: int, *, headers_only: bool = False) -> bytes | None:
+    """The whole message (or its header), without setting ``\\Seen`` (None if it vanished)."""
+    what = "(BODY.PEEK[HEADER])" if headers_only else "(BODY.PEEK[])"
+    data = _check(imap.uid("FETCH", str(uid), what), f"UID FETCH {uid}")
     for item in data:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
             return item[1]
@@ -190,7 +205,9 @@ def poll_mailbox(settings: IntakeSettings | None = None) -> list[dict[str, Any]]
             )
         todo = [uid for uid in _uids(imap) if uid not in seen][: settings.imap_batch]
         for uid in todo:
-            raw = _fetch(imap, uid)
+            size = _size(imap, uid)
+            oversize = size is not None and size > settings.imap_max_message_bytes
+            raw = _fetch(imap, uid, headers_only=oversize)
             if raw is None:
                 continue
             item = f"{mailbox}|{uidvalidity}|{uid}"
@@ -198,7 +215,10 @@ def poll_mailbox(settings: IntakeSettings | None = None) -> list[dict[str, Any]]
             try:
                 if tries > settings.intake_max_tries:  # it stopped earlier polls: no more
                     raise GaveUp(attempts.gave_up(tries, last_error))
-                outcome = process_message(raw, mailbox, uidvalidity, uid, settings)
+                if oversize:
+                    outcome = _quarantine_oversize(raw, mailbox, uidvalidity, uid, size, settings)
+                else:
+                    outcome = process_message(raw, mailbox, uidvalidity, uid, settings)
             except Exception as exc:  # a poison message must not block the mailbox
                 log.exception("message uid %s in %s could not be processed", uid, mailbox)
                 outcome = _quarantine_broken(raw, mailbox, uidvalidity, uid, exc)
@@ -245,6 +265,27 @@ def process_message(
         if not people:
             row.state, row.reason = "quarantined", f"unknown sender {sender or '(none)'}"
             return _record(session, row, [], settings)
+        tags = {tag for tag in signed_tags(message) if tag[0] in {p.id for p in people}}
+        vouched = mta_vouches(message, settings.imap_trusted_authserv_id, sender)
+        if not tags and not vouched:
+            row.state = "quarantined"
+            row.reason = (
+                f"not authenticated: {sender} is a focal point's address, but the message "
+                "came neither to their signed reply address nor with a pass from the "
+                "trusted mail server"
+            )
+            outcome = _record(session, row, [], settings)
+            if outcome is not None:
+                _tell_how_to_send(session, people)
+            return outcome
+        attached = _attachment_count(message)
+        if attached > settings.imap_max_attachments:
+            row.state = "quarantined"
+            row.reason = (
+                f"{attached} attachments in one message (at most "
+                f"{settings.imap_max_attachments}): none was received"
+            )
+            return _record(session, row, [], settings)
         workbooks, problems = _workbooks(message)
         if not workbooks:
             problems.insert(0, "no workbook attached")
@@ -253,7 +294,7 @@ def process_message(
         accepted = []
         for name, data in workbooks:
             try:
-                accepted.append(_accept(session, name, data, people, settings))
+                accepted.append(_accept(session, name, data, people, settings, tags, vouched))
             except (Unidentified, TooLarge, NotAWorkbook, PermissionError) as exc:
                 problems.append(f"{name}: {exc}")
         row.state = "processed" if accepted else "quarantined"
@@ -269,6 +310,8 @@ def _accept(
     data: bytes,
     people: list[FocalPoint],
     settings: IntakeSettings,
+    tags: set[tuple[int, int]] | None = None,
+    vouched: bool = True,
 ) -> _Accepted:
     identity = identify_workbook(data)
     person = next((p for p in people if p.entity_code == identity.entity_code), None)
@@ -280,6 +323,10 @@ def _accept(
     if not has_questionnaire(session, identity.entity_code, identity.cycle_id):
         raise PermissionError(
             f"{identity.entity_code} has no open questionnaire in cycle {identity.cycle_id}"
+        )
+    if not vouched and (person.id, identity.cycle_id) not in (tags or set()):
+        raise PermissionError(
+            f"the reply address is not {identity.entity_code}'s for cycle {identity.cycle_id}"
         )
     stored = store_file(data, max_bytes=settings.upload_max_bytes)
     return _Accepted(stored, name, identity.entity_code, identity.cycle_id, person)
@@ -364,6 +411,69 @@ def _quarantine_broken(
     )
     with session_scope() as session:
         return _record(session, row, [], IntakeSettings(imap_acknowledge=False))
+
+
+def _quarantine_oversize(
+    header: bytes,
+    mailbox: str,
+    uidvalidity: int,
+    uid: int,
+    size: int | None,
+    settings: IntakeSettings,
+) -> MailOutcome | None:
+    """A message over the size limit, recorded from its header alone (never downloaded)."""
+    message = email.message_from_bytes(header, policy=policy.default)
+    row = InboundMail(
+        mailbox=mailbox,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        message_id=_header(message, "Message-ID", 500),
+        sender=_sender(message),
+        subject=_header(message, "Subject", 1000),
+        raw_sha256=blob_store().put(header),
+        size=size or len(header),
+        state="quarantined",
+        reason=(
+            f"too large: {(size or 0) / MB:,.1f} MB (at most "
+            f"{settings.imap_max_message_bytes / MB:,.0f} MB); only its header was kept, "
+            "the message is still in the mailbox"
+        ),
+    )
+    with session_scope() as session:
+        return _record(session, row, [], settings)
+
+
+def _attachment_count(message: Message) -> int:
+    """Parts that are not the body: anything named, or not text."""
+    count = 0
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        if part.get_filename() or part.get_content_maintype() != "text":
+            count += 1
+    return count
+
+
+def _tell_how_to_send(session: Session, people: list[FocalPoint]) -> None:
+    """Tell each focal point at that address, at the address in the registry (a forged
+    message's ``Reply-To`` is never used), how to send a return we can trust; once a day."""
+    from resotrack.intake.acknowledge import how_to_send
+    from resotrack.mail import enqueue
+
+    day = clock.today().isoformat()
+    for person in people:
+        subject, paragraphs = how_to_send(person.language)
+        enqueue(
+            session,
+            key=f"unauthenticated:{person.id}:{day}",
+            kind="notice",
+            template="notice",
+            language=person.language,
+            context={"name": person.name, "subject": subject, "paragraphs": paragraphs},
+            to=[person.email],
+            entity_code=person.entity_code,
+            focal_point_id=person.id,
+        )
 
 
 def _earlier(session: Session, mailbox: str, message_id: str | None) -> int | None:
