@@ -213,8 +213,8 @@ def test_a_link_cannot_touch_another_entity(client: TestClient, world: World) ->
     refused = upload(client, foreign, world.workbook("EGY", "planted"))
     assert refused.status_code == 403
     assert "Votre lien personnel ne vaut que pour Sénégal" in refused.text
-    assert client.get(f"{home(world, 'SEN')}/returns/{b_id}").status_code == 403
-    assert client.get(f"{home(world, 'SEN')}/returns/{b_id}/file").status_code == 403
+    assert client.get(f"{home(world, 'SEN')}/returns/{b_id}").status_code == 404
+    assert client.get(f"{home(world, 'SEN')}/returns/{b_id}/file").status_code == 404
     assert f"submission-{b_id}" not in client.get(home(world, "SEN")).text
     assert [s.entity_code for s in submissions()] == ["EGY"]  # nothing planted
 
