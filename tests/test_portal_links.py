@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
 import httpx
 from fastapi.testclient import TestClient
 
 from resotrack.intake import receive
 from resotrack.intake.receive import INCOMING_PREFIX
+from resotrack.portal import standalone_app
 from resotrack.store.blobs import blob_store
 from test_intake_support import (  # noqa: F401
     PortalProcess,
@@ -20,7 +22,13 @@ from test_intake_support import (  # noqa: F401
     portal_process_fixture,
     world_fixture,
 )
-from test_portal import client, form, home, scope, submissions, upload  # noqa: F401
+from test_portal import form, home, scope, submissions, upload
+
+
+@pytest.fixture(name="client")
+def client_fixture(world: World) -> Iterator[TestClient]:
+    with TestClient(standalone_app(), base_url="http://portal.test") as test_client:
+        yield test_client
 
 
 def test_the_access_log_runs_on_and_never_shows_a_token(
