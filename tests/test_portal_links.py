@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from resotrack.intake import receive
