@@ -12,19 +12,22 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from hostile_workbooks import HOSTILE
+from imap_server import Mailbox, imap_server_fixture, mailbox_fixture  # noqa: F401
 from resotrack import intake
 from resotrack.intake import collect_returns
 from resotrack.intake.cli import register
+from resotrack.intake.imap import poll_mailbox
 from resotrack.questionnaires.meta import META_SHEET
 from resotrack.questionnaires.workbook import RETURN_SHEET
 from resotrack.store import session_scope
-from resotrack.store.models import Submission
+from resotrack.store.models import OutboxMessage, Submission
 from resotrack.validation.config import settings
 from resotrack.validation.messages import describe
 from resotrack.validation.quick import quick_check
 from resotrack.validation.read import read_package
 from resotrack.validation.report import Problem
 from resotrack.validation.steps import request
+from test_imap import reply
 from test_intake_support import World, make_workbook, world_fixture  # noqa: F401
 
 VARIANTS = sorted(HOSTILE)
@@ -89,3 +92,20 @@ def test_the_drop_folder_and_returns_submit_refuse_it(
     assert describe(Problem(rule))[0]["en"][:40] in " ".join(result.output.split())
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+@pytest.mark.parametrize("name", CHANNEL_VARIANTS)
+def test_an_email_return_is_refused_and_the_sender_told_in_their_language(
+    mailbox: Mailbox, world: World, name: str
+) -> None:
+    variant, rule = HOSTILE[name]
+    sen = world.people["SEN"]
+    mailbox.deliver(reply(sen.email, ("reponse.xlsx", variant(world.workbook("SEN", name)))))
+    (outcome,) = poll_mailbox(mailbox.settings())
+    assert outcome["state"] == "quarantined"
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 0
+        (notice,) = session.scalars(select(OutboxMessage)).all()
+        assert notice.to_addrs == [sen.email] and notice.language == "fr"
+        message, fix = describe(Problem(rule))
+        assert notice.context["paragraphs"] == [f"reponse.xlsx : {message['fr']} {fix['fr']}"]

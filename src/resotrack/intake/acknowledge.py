@@ -75,3 +75,23 @@ def how_to_send(language: str) -> tuple[str, list[str]]:
     """Subject and paragraphs telling a focal point how to send a return we can trust."""
     lang = language if language in _HOW_BODY else "en"
     return _HOW_SUBJECT[lang], list(_HOW_BODY[lang])
+
+
+_REFUSED_SUBJECT = {
+    "en": "Your workbook could not be accepted: {name}",
+    "fr": "Votre classeur n'a pas pu être accepté : {name}",
+    "ar": "تعذّر قبول مصنّفكم: {name}",
+}
+_REFUSED_LINE = {
+    "en": "{name}: {words}",
+    "fr": "{name} : {words}",
+    "ar": "{name}: {words}",
+}
+
+
+def refusal_notice(language: str, refused: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """Subject and one paragraph per refused workbook (``(name, what is wrong and how to fix
+    it)``, already in ``language``)."""
+    lang = language if language in _REFUSED_SUBJECT else "en"
+    subject = _REFUSED_SUBJECT[lang].format(name=refused[0][0])
+    return subject, [_REFUSED_LINE[lang].format(name=n, words=w) for n, w in refused]

@@ -36,6 +36,7 @@ from resotrack import audit, clock
 from resotrack.intake import attempts
 from resotrack.intake.config import IntakeSettings
 from resotrack.intake.identify import (
+    Refused,
     Unidentified,
     focal_points_for,
     has_questionnaire,
@@ -292,16 +293,24 @@ def process_message(
             row.state, row.reason = "quarantined", "; ".join(problems)
             return _record(session, row, [], settings)
         accepted = []
+        refused: list[tuple[str, Refused]] = []
         for name, data in workbooks:
             try:
                 accepted.append(_accept(session, name, data, people, settings, tags, vouched))
+            except Refused as exc:  # the readers' refusal: the sender is told, in their words
+                problems.append(f"{name}: {exc}")
+                refused.append((name, exc))
             except (Unidentified, TooLarge, NotAWorkbook, PermissionError) as exc:
                 problems.append(f"{name}: {exc}")
         row.state = "processed" if accepted else "quarantined"
         row.reason = "; ".join(problems) or None
         entities = {a.entity_code for a in accepted}
         row.entity_code = entities.pop() if len(entities) == 1 else None
-        return _record(session, row, accepted, settings)
+        outcome = _record(session, row, accepted, settings)
+        if outcome is not None and refused:
+            told = [p for p in people if any(t[0] == p.id for t in tags)] or people
+            _tell_refused(session, told, refused, row.raw_sha256)
+        return outcome
 
 
 def _accept(
@@ -466,6 +475,30 @@ def _tell_how_to_send(session: Session, people: list[FocalPoint]) -> None:
         enqueue(
             session,
             key=f"unauthenticated:{person.id}:{day}",
+            kind="notice",
+            template="notice",
+            language=person.language,
+            context={"name": person.name, "subject": subject, "paragraphs": paragraphs},
+            to=[person.email],
+            entity_code=person.entity_code,
+            focal_point_id=person.id,
+        )
+
+
+def _tell_refused(
+    session: Session, people: list[FocalPoint], refused: list[tuple[str, Refused]], raw: str
+) -> None:
+    """Tell an authenticated sender, in their language, why each workbook was refused."""
+    from resotrack.intake.acknowledge import refusal_notice
+    from resotrack.mail import enqueue
+
+    for person in people:
+        subject, paragraphs = refusal_notice(
+            person.language, [(name, exc.words(person.language)) for name, exc in refused]
+        )
+        enqueue(
+            session,
+            key=f"refused:{raw}:{person.id}",
             kind="notice",
             template="notice",
             language=person.language,
