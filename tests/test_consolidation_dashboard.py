@@ -21,7 +21,7 @@ from resotrack import clock
 from resotrack.consolidation.builds import build_report
 from resotrack.mail import enqueue
 from resotrack.portal import create_app
-from resotrack.portal.staff import StaffUser, require_staff
+from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.models import OutboxMessage, Submission
@@ -35,6 +35,7 @@ def _app(staff: object | None) -> FastAPI:
     portal = create_app()  # mounts the dashboard behind the portal's require_staff
     if staff is not None:
         portal.dependency_overrides[require_staff] = lambda: staff
+        portal.dependency_overrides[require_staff_editor] = lambda: staff
     root = FastAPI()
     root.router.routes.append(Mount("/resotrack", app=portal))
     return root

@@ -37,7 +37,7 @@ def reply(
 ) -> bytes:
     message = EmailMessage()
     message["From"] = f"Focal Point <{sender}>"
-    message["To"] = "returns@resotrack.example"
+    message["To"] = signed_reply_address(sender)
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="example.org")
     message["In-Reply-To"] = "<outbox-1.abc@resotrack.example>"
@@ -45,6 +45,28 @@ def reply(
     for filename, data in attachments:
         message.add_attachment(data, maintype=XLSX[0], subtype=XLSX[1], filename=filename)
     return message.as_bytes(policy=policy.SMTP)  # CRLF, as it travels
+
+
+def signed_reply_address(sender: str) -> str:
+    """Where the focal point at ``sender`` replies: the returns mailbox plus-addressed with
+    their signed tag for the first open cycle (what the questionnaire email's Reply-To says);
+    the plain mailbox for an address not in the registry."""
+    from sqlalchemy import func
+
+    from resotrack.store.models import FocalPoint, Questionnaire, ReportingCycle
+    from resotrack.tokens import reply_address
+
+    with session_scope() as session:
+        found = session.execute(
+            select(FocalPoint.id, func.min(ReportingCycle.id))
+            .join(Questionnaire, Questionnaire.entity_code == FocalPoint.entity_code)
+            .join(ReportingCycle, ReportingCycle.id == Questionnaire.cycle_id)
+            .where(func.lower(FocalPoint.email) == sender.lower())
+            .group_by(FocalPoint.id)
+        ).first()
+    if found is None:
+        return "returns@resotrack.example"
+    return reply_address("returns@resotrack.example", found[0], found[1])
 
 
 def rows() -> tuple[list[InboundMail], list[Submission]]:

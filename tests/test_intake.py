@@ -380,7 +380,7 @@ def test_cli_submit_list_and_quarantine(world: World, tmp_path: Path) -> None:
     refused = runner.invoke(
         app, ["returns", "submit", str(bogus), "--entity", "SEN", "--cycle", str(world.cycle_id)]
     )
-    assert refused.exit_code == 1 and "not an Excel workbook" in refused.output
+    assert refused.exit_code == 1 and "plain text (CSV)" in refused.output
     not_asked = runner.invoke(
         app,
         ["returns", "submit", str(file), "--entity", "EGY", "--cycle", str(world.other_cycle_id)],

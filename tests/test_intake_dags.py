@@ -20,6 +20,7 @@ from resotrack.orchestration import ASSET_URIS
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import InboundMail, Submission
+from test_imap import signed_reply_address
 from test_intake_support import World, world_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
@@ -74,7 +75,7 @@ def test_poll_mailbox_dag(
         monkeypatch.setenv(key, value)
     message = EmailMessage()
     message["From"] = world.people["EGY"].email
-    message["To"] = "returns@resotrack.example"
+    message["To"] = signed_reply_address(world.people["EGY"].email)  # the email's Reply-To
     message["Subject"] = "RE: الاستبيان"
     message.set_content("مرفق الرد")
     message.add_attachment(

@@ -252,3 +252,40 @@ def portal_process_fixture(tmp_path: Path) -> Iterator[PortalProcess]:
         yield portal
     finally:
         portal.stop()
+
+
+def far_meta_cell(data: bytes, ref: str) -> bytes:
+    """``data`` with one more cell in its ``_meta`` sheet, at ``ref`` (``XFD1048576``): a
+    small file whose sheet a naive reader allocates row by column. The ``<dimension>`` is
+    left as it was, as an attacker would leave it."""
+    row = "".join(ch for ch in ref if ch.isdigit())
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            blob = source.read(info)
+            if info.filename == "xl/worksheets/sheet4.xml":  # _meta, the fourth sheet
+                cell = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c></row>'
+                blob = blob.replace(b"</sheetData>", cell.encode() + b"</sheetData>")
+            target.writestr(info.filename, blob)
+    return buffer.getvalue()
+
+
+def run_python(code: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter, as a poll or sweep runs (a crash must not take pytest
+    with it); its address space capped at 3 GB so that a runaway read fails rather than swap."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=cap,
+    )

@@ -585,3 +585,56 @@ def test_the_sender_survives_a_server_restart_between_runs(
     assert send_pending(sender=sender, settings=settings).sent == [second]
     sender.close()
     assert server.ehlos == 2  # one connection per run: the first, then a reconnection
+
+
+def test_sending_again_leaves_one_live_link_and_a_signed_reply_address(
+    world: World, server: SmtpServer
+) -> None:
+    """A second questionnaire email (a resend, a reminder with a link) replaces the link of
+    the first; each email's Reply-To is the focal point's signed reply address."""
+    settings = settings_for(server)
+    first_ids = queue_questionnaires(world, ("SEN",))
+    send_pending(settings=settings)
+    with session_scope() as s:
+        fp = s.get(FocalPoint, world.focal_points["SEN"])
+        assert fp is not None
+        enqueue(
+            s,
+            key=f"resend:{world.cycle_id}:SEN",
+            kind="questionnaire",
+            template="questionnaire",
+            language=fp.language,
+            context={
+                "name": fp.name,
+                "entity_name": fp.entity.name(fp.language),
+                "cycle_title": "Follow-up of the 49th CFM",
+                "deadline_text": "15 March 2026",
+                "upload_link": {"focal_point_id": fp.id, "cycle_id": world.cycle_id},
+            },
+            to=[fp.email],
+            cycle_id=world.cycle_id,
+            entity_code="SEN",
+            focal_point_id=fp.id,
+        )
+        fp_id = fp.id
+    send_pending(settings=settings)
+    first, second = server.received()
+    old, new = link_token(first), link_token(second)
+    with session_scope() as s:
+        with pytest.raises(tokens.TokenRefused):
+            tokens.verify(s, old)
+        assert tokens.verify(s, new).focal_point_id == fp_id
+        live = s.scalar(
+            select(func.count())
+            .select_from(UploadToken)
+            .where(
+                UploadToken.focal_point_id == fp_id,
+                UploadToken.cycle_id == world.cycle_id,
+                UploadToken.revoked_at.is_(None),
+            )
+        )
+        assert live == 1
+    for item in (first, second):
+        reply_to = item.message["Reply-To"]
+        assert tokens.verify_reply_tags([reply_to]) == {(fp_id, world.cycle_id)}
+    assert first_ids

@@ -21,7 +21,7 @@ from resotrack import tokens
 from resotrack.portal import create_app, standalone_app
 from resotrack.portal.i18n import missing_translations
 from resotrack.portal.pages import HERE
-from resotrack.portal.staff import StaffUser, require_staff
+from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import ReportingCycle, Submission, UploadAttempt
@@ -213,8 +213,8 @@ def test_a_link_cannot_touch_another_entity(client: TestClient, world: World) ->
     refused = upload(client, foreign, world.workbook("EGY", "planted"))
     assert refused.status_code == 403
     assert "Votre lien personnel ne vaut que pour Sénégal" in refused.text
-    assert client.get(f"{home(world, 'SEN')}/returns/{b_id}").status_code == 403
-    assert client.get(f"{home(world, 'SEN')}/returns/{b_id}/file").status_code == 403
+    assert client.get(f"{home(world, 'SEN')}/returns/{b_id}").status_code == 404
+    assert client.get(f"{home(world, 'SEN')}/returns/{b_id}/file").status_code == 404
     assert f"submission-{b_id}" not in client.get(home(world, "SEN")).text
     assert [s.entity_code for s in submissions()] == ["EGY"]  # nothing planted
 
@@ -420,6 +420,7 @@ def test_a_50_mb_upload_is_cut_off_at_the_limit(world: World, declare_length: bo
 def staff_client(world: World) -> Iterator[TestClient]:
     app = create_app()
     app.dependency_overrides[require_staff] = lambda: StaffUser(name="tester")
+    app.dependency_overrides[require_staff_editor] = lambda: StaffUser(name="tester")
     with TestClient(app, base_url="http://portal.test") as test_client:
         yield test_client
 
@@ -460,3 +461,28 @@ def test_templates_escape_by_default() -> None:
     env = __import__("resotrack.portal.pages", fromlist=["TEMPLATES"]).TEMPLATES.env
     assert env.autoescape is True or callable(env.autoescape)
     assert (HERE / "templates" / "base.html").is_file()
+
+
+@pytest.mark.parametrize("sent_as", ["report.html", "rapport.xlsm", "<script>.svg", "noname"])
+def test_staff_always_download_a_return_as_an_xlsx_attachment(
+    staff_client: TestClient, world: World, sent_as: str
+) -> None:
+    """Whatever the sender called it, the stored bytes (already sniffed: a workbook) go to
+    staff as ``.xlsx``, as an attachment, never to be rendered by the browser."""
+    from resotrack.intake import receive
+
+    data = world.workbook("SEN", sent_as)
+    receipt = receive(
+        data, channel="cli", original_name=sent_as, cycle_id=world.cycle_id, entity_code="SEN"
+    )
+    got = staff_client.get(f"/staff/submissions/{receipt.submission_id}/file")
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert got.headers["x-content-type-options"] == "nosniff"
+    disposition = got.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    ascii_name = disposition.split('filename="', 1)[1].split('"', 1)[0]
+    assert ascii_name.endswith(".xlsx") and "<" not in ascii_name
+    assert disposition.endswith(".xlsx") and ".html" not in disposition

@@ -33,9 +33,9 @@ class ApiServer:
     world: World
     log: Path
 
-    def token(self) -> str:
+    def token(self, username: str = "admin") -> str:
         response = httpx.post(
-            f"{self.url}/auth/token", json={"username": "admin", "password": PASSWORD}
+            f"{self.url}/auth/token", json={"username": username, "password": PASSWORD}
         )
         assert response.is_success, response.text
         return str(response.json()["access_token"])
@@ -63,14 +63,14 @@ def api_server(
 
     port = free_port()
     passwords = folder / "passwords.json"
-    passwords.write_text(json.dumps({"admin": PASSWORD}))
+    passwords.write_text(json.dumps({name: PASSWORD for name in ("admin", "viewer", "editor")}))
     env = airflow_home.env(
         {
             **resotrack_env,
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,viewer:viewer,editor:user",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__API_AUTH__JWT_SECRET": "resotrack-test-jwt-secret-" + "0123456789abcdef" * 4,
         }
@@ -196,3 +196,16 @@ def test_the_plugin_adds_links_to_the_airflow_ui(api_server: ApiServer) -> None:
         "Consolidation": "/resotrack/staff/dashboard/",
     }
     assert "resotrack portal" in json.dumps(plugin["fastapi_apps"])
+
+
+def test_a_viewer_sees_the_returns_but_cannot_decide_a_review(api_server: ApiServer) -> None:
+    """Reviewing is an edit: Airflow's read-only role opens the pages and gets 403 on the
+    decision; an account allowed to edit (the ``user`` role) gets through to the decision."""
+    url, world = api_server.url, api_server.world
+    review = f"{url}/resotrack/staff/dashboard/submissions/999999/review"
+    for name, expected in (("viewer", 403), ("editor", 404), ("admin", 404)):
+        auth = {"authorization": f"Bearer {api_server.token(name)}", "origin": url}
+        seen = httpx.get(f"{url}/resotrack/staff/cycles/{world.cycle_id}", headers=auth)
+        assert seen.status_code == 200, (name, seen.text)
+        decided = httpx.post(review, headers=auth, data={"decision": "accept"})
+        assert decided.status_code == expected, (name, decided.text)

@@ -7,7 +7,10 @@ the stored hash lets staff revoke a link and means a leaked table reveals no usa
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +23,8 @@ from resotrack.settings import get_settings
 from resotrack.store.models import FocalPoint, UploadToken
 
 SALT = "resotrack.upload-token"
+_REPLY_CONTEXT = b"resotrack.reply-address.v1\n"
+REPLY_TAG = re.compile(r"\brt-(\d{1,10})-(\d{1,10})-([0-9a-f]{20})\b", re.IGNORECASE)
 DEFAULT_VALIDITY = timedelta(days=120)
 
 
@@ -59,8 +64,24 @@ def issue(
     cycle_id: int,
     *,
     valid_for: timedelta = DEFAULT_VALIDITY,
+    replace: bool = False,
 ) -> str:
-    """Create a link token for ``focal_point`` in ``cycle_id``; only its hash is stored."""
+    """Create a link token for ``focal_point`` in ``cycle_id``; only its hash is stored.
+
+    ``replace``: revoke the focal point's other live links for the cycle first, so that
+    sending again (a reminder, a retry) leaves one live link, not one per email.
+    """
+    if replace:
+        session.execute(
+            update(UploadToken)
+            .where(
+                UploadToken.focal_point_id == focal_point.id,
+                UploadToken.cycle_id == cycle_id,
+                UploadToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=clock.now(), revoked_by="replaced"),
+            execution_options={"synchronize_session": False},
+        )
     token = _serializer().dumps({"n": secrets.token_urlsafe(18), "c": cycle_id})
     session.add(
         UploadToken(
@@ -132,3 +153,44 @@ def revoke(
         cycle_id=cycle_id,
     )
     return int(count)
+
+
+# --- signed reply addresses (email returns) ------------------------------------------------
+
+
+def _reply_mac(key: bytes, focal_point_id: int, cycle_id: int) -> str:
+    text = f"{focal_point_id}:{cycle_id}".encode()
+    return hmac.new(key, _REPLY_CONTEXT + text, hashlib.sha256).hexdigest()[:20]
+
+
+def _keys() -> list[bytes]:
+    return [k.encode("utf-8") for k in get_settings().verification_keys]
+
+
+def reply_tag(focal_point_id: int, cycle_id: int) -> str:
+    """``rt-<focal point>-<cycle>-<signature>``: lower case, safe in an address's local part.
+    Signed with the secret key like the upload link (another domain separation); it grants
+    nothing but "a reply that came here is this focal point's, for this cycle"."""
+    return f"rt-{focal_point_id}-{cycle_id}-{_reply_mac(_keys()[0], focal_point_id, cycle_id)}"
+
+
+def reply_address(mailbox: str, focal_point_id: int, cycle_id: int) -> str:
+    """``mailbox`` plus-addressed with the focal point's tag (``returns+rt-…@example.org``)."""
+    local, _, domain = mailbox.rpartition("@")
+    local = local.split("+", 1)[0]
+    return f"{local}+{reply_tag(focal_point_id, cycle_id)}@{domain}"
+
+
+def verify_reply_tags(texts: Iterable[str]) -> set[tuple[int, int]]:
+    """The (focal point, cycle) of every validly signed tag in ``texts`` (any accepted key)."""
+    found: set[tuple[int, int]] = set()
+    keys = _keys()
+    for text in texts:
+        for fp, cycle, mac in REPLY_TAG.findall(text or ""):
+            given = mac.lower().encode()
+            if any(
+                hmac.compare_digest(_reply_mac(k, int(fp), int(cycle)).encode(), given)
+                for k in keys
+            ):
+                found.add((int(fp), int(cycle)))
+    return found

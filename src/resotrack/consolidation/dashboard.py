@@ -233,13 +233,24 @@ def _heatmap_png(cycle_id: int) -> bytes:
 # --- the router ----------------------------------------------------------------------------
 
 
-def make_router(staff_dependency: Callable[..., Any] | None = None) -> APIRouter:
-    """The dashboard's routes behind ``staff_dependency`` (the portal's ``require_staff``)."""
+def make_router(
+    staff_dependency: Callable[..., Any] | None = None,
+    editor_dependency: Callable[..., Any] | None = None,
+) -> APIRouter:
+    """The dashboard's routes behind ``staff_dependency`` (the portal's ``require_staff``);
+    the review decision behind ``editor_dependency`` (``require_staff_editor``: an edit)."""
     if staff_dependency is None:
         from resotrack.portal.staff import require_staff
 
         staff_dependency = require_staff
+    if editor_dependency is None:
+        from resotrack.portal.staff import require_staff_editor
+
+        editor_dependency = (
+            require_staff_editor if staff_dependency is require_staff else staff_dependency
+        )
     Staff = Annotated[Any, Depends(staff_dependency)]
+    Editor = Annotated[Any, Depends(editor_dependency)]
     router = APIRouter(prefix=PREFIX)
 
     @router.get("/", name="dashboard_index")
@@ -341,7 +352,7 @@ def make_router(staff_dependency: Callable[..., Any] | None = None) -> APIRouter
     @router.post("/submissions/{submission_id}/review", name="dashboard_review")
     def review(
         request: Request,
-        user: Staff,
+        user: Editor,
         submission_id: int,
         decision: Annotated[str, Form()],
         comment: Annotated[str, Form()] = "",

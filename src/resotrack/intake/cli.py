@@ -23,17 +23,28 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _choose_cycle(entity: str, cycle: int | None, data: bytes) -> int:
-    """The cycle given, else the one a valid ``_meta`` names, else the only open one."""
-    from resotrack.intake.identify import Unidentified, identify_workbook, open_cycles_for
+def _choose_cycle(entity: str, cycle: int | None, data: bytes, name: str) -> int:
+    """The cycle given, else the one a valid ``_meta`` names, else the only open one.
+
+    The workbook is read in the sandboxed readers first, whatever was given: one the readers
+    refuse (too large, active content, a sheet reaching far) is refused here too.
+    """
+    from resotrack.intake.identify import (
+        Refused,
+        Unidentified,
+        identify_workbook,
+        open_cycles_for,
+    )
     from resotrack.store import session_scope
 
-    if cycle is not None:
-        return cycle
     try:
         identity = identify_workbook(data)
+    except Refused as refused:
+        raise _fail(f"{name}: {refused}") from refused
     except Unidentified:
         identity = None
+    if cycle is not None:
+        return cycle
     if identity is not None and identity.entity_code == entity:
         return identity.cycle_id
     if identity is not None:
@@ -73,7 +84,7 @@ def submit(
     if file.stat().st_size > limit:
         raise _fail(f"{file.name}: the file is larger than the limit of {limit:,} bytes")
     data = file.read_bytes()
-    cycle_id = _choose_cycle(code, cycle, data)
+    cycle_id = _choose_cycle(code, cycle, data, file.name)
     with session_scope() as session:
         if not has_questionnaire(session, code, cycle_id):
             raise _fail(f"{code} has no open questionnaire in cycle {cycle_id}")

@@ -50,6 +50,24 @@ class IntakeSettings(BaseSettings):
         default=True, description="Queue a 'received' email for every accepted workbook."
     )
 
+    intake_max_tries: int = Field(
+        default=3,
+        ge=1,
+        description="A mail or dropped file that stops the sweep this many times is quarantined.",
+    )
+    imap_trusted_authserv_id: str = Field(
+        default="",
+        description="authserv-id of the MTA whose Authentication-Results are trusted (it must "
+        "strip such headers from incoming mail); empty: only signed reply addresses count.",
+    )
+    imap_max_attachments: int = Field(
+        default=5, ge=1, description="A message with more attachments is quarantined whole."
+    )
+    imap_max_message_bytes: int = Field(
+        default=20 * MB,
+        gt=0,
+        description="A larger message is not downloaded: quarantined from its headers alone.",
+    )
     returns_settle_seconds: float = Field(
         default=5.0, ge=0, description="Leave drop-folder files younger than this (still copying)."
     )

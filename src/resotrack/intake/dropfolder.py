@@ -1,10 +1,13 @@
 """The drop folder: workbooks that reached the Secretariat some other way (a USB stick, a fax
 of a link, a forwarded mail) are put in ``<home>/inbox/returns/`` and collected on the sweep.
 
-Each file is identified by its signed ``_meta`` sheet, received like any upload, then moved to
-``done/``, or to ``failed/`` beside a ``.reason.txt`` saying why. The move happens only after
-the submission committed, so a crash in between makes the next sweep find a duplicate and
-move the file then: nothing is received twice and nothing is lost.
+Each file is identified by its signed ``_meta`` sheet (read in a sandboxed reader, see
+``identify``), received like any upload, then moved to ``done/``, or to ``failed/`` beside a
+``.reason.txt`` saying why. A file that stops the sweep before it is decided is tried again at
+most ``intake_max_tries`` times, then moved to ``failed/`` too (see ``attempts``).
+
+The move happens only after the submission committed, so a crash in between makes the next
+sweep find a duplicate and move the file then: nothing is received twice and nothing is lost.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from resotrack import clock
+from resotrack.intake import attempts
 from resotrack.intake.config import IntakeSettings
 from resotrack.intake.identify import Unidentified, has_questionnaire, identify_workbook
 from resotrack.intake.receive import TooLarge, announce, receive
@@ -24,6 +28,7 @@ from resotrack.store import session_scope
 log = logging.getLogger(__name__)
 
 SENDER = "drop folder"
+CHANNEL = "dropfolder"
 
 
 def _ready(path: Path, settle_seconds: float) -> bool:
@@ -61,12 +66,27 @@ def collect_returns(settings: IntakeSettings | None = None) -> list[dict[str, An
             continue
         if not _ready(path, settings.returns_settle_seconds):
             continue
-        try:
-            results.append(_collect_one(path, settings))
-        except (NotAWorkbook, TooLarge, Unidentified, PermissionError) as exc:
-            moved = _move(path, inbox / "failed", str(exc))
-            log.warning("drop folder: %s refused: %s", path.name, exc)
-            results.append({"file": path.name, "error": str(exc), "moved_to": moved.name})
+        stat = path.stat()
+        item = f"{stat.st_size}|{stat.st_mtime_ns}|{path.name}"
+        tries, last_error = attempts.begin(CHANNEL, item)
+        error: str | None = None
+        if tries > settings.intake_max_tries:
+            error = attempts.gave_up(tries, last_error)
+        else:
+            try:
+                results.append(_collect_one(path, settings))
+            except (NotAWorkbook, TooLarge, Unidentified, PermissionError) as exc:
+                error = str(exc)
+            except Exception as exc:  # a bug or a lost database: try again, a few times
+                log.exception("drop folder: %s could not be processed", path.name)
+                attempts.failed(CHANNEL, item, f"{type(exc).__name__}: {exc}")
+                results.append({"file": path.name, "error": str(exc), "tries": tries})
+                continue
+        if error is not None:
+            moved = _move(path, inbox / "failed", error)
+            log.warning("drop folder: %s refused: %s", path.name, error)
+            results.append({"file": path.name, "error": error, "moved_to": moved.name})
+        attempts.finish(CHANNEL, item)
     return results
 
 

@@ -33,8 +33,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
+from resotrack.intake import attempts
 from resotrack.intake.config import IntakeSettings
 from resotrack.intake.identify import (
+    Refused,
     Unidentified,
     focal_points_for,
     has_questionnaire,
@@ -49,6 +51,7 @@ from resotrack.intake.receive import (
     record_submission,
     store_file,
 )
+from resotrack.intake.replyauth import mta_vouches, signed_tags
 from resotrack.intake.sniff import NotAWorkbook, sniff_workbook
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
@@ -58,6 +61,12 @@ log = logging.getLogger(__name__)
 
 SPREADSHEET_NAME = re.compile(r"\.(xlsx|xlsm|xls|ods|csv)$", re.IGNORECASE)
 ACTOR = "imap"
+MB = 1024 * 1024
+CHANNEL = "email"
+
+
+class GaveUp(RuntimeError):
+    """The message stopped earlier polls before they could decide about it."""
 
 
 @dataclass
@@ -148,9 +157,22 @@ def _uids(imap: imaplib.IMAP4) -> list[int]:
     return sorted(int(uid) for chunk in data if chunk for uid in chunk.split())
 
 
-def _fetch(imap: imaplib.IMAP4, uid: int) -> bytes | None:
-    """The whole message, without setting ``\\Seen`` (None if it vanished meanwhile)."""
-    data = _check(imap.uid("FETCH", str(uid), "(BODY.PEEK[])"), f"UID FETCH {uid}")
+def _size(imap: imaplib.IMAP4, uid: int) -> int | None:
+    """The message's size as the server counts it (``RFC822.SIZE``), before downloading it."""
+    data = _check(imap.uid("FETCH", str(uid), "(RFC822.SIZE)"), f"UID FETCH {uid} size")
+    for item in data:
+        text = item[0] if isinstance(item, tuple) else item
+        if isinstance(text, bytes):
+            found = re.search(rb"RFC822\.SIZE (\d+)", text)
+            if found:
+                return int(found.group(1))
+    return None
+
+
+def _fetch(imap: imaplib.IMAP4, uid: int, *, headers_only: bool = False) -> bytes | None:
+    """The whole message (or its header), without setting ``\\Seen`` (None if it vanished)."""
+    what = "(BODY.PEEK[HEADER])" if headers_only else "(BODY.PEEK[])"
+    data = _check(imap.uid("FETCH", str(uid), what), f"UID FETCH {uid}")
     for item in data:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
             return item[1]
@@ -184,14 +206,24 @@ def poll_mailbox(settings: IntakeSettings | None = None) -> list[dict[str, Any]]
             )
         todo = [uid for uid in _uids(imap) if uid not in seen][: settings.imap_batch]
         for uid in todo:
-            raw = _fetch(imap, uid)
+            size = _size(imap, uid)
+            oversize = size is not None and size > settings.imap_max_message_bytes
+            raw = _fetch(imap, uid, headers_only=oversize)
             if raw is None:
                 continue
+            item = f"{mailbox}|{uidvalidity}|{uid}"
+            tries, last_error = attempts.begin(CHANNEL, item)
             try:
-                outcome = process_message(raw, mailbox, uidvalidity, uid, settings)
+                if tries > settings.intake_max_tries:  # it stopped earlier polls: no more
+                    raise GaveUp(attempts.gave_up(tries, last_error))
+                if oversize:
+                    outcome = _quarantine_oversize(raw, mailbox, uidvalidity, uid, size, settings)
+                else:
+                    outcome = process_message(raw, mailbox, uidvalidity, uid, settings)
             except Exception as exc:  # a poison message must not block the mailbox
                 log.exception("message uid %s in %s could not be processed", uid, mailbox)
                 outcome = _quarantine_broken(raw, mailbox, uidvalidity, uid, exc)
+            attempts.finish(CHANNEL, item)
             if outcome is None:  # another poll recorded it first
                 continue
             outcomes.append(outcome)
@@ -234,22 +266,51 @@ def process_message(
         if not people:
             row.state, row.reason = "quarantined", f"unknown sender {sender or '(none)'}"
             return _record(session, row, [], settings)
+        tags = {tag for tag in signed_tags(message) if tag[0] in {p.id for p in people}}
+        vouched = mta_vouches(message, settings.imap_trusted_authserv_id, sender)
+        if not tags and not vouched:
+            row.state = "quarantined"
+            row.reason = (
+                f"not authenticated: {sender} is a focal point's address, but the message "
+                "came neither to their signed reply address nor with a pass from the "
+                "trusted mail server"
+            )
+            outcome = _record(session, row, [], settings)
+            if outcome is not None:
+                _tell_how_to_send(session, people)
+            return outcome
+        attached = _attachment_count(message)
+        if attached > settings.imap_max_attachments:
+            row.state = "quarantined"
+            row.reason = (
+                f"{attached} attachments in one message (at most "
+                f"{settings.imap_max_attachments}): none was received"
+            )
+            return _record(session, row, [], settings)
         workbooks, problems = _workbooks(message)
         if not workbooks:
             problems.insert(0, "no workbook attached")
             row.state, row.reason = "quarantined", "; ".join(problems)
             return _record(session, row, [], settings)
         accepted = []
+        refused: list[tuple[str, Refused]] = []
         for name, data in workbooks:
             try:
-                accepted.append(_accept(session, name, data, people, settings))
+                accepted.append(_accept(session, name, data, people, settings, tags, vouched))
+            except Refused as exc:  # the readers' refusal: the sender is told, in their words
+                problems.append(f"{name}: {exc}")
+                refused.append((name, exc))
             except (Unidentified, TooLarge, NotAWorkbook, PermissionError) as exc:
                 problems.append(f"{name}: {exc}")
         row.state = "processed" if accepted else "quarantined"
         row.reason = "; ".join(problems) or None
         entities = {a.entity_code for a in accepted}
         row.entity_code = entities.pop() if len(entities) == 1 else None
-        return _record(session, row, accepted, settings)
+        outcome = _record(session, row, accepted, settings)
+        if outcome is not None and refused:
+            told = [p for p in people if any(t[0] == p.id for t in tags)] or people
+            _tell_refused(session, told, refused, row.raw_sha256)
+        return outcome
 
 
 def _accept(
@@ -258,6 +319,8 @@ def _accept(
     data: bytes,
     people: list[FocalPoint],
     settings: IntakeSettings,
+    tags: set[tuple[int, int]] | None = None,
+    vouched: bool = True,
 ) -> _Accepted:
     identity = identify_workbook(data)
     person = next((p for p in people if p.entity_code == identity.entity_code), None)
@@ -269,6 +332,10 @@ def _accept(
     if not has_questionnaire(session, identity.entity_code, identity.cycle_id):
         raise PermissionError(
             f"{identity.entity_code} has no open questionnaire in cycle {identity.cycle_id}"
+        )
+    if not vouched and (person.id, identity.cycle_id) not in (tags or set()):
+        raise PermissionError(
+            f"the reply address is not {identity.entity_code}'s for cycle {identity.cycle_id}"
         )
     stored = store_file(data, max_bytes=settings.upload_max_bytes)
     return _Accepted(stored, name, identity.entity_code, identity.cycle_id, person)
@@ -345,10 +412,101 @@ def _quarantine_broken(
         raw_sha256=blob_store().put(raw),
         size=len(raw),
         state="quarantined",
-        reason=f"could not be processed: {type(exc).__name__}: {exc}"[:2000],
+        reason=(
+            str(exc)
+            if isinstance(exc, GaveUp)
+            else f"could not be processed: {type(exc).__name__}: {exc}"
+        )[:2000],
     )
     with session_scope() as session:
         return _record(session, row, [], IntakeSettings(imap_acknowledge=False))
+
+
+def _quarantine_oversize(
+    header: bytes,
+    mailbox: str,
+    uidvalidity: int,
+    uid: int,
+    size: int | None,
+    settings: IntakeSettings,
+) -> MailOutcome | None:
+    """A message over the size limit, recorded from its header alone (never downloaded)."""
+    message = email.message_from_bytes(header, policy=policy.default)
+    row = InboundMail(
+        mailbox=mailbox,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        message_id=_header(message, "Message-ID", 500),
+        sender=_sender(message),
+        subject=_header(message, "Subject", 1000),
+        raw_sha256=blob_store().put(header),
+        size=size or len(header),
+        state="quarantined",
+        reason=(
+            f"too large: {(size or 0) / MB:,.1f} MB (at most "
+            f"{settings.imap_max_message_bytes / MB:,.0f} MB); only its header was kept, "
+            "the message is still in the mailbox"
+        ),
+    )
+    with session_scope() as session:
+        return _record(session, row, [], settings)
+
+
+def _attachment_count(message: Message) -> int:
+    """Parts that are not the body: anything named, or not text."""
+    count = 0
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        if part.get_filename() or part.get_content_maintype() != "text":
+            count += 1
+    return count
+
+
+def _tell_how_to_send(session: Session, people: list[FocalPoint]) -> None:
+    """Tell each focal point at that address, at the address in the registry (a forged
+    message's ``Reply-To`` is never used), how to send a return we can trust; once a day."""
+    from resotrack.intake.acknowledge import how_to_send
+    from resotrack.mail import enqueue
+
+    day = clock.today().isoformat()
+    for person in people:
+        subject, paragraphs = how_to_send(person.language)
+        enqueue(
+            session,
+            key=f"unauthenticated:{person.id}:{day}",
+            kind="notice",
+            template="notice",
+            language=person.language,
+            context={"name": person.name, "subject": subject, "paragraphs": paragraphs},
+            to=[person.email],
+            entity_code=person.entity_code,
+            focal_point_id=person.id,
+        )
+
+
+def _tell_refused(
+    session: Session, people: list[FocalPoint], refused: list[tuple[str, Refused]], raw: str
+) -> None:
+    """Tell an authenticated sender, in their language, why each workbook was refused."""
+    from resotrack.intake.acknowledge import refusal_notice
+    from resotrack.mail import enqueue
+
+    for person in people:
+        subject, paragraphs = refusal_notice(
+            person.language, [(name, exc.words(person.language)) for name, exc in refused]
+        )
+        enqueue(
+            session,
+            key=f"refused:{raw}:{person.id}",
+            kind="notice",
+            template="notice",
+            language=person.language,
+            context={"name": person.name, "subject": subject, "paragraphs": paragraphs},
+            to=[person.email],
+            entity_code=person.entity_code,
+            focal_point_id=person.id,
+        )
 
 
 def _earlier(session: Session, mailbox: str, message_id: str | None) -> int | None:

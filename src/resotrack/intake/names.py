@@ -69,6 +69,16 @@ def download_name(name: str) -> str:
     return f"_{safe}" if is_windows_reserved(safe) else safe
 
 
+def workbook_download_name(name: str) -> str:
+    """``name`` as a workbook's download: whatever it ended with (``.html``, ``.xlsm``,
+    nothing), it ends ``.xlsx``, which is what the stored bytes were sniffed to be."""
+    stem = download_name(name)
+    base, dot, ext = stem.rpartition(".")
+    if dot and base and 0 < len(ext) <= 10:
+        stem = base
+    return download_name(f"{stem.rstrip(' .') or 'workbook'}.xlsx")
+
+
 def content_disposition(name: str) -> str:
     """An ``attachment`` header value: ASCII fallback plus the UTF-8 name (RFC 6266/5987)."""
     safe = download_name(name)

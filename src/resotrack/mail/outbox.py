@@ -534,13 +534,20 @@ def _build(
     """Issue the upload token (if any), render and compose; the token lives only in memory."""
     token: str | None = None
     upload_url: str | None = None
+    reply_to: str | None = None
     link = row.context.get("upload_link")
     if link:
         focal_point = session.get(FocalPoint, link["focal_point_id"])
         if focal_point is None or not focal_point.active:
             raise ComposeError(f"focal point {link['focal_point_id']} is no longer active")
-        token = tokens.issue(session, focal_point, int(link["cycle_id"]))
+        cycle_id = int(link["cycle_id"])
+        # One live link per focal point and cycle: this one replaces any sent before.
+        token = tokens.issue(session, focal_point, cycle_id, replace=True)
         upload_url = settings.upload_url(token)
+        # A reply by email is authenticated by where it comes back to (see intake.replyauth).
+        reply_to = tokens.reply_address(
+            settings.mail_reply_to or settings.mail_from, focal_point.id, cycle_id
+        )
     try:
         rendered = render(
             row.template, row.language, _render_context(row.context, row.attachments, upload_url)
@@ -556,6 +563,7 @@ def _build(
             language=row.language,
             date=clock.now(),
             attachments=files,
+            reply_to=reply_to,
         )
         data = message.as_bytes()
     except (TemplateError, UnknownTemplate, BlobNotFound, ValueError) as exc:

@@ -101,15 +101,18 @@ def compose(
     language: str,
     date: datetime,
     attachments: Sequence[Attachment] = (),
+    reply_to: str | None = None,
 ) -> EmailMessage:
-    """A multipart message: text and HTML alternatives, then the attachments."""
+    """A multipart message: text and HTML alternatives, then the attachments.
+
+    ``reply_to`` (a focal point's signed reply address) overrides the configured Reply-To."""
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = Address(display_name=settings.mail_from_name, addr_spec=settings.mail_from)
     msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)
-    if settings.mail_reply_to:
-        msg["Reply-To"] = settings.mail_reply_to
+    if reply_to or settings.mail_reply_to:
+        msg["Reply-To"] = reply_to or settings.mail_reply_to
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id

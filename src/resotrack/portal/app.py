@@ -22,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resotrack.portal import focal, staff_pages
+from resotrack.portal.accesslog import AccessLog
+from resotrack.portal.accesslog import install as install_redaction
 from resotrack.portal.pages import (
     HERE,
     PageError,
@@ -88,10 +90,24 @@ def _warm_readers() -> None:
         log.exception("the quick check's readers did not start; uploads are still received")
 
 
+def _clear_stale_uploads() -> None:
+    """Remove temporary files that killed uploads left beside the blobs (older than
+    ``incoming_max_age_seconds``, so another worker's upload in progress is left alone)."""
+    from resotrack.intake import cleanup_incoming
+
+    try:
+        cleanup_incoming()
+    except OSError:
+        log.exception("stale upload files could not be removed; the intake sweep will")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Warm the quick check before the first request, so no upload waits for it. Airflow's
-    api-server runs the lifespan of the apps its plugins mount; ``standalone_app`` does too."""
+    """Warm the quick check before the first request, so no upload waits for it, and clear
+    what killed uploads left. Airflow's api-server runs the lifespan of the apps its plugins
+    mount; ``standalone_app`` does too."""
+    install_redaction()
+    await run_in_threadpool(_clear_stale_uploads)
     await run_in_threadpool(_warm_readers)
     yield
 
@@ -122,6 +138,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, server_error)
     app.add_middleware(SecurityHeaders)
+    install_redaction()
     return app
 
 
@@ -136,6 +153,7 @@ def standalone_app() -> FastAPI:
 
     root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=mounted)
     root.router.routes.append(Mount(PREFIX, app=portal))
+    root.add_middleware(AccessLog)  # uvicorn's own access log is off: see serve()
     return root
 
 
@@ -150,6 +168,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        access_log=False,  # AccessLog writes it, without tokens
         proxy_headers=False,
         timeout_graceful_shutdown=10,
     )

@@ -17,13 +17,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from resotrack import clock, tokens
 from resotrack.intake.config import IntakeSettings
-from resotrack.intake.names import content_disposition
+from resotrack.intake.names import content_disposition, workbook_download_name
 from resotrack.intake.queries import list_submissions
 from resotrack.intake.receive import TooLarge, announce, receive, spool_file
 from resotrack.intake.sniff import NotAWorkbook
@@ -363,12 +363,29 @@ def _quick_check(path: Path, v: Visit, submission_id: int) -> dict[str, Any] | N
 def _own_submission(v: Visit, submission_id: int) -> Submission:
     with session_scope() as session:
         s = session.get(Submission, submission_id)
-        if s is None:
+        # Another entity's id answers exactly as a missing one: which ids exist is not told.
+        if s is None or s.entity_code != v.entity_code or s.cycle_id != v.cycle_id:
             raise PageError(404, "not_found")
-        if s.entity_code != v.entity_code or s.cycle_id != v.cycle_id:
-            raise v.forbidden()
         session.expunge(s)
         return s
+
+
+def _number(s: Submission) -> int:
+    """The submission's number among its entity's own in the cycle (1 for their first): the
+    number a focal point is shown, whatever other entities sent before."""
+    with session_scope() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Submission)
+                .where(
+                    Submission.entity_code == s.entity_code,
+                    Submission.cycle_id == s.cycle_id,
+                    Submission.id <= s.id,
+                )
+            )
+            or 0
+        )
 
 
 @router.get("/t/{token}/returns/{submission_id}", name="submission")
@@ -382,6 +399,7 @@ def submission(
     """One return: its state and, once checked, the validation report."""
     s = _own_submission(v, submission_id)
     row = _row(request, v, s)
+    row["number"] = _number(s)
     report = row["report"]
     quick = report.get("quick") if s.state == "received" else None
     quick = quick if isinstance(quick, dict) else None
@@ -394,7 +412,7 @@ def submission(
     context = {
         "v": v,
         "s": row,
-        "title": i18n.text("result_title", v.lang, id=s.id),
+        "title": i18n.text("result_title", v.lang, id=row["number"]),
         "just_received": bool(received) and s.state == "received",
         "duplicate": bool(duplicate),
         "quick": quick,
@@ -500,5 +518,5 @@ def _workbook(sha256: str, name: str) -> Response:
         data = blob_store().get(sha256)
     except BlobNotFound as exc:
         raise PageError(404, "not_found") from exc
-    headers = {"Content-Disposition": content_disposition(name)}
+    headers = {"Content-Disposition": content_disposition(workbook_download_name(name))}
     return Response(data, media_type=XLSX, headers=headers)

@@ -194,5 +194,7 @@ async def invalid_request(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.error("portal error on %s", request.url.path, exc_info=exc)
+    from resotrack.portal.accesslog import redact
+
+    log.error("portal error on %s", redact(request.url.path), exc_info=exc)
     return await page_error(request, PageError(500, "server"))

@@ -25,6 +25,8 @@ class StaffUser:
     """A signed-in Airflow user allowed to see returns."""
 
     name: str
+    #: Whether the user may decide (review); pages hide the forms when not.
+    can_edit: bool = False
 
 
 class StaffLoginRequired(Exception):
@@ -43,6 +45,22 @@ def _browser(request: Request) -> bool:
 
 async def require_staff(request: Request) -> StaffUser:
     """FastAPI dependency: the Airflow user, or 401/403 (a login redirect for browsers)."""
+    return await _authorize(request, edit=False)
+
+
+async def require_staff_editor(request: Request) -> StaffUser:
+    """FastAPI dependency for the routes that decide (review: accept, correct): the Airflow
+    user if the auth manager lets them *edit*, else 403. Read-only users see, not act.
+
+    Two questions to the auth manager, both must say yes: the custom view with a writing
+    method (an auth manager with per-view permissions, e.g. FAB or Keycloak, answers it), and
+    editing DAGs (the simple auth manager answers every custom view as a read, so this is
+    where its ``viewer`` role is told apart from ``user``, ``op`` and ``admin``).
+    """
+    return await _authorize(request, edit=True)
+
+
+async def _authorize(request: Request, *, edit: bool) -> StaffUser:
     try:
         from airflow.api_fastapi.app import get_auth_manager
         from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
@@ -65,4 +83,19 @@ async def require_staff(request: Request) -> StaffUser:
         raise
     if not auth_manager.is_authorized_custom_view(method="GET", resource_name=RESOURCE, user=user):
         raise HTTPException(403, "your Airflow role does not allow the resotrack pages")
-    return StaffUser(name=str(user.get_name()))
+    if edit and not (
+        auth_manager.is_authorized_custom_view(method="POST", resource_name=RESOURCE, user=user)
+        and auth_manager.is_authorized_dag(method="PUT", user=user)
+    ):
+        raise HTTPException(403, "your Airflow role lets you see the returns, not decide them")
+    return StaffUser(name=str(user.get_name()), can_edit=edit or _can_edit(auth_manager, user))
+
+
+def _can_edit(auth_manager: Any, user: Any) -> bool:
+    try:
+        return bool(
+            auth_manager.is_authorized_custom_view(method="POST", resource_name=RESOURCE, user=user)
+            and auth_manager.is_authorized_dag(method="PUT", user=user)
+        )
+    except Exception:  # an auth manager that cannot answer: no edit
+        return False

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 
-from resotrack.intake.names import content_disposition
+from resotrack.intake.names import content_disposition, workbook_download_name
 from resotrack.intake.queries import get_inbound_mail, list_quarantine, list_submissions
 from resotrack.portal.pages import render_staff, wants_json
 from resotrack.portal.staff import StaffUser, require_staff
@@ -116,7 +116,7 @@ def original_file(user: StaffDep, submission_id: int) -> Response:
         data = blob_store().get(sha)
     except BlobNotFound:
         return _not_found(f"the stored file of submission {submission_id}")
-    download = f"{submission_id}-{entity or 'unknown'}-{name}"
+    download = workbook_download_name(f"{submission_id}-{entity or 'unknown'}-{name}")
     return Response(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -510,6 +510,27 @@ class InboundMail(Base):
     processed_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+class IntakeAttempt(Base):
+    """How often a channel started on one item (a mail, a dropped file) without finishing it.
+
+    Written and committed *before* the item is read, removed once it is decided (received or
+    refused). A count that keeps growing means the item stops the intake (a reader crash, a
+    killed poll): after ``intake_max_tries`` it is quarantined instead of tried again, so it
+    cannot block the items behind it.
+    """
+
+    __tablename__ = "intake_attempt"
+    __table_args__ = (UniqueConstraint("channel", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    item: Mapped[str] = mapped_column(String(500))
+    tries: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    first_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 class UploadAttempt(Base):
     """One upload through a personal link, kept for the window of the per-link rate limit.
 

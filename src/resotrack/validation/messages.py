@@ -139,6 +139,46 @@ RULES: Final[dict[str, dict[str, Texts]]] = {
             "وأعيدوا إرساله.",
         },
     },
+    "read.embedded": {
+        "message": {
+            "en": "The workbook contains an embedded object or hidden data (another document, "
+            "a package or custom XML) that a questionnaire never has; for security reasons it "
+            "cannot be accepted.",
+            "fr": "Le classeur contient un objet incorporé ou des données cachées (un autre "
+            "document, un paquet ou du XML personnalisé) qu'un questionnaire ne comporte "
+            "jamais ; pour des raisons de sécurité, il ne peut être accepté.",
+            "ar": "يحتوي المصنف على كائن مضمَّن أو بيانات مخفية (مستند آخر أو حزمة أو بيانات "
+            "XML مخصصة) لا يتضمنها الاستبيان أبدًا، ولذلك لا يمكن قبوله لأسباب أمنية.",
+        },
+        "fix": {
+            "en": "Copy your answers into the questionnaire workbook we sent you, without "
+            "inserting objects, save it as “Excel Workbook (.xlsx)” and send it again.",
+            "fr": "Reportez vos réponses dans le classeur du questionnaire que nous vous avons "
+            "adressé, sans y insérer d'objet, enregistrez-le en « Classeur Excel (.xlsx) » "
+            "puis renvoyez-le.",
+            "ar": "انقلوا إجاباتكم إلى مصنف الاستبيان الذي أرسلناه إليكم دون إدراج أي كائن، "
+            "واحفظوه بصيغة «مصنف إكسل (xlsx)» ثم أعيدوا إرساله.",
+        },
+    },
+    "read.external": {
+        "message": {
+            "en": "The workbook links to other files, programs or data sources (external "
+            "links, DDE or data connections), which cannot be accepted for security reasons.",
+            "fr": "Le classeur contient des liaisons vers d'autres fichiers, programmes ou "
+            "sources de données (liaisons externes, DDE ou connexions de données), qui ne "
+            "peuvent être acceptées pour des raisons de sécurité.",
+            "ar": "يحتوي المصنف على روابط إلى ملفات أو برامج أو مصادر بيانات أخرى (روابط "
+            "خارجية أو DDE أو اتصالات بيانات)، ولا يمكن قبولها لأسباب أمنية.",
+        },
+        "fix": {
+            "en": "In Excel, use Data › Edit Links › Break Link (and remove any data "
+            "connection), save the workbook and send it again.",
+            "fr": "Dans Excel, choisissez Données › Modifier les liens › Rompre la liaison (et "
+            "supprimez toute connexion de données), enregistrez le classeur puis renvoyez-le.",
+            "ar": "في إكسل، اختاروا البيانات › تحرير الارتباطات › قطع الارتباط (واحذفوا أي "
+            "اتصال بيانات)، ثم احفظوا المصنف وأعيدوا إرساله.",
+        },
+    },
     "read.damaged": {
         "message": {
             "en": "The file is damaged or incomplete; it may have been cut off while being sent.",

@@ -13,6 +13,10 @@ is not to parse at all:
   lying): no ``<!DOCTYPE``/``<!ENTITY`` (entity expansion, external entities), UTF-8 only;
 * the true extent of the sheets we will parse (``<dimension>`` and the cells actually
   present) against the questionnaire's bounds, since a reader may allocate by extent;
+* active and outside-reaching content, by what it is rather than what it is called: every
+  content type (character references decoded), every relationship, the element names of
+  every XML part (DDE and external links, OLE objects, controls), formulas calling another
+  program, and the OLE compound-file magic in the bytes of every part (:func:`check_content`);
 * formulas in the Return sheet: calamine hands back cached values and never evaluates, so
   an answer that is a formula is only visible in the XML (``<f>``), found by a cheap scan.
 
@@ -41,6 +45,56 @@ XML_SUFFIXES: Final = (".xml", ".rels", ".vml")
 MACRO_MARKERS: Final = ("vbaproject.bin", "xl/activex/", "xl/embeddings/", "vbadata.xml")
 MACRO_CONTENT_TYPES: Final = (b"macroEnabled", b"vbaProject", b"activeX", b"oleObject")
 OPENDOCUMENT: Final = b"application/vnd.oasis.opendocument"
+#: The OLE magic as it appears base64-encoded at the start of a block (an object inlined
+#: in an XML part); the three alignments of the magic within base64's 3-byte groups.
+OLE_BASE64: Final = (b"0M8R4KGxGuE", b"DQzxHgobEa4", b"0Pz+ChsRrh")
+#: What each kind of content looks like: words in content types and relationship types
+#: (compared lower-case, after XML decoding), and element names in any XML part.
+ACTIVE: Final = {
+    "read.macros": (
+        "macroenabled",
+        "vbaproject",
+        "vbadata",
+        "activex",
+        "ms-office.vba",
+        "controlproperties",
+        "ctrlprop",
+        "macrosheet",
+        "dialogsheet",
+        "/control",
+    ),
+    "read.embedded": (
+        "oleobject",
+        "customxml",
+        "relationships/package",
+        "wordprocessingml",
+        "presentationml",
+        "attachedtemplate",
+    ),
+    "read.external": ("externallink", "connections", "querytable", "/oleobjectlink"),
+}
+_ELEMENTS: Final = re.compile(
+    rb"<(?:[\w.-]+:)?(ddeLink|oleLink|externalBook|webPr|dbPr|olapPr|oleObjects?|oleItems|"
+    rb"controls?|ocx)\b"
+)
+_ELEMENT_RULES: Final = {
+    b"ddeLink": "read.external",
+    b"oleLink": "read.external",
+    b"externalBook": "read.external",
+    b"webPr": "read.external",
+    b"dbPr": "read.external",
+    b"olapPr": "read.external",
+    b"oleObject": "read.embedded",
+    b"oleObjects": "read.embedded",
+    b"oleItems": "read.external",
+    b"control": "read.macros",
+    b"controls": "read.macros",
+    b"ocx": "read.macros",
+}
+#: A formula that calls another program by DDE (``=cmd|'/c calc'!A0``): a bar in ``<f>``.
+_DDE_FORMULA: Final = re.compile(
+    rb"<(?:\w+:)?f\b[^>]*>[^<]*(?:\||&#0*124;|&#x0*7c;)", re.IGNORECASE
+)
 
 
 class Refusal(Exception):
@@ -199,6 +253,51 @@ def xml_parts(data: bytes, archive: zipfile.ZipFile, limits: Mapping[str, Any]) 
     if any(marker in content_types for marker in MACRO_CONTENT_TYPES):
         raise Refusal("read.macros")
     return parts
+
+
+def _kind(text: str) -> str | None:
+    """Which refusal a content type or relationship type calls for, if any."""
+    lowered = text.lower()
+    for rule, words in ACTIVE.items():
+        if any(word in lowered for word in words):
+            return rule
+    return None
+
+
+def check_content(data: bytes, archive: zipfile.ZipFile, parts: Mapping[str, bytes]) -> None:
+    """Refuse macros, ActiveX and form controls (``read.macros``), OLE objects and custom XML
+    data (``read.embedded``), external links, DDE and data connections (``read.external``),
+    found by content: names of parts prove nothing, and an XML attribute may spell
+    ``macroEnabled`` as ``macro&#69;nabled``, so content types and relationships are parsed
+    (which decodes character references) before they are compared."""
+    for name, blob in parts.items():
+        if name == "[Content_Types].xml":
+            for element in _parse(name, blob).iter():
+                rule = _kind(element.get("ContentType") or "")
+                if rule:
+                    raise Refusal(rule)
+        elif name.lower().endswith(".rels"):
+            for element in _parse(name, blob).iter():
+                kind = element.get("Type") or ""
+                rule = _kind(kind)
+                if rule:
+                    raise Refusal(rule)
+                external = (element.get("TargetMode") or "").lower() == "external"
+                if external and not kind.lower().endswith("/hyperlink"):
+                    raise Refusal("read.external")
+        found = _ELEMENTS.search(blob)
+        if found and found.group(1) in _ELEMENT_RULES:
+            raise Refusal(_ELEMENT_RULES[found.group(1)])
+        if _DDE_FORMULA.search(blob):
+            raise Refusal("read.external")
+        if OLE_MAGIC in blob or any(marker in blob for marker in OLE_BASE64):
+            raise Refusal("read.embedded")
+    for info in archive.infolist():
+        if info.is_dir() or info.filename in parts:
+            continue
+        # Pictures, printer settings: no binary part of a questionnaire holds an OLE file.
+        if OLE_MAGIC in read_part(data, info, info.file_size):
+            raise Refusal("read.embedded")
 
 
 # --- the workbook's sheets ---------------------------------------------------------------
@@ -443,6 +542,7 @@ def inspect_and_read(data: bytes, request: Mapping[str, Any]) -> dict[str, Any]:
         classify(data)
         archive = open_package(data, limits)
         parts = xml_parts(data, archive, limits)
+        check_content(data, archive, parts)
         found, date1904 = sheets(parts)
         if len(found) > limits["max_sheets"]:
             raise Refusal("read.too_large", detail=f"{len(found)} sheets")
