@@ -1,7 +1,7 @@
 """intake_attempt: items a channel started on and did not finish (bounded retries)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 A mail or dropped file whose processing crashes or times out is tried again by the next
 poll; this table counts the tries (committed before each one) so that after a few the item is
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
