@@ -454,6 +454,33 @@ MODIFIERS: Final[dict[str, tuple[str, ...]]] = {
     "ar": ("أيضا", "كذلك", "بشدة", "مجددا", "مرة أخرى"),
 }
 
+#: Gregorian month names in Arabic (Egyptian/Gulf and Levantine names), folded, → month.
+ARABIC_MONTHS: Final[dict[str, int]] = {
+    **dict.fromkeys(("يناير", "كانون الثاني", "جانفي"), 1),
+    **dict.fromkeys(("فبراير", "شباط", "فيفري"), 2),
+    **dict.fromkeys(("مارس", "اذار"), 3),
+    **dict.fromkeys(("ابريل", "نيسان", "افريل"), 4),
+    **dict.fromkeys(("مايو", "ايار", "ماي"), 5),
+    **dict.fromkeys(("يونيو", "يونيه", "حزيران", "جوان"), 6),
+    **dict.fromkeys(("يوليو", "يوليه", "تموز", "جويليه"), 7),
+    **dict.fromkeys(("اغسطس", "اب", "اوت"), 8),
+    **dict.fromkeys(("سبتمبر", "ايلول"), 9),
+    **dict.fromkeys(("اكتوبر", "تشرين الاول"), 10),
+    **dict.fromkeys(("نوفمبر", "تشرين الثاني"), 11),
+    **dict.fromkeys(("ديسمبر", "كانون الاول"), 12),
+}
+
+#: How recitals of the preamble open (folded): a line starting so is never the body's
+#: opening sentence, so a date in it is a recalled text's date, not the adoption date.
+PREAMBLE_OPENERS: Final[tuple[str, ...]] = (
+    "recalling", "rappelant", "noting", "notant", "prenant", "taking", "reaffirming",
+    "reaffirmant", "considering", "considerant", "guided", "guide", "having", "ayant",
+    "recognizing", "recognising", "reconnaissant", "welcoming", "expressing", "exprimant",
+    "bearing", "mindful", "conscient", "convinced", "convaincu", "deeply", "emphasizing",
+    "emphasising", "stressing", "soulignant", "soucieux", "se referant", "tenant", "affirmant",
+    "referring", "acknowledging", "aware", "alarmed", "concerned", "preoccupe", "اذ ", "واذ ",
+)
+
 #: Conjunctions that may be printed in capitals with the verb ("; ET EXHORTE").
 CONJUNCTIONS: Final = frozenset({"et", "and", "puis", "then", "و"})
 

@@ -20,12 +20,14 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Final, Literal
 
 from resotrack.resolutions import lexicon
+from resotrack.resolutions.clean import clean_characters
 from resotrack.resolutions.errors import ResolutionParseError
 from resotrack.resolutions.model import (
     CONCRETE_ADDRESSEES,
@@ -48,30 +50,31 @@ def parse_file(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     symbol: str | None = None,
+    language: Language | None = None,
+    title: str | None = None,
+    adopted_on: date | None = None,
 ) -> ParsedResolution:
-    """Read a UTF-8 text file and parse it; errors name the file.
+    """Read a text, PDF or Word file holding one resolution and parse it; errors name the file.
 
-    The size is checked before reading, and at most ``max_bytes + 1`` bytes are ever read,
-    so a huge or endless file (a device, a wrong path) is refused without filling memory.
+    A document holding several resolutions is refused here with their symbols listed (use
+    ``document.read_document`` to get them all).
     """
-    source = Path(path)
-    name = source.name
-    try:
-        size = source.stat().st_size
-        if size > max_bytes:
-            raise ResolutionParseError(_too_big(size, max_bytes), source=name)
-        with source.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ResolutionParseError(f"cannot read the file ({reason}).", source=name) from exc
-    if len(data) > max_bytes:
-        raise ResolutionParseError(_too_big(len(data), max_bytes), source=name)
-    text = decode_text(data, source=name)
-    try:
-        return parse_resolution(text, symbol=symbol, max_chars=max_bytes)
-    except ResolutionParseError as exc:
-        raise ResolutionParseError(exc.args[0], problems=exc.problems, source=name) from None
+    from resotrack.resolutions.document import Overrides, read_document
+
+    document = read_document(
+        Path(path),
+        max_bytes=max_bytes,
+        overrides=Overrides(symbol=symbol, language=language, title=title, adopted_on=adopted_on),
+    )
+    document.raise_failures()
+    if len(document.resolutions) > 1:
+        symbols = ", ".join(r.symbol for r in document.resolutions)
+        raise ResolutionParseError(
+            f"this document holds {len(document.resolutions)} resolutions ({symbols}); "
+            "'resotrack resolutions import' stores each of them.",
+            source=document.source,
+        )
+    return document.resolutions[0]
 
 
 def decode_text(data: bytes, *, source: str = "the file") -> str:
@@ -109,12 +112,22 @@ def decode_text(data: bytes, *, source: str = "the file") -> str:
 
 
 def parse_resolution(
-    text: str, *, symbol: str | None = None, max_chars: int = DEFAULT_MAX_BYTES
+    text: str,
+    *,
+    symbol: str | None = None,
+    max_chars: int = DEFAULT_MAX_BYTES,
+    language: Language | None = None,
+    title: str | None = None,
+    adopted_on: date | None = None,
+    where: Callable[[int], str] | None = None,
+    fallback_date: tuple[str | None, date | None, str | None] | None = None,
 ) -> ParsedResolution:
     """Parse the text of one resolution (French, English or Arabic).
 
-    ``symbol`` overrides the symbol read from the header; it is required when the header
-    names none. Raises ``ResolutionParseError`` with a plain-language message when the text
+    ``symbol``, ``language``, ``title`` and ``adopted_on`` override what the text says (the
+    symbol is required when the header names none). ``where`` turns a line number of ``text``
+    into a place in the user's file ("page 3, line 112"); ``fallback_date`` is the session's
+    date (printed, day, Hijri) for a resolution of a session document that prints none. Raises ``ResolutionParseError`` with a plain-language message when the text
     is empty, binary, has no numbered operative paragraphs, or its numbering is broken.
     """
     if len(text) > max_chars:
@@ -124,23 +137,31 @@ def parse_resolution(
             "the text contains NUL characters: it is a binary file, not text. Export the "
             "resolution as plain text (UTF-8) first."
         )
-    text = normalise_text(text)
+    text = normalise_text(clean_characters(text))
     if not text.strip():
         raise ResolutionParseError("the file is empty (it has no text, only blank space).")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    locate = where or (lambda line: f"line {line}")
     lines = [clean_line(line) for line in text.split("\n")]
-    layout = _split(lines)
-    language = detect_language(text)
+    language = language or detect_language(text)
+    layout = _split(lines, language, locate)
     preamble = _preamble(lines[layout.preamble : layout.operative], layout.furniture)
-    operative = _operative(lines, layout)
+    operative = _operative(lines, layout, language, locate)
     header = _read_header(lines[: layout.preamble], preamble)
-    resolution_symbol = symbol or header.symbol
+    resolution_symbol = (symbol or header.symbol or "").strip()
     if not resolution_symbol:
         raise ResolutionParseError(
-            "no resolution symbol found at the top of the text (such as "
-            "'OIC/CFM-49/2023/RES/FINAL' or 'RESOLUTION N°1/49-IT'). Add it to the text, or "
-            "give the symbol explicitly when importing."
+            "no resolution symbol was found in the header (lines 1-"
+            f"{max(layout.preamble, 1)}, before the preamble): expected a line such as "
+            "'RESOLUTION NO. 1/49-POL', 'القرار رقم 6/39' or 'A/RES/78/123'. Add it to the "
+            "text, or give it with --symbol (for example: resotrack resolutions import "
+            "FILE --symbol 1/49-POL)."
         )
+    gregorian, day, hijri = header.gregorian, header.adopted_on, header.hijri
+    if gregorian is None and day is None and hijri is None and fallback_date:
+        gregorian, day, hijri = fallback_date
+    if adopted_on is not None:
+        gregorian, day = gregorian or adopted_on.isoformat(), adopted_on
     paragraphs = tuple(
         ParsedParagraph(
             number=unit.number,
@@ -152,14 +173,14 @@ def parse_resolution(
     )
     return ParsedResolution(
         symbol=resolution_symbol,
-        title=header.title,
+        title=(title or header.title).strip(),
         language=language,
         body=header.body,
         session=header.session,
         place=header.place,
-        adopted_gregorian=header.gregorian,
-        adopted_on=header.adopted_on,
-        adopted_hijri=header.hijri,
+        adopted_gregorian=gregorian,
+        adopted_on=day,
+        adopted_hijri=hijri,
         preamble=tuple(preamble),
         sections=operative.sections,
         paragraphs=paragraphs,
@@ -271,7 +292,9 @@ def detect_language(text: str) -> Language:
 # ============================================================================================
 
 _ARABIC_DIGITS: Final = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_PARA_START: Final = re.compile(r"(?:[-–—•▪·]\s*)?(\d{1,3})\s*(?:[.)]|-(?=\s))\s*")
+_PARA_START: Final = re.compile(
+    r"(?:[-–—•▪·]\s*)?(?:\((\d{1,3})\)|(\d{1,3})\s*([.)]|-(?=\s|$)))\s*"
+)
 _HEADING: Final = re.compile(r"(?:[-–—•]\s*)?([A-Z]|[IVX]{2,4}|هـ|[أبجدهوزحطي])\s*[.):\-]\s+")
 _FURNITURE: Final = re.compile(
     r"(?:[-–—]\s*)?(?:page\s+)?\d{1,4}(?:\s*(?:/|sur|of|de|من)\s*\d{1,4})?(?:\s*[-–—])?",
@@ -287,14 +310,22 @@ def paragraph_start(line: str) -> tuple[int, str] | None:
     The text after the number must start with a capital (or be empty, or non-Latin), so a
     date such as ``16-17 mars`` or a year is never taken for a paragraph.
     """
+    found = _paragraph_marker(line)
+    return (found[0], found[1]) if found else None
+
+
+def _paragraph_marker(line: str) -> tuple[int, str, str] | None:
+    """``(number, rest, style)``; ``style`` is how the number is printed: ``.``, ``)``,
+    ``-`` or ``()``, so a list numbered inside a paragraph can be told from the paragraphs."""
     match = _PARA_START.match(line.translate(_ARABIC_DIGITS))
     if not match:
         return None
     rest = line[match.end() :]
     if rest and not (rest[0].isalpha() and not rest[0].islower()) and rest[0] not in "«\"“'":
         return None
-    number = int(match.group(1))
-    return (number, rest) if number > 0 else None
+    number = int(match.group(1) or match.group(2))
+    style = "()" if match.group(1) else match.group(3)
+    return (number, rest, style) if number > 0 else None
 
 
 def section_heading(line: str) -> tuple[str, str] | None:
@@ -343,17 +374,28 @@ class _Layout:
     preamble: int  # first line of the preamble
     operative: int  # first line of the operative part
     furniture: frozenset[str]  # repeated page headers/footers to skip
+    unnumbered: bool = False  # operative items after a "Decides:" line, without numbers
 
 
-def _split(lines: list[str]) -> _Layout:
+def _split(lines: list[str], language: Language, locate: Callable[[int], str]) -> _Layout:
     """Find where the preamble and the operative part begin."""
     first_paragraph = next((i for i, line in enumerate(lines) if paragraph_start(line)), None)
+    unnumbered = False
     if first_paragraph is None:
-        raise ResolutionParseError(
-            "no numbered operative paragraphs were found. A resolution's operative part "
-            "has lines such as '1. DEMANDE ...' or '1. REQUESTS ...'; is this the full text "
-            "of a resolution?"
-        )
+        decides = next((i for i, line in enumerate(lines) if _opens_decision_list(line)), None)
+        if decides is None or not any(lines[decides + 1 :]):
+            last = len(lines)
+            raise ResolutionParseError(
+                "no numbered operative paragraphs were found (read from "
+                f"{locate(1)} to {locate(last)}): expected numbered lines such as "
+                "'1. Requests ...', '1- يطلب ...', '(1) DEMANDE ...', or unnumbered items "
+                "after a line 'Decides:' / 'Décide :' / 'يقرر ما يلي'. Is this the full text of "
+                "a resolution? If the text was read in the wrong language, give --language; a "
+                "text no parser can read can be imported as a paragraph table "
+                "(resotrack resolutions import paragraphs.xlsx)."
+            )
+        first_paragraph = decides + 1
+        unnumbered = True
     operative = first_paragraph
     previous = next((i for i in range(operative - 1, -1, -1) if lines[i]), None)
     if previous is not None and section_heading(lines[previous]):
@@ -371,7 +413,7 @@ def _split(lines: list[str]) -> _Layout:
         for line, count in counts.items()
         if count >= 3 and not paragraph_start(line) and not section_heading(line)
     )
-    return _Layout(preamble, operative, repeated)
+    return _Layout(preamble, operative, repeated, unnumbered)
 
 
 def _opens_preamble(line: str) -> bool:
@@ -427,26 +469,65 @@ class _Operative:
     stray: tuple[str, ...]
 
 
-def _operative(lines: list[str], layout: _Layout) -> _Operative:
-    """Group the operative lines into headings and numbered paragraphs, then check them."""
+def _operative(
+    lines: list[str], layout: _Layout, language: Language, locate: Callable[[int], str]
+) -> _Operative:
+    """Group the operative lines into headings and numbered paragraphs, then check them.
+
+    A list inside a paragraph ("... as follows:" then ``1.`` ``2.``, or ``(a)``, ``أ)``) stays
+    in that paragraph: its numbering restarts at 1 after a colon, or is printed another way
+    than the paragraphs' own numbers.
+    """
+    if layout.unnumbered:
+        return _unnumbered(lines, layout)
     units: list[_Unit] = []
     section: str | None = None
+    top = 0  # the last paragraph number
+    top_style = ""
+    inner = 0  # the last number of a list inside the current paragraph (0: none)
+    inner_style = ""
+    letters = False  # a lettered list is open inside the current paragraph
     for index in range(layout.operative, len(lines)):
         line = lines[index]
         if not line or _is_furniture(line, layout.furniture):
             continue
-        start = paragraph_start(line)
-        if start:
-            number, rest = start
+        current = units[-1] if units else None
+        in_paragraph = current is not None and current.kind in ("paragraph", "stray")
+        marker = _paragraph_marker(line)
+        if marker:
+            number, rest, style = marker
+            nested = False
+            if in_paragraph and current is not None:
+                if inner and number == inner + 1:
+                    nested = number != top + 1 or _prefers_list(
+                        style, top_style, inner_style, rest, language
+                    )
+                elif number == 1 and top >= 1 and (
+                    current.last.endswith((":", "：")) or style != top_style
+                ):
+                    nested = True
+            if nested and current is not None:
+                current.parts.append(line)
+                inner, inner_style = number, style
+                continue
             parts = [rest] if rest else []
             units.append(_Unit("paragraph", index + 1, parts, number=number, section=section))
+            top, top_style, inner, letters = number, style, 0, False
             continue
         heading = section_heading(line)
+        if heading and in_paragraph and current is not None and (
+            letters or current.last.endswith((":", "："))
+        ):
+            current.parts.append(line)
+            letters = True
+            continue
         if heading:
             section = heading[0]
             units.append(_Unit("heading", index + 1, [heading[1]], letter=section))
+            inner, letters = 0, False
             continue
-        current = units[-1]
+        if current is None:
+            continue
         if current.kind == "stray" or _continues(current.last, line):
             current.parts.append(line)
         else:
@@ -463,14 +544,60 @@ def _operative(lines: list[str], layout: _Layout) -> _Operative:
     stray = tuple(unit.text for unit in units[last + 1 :])
     paragraphs = tuple(unit for unit in kept if unit.kind == "paragraph")
     headings = [unit for unit in kept if unit.kind == "heading"]
-    _check_numbering(paragraphs, headings)
+    _check_numbering(paragraphs, headings, locate)
     sections = tuple(
         ParsedSection(unit.letter, unit.text.rstrip(" :").strip()) for unit in headings
     )
     return _Operative(paragraphs, sections, stray)
 
 
-def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> None:
+def _prefers_list(
+    style: str, top_style: str, inner_style: str, rest: str, language: Language
+) -> bool:
+    """A number that could go on the list inside a paragraph or open the next paragraph."""
+    if style == inner_style != top_style:
+        return True
+    if style == top_style != inner_style:
+        return False
+    return not find_verbs(rest[:200], language)
+
+
+_DECISION_LIST: Final = re.compile(
+    r"(?:(?:the\s+\w+(?:\s+\w+){0,6}\s*,?\s*)?decides?|(?:.{0,80},\s*)?decide|arrete"
+    r"|resolves|يقرر|تقرر|قرر|قررت)(?:\s+(?:as\s+follows|ce\s+qui\s+suit|ما\s+يلي"
+    r"|the\s+following))?\s*[:：]\s*"
+)
+
+
+def _opens_decision_list(line: str) -> bool:
+    """``Decides:``, ``Décide ce qui suit :``, ``يقرر ما يلي:`` alone on their line."""
+    return len(line) <= 160 and bool(_DECISION_LIST.fullmatch(lexicon.fold(line)))
+
+
+_ITEM_MARK: Final = re.compile(r"(?:[-–—•▪·*]|\(?[a-z]\)|\(?[ivx]{1,4}\)|[أبجدهوزحطي][)\-])\s+")
+
+
+def _unnumbered(lines: list[str], layout: _Layout) -> _Operative:
+    """The items after a "Decides:" line, numbered 1, 2 … in the order printed."""
+    units: list[_Unit] = []
+    for index in range(layout.operative, len(lines)):
+        line = lines[index]
+        if not line or _is_furniture(line, layout.furniture):
+            continue
+        mark = _ITEM_MARK.match(line)
+        body = line[mark.end() :] if mark else line
+        if not units or mark or (
+            units[-1].last.endswith(_TERMINAL) and not body[:1].islower()
+        ):
+            units.append(_Unit("paragraph", index + 1, [body], number=len(units) + 1))
+        else:
+            units[-1].parts.append(body)
+    return _Operative(tuple(units), (), ())
+
+
+def _check_numbering(
+    paragraphs: tuple[_Unit, ...], headings: list[_Unit], locate: Callable[[int], str]
+) -> None:
     """Every number from 1 to the last exactly once, in order; every section letter once."""
     problems: list[str] = []
     seen: dict[int, list[int]] = {}
@@ -479,8 +606,11 @@ def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> No
     for number, lines in seen.items():
         if len(lines) > 1:
             times = "twice" if len(lines) == 2 else f"{len(lines)} times"
-            where = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
-            problems.append(f"paragraph {number} appears {times} (lines {where})")
+            places = [locate(line) for line in lines[:5]]
+            if all(place.startswith("line ") for place in places):
+                places = ["lines " + ", ".join(place[5:] for place in places)]
+            where = "; ".join(places) + (", ..." if len(lines) > 5 else "")
+            problems.append(f"paragraph {number} appears {times} ({where})")
     missing = sorted(set(range(1, max(seen) + 1)) - set(seen))
     if missing:
         listed = _ranges(missing)
@@ -493,7 +623,7 @@ def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> No
     for unit in paragraphs:
         if unit.number < highest and len(seen[unit.number]) == 1:
             problems.append(
-                f"paragraph {unit.number} (line {unit.line}) comes after paragraph {highest}"
+                f"paragraph {unit.number} ({locate(unit.line)}) comes after paragraph {highest}"
             )
         highest = max(highest, unit.number)
     letters: dict[str, int] = {}
@@ -508,7 +638,8 @@ def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> No
             "the paragraph numbering is broken: "
             + "; ".join(shown)
             + ". Check the numbers in the text (a number may be mistyped, or a page missing "
-            "from the conversion).",
+            "from the conversion), correct them and import again; or import the paragraphs as "
+            "a table (resotrack resolutions import paragraphs.xlsx).",
             problems=tuple(problems),
         )
 
@@ -534,10 +665,24 @@ def _ranges(numbers: list[int]) -> str:
 # --------------------------------------------------------------------------------------------
 
 _DOCUMENT_SYMBOL: Final = re.compile(r"[A-Z][A-Z0-9.-]*(?:\s?/\s?[A-Z0-9][A-Za-z0-9.-]*){2,}")
-_RESOLUTION_NUMBER: Final = re.compile(
-    r"resolution\s+(?:n\s*[°ºo]\.?|no\.?|number|numero|رقم)\s*(\S+)\s*(.*)"
+#: An OIC resolution number: ``1/49-POL``, ``4/ 15- أف``, ``2/5-EX(IS)``, ``6/39``.
+_NUMBER: Final = (
+    r"([\d٠-٩]{1,3}\s*/\s*[\d٠-٩]{1,4}(?:\s*[-–]\s*(?:[A-Za-z]{1,8}(?:\s*\([A-Za-z]{1,6}\))?"
+    r"|[\u0621-\u064a]{1,6}(?![\u0621-\u064a]))|\s*[-–](?!\s*[\w\u0600-\u06ff]))?)"
 )
-_ARABIC_NUMBER: Final = re.compile(r"(?:ال)?قرار\s+رقم\s*(\S+)\s*(.*)")
+_RESOLUTION_NUMBER: Final = re.compile(
+    r"(?:draft\s+)?resolutions?\s*(?:n\s*[°ºo]\.?|no\.?|number|numero|nr\.?|:)?\s*"
+    + _NUMBER
+    + r"[\s.,;:|*-]*(.*)",
+    re.IGNORECASE,
+)
+_ARABIC_NUMBER: Final = re.compile(
+    r"(?:مشروع\s+)?(?:ال)?قرار\s*(?:رقم|الرقم)?\s*[:]?\s*" + _NUMBER + r"[\s.,;:|*-]*(.*)"
+)
+_UN_TITLE: Final = re.compile(r"(\d{1,3}/\d{1,4})\s*\.\s+(\S.*)")
+_ADOPTED_ON: Final = re.compile(
+    r"(?:adopted|adoptee?s?|approuvee?s?|اعتمد\w*|الصادر\w*)[^.;]{0,120}?(?:on|le|the|في|بتاريخ)\s"
+)
 _LINKING_WORDS: Final = frozenset({"sur", "on", "on the", "relative a", "concernant", "بشان"})
 _MONTHS: Final = {
     **dict.fromkeys(("janvier", "january", "jan"), 1),
@@ -552,19 +697,23 @@ _MONTHS: Final = {
     **dict.fromkeys(("octobre", "october", "oct"), 10),
     **dict.fromkeys(("novembre", "november", "nov"), 11),
     **dict.fromkeys(("decembre", "december", "dec"), 12),
+    **lexicon.ARABIC_MONTHS,
 }
-_MONTH: Final = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH: Final = (
+    "(?:" + "|".join(re.escape(m).replace(r"\ ", r"\s+") for m in sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+)
 _ORD: Final = r"(?:er|st|nd|rd|th)?"
 _DAY_FIRST: Final = (
     rf"\d{{1,2}}{_ORD}(?:\s+{_MONTH})?(?:\s*(?:-|–|et|au|and|to|&)\s*\d{{1,2}}{_ORD})?"
-    rf"\s+{_MONTH},?\s+\d{{4}}"
+    rf"\s+{_MONTH},?\s+\d{{4}}(?:\s*م)?"
 )
-_MONTH_FIRST: Final = rf"{_MONTH}\s+\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?,?\s+\d{{4}}"
+_MONTH_FIRST: Final = rf"{_MONTH}\s+\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?,?\s+\d{{4}}(?:\s*م)?"
 _GREGORIAN_LINE: Final = re.compile(
     rf"(?:(?:le|les|du|on|the)\s+)?(?:{_DAY_FIRST}|{_MONTH_FIRST})\s*[.,]?"
 )
 _GREGORIAN_ANY: Final = re.compile(rf"(?<!\w)(?:{_DAY_FIRST}|{_MONTH_FIRST})(?!\w)")
 _LAST_DAY: Final = re.compile(rf"(\d{{1,2}}){_ORD}\s+({_MONTH}),?\s+(\d{{4}})")
+_SPACES: Final = re.compile(r"\s+")
 _LAST_DAY_MONTH_FIRST: Final = re.compile(
     rf"({_MONTH})\s+(?:\d{{1,2}}\s*[-–]\s*)?(\d{{1,2}}),?\s+(\d{{4}})"
 )
@@ -617,9 +766,13 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
     opening = preamble[0] if preamble else ""
 
     document_symbol = next(
-        (fix_symbol(line) for line in flat if _DOCUMENT_SYMBOL.fullmatch(line)), None
+        (symbol for symbol in map(_document_symbol, flat) if symbol), None
     )
     number, title = _numbered_title(blocks)
+    if not title:
+        title = next(
+            (m.group(2).strip() for m in map(_UN_TITLE.fullmatch, flat) if m), ""
+        )
     if not title:
         title = next(
             (
@@ -630,6 +783,10 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
             "",
         )
     gregorian, adopted_on, place, hijri = _dates_and_place(flat)
+    if gregorian is None:
+        gregorian, adopted_on = _adopted_in_header(flat)
+    if not _is_opening(opening):
+        opening = ""  # a preamble line ("Recalling resolution 77/5 of ...") is no date
     if gregorian is None and opening:
         found = _search_original(_GREGORIAN_ANY, opening)
         if found:
@@ -651,6 +808,62 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
     )
 
 
+def _document_symbol(line: str) -> str | None:
+    """``A/RES/78/123`` (stray characters after it ignored) on a short header line."""
+    match = _DOCUMENT_SYMBOL.search(line)
+    if not match or len(line) > 80:
+        return None
+    before, after = line[: match.start()], line[match.end() :]
+    if re.search(r"[a-z]{3}", after) or len(before.split()) > 4:
+        return None
+    return fix_symbol(match.group().rstrip(".-"))
+
+
+def _is_opening(opening: str) -> bool:
+    """The body's own opening sentence ("The Council ..., meeting in ..."), not a recital."""
+    if not opening:
+        return False
+    folded = lexicon.fold(opening[:300])
+    return bool(_BODY_END.search(folded)) and not folded.startswith(lexicon.PREAMBLE_OPENERS)
+
+
+def _adopted_in_header(lines: list[str]) -> tuple[str | None, date | None]:
+    """``Resolution adopted by the General Assembly on 18 December 2023``."""
+    for line in lines:
+        folded = lexicon.fold(line.translate(_ARABIC_DIGITS))
+        marker = _ADOPTED_ON.search(folded)
+        if not marker:
+            continue
+        found = _GREGORIAN_ANY.search(folded, marker.end() - 1)
+        if found:
+            printed = line[found.start() : found.end()]
+            return printed, _last_day(folded[found.start() : found.end()])
+    return None, None
+
+
+def header_dates(lines: list[str]) -> tuple[str | None, date | None, str | None] | None:
+    """The date of a session document's cover: (printed, last day, Hijri), if any."""
+    cleaned = [clean_line(line) for line in lines]
+    gregorian, day, _, hijri = _dates_and_place([line for line in cleaned if line])
+    if gregorian is None:
+        for line in cleaned:
+            folded = lexicon.fold(line.translate(_ARABIC_DIGITS))
+            found = _GREGORIAN_ANY.search(folded)
+            if found:
+                gregorian = line[found.start() : found.end()]
+                day = _last_day(found.group())
+                break
+    if hijri is None:
+        for line in cleaned:
+            match = _HIJRI_ANY.search(line.translate(_ARABIC_DIGITS))
+            if match:
+                hijri = match.group().strip()
+                break
+    if gregorian is None and hijri is None:
+        return None
+    return gregorian, day, hijri
+
+
 _SYMBOL_FIXES: Final = {"FIANL": "FINAL", "FINLA": "FINAL", "FNIAL": "FINAL", "FIANAL": "FINAL"}
 
 
@@ -668,7 +881,7 @@ def _numbered_title(blocks: list[list[str]]) -> tuple[str | None, str]:
             match = _RESOLUTION_NUMBER.match(folded.text) or _ARABIC_NUMBER.match(folded.text)
             if not match:
                 continue
-            symbol = folded.original_slice(match.start(1), match.end(1)).strip(".,;:")
+            symbol = _clean_number(folded.original_slice(match.start(1), match.end(1)))
             inline = folded.original_slice(match.start(2), match.end(2)).strip()
             candidates = [inline] if inline else []
             if block[offset + 1 :]:
@@ -680,6 +893,12 @@ def _numbered_title(blocks: list[list[str]]) -> tuple[str | None, str]:
                     return symbol, title
             return symbol, ""
     return None, ""
+
+
+def _clean_number(printed: str) -> str:
+    """``4/ 15- أف`` → ``4/15-أف``; Arabic-Indic digits as ASCII."""
+    text = re.sub(r"\s+", "", printed.translate(_ARABIC_DIGITS)).strip(".,;:|-–")
+    return text.replace("–", "-")
 
 
 def _drop_leading_link(text: str) -> str:
@@ -733,11 +952,11 @@ def _last_day(printed: str) -> date | None:
     try:
         if found:
             day, month, year = found[-1].groups()
-            return date(int(year), _MONTHS[month.rstrip(".")], int(day))
+            return date(int(year), _MONTHS[_SPACES.sub(" ", month.rstrip("."))], int(day))
         match = _LAST_DAY_MONTH_FIRST.search(folded)
         if match:
             month, day, year = match.groups()
-            return date(int(year), _MONTHS[month.rstrip(".")], int(day))
+            return date(int(year), _MONTHS[_SPACES.sub(" ", month.rstrip("."))], int(day))
     except ValueError:  # 31 February and the like: keep the text, no date
         return None
     return None
