@@ -125,7 +125,9 @@ def parse_text(
 ) -> Document:
     options = overrides or Overrides()
     if len(cleaned.text) > max_chars:
-        raise ResolutionParseError(_too_big(len(cleaned.text), max_chars, unit="characters"), source=source)
+        raise ResolutionParseError(
+            _too_big(len(cleaned.text), max_chars, unit="characters"), source=source
+        )
     parts = split_resolutions(cleaned.text)
     if options.symbol and len(parts) > 1:
         raise ResolutionParseError(
@@ -209,7 +211,11 @@ def split_resolutions(text: str) -> list[Part]:
                 match
                 and len(stripped) <= 90
                 and not _LOWER.search(stripped[match.end() :])
-                and (not previous or previous.endswith((".", ";", ":", "؛", ")", "*")) or previous.isupper())
+                and (
+                    not previous
+                    or previous.endswith((".", ";", ":", "؛", ")", "*"))
+                    or previous.isupper()
+                )
             ):
                 numbers = re.findall(r"[\d٠-٩]+", folded[match.start() : match.end()])
                 starts.append((index, "/".join(numbers[-2:])))

@@ -110,7 +110,7 @@ def _repair_lam_alef(text: str, textpage: object) -> str:
         index = match.start()
         try:
             same = get_box(index) == get_box(index + 1)
-        except Exception:  # noqa: BLE001 - an index PDFium does not know: leave the text
+        except Exception:
             continue
         if same:
             chars[index], chars[index + 1] = "ل", "ا"
@@ -168,7 +168,9 @@ def docx_text(data: bytes, *, source: str = "the file") -> str:
         elif tag == "tbl":
             for row in child.iter(_w("tr")):
                 cells = [
-                    " ".join("".join(t.text or "" for t in p.iter(_w("t"))) for p in c.iter(_w("p")))
+                    " ".join(
+                        "".join(t.text or "" for t in p.iter(_w("t"))) for p in c.iter(_w("p"))
+                    )
                     for c in row.iter(_w("tc"))
                 ]
                 lines.append("  ".join(cell.strip() for cell in cells if cell.strip()))

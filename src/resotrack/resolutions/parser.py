@@ -127,8 +127,9 @@ def parse_resolution(
     ``symbol``, ``language``, ``title`` and ``adopted_on`` override what the text says (the
     symbol is required when the header names none). ``where`` turns a line number of ``text``
     into a place in the user's file ("page 3, line 112"); ``fallback_date`` is the session's
-    date (printed, day, Hijri) for a resolution of a session document that prints none. Raises ``ResolutionParseError`` with a plain-language message when the text
-    is empty, binary, has no numbered operative paragraphs, or its numbering is broken.
+    date (printed, day, Hijri) for a resolution of a session document that prints none.
+    Raises ``ResolutionParseError`` with a plain-language message when the text is empty,
+    binary, has no operative paragraphs, or its numbering is broken.
     """
     if len(text) > max_chars:
         raise ResolutionParseError(_too_big(len(text), max_chars, unit="characters"))
@@ -502,8 +503,10 @@ def _operative(
                     nested = number != top + 1 or _prefers_list(
                         style, top_style, inner_style, rest, language
                     )
-                elif number == 1 and top >= 1 and (
-                    current.last.endswith((":", "：")) or style != top_style
+                elif (
+                    number == 1
+                    and top >= 1
+                    and (current.last.endswith((":", "：")) or style != top_style)
                 ):
                     nested = True
             if nested and current is not None:
@@ -515,8 +518,11 @@ def _operative(
             top, top_style, inner, letters = number, style, 0, False
             continue
         heading = section_heading(line)
-        if heading and in_paragraph and current is not None and (
-            letters or current.last.endswith((":", "："))
+        if (
+            heading
+            and in_paragraph
+            and current is not None
+            and (letters or current.last.endswith((":", "：")))
         ):
             current.parts.append(line)
             letters = True
@@ -534,7 +540,13 @@ def _operative(
             units.append(_Unit("stray", index + 1, [line]))
     # A stray block between two paragraphs is the rest of the one before it (a new sentence
     # after a page break); after the last paragraph it is a trailer (typist code, signature).
-    last = max(i for i, unit in enumerate(units) if unit.kind != "stray")
+    last = max((i for i, unit in enumerate(units) if unit.kind != "stray"), default=-1)
+    if not any(unit.kind == "paragraph" for unit in units):
+        raise ResolutionParseError(
+            "no numbered operative paragraphs were found after "
+            f"{locate(layout.operative + 1)}: the lines there are headings only. Check the text, "
+            "or import the paragraphs as a table (resotrack resolutions import paragraphs.xlsx)."
+        )
     kept: list[_Unit] = []
     for unit in units[: last + 1]:
         if unit.kind == "stray":
@@ -564,8 +576,8 @@ def _prefers_list(
 
 _DECISION_LIST: Final = re.compile(
     r"(?:(?:the\s+\w+(?:\s+\w+){0,6}\s*,?\s*)?decides?|(?:.{0,80},\s*)?decide|arrete"
-    r"|resolves|يقرر|تقرر|قرر|قررت)(?:\s+(?:as\s+follows|ce\s+qui\s+suit|ما\s+يلي"
-    r"|the\s+following))?\s*[:：]\s*"
+    r"|resolves|يقرر|تقرر|قرر|قررت|يوصي|توصي)(?:\s+(?:as\s+follows|ce\s+qui\s+suit|ما\s+يلي"
+    r"|the\s+following|الاتي|التالي))?\s*[:：]?\s*"
 )
 
 
@@ -586,9 +598,7 @@ def _unnumbered(lines: list[str], layout: _Layout) -> _Operative:
             continue
         mark = _ITEM_MARK.match(line)
         body = line[mark.end() :] if mark else line
-        if not units or mark or (
-            units[-1].last.endswith(_TERMINAL) and not body[:1].islower()
-        ):
+        if not units or mark or (units[-1].last.endswith(_TERMINAL) and not body[:1].islower()):
             units.append(_Unit("paragraph", index + 1, [body], number=len(units) + 1))
         else:
             units[-1].parts.append(body)
@@ -700,7 +710,9 @@ _MONTHS: Final = {
     **lexicon.ARABIC_MONTHS,
 }
 _MONTH: Final = (
-    "(?:" + "|".join(re.escape(m).replace(r"\ ", r"\s+") for m in sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+    "(?:"
+    + "|".join(re.escape(m).replace(r"\ ", r"\s+") for m in sorted(_MONTHS, key=len, reverse=True))
+    + r")\.?"
 )
 _ORD: Final = r"(?:er|st|nd|rd|th)?"
 _DAY_FIRST: Final = (
@@ -765,14 +777,10 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
     flat = [line for block in blocks for line in block]
     opening = preamble[0] if preamble else ""
 
-    document_symbol = next(
-        (symbol for symbol in map(_document_symbol, flat) if symbol), None
-    )
+    document_symbol = next((symbol for symbol in map(_document_symbol, flat) if symbol), None)
     number, title = _numbered_title(blocks)
     if not title:
-        title = next(
-            (m.group(2).strip() for m in map(_UN_TITLE.fullmatch, flat) if m), ""
-        )
+        title = next((m.group(2).strip() for m in map(_UN_TITLE.fullmatch, flat) if m), "")
     if not title:
         title = next(
             (
