@@ -31,7 +31,7 @@ _INVISIBLE: Final = dict.fromkeys(
     map(
         ord,
         "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-        "\u2066\u2067\u2068\u2069\u061c\ufeff\ufffe",
+        "\u2066\u2067\u2068\u2069\u061c\ufeff",
     )
 )
 _PERSIAN: Final = str.maketrans(
@@ -96,7 +96,7 @@ def clean_pages(pages: Sequence[str], *, pdf: bool = True) -> Cleaned:
     ]
     if pdf:
         page_lines = [[_rtl_line(line) for line in lines] for lines in page_lines]
-    if len(page_lines) > 1:
+    if len(page_lines) > 1 or pdf:
         _drop_furniture(page_lines)
     lines: list[str] = []
     line_pages: list[int] = []
@@ -106,7 +106,7 @@ def clean_pages(pages: Sequence[str], *, pdf: bool = True) -> Cleaned:
     if pdf:
         _dehyphenate(lines)
     else:
-        lines = [line.replace("\u00ad", "") for line in lines]
+        lines = [line.replace("\u00ad", "").replace("\ufffe", "") for line in lines]
     return Cleaned("\n".join(lines), tuple(line_pages))
 
 
@@ -118,9 +118,17 @@ _LEADING_PUNCT: Final = re.compile(r"^([.,:;،؛!?»«)(]+)\s*(?=[\u0600-\u06ff]
 _TRAILING_NUMBER: Final = re.compile(r"(?<=[\u0600-\u06ff.،؛:])\s+([0-9٠-٩]{1,3}\s*[-.)])$")
 
 
+_KASHIDA_DIGIT: Final = re.compile(r"(?<=[\u0621-\u064a])\d(?=[\u0621-\u064a])")
+_SLASH_SPACED: Final = re.compile(r"(?<![\d/])/(\d{1,3}) (\d{1,4})(?![\d/])")
+
+
 def _rtl_line(line: str) -> str:
     if not line or not _ARABIC.search(line) or _LATIN.search(line[:40]):
         return line
+    if _KASHIDA_DIGIT.search(line):  # a justification stretch read as a digit: "الس3ابعة"
+        line = _KASHIDA_DIGIT.sub("", line)
+    if "/" in line:  # "2/ 7" in visual order is "/2 7"
+        line = _SLASH_SPACED.sub(r"\1/\2", line)
     number = _TRAILING_NUMBER.search(line)
     if number:
         line = f"{number.group(1)} {line[: number.start()].rstrip()}"
@@ -161,6 +169,8 @@ def _drop_furniture(page_lines: list[list[str]]) -> None:
         offsets.update(set(found.values()))
     threshold = 2 if total <= 3 else max(3, total // 3)
     common = {offset for offset, count in offsets.items() if count >= threshold}
+    if total == 1:
+        common = {1}  # a one-page document numbered "1" (or "- 1 -")
     for lines, found in zip(page_lines, numbered, strict=True):
         for i, offset in found.items():
             if offset in common:
@@ -172,7 +182,7 @@ def _drop_furniture(page_lines: list[list[str]]) -> None:
     repeated = {
         key
         for key, count in keys.items()
-        if count >= threshold and sum(c.isalpha() for c in key) >= 2
+        if count >= threshold and sum(c.isalpha() for c in key) >= 2 and total > 1
     }
     if not repeated:
         return
@@ -196,7 +206,9 @@ def _key(line: str) -> str:
 # Hyphenation
 # --------------------------------------------------------------------------------------------
 
-_WORDS: Final = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_WORDS: Final = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+#: PDFium's mark for a hyphen at a line end (the line break itself is dropped).
+_PDFIUM_HYPHEN: Final = re.compile(r"([^\W\d_]*)\ufffe(\S*)")
 _LINE_END_HYPHEN: Final = re.compile(r"([^\W\d_]+)[-\u00ad\u2010\x02]$")
 _NEXT_WORD: Final = re.compile(r"([^\W\d_]+)([.,;:)»”]*)(\s*)")
 _SPACED_HYPHEN: Final = re.compile(r"(?<![\w-])([^\W\d_]{1,20}) ?- ([a-zà-öø-ÿ][^\W\d_]{0,30})")
@@ -330,7 +342,11 @@ def _dehyphenate(lines: list[str]) -> None:
     """Join words cut by hyphenation (in place; the line count does not change)."""
     vocabulary: set[str] = set()
     for line in lines:
-        vocabulary.update(lexicon.fold(word) for word in _WORDS.findall(line))
+        for word in _WORDS.findall(line):
+            folded = lexicon.fold(word)
+            vocabulary.add(folded)
+            if "-" in folded:
+                vocabulary.update(folded.split("-"))
     following = [0] * len(lines)
     nxt = len(lines)
     for i in range(len(lines) - 1, -1, -1):
@@ -338,6 +354,8 @@ def _dehyphenate(lines: list[str]) -> None:
         if lines[i]:
             nxt = i
     for i, line in enumerate(lines):
+        if "\ufffe" in line:
+            line = lines[i] = _PDFIUM_HYPHEN.sub(lambda m: _line_end(m, vocabulary), line)
         if " - " in line or "- " in line:
             line = lines[i] = _SPACED_HYPHEN.sub(lambda m: _spaced(m, vocabulary), line)
         match = _LINE_END_HYPHEN.search(line)
@@ -361,6 +379,36 @@ def _dehyphenate(lines: list[str]) -> None:
             joined = line[: match.end(1)] + "-" + right
         lines[i] = joined + after.group(2)
         lines[j] = lines[j][after.end() :]
+
+
+_ELISION: Final = re.compile(r"[^\W\d_]['’]")
+
+
+def _keeps_hyphen(left: str, right: str, vocabulary: set[str], *, pdfium: bool) -> bool:
+    """Whether ``left-`` + ``right`` cut at a line end is a real compound.
+
+    The document's own words decide first; then the shape of the cut; last, a hyphen that
+    PDFium marked as a line-end hyphen is taken as hyphenation, an explicit one as a
+    compound only after a known prefix ("socio-", "follow-").
+    """
+    if not left or not right[:1].isalpha():
+        return True  # "COVID-" / "19"
+    first = re.split(r"[^\w]", right, maxsplit=1)[0]
+    if lexicon.fold(left + first) in vocabulary:
+        return False
+    if lexicon.fold(f"{left}-{first}") in vocabulary:
+        return True
+    if right[0].isupper() and not left[-1].isupper():
+        return True  # "Nord-" / "Sud"
+    if _ELISION.match(right):
+        return True  # "main-" / "d'œuvre"
+    return not pdfium and lexicon.fold(left) in _HYPHEN_PREFIXES
+
+
+def _line_end(match: re.Match[str], vocabulary: set[str]) -> str:
+    left, right = match.groups()
+    hyphen = "-" if _keeps_hyphen(left, right, vocabulary, pdfium=True) else ""
+    return f"{left}{hyphen}{right}"
 
 
 def _spaced(match: re.Match[str], vocabulary: set[str]) -> str:

@@ -51,7 +51,7 @@ def extract(data: bytes, *, source: str = "the file") -> Extracted:
 # PDF
 # --------------------------------------------------------------------------------------------
 
-_LAM_ALEF_REVERSED: Final = re.compile("ال")
+_LAM_ALEF_REVERSED: Final = re.compile("[اأإآ]ل")
 
 
 def pdf_pages(data: bytes, *, source: str = "the file") -> tuple[str, ...]:
@@ -80,7 +80,7 @@ def pdf_pages(data: bytes, *, source: str = "the file") -> tuple[str, ...]:
             textpage = page.get_textpage()
             try:
                 text = textpage.get_text_range()
-                if "ال" in text:
+                if "ل" in text:
                     text = _repair_lam_alef(text, textpage)
             finally:
                 textpage.close()
@@ -101,8 +101,8 @@ def pdf_pages(data: bytes, *, source: str = "the file") -> tuple[str, ...]:
 
 
 def _repair_lam_alef(text: str, textpage: object) -> str:
-    """PDFium spells the lam-alef ligature glyph (لا) backwards (ال); the two letters then
-    share one glyph box, which a genuine alef followed by lam never does."""
+    """PDFium spells the lam-alef ligature glyphs (لا لأ لإ لآ) backwards (ال أل …); the
+    two letters then share one glyph box, which a genuine alef followed by lam never does."""
     get_box = textpage.get_charbox  # type: ignore[attr-defined]
     chars = list(text)
     changed = False
@@ -113,7 +113,7 @@ def _repair_lam_alef(text: str, textpage: object) -> str:
         except Exception:
             continue
         if same:
-            chars[index], chars[index + 1] = "ل", "ا"
+            chars[index], chars[index + 1] = "ل", chars[index]
             changed = True
     return "".join(chars) if changed else text
 

@@ -398,9 +398,14 @@ def _split(lines: list[str], language: Language, locate: Callable[[int], str]) -
         first_paragraph = decides + 1
         unnumbered = True
     operative = first_paragraph
-    previous = next((i for i in range(operative - 1, -1, -1) if lines[i]), None)
-    if previous is not None and section_heading(lines[previous]):
-        operative = previous
+    filled = [i for i in range(operative - 1, max(operative - 5, -1), -1) if lines[i]]
+    for k, i in enumerate(filled[:3]):
+        # A heading just above the first paragraph, possibly wrapped over a few lines.
+        if section_heading(lines[i]) and not any(
+            lines[j].endswith(_TERMINAL) for j in [i, *filled[:k]][:-1] if k
+        ):
+            operative = i
+            break
     preamble = next(
         (i for i in range(operative) if _opens_preamble(lines[i])),
         operative,
@@ -417,9 +422,23 @@ def _split(lines: list[str], language: Language, locate: Callable[[int], str]) -
     return _Layout(preamble, operative, repeated, unnumbered)
 
 
+_BODY_OPENING: Final = re.compile(
+    r"(?:ان|the|le|la|les|l')\s?(?:[^\W\d_][\w'-]*\s+){0,12}?"
+    r"(?:council|assembly|conference|summit|ministers|committee|conseil|assemblee|conference"
+    r"|sommet|ministres|comite|مجلس|مؤتمر|المؤتمر|الجمعيه|القمه|اللجنه|وزراء)(?!\w)"
+)
+
+
 def _opens_preamble(line: str) -> bool:
-    """The opening sentence of the preamble: a long line ending like a clause (; : ,)."""
-    return line.endswith((";", ":", ",", "؛", "،")) and len(line.split()) >= 8
+    """The opening sentence of the preamble: a long line ending like a clause (; : ,), or
+    the adopting body naming itself ("The General Assembly,", "إن مجلس الجامعة،", "The
+    Council of Foreign Ministers ... meeting in ..." wrapped over several lines)."""
+    if line.endswith((";", ":", ",", "؛", "،")) and len(line.split()) >= 8:
+        return True
+    folded = lexicon.fold(line[:200])
+    if not _BODY_OPENING.match(folded):
+        return False
+    return line.endswith((",", "،")) or bool(_BODY_END.search(folded))
 
 
 def _is_furniture(line: str, repeated: frozenset[str]) -> bool:
@@ -434,8 +453,18 @@ def _preamble(lines: list[str], repeated: frozenset[str]) -> list[str]:
     """
     if not lines:
         return []
-    blocks: list[list[str]] = [[lines[0]], []]
-    for line in lines[1:]:
+    opening = [lines[0]]
+    rest = 1
+    while (
+        rest < len(lines)
+        and lines[rest]
+        and not opening[-1].endswith((",", ";", ":", ".", "،", "؛"))
+        and len(opening) < 8
+    ):
+        opening.append(lines[rest])  # the opening sentence wrapped over several lines
+        rest += 1
+    blocks: list[list[str]] = [opening, []]
+    for line in lines[rest:]:
         if not line or _is_furniture(line, repeated):
             continue
         if not blocks[-1] or _continues(blocks[-1][-1], line):
@@ -716,7 +745,7 @@ _MONTH: Final = (
 )
 _ORD: Final = r"(?:er|st|nd|rd|th)?"
 _DAY_FIRST: Final = (
-    rf"\d{{1,2}}{_ORD}(?:\s+{_MONTH})?(?:\s*(?:-|–|et|au|and|to|&)\s*\d{{1,2}}{_ORD})?"
+    rf"\d{{1,2}}{_ORD}(?:\s+{_MONTH})?(?:\s*(?:-|–|et|au|and|to|&|الى|و)\s*\d{{1,2}}{_ORD})?"
     rf"\s+{_MONTH},?\s+\d{{4}}(?:\s*م)?"
 )
 _MONTH_FIRST: Final = rf"{_MONTH}\s+\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?,?\s+\d{{4}}(?:\s*م)?"
@@ -733,7 +762,7 @@ _HIJRI_LINE: Final = re.compile(
     r"\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s+[^\W\d_][^\d]{1,30}?\s+1[345]\d\d\s*(?:h|ah|هـ|ه)?\.?"
 )
 _HIJRI_ANY: Final = re.compile(
-    r"\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s+[^\W\d_][^\d()\[\];,]{1,30}?\s+1[345]\d\d"
+    r"\d{1,2}(?:\s*(?:[-–]|إلى|الى|to|au|et|and|و)\s*\d{1,2})?\s+[^\W\d_][^\d()\[\];,]{1,30}?\s+1[345]\d\d"
     r"\s*(?:H|AH|هـ)?(?!\w)",
     re.IGNORECASE,
 )
@@ -768,7 +797,10 @@ class _Header:
 def _read_header(lines: list[str], preamble: list[str]) -> _Header:
     """What the title page says; the opening sentence of the preamble fills the gaps."""
     blocks: list[list[str]] = [[]]
-    for line in lines:
+    filled = [line for line in lines if line]
+    for index, line in enumerate(lines):
+        if line and len(filled) > 3 and "" not in lines and _starts_block(line, lines, index):
+            blocks.append([])  # a PDF has no blank lines: break where a new item starts
         if line:
             blocks[-1].append(line)
         elif blocks[-1]:
@@ -814,6 +846,34 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
         adopted_on=adopted_on,
         hijri=hijri,
     )
+
+
+_BLOCK_OPENERS: Final = (
+    "sur le theme",
+    "on the theme",
+    "under the theme",
+    "original",
+    "distr",
+    "resolution",
+    "resolutions",
+    "قرار",
+    "القرار",
+    "الاصل",
+)
+
+
+def _starts_block(line: str, lines: list[str], index: int) -> bool:
+    """Whether a header line of a text without blank lines opens a new block."""
+    if index == 0:
+        return False
+    folded = lexicon.fold(line)
+    if folded.startswith(_BLOCK_OPENERS) or _document_symbol(line) or _is_date(line):
+        return True
+    after = lines[index + 1] if index + 1 < len(lines) else ""
+    if after and _is_date(after) and len(line.split()) <= 12:
+        return True  # the place printed above the date
+    before = lines[index - 1]
+    return line.isupper() != before.isupper() and len(line) > 12
 
 
 def _document_symbol(line: str) -> str | None:
