@@ -161,13 +161,15 @@ def resolutions_parse(
     adopted: DateOption = None,
 ) -> None:
     """Parse resolution files (no database) and print what was found."""
+    from dataclasses import replace
+
     from resotrack.resolutions.confidence import describe, doubts
     from resotrack.resolutions.document import read_document
     from resotrack.resolutions.errors import ResolutionParseError
     from resotrack.resolutions.table import is_table, read_table
 
     with user_errors():
-        options = _overrides(symbol, language, title, adopted)
+        options = replace(_overrides(symbol, language, title, adopted), require_symbol=False)
         paths = _resolution_files(files)
     found = []
     failures: list[str] = []
@@ -198,7 +200,8 @@ def resolutions_parse(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         for parsed in found:
-            out.print(f"[bold]{parsed.symbol}[/] ({parsed.language}): {parsed.title}")
+            symbol_shown = parsed.symbol or "(no symbol found: import it with --symbol)"
+            out.print(f"[bold]{symbol_shown}[/] ({parsed.language}): {parsed.title}")
             out.print(f"adopted: {parsed.adopted_gregorian or '?'} ({parsed.adopted_hijri or ''})")
             table = Table("§", "section", "verbs", "addressees", "institutions", "confidence")
             for p in parsed.paragraphs:

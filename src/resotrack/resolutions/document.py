@@ -39,6 +39,8 @@ class Overrides:
     language: Language | None = None
     title: str | None = None
     adopted_on: date | None = None
+    #: ``parse`` shows a resolution without a symbol (and says so); ``import`` needs one.
+    require_symbol: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,7 @@ def parse_text(
                 adopted_on=options.adopted_on,
                 where=where,
                 fallback_date=fallback,
+                require_symbol=options.require_symbol,
             )
         except ResolutionParseError as exc:
             label = source

@@ -140,7 +140,7 @@ class ParsedResolution:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "symbol": self.symbol,
+            "symbol": self.symbol or None,
             "title": self.title,
             "language": self.language,
             "sections": [section.as_dict() for section in self.sections],

@@ -121,6 +121,7 @@ def parse_resolution(
     adopted_on: date | None = None,
     where: Callable[[int], str] | None = None,
     fallback_date: tuple[str | None, date | None, str | None] | None = None,
+    require_symbol: bool = True,
 ) -> ParsedResolution:
     """Parse the text of one resolution (French, English or Arabic).
 
@@ -149,8 +150,8 @@ def parse_resolution(
     preamble = _preamble(lines[layout.preamble : layout.operative], layout.furniture)
     operative = _operative(lines, layout, language, locate)
     header = _read_header(lines[: layout.preamble], preamble)
-    resolution_symbol = (symbol or header.symbol or "").strip()
-    if not resolution_symbol:
+    resolution_symbol = (symbol or header.symbol or _trailer_symbol(operative.stray) or "").strip()
+    if not resolution_symbol and require_symbol:
         raise ResolutionParseError(
             "no resolution symbol was found in the header (lines 1-"
             f"{max(layout.preamble, 1)}, before the preamble): expected a line such as "
@@ -159,6 +160,10 @@ def parse_resolution(
             "FILE --symbol 1/49-POL)."
         )
     gregorian, day, hijri = header.gregorian, header.adopted_on, header.hijri
+    if day is None:
+        closing = _trailer_date(operative.stray)
+        if closing:
+            gregorian, day = closing
     if gregorian is None and day is None and hijri is None and fallback_date:
         gregorian, day, hijri = fallback_date
     if adopted_on is not None:
@@ -384,6 +389,10 @@ def _split(lines: list[str], language: Language, locate: Callable[[int], str]) -
     unnumbered = False
     if first_paragraph is None:
         decides = next((i for i, line in enumerate(lines) if _opens_decision_list(line)), None)
+        if decides is None:
+            verb_first = _first_operative_clause(lines)
+            if verb_first is not None:
+                decides = verb_first - 1
         if decides is None or not any(lines[decides + 1 :]):
             last = len(lines)
             raise ResolutionParseError(
@@ -610,28 +619,133 @@ _DECISION_LIST: Final = re.compile(
 )
 
 
+def _first_operative_clause(lines: list[str]) -> int | None:
+    """The first clause that opens with an operative verb ("Requests ...", "- يدعو ...",
+    "Décide ..."), after a blank line, a bullet or a finished sentence."""
+    previous = ""
+    for index, line in enumerate(lines):
+        if not line:
+            previous = ""
+            continue
+        mark = _ITEM_MARK.match(line)
+        body = line[mark.end() :] if mark else line
+        at_start = not previous or mark is not None or previous.endswith((*_TERMINAL, ",", "،"))
+        if at_start and body and not _is_trailer(body) and starts_with_verb(body):
+            return index
+        previous = line
+    return None
+
+
+def starts_with_verb(text: str) -> bool:
+    """Whether a clause opens with an operative verb the lexicon knows (any case, after
+    "Also", "كما", a conjunction "و")."""
+    if text[:1].isalpha() and text[:1].islower() and not _ARABIC_LETTER.match(text):
+        return False
+    words = [lexicon.fold(w) for w in _WORD.findall(text[:120])[:8]]
+    while words and (words[0] in lexicon.CONJUNCTIONS or lexicon.match_modifier(words)):
+        words = words[lexicon.match_modifier(words) or 1 :]
+    if not words:
+        return False
+    if lexicon.match_verb(words) or lexicon.match_verb([w.upper() for w in words]):
+        return True
+    if words[0].startswith("و") and lexicon.match_verb([words[0][1:], *words[1:]]):
+        return True
+    return False
+
+
 def _opens_decision_list(line: str) -> bool:
     """``Decides:``, ``Décide ce qui suit :``, ``يقرر ما يلي:`` alone on their line."""
     return len(line) <= 160 and bool(_DECISION_LIST.fullmatch(lexicon.fold(line)))
 
 
-_ITEM_MARK: Final = re.compile(r"(?:[-–—•▪·*]|\(?[a-z]\)|\(?[ivx]{1,4}\)|[أبجدهوزحطي][)\-])\s+")
+_ITEM_MARK: Final = re.compile(r"(?:[-–—•▪·*]|\(?[a-z]\)|\(?[ivx]{1,4}\)|[أبجدهوزحطي][)\-])\s*")
+#: Lines after the operative part: the adoption line, the League's closing reference
+#: "(ق. رقم 5421 - د.ع (102) - ج 2 - 15/9/1994)", a source note, a page marker "<53>".
+_TRAILER: Final = re.compile(
+    r"(?:\(?\s*ق\s*\.?\s*(?:رقم\s*)?\d|adopted\s+(?:at|by|unanimously|without)|adoptee?s?\s+(?:a|par|sans)"
+    r"|\d+(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting|<\d+>$|source\s*:|posted\s+by"
+    r"|\d+e\s+seance|الجلسة\s+العامة|اعتمد\w*\s+(?:في|دون|بالاجماع))",
+    re.IGNORECASE,
+)
+_CLOSING_REFERENCE: Final = re.compile(r"\(?\s*ق\s*\.?\s*(?:رقم\s*)?(\d{1,5})")
+_NUMERIC_DATE: Final = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*\)?\s*$")
+
+
+def _trailer_symbol(stray: tuple[str, ...]) -> str | None:
+    """The League of Arab States' decision number in its closing line."""
+    for line in stray:
+        match = _CLOSING_REFERENCE.match(lexicon.fold(line.translate(_ARABIC_DIGITS)))
+        if match:
+            return match.group(1)
+    return None
+
+
+def _trailer_date(stray: tuple[str, ...]) -> tuple[str, date] | None:
+    """The day in the closing line ``(ق. رقم 5521 - ... - 21/9/1995)``."""
+    for line in stray:
+        folded = line.translate(_ARABIC_DIGITS)
+        if not _CLOSING_REFERENCE.match(lexicon.fold(folded)):
+            continue
+        match = _NUMERIC_DATE.search(folded)
+        if match:
+            day, month, year = map(int, match.groups())
+            try:
+                return match.group().strip(" )"), date(year, month, day)
+            except ValueError:
+                return None
+    return None
+
+
+def _is_trailer(line: str) -> bool:
+    return bool(_TRAILER.match(lexicon.fold(line.translate(_ARABIC_DIGITS))))
 
 
 def _unnumbered(lines: list[str], layout: _Layout) -> _Operative:
-    """The items after a "Decides:" line, numbered 1, 2 … in the order printed."""
+    """Operative clauses printed without numbers, numbered 1, 2 … in the order printed.
+
+    A clause starts at a bullet, after a blank line, or after a finished sentence; the
+    part ends at the adoption line or the League's closing reference (kept as stray text).
+    """
     units: list[_Unit] = []
+    stray: list[str] = []
+    blank = True
     for index in range(layout.operative, len(lines)):
         line = lines[index]
+        if stray or (line and _is_trailer(line)):
+            if line:
+                stray.append(line)
+            continue
         if not line or _is_furniture(line, layout.furniture):
+            blank = blank or not line
             continue
         mark = _ITEM_MARK.match(line)
         body = line[mark.end() :] if mark else line
-        if not units or mark or (units[-1].last.endswith(_TERMINAL) and not body[:1].islower()):
+        if not body:
+            blank = True
+            continue
+        opens = (
+            not units
+            or mark is not None
+            or (blank and not units[-1].last.endswith(_OPEN_ENDS))
+            or (units[-1].last.endswith(_TERMINAL) and not body[:1].islower() and not blank)
+        )
+        if opens and units and units[-1].last.endswith((":", "：")) and not mark:
+            opens = False  # "... الآتية:" then the quoted recommendation
+        if opens:
             units.append(_Unit("paragraph", index + 1, [body], number=len(units) + 1))
         else:
             units[-1].parts.append(body)
-    return _Operative(tuple(units), (), ())
+        blank = False
+    if not units:
+        raise ResolutionParseError(
+            "no operative paragraphs were found after the line 'Decides:' "
+            f"(line {layout.operative}). Check the text, or import the paragraphs as a table "
+            "(resotrack resolutions import paragraphs.xlsx)."
+        )
+    return _Operative(tuple(units), (), tuple(stray))
+
+
+_OPEN_ENDS: Final = (",", "،")
 
 
 def _check_numbering(
@@ -703,7 +817,16 @@ def _ranges(numbers: list[int]) -> str:
 # The header: symbols, title, place, dates, adopting body and session
 # --------------------------------------------------------------------------------------------
 
-_DOCUMENT_SYMBOL: Final = re.compile(r"[A-Z][A-Z0-9.-]*(?:\s?/\s?[A-Z0-9][A-Za-z0-9.-]*){2,}")
+_DOCUMENT_SYMBOL: Final = re.compile(
+    r"[A-Z][A-Z0-9.-]*(?:\s?/\s?[A-Z0-9][A-Za-z0-9.-]*){2,}(?:\s?\([IVXLC]{1,6}\))?"
+    r"|[A-Z]{2,6}/Res\.?\s?\d{1,4}\s?\([IVXLC]{1,6}\)"
+)
+_SECURITY_COUNCIL: Final = re.compile(r"security\s+council|conseil\s+de\s+securite|مجلس\s+الامن")
+_GENERAL_ASSEMBLY: Final = re.compile(r"general\s+assembly|assemblee\s+generale|الجمعيه\s+العامه")
+_SC_NUMBER: Final = re.compile(
+    r"(?:resolution|قرار)[^\d\n]{0,40}?(?<![\d/])(\d{1,4})(?![\d/])(?:\s*\((\d{4})\))?"
+)
+_GA_NUMBER: Final = re.compile(r"(\d{2,3})/(\d{1,4})\s*\.(?:\s|$)")
 #: An OIC resolution number: ``1/49-POL``, ``4/ 15- أف``, ``2/5-EX(IS)``, ``6/39``.
 _NUMBER: Final = (
     r"([\d٠-٩]{1,3}\s*/\s*[\d٠-٩]{1,4}(?:\s*[-–]\s*(?:[A-Za-z]{1,8}(?:\s*\([A-Za-z]{1,6}\))?"
@@ -746,7 +869,7 @@ _MONTH: Final = (
 _ORD: Final = r"(?:er|st|nd|rd|th)?"
 _DAY_FIRST: Final = (
     rf"\d{{1,2}}{_ORD}(?:\s+{_MONTH})?(?:\s*(?:-|–|et|au|and|to|&|الى|و)\s*\d{{1,2}}{_ORD})?"
-    rf"\s+{_MONTH},?\s+\d{{4}}(?:\s*م)?"
+    rf"\s+{_MONTH}(?:\s*\({_MONTH}\))?,?\s+\d{{4}}(?:\s*م)?"
 )
 _MONTH_FIRST: Final = rf"{_MONTH}\s+\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?,?\s+\d{{4}}(?:\s*م)?"
 _GREGORIAN_LINE: Final = re.compile(
@@ -836,7 +959,7 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
         hijri = match.group().strip() if match else None
     body = _body(opening)
     return _Header(
-        symbol=number or document_symbol,
+        symbol=number or _un_symbol(flat, opening, adopted_on, document_symbol),
         document_symbol=document_symbol,
         title=_strip_quotes(title),
         body=body,
@@ -885,6 +1008,30 @@ def _document_symbol(line: str) -> str | None:
     if re.search(r"[a-z]{3}", after) or len(before.split()) > 4:
         return None
     return fix_symbol(match.group().rstrip(".-"))
+
+
+def _un_symbol(
+    lines: list[str], opening: str, adopted_on: date | None, document_symbol: str | None
+) -> str | None:
+    """A UN symbol the text prints only in short: ``80/10.`` in a General Assembly title
+    → ``A/RES/80/10``; "Security Council resolution 338 (1973)" → ``S/RES/338 (1973)``."""
+    if document_symbol and "/RES" in document_symbol.upper():
+        return document_symbol
+    folded = [lexicon.fold(line.translate(_ARABIC_DIGITS)) for line in lines]
+    body = " ".join([*folded, lexicon.fold(opening[:200])])
+    if _GENERAL_ASSEMBLY.search(body):
+        for line in folded:
+            match = _GA_NUMBER.match(line)
+            if match:
+                return f"A/RES/{match.group(1)}/{match.group(2)}"
+    if _SECURITY_COUNCIL.search(body):
+        for line in folded:
+            match = _SC_NUMBER.search(line)
+            if not match:
+                continue
+            year = match.group(2) or (str(adopted_on.year) if adopted_on else None)
+            return f"S/RES/{match.group(1)}" + (f" ({year})" if year else "")
+    return document_symbol
 
 
 def _is_opening(opening: str) -> bool:
