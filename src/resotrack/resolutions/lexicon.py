@@ -234,6 +234,19 @@ VERBS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("RECONNAÎT", "recognise"),
         ("CONSIDÈRE", "consider"),
         ("ESTIME", "consider"),
+        ("EXIGE", "request"),
+        ("ORDONNE", "request"),
+        ("ÉTABLIT", "decide"),
+        ("CRÉE", "decide"),
+        ("INSTITUE", "decide"),
+        ("NOMME", "decide"),
+        ("DÉSIGNE", "decide"),
+        ("PROROGE", "decide"),
+        ("AUTORISE", "entrust"),
+        ("ACCEPTE", "approve"),
+        ("CONVIENT", "decide"),
+        ("TRANSMET", "express"),
+        ("RÉINTÈGRE", "decide"),
     ),
     "en": (
         ("REQUESTS", "request"),
@@ -316,6 +329,26 @@ VERBS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("RECOGNIZES", "recognise"),
         ("RECOGNISES", "recognise"),
         ("CONSIDERS", "consider"),
+        ("AGREES", "decide"),
+        ("ESTABLISHES", "decide"),
+        ("CREATES", "decide"),
+        ("APPOINTS", "decide"),
+        ("DESIGNATES", "decide"),
+        ("ELECTS", "decide"),
+        ("PROCLAIMS", "decide"),
+        ("EXTENDS", "decide"),
+        ("AUTHORIZES", "entrust"),
+        ("AUTHORISES", "entrust"),
+        ("ACCEPTS", "approve"),
+        ("CONVEYS", "express"),
+        ("EXPRESSES ITS DEEP CONCERN", "concern"),
+        ("DEMANDS", "request"),
+        ("ASKS", "request"),
+        ("APPROVE", "approve"),
+        ("COMMISSIONS", "entrust"),
+        ("ASSIGNS", "entrust"),
+        ("REFERS", "decide"),
+        ("CALLS UPON", "call"),
     ),
     # Arabic verbs in the masculine (المجلس / المؤتمر); the feminine (الدورة / القمة) form
     # with ت instead of the leading ي is added automatically below.
@@ -364,8 +397,60 @@ VERBS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("يأسف", "deplore"),
         ("يرفض", "reject"),
         ("يعترف", "recognise"),
+        ("يقبل", "approve"),
+        ("يعقد", "decide"),
+        ("يوجه", "call"),
+        ("يناشد", "call"),
+        ("يطالب", "request"),
+        ("يستنكر", "condemn"),
+        ("يساند", "support"),
+        # Verbal nouns heading the clauses under "يقرر" (League of Arab States style).
+        ("تكليف", "entrust"),
+        ("تأجيل", "decide"),
+        ("دعوة", "call"),
+        ("إحالة", "decide"),
+        ("الموافقة", "approve"),
+        ("الطلب", "request"),
+        ("مطالبة", "request"),
+        ("حث", "urge"),
+        ("مناشدة", "call"),
+        ("الترحيب", "welcome"),
+        ("التأكيد", "reaffirm"),
+        ("الإعراب", "express"),
+        ("توجيه", "call"),
+        ("تشكيل", "decide"),
+        ("اعتماد", "adopt"),
+        ("إقرار", "endorse"),
+        ("الإشادة", "commend"),
+        ("توصية", "recommend"),
     ),
 }
+
+#: French infinitives that are not the present form + "r" ("PREND" → "prendre").
+FR_IRREGULAR_INFINITIVES: Final[dict[str, str]] = {
+    "prend": "prendre",
+    "fait": "faire",
+    "appelle": "appeler",
+    "accueille": "accueillir",
+    "reconnait": "reconnaitre",
+    "soutient": "soutenir",
+    "requiert": "requerir",
+    "convient": "convenir",
+    "transmet": "transmettre",
+    "met": "mettre",
+    "rend": "rendre",
+    "etablit": "etablir",
+    "exprime": "exprimer",
+    "lance": "lancer",
+}
+#: Infinitives that head the items of a "Décide :" or "To ..." list and are not derived.
+EXTRA_INFINITIVES: Final[tuple[tuple[str, str], ...]] = (
+    ("se faire représenter", "decide"),
+    ("réintégrer", "decide"),
+    ("réintégration", "decide"),
+    ("autoriser", "entrust"),
+    ("demander", "request"),
+)
 
 #: Verbs whose meaning depends on what follows: (folded verb, ((regex on the folded words
 #: after it, action), ...)). The first pattern that matches the next few words wins.
@@ -1267,6 +1352,48 @@ def _index(entries: Sequence[tuple[str, str]]) -> dict[tuple[str, ...], str]:
 
 
 VERB_INDEX: Final = _index([entry for entries in VERBS.values() for entry in entries])
+
+
+def _english_base(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def _infinitives() -> dict[tuple[str, ...], str]:
+    """``urge`` from URGES, ``demander`` from DEMANDE, ``se feliciter`` from SE FÉLICITE."""
+    table: dict[tuple[str, ...], str] = {}
+    for phrase, action in VERBS["en"]:
+        words = fold(phrase).split()
+        table[(_english_base(words[0]), *words[1:])] = action
+    for phrase, action in VERBS["fr"]:
+        words = fold(phrase).split()
+        head = 1 if words[0] in ("se", "en") and len(words) > 1 else 0
+        verb = words[head]
+        base = FR_IRREGULAR_INFINITIVES.get(verb) or (verb + "r" if verb.endswith("e") else "")
+        if base:
+            table[(*words[:head], base, *words[head + 1 :])] = action
+    for phrase, action in EXTRA_INFINITIVES:
+        table[tuple(fold(phrase).split())] = action
+    return table
+
+
+#: The infinitive forms ("To urge", "Demander", "D'autoriser") that head list items.
+INFINITIVE_INDEX: Final = _infinitives()
+_MAX_INFINITIVE_WORDS: Final = max(len(key) for key in INFINITIVE_INDEX)
+
+
+def match_infinitive(words: Sequence[str]) -> tuple[int, str] | None:
+    """The longest infinitive phrase at the start of folded ``words``."""
+    for size in range(min(_MAX_INFINITIVE_WORDS, len(words)), 0, -1):
+        action = INFINITIVE_INDEX.get(tuple(words[:size]))
+        if action is not None:
+            return size, action
+    return None
+
+
 MODIFIER_INDEX: Final = frozenset(
     tuple(fold(m).split()) for modifiers in MODIFIERS.values() for m in modifiers
 )
@@ -1302,6 +1429,8 @@ def canonical_action(verb: str, following: str = "") -> str:
     """
     words = fold(verb).split()
     found = match_verb(words)
+    if found is None or found[0] != len(words):
+        found = match_infinitive(words)
     if found is None or found[0] != len(words):
         return "other"
     rules = _CONTEXTUAL.get(" ".join(words))

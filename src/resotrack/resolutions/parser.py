@@ -1268,6 +1268,10 @@ def find_verbs(text: str, language: Language) -> list[_Verb]:
         lead = _lower_case_lead_verb(text, head, opening)
         if lead:
             verbs.insert(0, lead)
+    if language in ("en", "fr") and (";" in text or ", and " in text or ", et " in text):
+        more = _clause_verbs(text, language, verbs)
+        if more:
+            verbs = sorted([*verbs, *more], key=lambda verb: verb.start)
     return verbs
 
 
@@ -1330,21 +1334,84 @@ def _verb_in_run(text: str, run: list[tuple[int, int, str]], opening: int) -> _V
     return _Verb(start, end, surface, action, tuple(modifiers))
 
 
+_INFINITIVE_MARKERS: Final = frozenset({"to", "de", "d", "d'"})
+
+
 def _lower_case_lead_verb(
     text: str, tokens: list[tuple[int, int, str]], opening: int
 ) -> _Verb | None:
-    """A paragraph that prints its verb in ordinary case ("1. Requests the ...")."""
-    lead = [t for t in tokens[:6] if t[0] <= opening + 40]
+    """A paragraph that prints its verb in ordinary case ("1. Requests the ...", "Also
+    urges ...", "To urge the Member States ...", "Demander au Secrétaire général ...")."""
+    lead = [t for t in tokens[:8] if t[0] <= opening + 60]
     if not lead or lead[0][0] > opening:
         return None
-    found = lexicon.match_verb([lexicon.fold(word) for _, _, word in lead])
-    if not found:
+    folded = [lexicon.fold(word) for _, _, word in lead]
+    k = 0
+    modifiers: list[str] = []
+    while k < len(folded):
+        if folded[k] in lexicon.CONJUNCTIONS:
+            k += 1
+            continue
+        size = lexicon.match_modifier(folded[k:])
+        if not size:
+            break
+        modifiers.append(" ".join(folded[k : k + size]))
+        k += size
+    found = lexicon.match_verb(folded[k:])
+    if found is None:
+        if k < len(folded) and folded[k] in _INFINITIVE_MARKERS:
+            k += 1
+        elif k < len(folded) and folded[k].startswith("d'"):
+            folded[k] = folded[k][2:]
+        found = lexicon.match_infinitive(folded[k:])
+        if found is not None and lead[k][2].lower().startswith("d'"):
+            start = lead[k][0] + 2
+            end = lead[k + found[0] - 1][1]
+            surface = text[start:end]
+            return _Verb(start, end, surface, found[1], tuple(modifiers))
+    if found is None:
         return None
     size, _ = found
-    start, end = lead[0][0], lead[size - 1][1]
+    start, end = lead[k][0], lead[k + size - 1][1]
     surface = text[start:end]
     action = lexicon.canonical_action(surface, text[end : end + 120])
-    return _Verb(start, end, surface, action, ())
+    return _Verb(start, end, surface, action, tuple(modifiers))
+
+
+_AND: Final = frozenset({"and", "et"})
+
+
+def _clause_verbs(text: str, language: Language, found: list[_Verb]) -> list[_Verb]:
+    """Later verbs in ordinary case that open a clause: "...; and calls upon all States",
+    "..., and requests the Secretary-General", "...; invite ..."."""
+    taken = [(v.start, v.end) for v in found]
+    extra: list[_Verb] = []
+    for mark in re.finditer(r"[;؛]\s*|,\s+(?=and\s|et\s)", text):
+        position = mark.end()
+        tokens = [
+            (m.start(), m.end(), m.group()) for m in _WORD.finditer(text, position, position + 80)
+        ]
+        if not tokens:
+            continue
+        k = 0
+        folded = [lexicon.fold(word) for _, _, word in tokens]
+        if folded and folded[0] in _AND:
+            k = 1
+        while k < len(folded) and lexicon.match_modifier(folded[k:]):
+            k += lexicon.match_modifier(folded[k:])
+        if k >= len(tokens) or not tokens[k][2][:1].islower():
+            continue
+        hit = lexicon.match_verb(folded[k:])
+        if hit is None or language == "en" and not folded[k].endswith("s"):
+            continue
+        start, end = tokens[k][0], tokens[k + hit[0] - 1][1]
+        if any(a <= start < b for a, b in taken):
+            continue
+        surface = text[start:end]
+        extra.append(
+            _Verb(start, end, surface, lexicon.canonical_action(surface, text[end : end + 120]), ())
+        )
+    return extra
 
 
 def _arabic_verbs(text: str, tokens: list[tuple[int, int, str]]) -> list[_Verb]:
