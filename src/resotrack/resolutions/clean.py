@@ -49,6 +49,8 @@ _PERSIAN: Final = str.maketrans(
         "\u06c3": "\u0629",  # ۃ teh marbuta goal
     }
 )
+_INVISIBLE_RE: Final = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
+_PERSIAN_RE: Final = re.compile("[" + "".join(map(chr, _PERSIAN)) + "]")
 _PRESENTATION: Final = re.compile("[\ufb00-\ufb06\ufb50-\ufdff\ufe70-\ufefc]+")
 _ARABIC: Final = re.compile("[\u0600-\u06ff]")
 _LATIN: Final = re.compile("[A-Za-z\u00c0-\u024f]")
@@ -56,13 +58,15 @@ _LATIN: Final = re.compile("[A-Za-z\u00c0-\u024f]")
 
 def clean_characters(text: str) -> str:
     """Unicode repairs that are safe on any text (no layout assumptions)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.translate(_INVISIBLE)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _INVISIBLE_RE.search(text):
+        text = _INVISIBLE_RE.sub("", text)
     if _PRESENTATION.search(text):
         text = _PRESENTATION.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    if _ARABIC.search(text):
+    if _PERSIAN_RE.search(text):
         text = text.translate(_PERSIAN)
-    return text.replace("\u00ad\n", "\u00ad\n")  # soft hyphens are resolved with the lines
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +181,12 @@ def _drop_furniture(page_lines: list[list[str]]) -> None:
                 lines[i] = ""
     # Running headers and footers: the same words (numbers aside) at the edge of many pages.
     keys: Counter[str] = Counter()
-    for lines, where in zip(page_lines, edges, strict=True):
-        keys.update({_key(lines[i]) for i in where if lines[i]})
+    keyed = [
+        {i: _key(lines[i]) for i in where if lines[i]}
+        for lines, where in zip(page_lines, edges, strict=True)
+    ]
+    for found_keys in keyed:
+        keys.update(set(found_keys.values()))
     repeated = {
         key
         for key, count in keys.items()
@@ -189,7 +197,7 @@ def _drop_furniture(page_lines: list[list[str]]) -> None:
     first_seen: set[str] = set()
     for page, (lines, where) in enumerate(zip(page_lines, edges, strict=True)):
         for i in where:
-            key = _key(lines[i]) if lines[i] else ""
+            key = keyed[page].get(i, "")
             if key not in repeated:
                 continue
             if page == 0 and not _DIGITS.search(key.replace("#", "")) and key not in first_seen:
@@ -209,7 +217,8 @@ def _key(line: str) -> str:
 _WORDS: Final = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 #: PDFium's mark for a hyphen at a line end (the line break itself is dropped).
 _PDFIUM_HYPHEN: Final = re.compile(r"([^\W\d_]*)\ufffe(\S*)")
-_LINE_END_HYPHEN: Final = re.compile(r"([^\W\d_]+)[-\u00ad\u2010\x02]$")
+_HYPHENS: Final = "-\u00ad\u2010\x02"
+_LINE_END_HYPHEN: Final = re.compile(r"(?<![^\W\d_])([^\W\d_]+)[-\u00ad\u2010\x02]$")
 _NEXT_WORD: Final = re.compile(r"([^\W\d_]+)([.,;:)»”]*)(\s*)")
 _SPACED_HYPHEN: Final = re.compile(r"(?<![\w-])([^\W\d_]{1,20}) ?- ([a-zà-öø-ÿ][^\W\d_]{0,30})")
 #: Left parts that are words of their own before a hyphen ("socio-économique", "follow-up").
@@ -340,13 +349,9 @@ _HYPHEN_PREFIXES: Final = frozenset(
 
 def _dehyphenate(lines: list[str]) -> None:
     """Join words cut by hyphenation (in place; the line count does not change)."""
-    vocabulary: set[str] = set()
-    for line in lines:
-        for word in _WORDS.findall(line):
-            folded = lexicon.fold(word)
-            vocabulary.add(folded)
-            if "-" in folded:
-                vocabulary.update(folded.split("-"))
+    vocabulary = set(_WORDS.findall(lexicon.fold("\n".join(lines))))
+    for word in [word for word in vocabulary if "-" in word]:
+        vocabulary.update(word.split("-"))
     following = [0] * len(lines)
     nxt = len(lines)
     for i in range(len(lines) - 1, -1, -1):
@@ -356,10 +361,13 @@ def _dehyphenate(lines: list[str]) -> None:
     for i, line in enumerate(lines):
         if "\ufffe" in line:
             line = lines[i] = _PDFIUM_HYPHEN.sub(lambda m: _line_end(m, vocabulary), line)
-        if " - " in line or "- " in line:
+        if " - " in line or ("- " in line and not line.startswith("- ")):
             line = lines[i] = _SPACED_HYPHEN.sub(lambda m: _spaced(m, vocabulary), line)
-        match = _LINE_END_HYPHEN.search(line)
+        if not line or line[-1] not in _HYPHENS:
+            continue
         j = following[i]
+        tail = len(line) - 40 if len(line) > 40 else 0
+        match = _LINE_END_HYPHEN.search(line, tail)
         if not match or j >= len(lines):
             continue
         after = _NEXT_WORD.match(lines[j])

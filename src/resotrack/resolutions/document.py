@@ -26,6 +26,7 @@ from resotrack.resolutions.parser import (
     DEFAULT_MAX_BYTES,
     _too_big,
     decode_text,
+    detect_language,
     header_dates,
     parse_resolution,
 )
@@ -137,6 +138,9 @@ def parse_text(
             "(each printed with its own number). Import it without --symbol.",
             source=source,
         )
+    language = options.language
+    if language is None and len(parts) > 1:
+        language = detect_language(cleaned.text)  # once for the document, not per part
     fallback = None
     if len(parts) > 1 and parts[0].first_line > 0:
         cover = cleaned.text.split("\n")[: parts[0].first_line]
@@ -155,7 +159,7 @@ def parse_text(
                 part.text,
                 symbol=options.symbol,
                 max_chars=max_chars,
-                language=options.language,
+                language=language,
                 title=options.title,
                 adopted_on=options.adopted_on,
                 where=where,
@@ -193,6 +197,7 @@ _HEADING: Final = re.compile(
     r"[\d٠-٩]{1,3}\s*/\s*[\d٠-٩]{1,3}"
 )
 _LOWER: Final = re.compile(r"[a-zà-ÿ]")
+_HEADING_FIRST: Final = frozenset("RrÉéقاأإ")
 
 
 def split_resolutions(text: str) -> list[Part]:
@@ -207,7 +212,7 @@ def split_resolutions(text: str) -> list[Part]:
     previous = ""
     for index, line in enumerate(lines):
         stripped = line.strip().lstrip("*#").strip()
-        if stripped:
+        if stripped and stripped[0] in _HEADING_FIRST:
             folded = lexicon.fold(stripped)
             match = _HEADING.match(folded)
             if (

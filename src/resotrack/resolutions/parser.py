@@ -323,7 +323,10 @@ def paragraph_start(line: str) -> tuple[int, str] | None:
 def _paragraph_marker(line: str) -> tuple[int, str, str] | None:
     """``(number, rest, style)``; ``style`` is how the number is printed: ``.``, ``)``,
     ``-`` or ``()``, so a list numbered inside a paragraph can be told from the paragraphs."""
-    match = _PARA_START.match(line.translate(_ARABIC_DIGITS))
+    head = line[:16]
+    if not head[:1].isdigit() and not (head[:1] in "(-–—•▪·" and any(c.isdigit() for c in head)):
+        return None
+    match = _PARA_START.match(head.translate(_ARABIC_DIGITS) + line[16:20])
     if not match:
         return None
     rest = line[match.end() :]
@@ -1224,6 +1227,9 @@ _WORD: Final = re.compile(
     r"[^\W\d_](?:[^\W\d_]|[\u0610-\u061a\u064b-\u065f\u0670])*"
     r"(?:['’][^\W\d_](?:[^\W\d_]|[\u064b-\u065f])*)*"
 )
+#: A word that starts with a letter that is not lower case (capitalised words only; a
+#: prefilter for ``_is_capital``, skipping the lower-case words of a paragraph quickly).
+_CAPITAL_START: Final = re.compile(r"(?<![^\W\d_'’])(?=[^\W\d_a-zß-öø-ÿ])" + _WORD.pattern)
 _OBJECT_PRONOUNS: Final = frozenset({"leur", "les", "lui"})
 _CLAUSE_MARKS: Final = (";", "؛", ".", ":", "،", ",")
 _BOUNDARY_WORDS: Final = lexicon.CONJUNCTIONS | _OBJECT_PRONOUNS | {"ou", "or", "them"}
@@ -1251,7 +1257,9 @@ def find_verbs(text: str, language: Language) -> list[_Verb]:
     opening = _opening_offset(text)
     # Only capitalised words matter; two of them are in one run when only spaces separate them.
     capitals = [
-        (m.start(), m.end(), m.group()) for m in _WORD.finditer(text) if _is_capital(m.group())
+        (m.start(), m.end(), m.group())
+        for m in _CAPITAL_START.finditer(text)
+        if _is_capital(m.group())
     ]
     verbs: list[_Verb] = []
     i = 0
