@@ -37,7 +37,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from office_documents import make_docx, make_pdf  # noqa: E402
-
 from resotrack.resolutions.document import read_document  # noqa: E402
 
 SEED_004 = REPO.parent / "shared" / "seeds" / "004_7627369674135aea.txt"
@@ -95,7 +94,7 @@ def extraction_only(path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7, help="timed runs of each (median)")
-    parser.add_argument("--resolutions", type=int, default=14)
+    parser.add_argument("--resolutions", type=int, default=17)
     parser.add_argument("--paragraphs", type=int, default=30, help="per resolution")
     parser.add_argument("--no-write", action="store_true", help="print only, keep RESULTS.md")
     args = parser.parse_args()

@@ -23,6 +23,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 from resotrack.resolutions import lexicon
@@ -347,11 +348,20 @@ _HYPHEN_PREFIXES: Final = frozenset(
 )
 
 
+def _vocabulary(lines: list[str]) -> set[str]:
+    """The document's own words, lower case, with the parts of compounds and elisions."""
+    words = {word.strip(_PUNCTUATION) for word in "\n".join(lines).lower().split()}
+    for word in [word for word in words if "-" in word or "'" in word or "’" in word]:
+        words.update(re.split(r"['’-]", word))
+    return words
+
+
+_PUNCTUATION: Final = ".,;:!?()[]«»\"“”'’*-–—/\ufffe\u00ad"
+
+
 def _dehyphenate(lines: list[str]) -> None:
     """Join words cut by hyphenation (in place; the line count does not change)."""
-    vocabulary = set(_WORDS.findall(lexicon.fold("\n".join(lines))))
-    for word in [word for word in vocabulary if "-" in word]:
-        vocabulary.update(word.split("-"))
+    vocabulary: set[str] | None = None
     following = [0] * len(lines)
     nxt = len(lines)
     for i in range(len(lines) - 1, -1, -1):
@@ -359,10 +369,17 @@ def _dehyphenate(lines: list[str]) -> None:
         if lines[i]:
             nxt = i
     for i, line in enumerate(lines):
-        if "\ufffe" in line:
-            line = lines[i] = _PDFIUM_HYPHEN.sub(lambda m: _line_end(m, vocabulary), line)
-        if " - " in line or ("- " in line and not line.startswith("- ")):
-            line = lines[i] = _SPACED_HYPHEN.sub(lambda m: _spaced(m, vocabulary), line)
+        pdfium = "\ufffe" in line
+        spaced = " - " in line or ("- " in line[2:])
+        if not (pdfium or spaced or (line and line[-1] in _HYPHENS)):
+            continue
+        if vocabulary is None:
+            vocabulary = _vocabulary(lines)
+        words = vocabulary
+        if pdfium:
+            line = lines[i] = _split_at_marks(line, "\ufffe", words)
+        if spaced:
+            line = lines[i] = _SPACED_HYPHEN.sub(partial(_spaced, vocabulary=words), line)
         if not line or line[-1] not in _HYPHENS:
             continue
         j = following[i]
@@ -375,18 +392,25 @@ def _dehyphenate(lines: list[str]) -> None:
             continue
         left, right = match.group(1), after.group(1)
         soft = line[-1] != "-"
-        whole = lexicon.fold(left + right)
-        compound = lexicon.fold(f"{left}-{right}")
-        if (
-            soft
-            or whole in vocabulary
-            or (compound not in vocabulary and lexicon.fold(left) not in _HYPHEN_PREFIXES)
-        ):
-            joined = line[: match.end(1)] + right
-        else:
-            joined = line[: match.end(1)] + "-" + right
-        lines[i] = joined + after.group(2)
+        keep = not soft and _keeps_hyphen(left, right, words, pdfium=False)
+        lines[i] = line[: match.end(1)] + ("-" if keep else "") + right + after.group(2)
         lines[j] = lines[j][after.end() :]
+
+
+def _split_at_marks(line: str, mark: str, vocabulary: set[str]) -> str:
+    """Resolve each PDFium line-end hyphen mark: join the word, or keep a real hyphen."""
+    pieces = line.split(mark)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        before = out[-1]
+        k = len(before)
+        while k > 0 and before[k - 1].isalpha():
+            k -= 1
+        left = before[k:]
+        right = piece.split(" ", 1)[0]
+        hyphen = "-" if _keeps_hyphen(left, right, vocabulary, pdfium=True) else ""
+        out.append(hyphen + piece)
+    return "".join(out)
 
 
 _ELISION: Final = re.compile(r"[^\W\d_]['’]")
@@ -401,10 +425,12 @@ def _keeps_hyphen(left: str, right: str, vocabulary: set[str], *, pdfium: bool) 
     """
     if not left or not right[:1].isalpha():
         return True  # "COVID-" / "19"
-    first = re.split(r"[^\w]", right, maxsplit=1)[0]
-    if lexicon.fold(left + first) in vocabulary:
+    first = _FIRST_PART.match(right)
+    head = (first.group() if first else right).lower()
+    low = left.lower()
+    if low + head in vocabulary:
         return False
-    if lexicon.fold(f"{left}-{first}") in vocabulary:
+    if f"{low}-{head}" in vocabulary:
         return True
     if right[0].isupper() and not left[-1].isupper():
         return True  # "Nord-" / "Sud"
@@ -413,14 +439,11 @@ def _keeps_hyphen(left: str, right: str, vocabulary: set[str], *, pdfium: bool) 
     return not pdfium and lexicon.fold(left) in _HYPHEN_PREFIXES
 
 
-def _line_end(match: re.Match[str], vocabulary: set[str]) -> str:
-    left, right = match.groups()
-    hyphen = "-" if _keeps_hyphen(left, right, vocabulary, pdfium=True) else ""
-    return f"{left}{hyphen}{right}"
+_FIRST_PART: Final = re.compile(r"[^\W\d_]+")
 
 
 def _spaced(match: re.Match[str], vocabulary: set[str]) -> str:
     left, right = match.groups()
-    if lexicon.fold(left + right) in vocabulary and lexicon.fold(left) not in _HYPHEN_PREFIXES:
+    if (left + right).lower() in vocabulary and lexicon.fold(left) not in _HYPHEN_PREFIXES:
         return left + right
     return match.group()

@@ -212,7 +212,9 @@ def split_resolutions(text: str) -> list[Part]:
     previous = ""
     for index, line in enumerate(lines):
         stripped = line.strip().lstrip("*#").strip()
-        if stripped and stripped[0] in _HEADING_FIRST:
+        if not stripped:
+            continue
+        if stripped[0] in _HEADING_FIRST:
             folded = lexicon.fold(stripped)
             match = _HEADING.match(folded)
             if (
@@ -227,7 +229,7 @@ def split_resolutions(text: str) -> list[Part]:
             ):
                 numbers = re.findall(r"[\d٠-٩]+", folded[match.start() : match.end()])
                 starts.append((index, "/".join(numbers[-2:])))
-            previous = stripped
+        previous = stripped
     if len(starts) < 2:
         return [Part(text, 0)]
     # A table of contents lists the headings too: keep, for each symbol, its last heading.

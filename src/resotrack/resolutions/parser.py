@@ -651,9 +651,7 @@ def starts_with_verb(text: str) -> bool:
         return False
     if lexicon.match_verb(words) or lexicon.match_verb([w.upper() for w in words]):
         return True
-    if words[0].startswith("و") and lexicon.match_verb([words[0][1:], *words[1:]]):
-        return True
-    return False
+    return bool(words[0].startswith("و") and lexicon.match_verb([words[0][1:], *words[1:]]))
 
 
 def _opens_decision_list(line: str) -> bool:
@@ -1410,7 +1408,7 @@ def _clause_verbs(text: str, language: Language, found: list[_Verb]) -> list[_Ve
         if k >= len(tokens) or not tokens[k][2][:1].islower():
             continue
         hit = lexicon.match_verb(folded[k:])
-        if hit is None or language == "en" and not folded[k].endswith("s"):
+        if hit is None or (language == "en" and not folded[k].endswith("s")):
             continue
         start, end = tokens[k][0], tokens[k + hit[0] - 1][1]
         if any(a <= start < b for a, b in taken):
