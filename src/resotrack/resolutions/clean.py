@@ -120,7 +120,9 @@ def clean_pages(pages: Sequence[str], *, pdf: bool = True) -> Cleaned:
 # --------------------------------------------------------------------------------------------
 
 _LEADING_PUNCT: Final = re.compile(r"^([.,:;،؛!?»«)(]+)\s*(?=[\u0600-\u06ff])")
-_TRAILING_NUMBER: Final = re.compile(r"(?<=[\u0600-\u06ff.،؛:])\s+([0-9٠-٩]{1,3}\s*[-.)])$")
+_TRAILING_NUMBER: Final = re.compile(
+    r"(?<=[\u0600-\u06ff.،؛:])\s+([0-9٠-٩]{1,3}\s*[-.)])([.،؛:]*)$"
+)
 
 
 _KASHIDA_DIGIT: Final = re.compile(r"(?<=[\u0621-\u064a])\d(?=[\u0621-\u064a])")
@@ -134,12 +136,12 @@ def _rtl_line(line: str) -> str:
         line = _KASHIDA_DIGIT.sub("", line)
     if "/" in line:  # "2/ 7" in visual order is "/2 7"
         line = _SLASH_SPACED.sub(r"\1/\2", line)
-    number = _TRAILING_NUMBER.search(line)
-    if number:
-        line = f"{number.group(1)} {line[: number.start()].rstrip()}"
     lead = _LEADING_PUNCT.match(line)
     if lead:
         line = line[lead.end() :] + lead.group(1).translate(_MIRROR)
+    number = _TRAILING_NUMBER.search(line)
+    if number:
+        line = f"{number.group(1)} {line[: number.start()].rstrip()}{number.group(2)}"
     return line
 
 
@@ -383,8 +385,7 @@ def _dehyphenate(lines: list[str]) -> None:
         if not line or line[-1] not in _HYPHENS:
             continue
         j = following[i]
-        tail = len(line) - 40 if len(line) > 40 else 0
-        match = _LINE_END_HYPHEN.search(line, tail)
+        match = _LINE_END_HYPHEN.search(line, line.rfind(" ", 0, len(line) - 1) + 1)
         if not match or j >= len(lines):
             continue
         after = _NEXT_WORD.match(lines[j])

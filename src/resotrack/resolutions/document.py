@@ -213,6 +213,7 @@ def split_resolutions(text: str) -> list[Part]:
     for index, line in enumerate(lines):
         stripped = line.strip().lstrip("*#").strip()
         if not stripped:
+            previous = ""  # a blank line ends what came before
             continue
         if stripped[0] in _HEADING_FIRST:
             folded = lexicon.fold(stripped)

@@ -536,7 +536,7 @@ MODIFIERS: Final[dict[str, tuple[str, ...]]] = {
         "accordingly",
         "finally",
     ),
-    "ar": ("أيضا", "كذلك", "بشدة", "مجددا", "مرة أخرى"),
+    "ar": ("أيضا", "كذلك", "بشدة", "مجددا", "مرة أخرى", "كما", "وكما", "ثم"),
 }
 
 #: Gregorian month names in Arabic (Egyptian/Gulf and Levantine names), folded, → month.
@@ -895,6 +895,18 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ),
     ("INTL", r"united\s+nations(?:\s+(?:system|agencies|organi[sz]ations|bodies))?"),
     ("INTL", r"un\s+(?:agencies|bodies|system|organi[sz]ations)"),
+    ("INTL", r"speciali[sz]ed\s+agencies"),
+    ("INTL", r"institutions\s+specialisees\s+des\s+nations\s+unies"),
+    ("INTL", r"(?:human\s+rights|economic\s+and\s+social|trusteeship)\s+council"),
+    ("INTL", r"conseil\s+(?:des\s+droits\s+de\s+l'homme|economique\s+et\s+social)"),
+    ("INTL", r"(?:unesco|unicef|undp|unhcr|unrwa|unctad|unep|unfpa|unido|fao|who|ilo|wfp|iaea)\b"),
+    (
+        "INTL",
+        r"(?:high\s+commissioner|special\s+rapporteur|special\s+envoy|truce\s+commission"
+        r"|intergovernmental\s+(?:committee|working\s+group|body))",
+    ),
+    ("INTL", r"(?:haut[\s-]+commissaire|rapporteur\s+special|commission\s+de\s+treve)"),
+    ("INTL", r"(?:مجلس\s+الامن|مجلس\s+حقوق\s+الانسان|وكالات\s+الامم\s+المتحده)"),
     ("INTL", _UN),
     ("INTL", r"organisations\s+internationales(?:\s+et\s+regionales)?"),
     ("INTL", r"international\s+(?:and\s+regional\s+)?organi[sz]ations"),

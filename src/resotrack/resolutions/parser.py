@@ -453,8 +453,14 @@ def _opens_preamble(line: str) -> bool:
     return line.endswith((",", "،")) or bool(_BODY_END.search(folded))
 
 
+_NUMBER_ALONE: Final = re.compile(r"\(?\d{1,3}\s*[-.)]")
+
+
 def _is_furniture(line: str, repeated: frozenset[str]) -> bool:
-    return line in repeated or bool(_FURNITURE.fullmatch(line))
+    """A running header or a page number; a paragraph number alone ("1 -") is neither."""
+    if line in repeated:
+        return True
+    return bool(_FURNITURE.fullmatch(line)) and not _NUMBER_ALONE.fullmatch(line)
 
 
 def _preamble(lines: list[str], repeated: frozenset[str]) -> list[str]:
@@ -1427,12 +1433,18 @@ def _arabic_verbs(text: str, tokens: list[tuple[int, int, str]]) -> list[_Verb]:
         if i and not text[max(0, start - 20) : start].rstrip().endswith(_CLAUSE_MARKS):
             continue
         words = [lexicon.fold(w) for _, _, w in tokens[i : i + 5]]
+        j = i
+        skip = lexicon.match_modifier(words[:2]) if lexicon.match_verb(words) is None else 0
+        if skip and i + skip < len(tokens):  # "كما يطلب", "ثم يدعو"
+            j = i + skip
+            start, word = tokens[j][0], tokens[j][2]
+            words = [lexicon.fold(w) for _, _, w in tokens[j : j + 5]]
         if lexicon.match_verb(words) is None and word.startswith("و"):
             start, words[0] = start + 1, words[0][1:]
         found = lexicon.match_verb(words)
         if found is None:
             continue
-        end = tokens[i + found[0] - 1][1]
+        end = tokens[j + found[0] - 1][1]
         surface = text[start:end]
         action = lexicon.canonical_action(surface, text[end : end + 120])
         verbs.append(_Verb(start, end, surface, action, ()))
@@ -1508,6 +1520,10 @@ def _addressees(
         return _codes(entities) or (("ALL",), ())
     if previous and _refers_back(before, rest):
         return previous
+    if kind == "decide":
+        entrusted = _entrusting_infinitive(rest)
+        if entrusted is not None:
+            return _addressees("ask", entrusted, language, before="", previous=None)
     zone = verb_object(rest, language)
     folded, entities = lexicon.find_addressees(zone)
     chosen: tuple[lexicon.EntityMatch, ...] = ()
@@ -1518,6 +1534,21 @@ def _addressees(
     if chosen:
         return _codes(chosen) or ((), ())
     return (("ALL",) if kind == "ask" else ("NONE",)), ()
+
+
+_TO_VERB: Final = re.compile(r"\s*,?\s*(?:to|de|d['’]|à)\s*([^\W\d_]+)", re.IGNORECASE)
+
+
+def _entrusting_infinitive(rest: str) -> str | None:
+    """ "Decides to commission IRCICA to ...", "Décide de charger l'ICESCO de ...": the text
+    after the entrusting verb, whose object is who is asked to act."""
+    match = _TO_VERB.match(rest[:60])
+    if not match:
+        return None
+    found = lexicon.match_infinitive([lexicon.fold(match.group(1))])
+    if found is None or lexicon.ACTION_KIND.get(found[1]) != "ask":
+        return None
+    return rest[match.end() :]
 
 
 def _codes(
