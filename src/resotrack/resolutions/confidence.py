@@ -24,7 +24,7 @@ def doubts(actions: Iterable[tuple[str, str, Sequence[str]]]) -> tuple[Doubt, ..
     - ``nobody_named``: a verb asks for action but names nobody: everyone is assumed.
     """
     found: list[Doubt] = []
-    listed = list(actions)
+    listed = [action for action in actions if action[0]]  # a table row may give no verb
     if not listed:
         return ("no_verb",)
     if any(action == "other" for _, action, _ in listed):
