@@ -28,8 +28,9 @@ class Extracted:
     pages: tuple[str, ...]
 
 
-def sniff(data: bytes) -> Kind | None:
-    """``pdf``, ``docx`` or ``text`` from the first bytes; ``None`` for other binary formats."""
+def sniff(data: bytes) -> Kind:
+    """``pdf``, ``docx`` (any zip: the Word reader says what else it is) or ``text`` (the
+    text decoder refuses other binary formats by name) from the first bytes."""
     if data.startswith(b"%PDF") or data[:1024].lstrip().startswith(b"%PDF"):
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
