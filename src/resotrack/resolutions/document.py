@@ -200,6 +200,24 @@ _LOWER: Final = re.compile(r"[a-zà-ÿ]")
 _HEADING_FIRST: Final = frozenset("RrÉéقاأإ")
 
 
+_CLOSING: Final = re.compile(r"\(\s*ق\s*\.?\s*(?:رقم\s*)?[\d٠-٩]{1,5}")
+
+
+def _split_after_closing_references(lines: list[str]) -> list[Part] | None:
+    """The League of Arab States closes each decision with its reference, "(ق 1365/ دع 27/
+    ج 5 - 30 /3 /1957)": a document with several of them holds several decisions."""
+    ends = [i for i, line in enumerate(lines) if _CLOSING.match(line.strip())]
+    if len(ends) < 2:
+        return None
+    parts: list[Part] = []
+    start = 0
+    for end in ends:
+        if any(lines[start:end]):
+            parts.append(Part("\n".join(lines[start : end + 1]), start))
+        start = end + 1
+    return parts if len(parts) >= 2 else None
+
+
 def split_resolutions(text: str) -> list[Part]:
     """Cut a document at each resolution heading; one part when there is one resolution.
 
@@ -232,7 +250,7 @@ def split_resolutions(text: str) -> list[Part]:
                 starts.append((index, "/".join(numbers[-2:])))
         previous = stripped
     if len(starts) < 2:
-        return [Part(text, 0)]
+        return _split_after_closing_references(lines) or [Part(text, 0)]
     # A table of contents lists the headings too: keep, for each symbol, its last heading.
     last: dict[str, int] = {}
     for index, symbol in starts:

@@ -247,6 +247,8 @@ VERBS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("CONVIENT", "decide"),
         ("TRANSMET", "express"),
         ("RÉINTÈGRE", "decide"),
+        ("ADRESSE UN APPEL", "call"),
+        ("ADRESSE", "call"),
     ),
     "en": (
         ("REQUESTS", "request"),
@@ -919,6 +921,14 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("MS", r"etats\s+qui"),
     ("MS", r"member\s+(?:states?|countries)"),
     ("MS", r"states\s+(?:that|which|who)"),
+    ("MS", r"all\s+(?:member\s+)?states|states\s+parties|all\s+governments"),
+    ("MS", r"tous\s+les\s+etats|etats\s+parties|tous\s+les\s+gouvernements"),
+    (
+        "MS",
+        r"(?:all\s+)?(?:the\s+)?parties(?:\s+concerned)?|(?:toutes\s+les\s+)?parties"
+        r"(?:\s+(?:interessees|en\s+cause))?",
+    ),
+    ("MS", r"جميع\s+الاطراف|الاطراف\s+المعنيه|الدول\s+العربيه|جميع\s+الدول"),
     ("SG", r"secretariat\s+general"),
     ("SG", r"secretaire[\s-]+general"),
     ("SG", r"general\s+secretariat"),

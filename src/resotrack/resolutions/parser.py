@@ -564,6 +564,9 @@ def _operative(
             units.append(_Unit("paragraph", index + 1, parts, number=number, section=section))
             top, top_style, inner, letters = number, style, 0, False
             continue
+        if current is not None and _is_trailer(line):
+            units.append(_Unit("stray", index + 1, [line]))  # the adoption line, and after
+            continue
         heading = section_heading(line)
         if (
             heading
@@ -581,7 +584,9 @@ def _operative(
             continue
         if current is None:
             continue
-        if current.kind == "stray" or _continues(current.last, line):
+        if (current.kind == "stray" and not _is_trailer(current.parts[0])) or _continues(
+            current.last, line
+        ):
             current.parts.append(line)
         else:
             units.append(_Unit("stray", index + 1, [line]))
@@ -733,6 +738,7 @@ def _unnumbered(lines: list[str], layout: _Layout) -> _Operative:
         opens = (
             not units
             or mark is not None
+            or (units[-1].last.endswith((*_TERMINAL, *_OPEN_ENDS)) and starts_with_verb(body))
             or (blank and not units[-1].last.endswith(_OPEN_ENDS))
             or (units[-1].last.endswith(_TERMINAL) and not body[:1].islower() and not blank)
         )
@@ -833,6 +839,7 @@ _GENERAL_ASSEMBLY: Final = re.compile(r"general\s+assembly|assemblee\s+generale|
 _SC_NUMBER: Final = re.compile(
     r"(?:resolution|قرار)[^\d\n]{0,40}?(?<![\d/])(\d{1,4})(?![\d/])(?:\s*\((\d{4})\))?"
 )
+_SC_SHORT: Final = re.compile(r"(\d{1,4})\s*\((\d{4})\)\s*\.")
 _GA_NUMBER: Final = re.compile(r"(\d{2,3})/(\d{1,4})\s*\.(?:\s|$)")
 #: An OIC resolution number: ``1/49-POL``, ``4/ 15- أف``, ``2/5-EX(IS)``, ``6/39``.
 _NUMBER: Final = (
@@ -850,7 +857,7 @@ _ARABIC_NUMBER: Final = re.compile(
 )
 _UN_TITLE: Final = re.compile(r"(\d{1,3}/\d{1,4})\s*\.\s+(\S.*)")
 _ADOPTED_ON: Final = re.compile(
-    r"(?:adopted|adoptee?s?|approuvee?s?|اعتمد\w*|الصادر\w*)[^.;]{0,120}?(?:on|le|the|في|بتاريخ)\s"
+    r"(?:adopted|adoptee?s?|approuvee?s?|اعتمد\w*|الصادر\w*)[^.;]{0,300}?(?:on|le|the|في|بتاريخ)\s"
 )
 _LINKING_WORDS: Final = frozenset({"sur", "on", "on the", "relative a", "concernant", "بشان"})
 _MONTHS: Final = {
@@ -955,6 +962,9 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
     gregorian, adopted_on, place, hijri = _dates_and_place(flat)
     if gregorian is None:
         gregorian, adopted_on = _adopted_in_header(flat)
+    if gregorian is None:
+        gregorian, adopted_on = _first_header_date(flat)
+    recital = opening
     if not _is_opening(opening):
         opening = ""  # a preamble line ("Recalling resolution 77/5 of ...") is no date
     if gregorian is None and opening:
@@ -966,7 +976,7 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
         hijri = match.group().strip() if match else None
     body = _body(opening)
     return _Header(
-        symbol=number or _un_symbol(flat, opening, adopted_on, document_symbol),
+        symbol=number or _un_symbol(flat, recital, adopted_on, document_symbol),
         document_symbol=document_symbol,
         title=_strip_quotes(title),
         body=body,
@@ -1017,6 +1027,19 @@ def _document_symbol(line: str) -> str | None:
     return fix_symbol(match.group().rstrip(".-"))
 
 
+def _first_header_date(lines: list[str]) -> tuple[str | None, date | None]:
+    """A date printed in the header ("Résolution du 1er avril 1948", "of 22 October 1973"),
+    the issuing date of a UN document ("Distr.: General ...") aside."""
+    for line in lines:
+        folded = lexicon.fold(line.translate(_ARABIC_DIGITS))
+        if "distr" in folded:
+            continue
+        found = _GREGORIAN_ANY.search(folded)
+        if found:
+            return line[found.start() : found.end()], _last_day(found.group())
+    return None, None
+
+
 def _un_symbol(
     lines: list[str], opening: str, adopted_on: date | None, document_symbol: str | None
 ) -> str | None:
@@ -1032,6 +1055,10 @@ def _un_symbol(
             if match:
                 return f"A/RES/{match.group(1)}/{match.group(2)}"
     if _SECURITY_COUNCIL.search(body):
+        for line in folded:
+            short = _SC_SHORT.match(line)
+            if short:
+                return f"S/RES/{short.group(1)} ({short.group(2)})"
         for line in folded:
             match = _SC_NUMBER.search(line)
             if not match:
