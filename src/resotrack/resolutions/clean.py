@@ -126,6 +126,7 @@ _TRAILING_NUMBER: Final = re.compile(
 
 
 _KASHIDA_DIGIT: Final = re.compile(r"(?<=[\u0621-\u064a])\d(?=[\u0621-\u064a])")
+_SLASH_FIRST: Final = re.compile(r"(?<![\d/])/(\d{1,5})(?=\s|$)")
 _SLASH_SPACED: Final = re.compile(r"(?<![\d/])/(\d{1,3}) (\d{1,4})(?![\d/])")
 
 
@@ -134,8 +135,9 @@ def _rtl_line(line: str) -> str:
         return line
     if _KASHIDA_DIGIT.search(line):  # a justification stretch read as a digit: "الس3ابعة"
         line = _KASHIDA_DIGIT.sub("", line)
-    if "/" in line:  # "2/ 7" in visual order is "/2 7"
+    if "/" in line:  # "2/ 7" in visual order is "/2 7", "3067/" is "/3067"
         line = _SLASH_SPACED.sub(r"\1/\2", line)
+        line = _SLASH_FIRST.sub(r"\1/", line)
     lead = _LEADING_PUNCT.match(line)
     if lead:
         line = line[lead.end() :] + lead.group(1).translate(_MIRROR)

@@ -200,7 +200,9 @@ _LOWER: Final = re.compile(r"[a-zà-ÿ]")
 _HEADING_FIRST: Final = frozenset("RrÉéقاأإ")
 
 
-_CLOSING: Final = re.compile(r"\(\s*ق\s*\.?\s*(?:رقم\s*)?[\d٠-٩]{1,5}")
+_CLOSING: Final = re.compile(
+    r"[()]*\s*(?:ق\s*\.?\s*(?:رقم\s*)?/?\s*[\d٠-٩]{1,5}|[\d٠-٩]{3,5}\s*/\s*د)"
+)
 
 
 def _split_after_closing_references(lines: list[str]) -> list[Part] | None:

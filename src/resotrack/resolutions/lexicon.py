@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 # --------------------------------------------------------------------------------------------
@@ -1339,12 +1340,20 @@ def _spec_at(text: str, position: int) -> _Spec:
     raise AssertionError("the combined pattern matched but no branch does")  # pragma: no cover
 
 
+@lru_cache(maxsize=4096)
+def _spec_for(window: str) -> _Spec:
+    """The branch that matched: it depends only on the matched words and the one character
+    after them (the branches' only look-aheads are one character long), so it is looked up
+    once per wording, not once per mention."""
+    return _spec_at(window, 0)
+
+
 def find_addressees(text: str) -> tuple[Folded, tuple[EntityMatch, ...]]:
     """Every addressee mention in ``text``, in order, with its class and institution codes."""
     folded = Folded.of(text)
     found: list[EntityMatch] = []
     for match in _ENTITY_RE.finditer(folded.text):
-        spec = _spec_at(folded.text, match.start())
+        spec = _spec_for(folded.text[match.start() : match.end() + 1])
         printed = folded.original_slice(match.start(), match.end())
         if spec.exact is not None and printed != spec.exact:
             continue

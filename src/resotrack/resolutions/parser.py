@@ -674,13 +674,17 @@ _ITEM_MARK: Final = re.compile(r"(?:[-–—•▪·*]|\(?[a-z]\)|\(?[ivx]{1,4}\
 #: Lines after the operative part: the adoption line, the League's closing reference
 #: "(ق. رقم 5421 - د.ع (102) - ج 2 - 15/9/1994)", a source note, a page marker "<53>".
 _TRAILER: Final = re.compile(
-    r"(?:\(?\s*ق\s*\.?\s*(?:رقم\s*)?\d|adopted\s+(?:at|by|unanimously|without)|adoptee?s?\s+(?:a|par|sans)"
+    r"(?:[()]*\s*ق\s*\.?\s*(?:رقم\s*)?/?\s*\d|[()]+\s*\d{3,5}\s*/\s*د|\(\d{1,2}\)$|adopted\s+(?:at|by|unanimously|without)|adoptee?s?\s+(?:a|par|sans)"
     r"|\d+(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting|<\d+>$|source\s*:|posted\s+by"
     r"|\d+e\s+seance|الجلسة\s+العامة|اعتمد\w*\s+(?:في|دون|بالاجماع))",
     re.IGNORECASE,
 )
-_CLOSING_REFERENCE: Final = re.compile(r"\(?\s*ق\s*\.?\s*(?:رقم\s*)?(\d{1,5})")
-_NUMERIC_DATE: Final = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*\)?\s*$")
+_CLOSING_REFERENCE: Final = re.compile(
+    r"[()]*\s*(?:ق\s*\.?\s*(?:رقم\s*)?/?\s*(\d{1,5})|(\d{3,5})\s*/\s*د)"
+)
+_NUMERIC_DATE: Final = re.compile(
+    r"(\d{1,2})\s*/\s*(\d{1,2})\s*(?:/\s*|\s)(\d{4})\s*/?\s*[()]*\s*$"
+)
 
 
 def _trailer_symbol(stray: tuple[str, ...]) -> str | None:
@@ -688,7 +692,7 @@ def _trailer_symbol(stray: tuple[str, ...]) -> str | None:
     for line in stray:
         match = _CLOSING_REFERENCE.match(lexicon.fold(line.translate(_ARABIC_DIGITS)))
         if match:
-            return match.group(1)
+            return match.group(1) or match.group(2)
     return None
 
 
@@ -854,6 +858,10 @@ _RESOLUTION_NUMBER: Final = re.compile(
 )
 _ARABIC_NUMBER: Final = re.compile(
     r"(?:مشروع\s+)?(?:ال)?قرار\s*(?:رقم|الرقم)?\s*[:]?\s*" + _NUMBER + r"[\s.,;:|*-]*(.*)"
+)
+_LOOSE_NUMBER: Final = re.compile(
+    r"(?:ال)?قرار\s*(?:رقم|الرقم)\s*(\d[^\n]{0,40}?)\s*$|resolutions?\s+(?:n\s*[°º]|no\.?|number)"
+    r"\s*(\d[^\n]{0,30}?)\s*$"
 )
 _UN_TITLE: Final = re.compile(r"(\d{1,3}/\d{1,4})\s*\.\s+(\S.*)")
 _ADOPTED_ON: Final = re.compile(
@@ -1128,6 +1136,14 @@ def _numbered_title(blocks: list[list[str]]) -> tuple[str | None, str]:
         for offset, line in enumerate(block):
             folded = lexicon.Folded.of(line)
             match = _RESOLUTION_NUMBER.match(folded.text) or _ARABIC_NUMBER.match(folded.text)
+            loose = None if match else _LOOSE_NUMBER.match(folded.text)
+            if loose:  # "قرار رقم 8 - أف/ ق. أ - 5 (و.خ)": the number as printed
+                group = 1 if loose.group(1) is not None else 2
+                symbol = folded.original_slice(loose.start(group), loose.end(group)).strip()
+                rest = [" ".join(block[offset + 1 :])] + [
+                    " ".join(b) for b in blocks[position + 1 :]
+                ]
+                return symbol, next((t for t in map(_drop_leading_link, rest) if t), "")
             if not match:
                 continue
             symbol = _clean_number(folded.original_slice(match.start(1), match.end(1)))
@@ -1418,14 +1434,19 @@ def _lower_case_lead_verb(
 
 
 _AND: Final = frozenset({"and", "et"})
+#: A clause opening in lower case: "; calls upon", ", and requests", "; et invite".
+_LOWER_CLAUSE: Final = re.compile(
+    r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s))"
+    r"(?=(?:and|et)\s+[a-zà-öø-ÿ]|(?!(?:and|et)\s)[a-zà-öø-ÿ])"
+)
 
 
 def _clause_verbs(text: str, language: Language, found: list[_Verb]) -> list[_Verb]:
     """Later verbs in ordinary case that open a clause: "...; and calls upon all States",
     "..., and requests the Secretary-General", "...; invite ..."."""
-    taken = [(v.start, v.end) for v in found]
+    taken = {v.start for v in found}
     extra: list[_Verb] = []
-    for mark in re.finditer(r"[;؛]\s*|,\s+(?=and\s|et\s)", text):
+    for mark in _LOWER_CLAUSE.finditer(text):
         position = mark.end()
         tokens = [
             (m.start(), m.end(), m.group()) for m in _WORD.finditer(text, position, position + 80)
@@ -1444,7 +1465,7 @@ def _clause_verbs(text: str, language: Language, found: list[_Verb]) -> list[_Ve
         if hit is None or (language == "en" and not folded[k].endswith("s")):
             continue
         start, end = tokens[k][0], tokens[k + hit[0] - 1][1]
-        if any(a <= start < b for a, b in taken):
+        if start in taken:  # already read as a capitalised verb
             continue
         surface = text[start:end]
         extra.append(
