@@ -441,6 +441,17 @@ _BODY_OPENING: Final = re.compile(
 )
 
 
+def _opens_recital(line: str) -> bool:
+    """A line that starts a recital of the preamble ("Recalling ...", "إذ يشير ...") or
+    an operative clause, so the opening sentence before it is complete."""
+    folded = lexicon.fold(line[:40])
+    return (
+        folded.startswith(lexicon.PREAMBLE_OPENERS)
+        or paragraph_start(line) is not None
+        or starts_with_verb(line)
+    )
+
+
 def _opens_preamble(line: str) -> bool:
     """The opening sentence of the preamble: a long line ending like a clause (; : ,), or
     the adopting body naming itself ("The General Assembly,", "إن مجلس الجامعة،", "The
@@ -476,8 +487,13 @@ def _preamble(lines: list[str], repeated: frozenset[str]) -> list[str]:
     while (
         rest < len(lines)
         and lines[rest]
-        and not opening[-1].endswith((",", ";", ":", ".", "،", "؛"))
-        and len(opening) < 8
+        and (
+            not opening[-1].endswith((";", ":", ".", "؛"))
+            or lines[rest][0].islower()
+            or lines[rest][0] in "(0123456789"
+        )
+        and not (opening[-1].endswith((",", "،")) and _opens_recital(lines[rest]))
+        and len(opening) < 6
     ):
         opening.append(lines[rest])  # the opening sentence wrapped over several lines
         rest += 1
@@ -674,7 +690,7 @@ _ITEM_MARK: Final = re.compile(r"(?:[-–—•▪·*]|\(?[a-z]\)|\(?[ivx]{1,4}\
 #: Lines after the operative part: the adoption line, the League's closing reference
 #: "(ق. رقم 5421 - د.ع (102) - ج 2 - 15/9/1994)", a source note, a page marker "<53>".
 _TRAILER: Final = re.compile(
-    r"(?:[()]*\s*ق\s*\.?\s*(?:رقم\s*)?/?\s*\d|[()]+\s*\d{3,5}\s*/\s*د|\(\d{1,2}\)$|adopted\s+(?:at|by|unanimously|without)|adoptee?s?\s+(?:a|par|sans)"
+    r"(?:[()]*\s*ق\s*\.?\s*(?:رقم\s*)?/?\s*\d|[()]+\s*\d{3,5}\s*/\s*د|[()]\d{1,2}[()]$|adopted\s+(?:at|by|unanimously|without)|adoptee?s?\s+(?:a|par|sans)"
     r"|\d+(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting|<\d+>$|source\s*:|posted\s+by"
     r"|\d+e\s+seance|الجلسة\s+العامة|اعتمد\w*\s+(?:في|دون|بالاجماع))",
     re.IGNORECASE,
@@ -744,10 +760,22 @@ def _unnumbered(lines: list[str], layout: _Layout) -> _Operative:
             or mark is not None
             or (units[-1].last.endswith((*_TERMINAL, *_OPEN_ENDS)) and starts_with_verb(body))
             or (blank and not units[-1].last.endswith(_OPEN_ENDS))
-            or (units[-1].last.endswith(_TERMINAL) and not body[:1].islower() and not blank)
+            or (
+                units[-1].last.endswith(_TERMINAL)
+                and not blank
+                and (starts_with_verb(body) or body[:1].isupper())
+            )
         )
-        if opens and units and units[-1].last.endswith((":", "：")) and not mark:
-            opens = False  # "... الآتية:" then the quoted recommendation
+        if (
+            opens
+            and units
+            and not mark
+            and (
+                units[-1].last.endswith((":", "："))
+                or (body[0] in '"«“' and any(q in units[-1].text for q in '"«“'))
+            )
+        ):
+            opens = False  # "... الآتية:" then the quoted recommendation, all of it
         if opens:
             units.append(_Unit("paragraph", index + 1, [body], number=len(units) + 1))
         else:
