@@ -1535,6 +1535,8 @@ def _arabic_verbs(text: str, tokens: list[tuple[int, int, str]]) -> list[_Verb]:
 def analyse_paragraph(text: str, language: Language) -> tuple[ParsedAction, ...]:
     """The actions of one paragraph: each verb, its modifier, its addressees."""
     verbs = find_verbs(text, language)
+    if not verbs:
+        return _subject_clause(text)
     actions: list[ParsedAction] = []
     previous: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     for position, verb in enumerate(verbs):
@@ -1560,6 +1562,20 @@ def analyse_paragraph(text: str, language: Language) -> tuple[ParsedAction, ...]
         if set(codes) & CONCRETE_ADDRESSEES:
             previous = (codes, institutions)
     return tuple(actions)
+
+
+def _subject_clause(text: str) -> tuple[ParsedAction, ...]:
+    """A clause with no operative verb whose subject is named first: "The Secretary-General
+    shall furnish ...", "Le Secrétaire général ... fournira ...": the subject is asked to
+    act (an action with no verb, so the paragraph still shows as doubtful)."""
+    folded, entities = lexicon.find_addressees(text[:160])
+    if not entities or not _only_lead_words(folded.text[: entities[0].start]):
+        return ()
+    first = entities[0]
+    codes = _codes((first,))
+    if codes is None or first.code not in CONCRETE_ADDRESSEES:
+        return ()
+    return (ParsedAction("", None, "other", codes[0], codes[1]),)
 
 
 def _leading_modifiers(text: str) -> tuple[tuple[str, ...], str]:
