@@ -145,6 +145,8 @@ def parse_resolution(
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     locate = where or (lambda line: f"line {line}")
     lines = [clean_line(line) for line in text.split("\n")]
+    if not any(paragraph_start(line) for line in lines):
+        lines = _break_inline_paragraphs(lines)
     language = language or detect_language(text)
     layout = _split(lines, language, locate)
     preamble = _preamble(lines[layout.preamble : layout.operative], layout.furniture)
@@ -679,6 +681,32 @@ def starts_with_verb(text: str) -> bool:
     if lexicon.match_verb(words) or lexicon.match_verb([w.upper() for w in words]):
         return True
     return bool(words[0].startswith("و") and lexicon.match_verb([words[0][1:], *words[1:]]))
+
+
+_INLINE_NUMBER: Final = re.compile(r"(?<=[,;:.،؛]\s)(\d{1,3})\.\s+(?=[A-Z\u0621-\u064a])")
+
+
+def _break_inline_paragraphs(lines: list[str]) -> list[str]:
+    """Paragraphs run together on one line by an extraction ("... to operate, 1. Endorses
+    ...; 2. Urges ..."): each number of the sequence 1, 2, 3 … starts a line again."""
+    cuts: dict[int, list[int]] = {}
+    expected = 1
+    for index, line in enumerate(lines):
+        for match in _INLINE_NUMBER.finditer(line):
+            if int(match.group(1)) == expected:
+                cuts.setdefault(index, []).append(match.start())
+                expected += 1
+    if expected <= 2:
+        return lines
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        starts = cuts.get(index)
+        if not starts:
+            out.append(line)
+            continue
+        bounds = [0, *starts, len(line)]
+        out.extend(line[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False) if a < b)
+    return out
 
 
 def _opens_decision_list(line: str) -> bool:
