@@ -285,3 +285,16 @@ def test_rtl_pdf_lines_are_put_back_in_reading_order() -> None:
     first, second = cleaned.text.split("\n")[:2]
     assert first == "2- يطلب من الأمين العام متابعة التنفيذ."
     assert second.startswith("القرار رقم 2/7")
+
+
+def test_paragraphs_run_together_on_one_line() -> None:
+    text = (
+        "E/RES/1972/1664(LII)\n\nThe Economic and Social Council, Having considered the "
+        "report, Recognizing that an effective Fund requires a strong base, 1. Endorses the "
+        "work of the Fund; 2. Urges States to contribute to the Fund; 3. Requests the "
+        "Secretary-General to report. 1816th plenary meeting,\n"
+    )
+    parsed = parse_resolution(text)
+    assert [p.number for p in parsed.paragraphs] == [1, 2, 3]
+    assert [p.verbs for p in parsed.paragraphs] == [("Endorses",), ("Urges",), ("Requests",)]
+    assert parsed.paragraph(3).addressees == ("SG",)

@@ -17,6 +17,7 @@ Regular expressions are anchored or bounded so that no input makes them backtrac
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import unicodedata
@@ -705,7 +706,7 @@ def _break_inline_paragraphs(lines: list[str]) -> list[str]:
             out.append(line)
             continue
         bounds = [0, *starts, len(line)]
-        out.extend(line[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False) if a < b)
+        out.extend(line[a:b].strip() for a, b in itertools.pairwise(bounds) if a < b)
     return out
 
 
