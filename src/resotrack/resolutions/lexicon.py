@@ -605,6 +605,26 @@ PREAMBLE_OPENERS: Final[tuple[str, ...]] = (
     "واذ ",
 )
 
+#: Arabic purpose phrases ("لدراسة", "لاتخاذ"): like an infinitive, what follows is the
+#: task, not who is asked (folded forms).
+AR_PURPOSE: Final[tuple[str, ...]] = (
+    "لدراسه",
+    "لاتخاذ",
+    "لتقديم",
+    "لمتابعه",
+    "لاعداد",
+    "لتنفيذ",
+    "لبحث",
+    "لمناقشه",
+    "لتوفير",
+    "لدعم",
+    "لوضع",
+    "لاجراء",
+    "لمواصله",
+    "لتعزيز",
+    "للنظر",
+)
+
 #: Conjunctions that may be printed in capitals with the verb ("; ET EXHORTE").
 CONJUNCTIONS: Final = frozenset({"et", "and", "puis", "then", "و"})
 
@@ -948,6 +968,8 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
         r"\s+(?:oic\s+)?(?:organs|institutions|bodies)",
     ),
     ("ORG", r"oic\s+(?:organs|institutions|bodies|entities)"),
+    ("ORG", r"(?:ال)?لجنه\s+(?:الدائمه|الش[ئؤ]ون|المتابعه|القدس)"),
+    ("ORG", r"(?:الالكسو|المنظمه\s+العربيه\s+للتربيه)"),
     ("ORG", r"institutions\s+of\s+the\s+oic"),
 )
 

@@ -1645,6 +1645,12 @@ def _addressees(
         entrusted = _entrusting_infinitive(rest)
         if entrusted is not None:
             return _addressees("ask", entrusted, language, before="", previous=None)
+        if language == "ar":  # verb-subject order: "تعقد اللجنة الدائمة ... دورة"
+            folded, entities = lexicon.find_addressees(rest[:120])
+            if entities and not folded.text[: entities[0].start].strip():
+                subject = _codes(entities[:1])
+                if subject and entities[0].code in CONCRETE_ADDRESSEES:
+                    return subject
     zone = verb_object(rest, language)
     folded, entities = lexicon.find_addressees(zone)
     chosen: tuple[lexicon.EntityMatch, ...] = ()
@@ -1724,7 +1730,9 @@ _FR_INFINITIVE: Final = re.compile(
     r"(?:(?:les|le|la|leur|lui|se|y|en|ne|nous|vous)\s+|(?:l|s|m|t|n)['’]){0,3}([^\W\d_]+)"
 )
 _EN_MARKER: Final = re.compile(r"(?<![\w'])(?:in\s+order\s+to|so\s+as\s+to|to)\s+([a-z]+)\b")
-_AR_MARKER: Final = re.compile(r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل)(?!\S)")
+_AR_MARKER: Final = re.compile(
+    r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل|" + "|".join(lexicon.AR_PURPOSE) + r")(?!\S)"
+)
 
 
 def verb_object(rest: str, language: Language) -> str:
