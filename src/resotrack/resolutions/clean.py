@@ -125,6 +125,7 @@ _TRAILING_NUMBER: Final = re.compile(
 )
 
 
+_LOOSE_MARK: Final = re.compile(r"(?<![\u0621-\u064a\u0640\u064b-\u0652])[\u064b-\u0652\u0670]")
 _KASHIDA_DIGIT: Final = re.compile(r"(?<=[\u0621-\u064a])\d(?=[\u0621-\u064a])")
 _SLASH_FIRST: Final = re.compile(r"(?<![\d/])/(\d{1,5})(?=\s|$)")
 _SLASH_SPACED: Final = re.compile(r"(?<![\d/])/(\d{1,3}) (\d{1,4})(?![\d/])")
@@ -133,6 +134,8 @@ _SLASH_SPACED: Final = re.compile(r"(?<![\d/])/(\d{1,3}) (\d{1,4})(?![\d/])")
 def _rtl_line(line: str) -> str:
     if not line or not _ARABIC.search(line) or _LATIN.search(line[:40]):
         return line
+    if _LOOSE_MARK.search(line):  # a shadda or tanween the PDF left beside a digit or space
+        line = " ".join(_LOOSE_MARK.sub("", line).split())
     if _KASHIDA_DIGIT.search(line):  # a justification stretch read as a digit: "الس3ابعة"
         line = _KASHIDA_DIGIT.sub("", line)
     if "/" in line:  # "2/ 7" in visual order is "/2 7", "3067/" is "/3067"
