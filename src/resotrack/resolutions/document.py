@@ -165,6 +165,7 @@ def parse_text(
                 where=where,
                 fallback_date=fallback,
                 require_symbol=options.require_symbol,
+                cleaned=bool(cleaned.line_pages),  # clean_pages has done the characters
             )
         except ResolutionParseError as exc:
             label = source

@@ -123,6 +123,7 @@ def parse_resolution(
     where: Callable[[int], str] | None = None,
     fallback_date: tuple[str | None, date | None, str | None] | None = None,
     require_symbol: bool = True,
+    cleaned: bool = False,
 ) -> ParsedResolution:
     """Parse the text of one resolution (French, English or Arabic).
 
@@ -140,7 +141,7 @@ def parse_resolution(
             "the text contains NUL characters: it is a binary file, not text. Export the "
             "resolution as plain text (UTF-8) first."
         )
-    text = normalise_text(clean_characters(text))
+    text = normalise_text(text if cleaned else clean_characters(text))
     if not text.strip():
         raise ResolutionParseError("the file is empty (it has no text, only blank space).")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -175,10 +176,11 @@ def parse_resolution(
         ParsedParagraph(
             number=unit.number,
             section=unit.section,
-            text=unit.text,
-            actions=analyse_paragraph(unit.text, language),
+            text=text,
+            actions=analyse_paragraph(text, language),
         )
         for unit in operative.paragraphs
+        for text in (unit.text,)
     )
     return ParsedResolution(
         symbol=resolution_symbol,
@@ -757,7 +759,12 @@ def _trailer_date(stray: tuple[str, ...]) -> tuple[str, date] | None:
     return None
 
 
+_TRAILER_FIRST: Final = frozenset("()<>0123456789٠١٢٣٤٥٦٧٨٩aAsSpPقاإأ")
+
+
 def _is_trailer(line: str) -> bool:
+    if not line or line[0] not in _TRAILER_FIRST:
+        return False
     return bool(_TRAILER.match(lexicon.fold(line.translate(_ARABIC_DIGITS))))
 
 
