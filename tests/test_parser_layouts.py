@@ -6,13 +6,16 @@ wording follows real ones); each test states the rule it holds the parser to.
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date
+from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 
 from resotrack.resolutions import ResolutionParseError, parse_resolution
 from resotrack.resolutions.clean import clean_characters, clean_pages
-from resotrack.resolutions.document import Cleaned, parse_text, split_resolutions
+from resotrack.resolutions.document import Cleaned, parse_text, read_document, split_resolutions
 
 UN = """United Nations A/RES/78/123 |
 
@@ -298,3 +301,35 @@ def test_paragraphs_run_together_on_one_line() -> None:
     assert [p.number for p in parsed.paragraphs] == [1, 2, 3]
     assert [p.verbs for p in parsed.paragraphs] == [("Endorses",), ("Urges",), ("Requests",)]
     assert parsed.paragraph(3).addressees == ("SG",)
+
+
+# --- files that are not what their name says --------------------------------------------
+
+
+def _zip(tmp_path: Path, name: str, member: str) -> Path:
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(member, "<x/>")
+    return path
+
+
+def test_a_workbook_or_a_broken_word_file_named_docx(tmp_path: Path) -> None:
+    with pytest.raises(ResolutionParseError) as caught:
+        read_document(_zip(tmp_path, "book.docx", "xl/workbook.xml"))
+    assert str(caught.value).startswith(
+        "book.docx: this is an Excel workbook, not a Word document (.docx)."
+    )
+    with pytest.raises(ResolutionParseError) as caught:
+        read_document(_zip(tmp_path, "broken.docx", "word/document.xml"))
+    assert "this Word document cannot be read" in str(caught.value)
+    assert "save it again as .docx" in str(caught.value)
+
+
+def test_a_pdf_named_txt_is_read_as_a_pdf(tmp_path: Path) -> None:
+    path = tmp_path / "scan.txt"
+    document = pdfium.PdfDocument.new()
+    document.new_page(595, 842)
+    document.save(str(path))
+    document.close()
+    with pytest.raises(ResolutionParseError, match="has no text layer"):
+        read_document(path)
