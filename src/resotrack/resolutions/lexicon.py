@@ -919,6 +919,9 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("INTL", r"united\s+nations(?:\s+(?:system|agencies|organi[sz]ations|bodies))?"),
     ("INTL", r"un\s+(?:agencies|bodies|system|organi[sz]ations)"),
     ("INTL", r"speciali[sz]ed\s+agencies"),
+    ("INTL", r"international\s+(?:bodies|institutions|agencies|financial\s+institutions)"),
+    ("INTL", r"regional\s+(?:and\s+international\s+)?(?:organi[sz]ations|bodies)"),
+    ("INTL", r"organismes\s+internationaux|organisations\s+regionales"),
     ("INTL", r"institutions\s+specialisees\s+des\s+nations\s+unies"),
     ("INTL", r"(?:human\s+rights|economic\s+and\s+social|trusteeship)\s+council"),
     ("INTL", r"conseil\s+(?:des\s+droits\s+de\s+l'homme|economique\s+et\s+social)"),
@@ -1003,6 +1006,10 @@ EMBEDDED_REQUEST_PATTERNS: Final[tuple[str, ...]] = (
     r"|engage|incite)\b",
     r"\band\s+(?:calls\s+upon|calls\s+on|invites|urges|encourages|requests|asks)\s+"
     r"(?:them|it|him|her)\b",
+    # "Reiterates its call upon all States to ...", "renouvelle son appel aux États ..."
+    r"^\s*(?:its|their)\s+(?:urgent\s+|earnest\s+)?(?:call|appeal|request)s?\s+(?:upon|on|to)\b",
+    r"^\s*(?:son|sa|ses)\s+(?:appel|demande|invitation)s?\s+(?:pressants?\s+)?(?:a|aux|au)\b",
+    r"^\s*(?:دعوته|مناشدته|نداءه|طلبه)\b",
 )
 
 #: Words that may stand before an addressee at the start of a verb's object ("aux", "les
@@ -1056,6 +1063,12 @@ LEAD_WORDS: Final = frozenset(
         "various",
         "other",
         "every",
+        "provisional",
+        "interim",
+        "acting",
+        "executive",
+        "interimaire",
+        "provisoire",
         # ar
         "من",
         "كل",
