@@ -1661,6 +1661,9 @@ def _addressees(
     zone = verb_object(rest, language)
     folded, entities = lexicon.find_addressees(zone)
     chosen: tuple[lexicon.EntityMatch, ...] = ()
+    if kind == "decide" and language != "ar" and _ARTICLE_OBJECT.match(folded.text):
+        # "Establishes a Truce Commission ...": what the body creates is not asked to act
+        return ("NONE",), ()
     if entities and _only_lead_words(folded.text[: entities[0].start]):
         chosen = entities
     else:
@@ -1683,6 +1686,9 @@ def _entrusting_infinitive(rest: str) -> str | None:
     if found is None or lexicon.ACTION_KIND.get(found[1]) != "ask":
         return None
     return rest[match.end() :]
+
+
+_ARTICLE_OBJECT: Final = re.compile(r"\s*(?:a|an|un|une)\s")
 
 
 def _codes(
