@@ -946,6 +946,7 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("MS", r"member\s+(?:states?|countries)"),
     ("MS", r"states\s+(?:that|which|who)"),
     ("MS", r"all\s+(?:member\s+)?states|states\s+parties|all\s+governments"),
+    ("MS", r"(?:its\s+|ses\s+)?(?:permanent\s+members|membres\s+permanents)"),
     ("MS", r"tous\s+les\s+etats|etats\s+parties|tous\s+les\s+gouvernements"),
     (
         "MS",

@@ -1391,6 +1391,10 @@ def find_verbs(text: str, language: Language) -> list[_Verb]:
         more = _clause_verbs(text, language, verbs)
         if more:
             verbs = sorted([*verbs, *more], key=lambda verb: verb.start)
+    if language in ("en", "fr") and ". " in text:
+        more = _body_sentence_verbs(text, verbs)
+        if more:
+            verbs = sorted([*verbs, *more], key=lambda verb: verb.start)
     return verbs
 
 
@@ -1503,6 +1507,37 @@ _LOWER_CLAUSE: Final = re.compile(
     r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s))"
     r"(?=(?:and|et)\s+[a-zà-öø-ÿ]|(?!(?:and|et)\s)[a-zà-öø-ÿ])"
 )
+
+
+_BODY_SENTENCE: Final = re.compile(r"(?<=[.;])\s+(?:le|la|l'|the)\s*")
+_BODY_WORDS: Final = frozenset(
+    {"conseil", "council", "assemblee", "assembly", "conference", "comite", "committee"}
+)
+
+
+def _body_sentence_verbs(text: str, found: list[_Verb]) -> list[_Verb]:
+    """A later sentence where the body speaks again: "... Le Conseil de sécurité invite ses
+    membres permanents ...", "... The Council requests ..."."""
+    folded = lexicon.fold(text)
+    if len(folded) != len(text):
+        return []
+    taken = {verb.start for verb in found}
+    extra: list[_Verb] = []
+    for match in _BODY_SENTENCE.finditer(folded):
+        tokens = list(_WORD.finditer(folded, match.end(), match.end() + 60))[:6]
+        named = False
+        for token in tokens:
+            word = token.group()
+            if word in _BODY_WORDS:
+                named = True
+                continue
+            if named and text[token.start()].islower() and lexicon.match_verb([word]):
+                start, end = token.start(), token.end()
+                if start not in taken:
+                    surface = text[start:end]
+                    extra.append(_Verb(start, end, surface, lexicon.canonical_action(surface), ()))
+                break
+    return extra
 
 
 def _clause_verbs(text: str, language: Language, found: list[_Verb]) -> list[_Verb]:
