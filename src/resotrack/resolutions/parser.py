@@ -1017,6 +1017,15 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
     blocks = [block for block in blocks if block]
     flat = [line for block in blocks for line in block]
     opening = preamble[0] if preamble else ""
+    if preamble and not (_is_opening(opening) and _GREGORIAN_ANY.search(lexicon.fold(opening))):
+        # a line of another kind came first (a note, a headline): the body's own opening
+        # sentence, with its date, may still be among the first paragraphs, before any recital
+        for candidate in preamble[1:3]:
+            if lexicon.fold(candidate[:40]).startswith(lexicon.PREAMBLE_OPENERS):
+                break
+            if _is_opening(candidate) and _GREGORIAN_ANY.search(lexicon.fold(candidate)):
+                opening = candidate
+                break
 
     document_symbol = next((symbol for symbol in map(_document_symbol, flat) if symbol), None)
     number, title = _numbered_title(blocks)
