@@ -907,6 +907,7 @@ _GENERAL_ASSEMBLY: Final = re.compile(r"general\s+assembly|assemblee\s+generale|
 _SC_NUMBER: Final = re.compile(
     r"(?:resolution|قرار)[^\d\n]{0,40}?(?<![\d/])(\d{1,4})(?![\d/])(?:\s*\((\d{4})\))?"
 )
+_YEAR: Final = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _SC_SHORT: Final = re.compile(r"(\d{1,4})\s*\((\d{4})\)\s*\.")
 _GA_NUMBER: Final = re.compile(r"(\d{2,3})/(\d{1,4})\s*\.(?:\s|$)")
 #: An OIC resolution number: ``1/49-POL``, ``4/ 15- أف``, ``2/5-EX(IS)``, ``6/39``.
@@ -1145,6 +1146,9 @@ def _un_symbol(
             if not match:
                 continue
             year = match.group(2) or (str(adopted_on.year) if adopted_on else None)
+            if year is None:  # "قرار الأمم المتحدة 338 / أكتوبر 1973": the year in the header
+                printed = next((y.group() for y in map(_YEAR.search, folded) if y), None)
+                year = printed
             return f"S/RES/{match.group(1)}" + (f" ({year})" if year else "")
     return document_symbol
 
