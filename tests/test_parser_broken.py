@@ -134,7 +134,8 @@ def test_size_cap_is_a_keyword(tmp_path: Path) -> None:
 def test_no_operative_paragraphs(tmp_path: Path) -> None:
     preamble_only = _seed(SEED_000).split("- 1. APPROUVE")[0]
     message = _error(_write(tmp_path, preamble_only))
-    assert "no numbered operative paragraphs" in message
+    assert "no numbered operative paragraphs were found (read from line 1 to line 35)" in message
+    assert "--language" in message and "paragraphs.xlsx" in message
 
 
 def test_duplicated_paragraph_number(tmp_path: Path) -> None:

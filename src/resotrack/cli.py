@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from resotrack.catalog import Words
+    from resotrack.resolutions.document import Overrides
 
 app = typer.Typer(help="Follow up what resolutions ask states to do.", no_args_is_help=True)
 resolutions_app = typer.Typer(help="Parse, import and show resolutions.", no_args_is_help=True)
@@ -86,48 +87,198 @@ def init() -> None:
 # --- resolutions -------------------------------------------------------------------------
 
 
+ResolutionPaths = Annotated[
+    list[Path],
+    typer.Argument(
+        exists=True,
+        readable=True,
+        show_default=False,
+        help="Resolution files (.pdf, .docx, .txt; .xlsx/.csv paragraph tables) or folders.",
+    ),
+]
+SymbolOption = Annotated[
+    str | None,
+    typer.Option("--symbol", help="The resolution's symbol, when the text prints none."),
+]
+LanguageOption = Annotated[
+    str | None, typer.Option("--language", help="ar, en or fr, when the text is misread.")
+]
+TitleOption = Annotated[str | None, typer.Option("--title", help="The resolution's title.")]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="Adoption date, YYYY-MM-DD (the last day).")
+]
+_RESOLUTION_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".csv", ".xlsx")
+
+
+def _resolution_files(paths: list[Path]) -> list[Path]:
+    """The files given, with each folder replaced by the resolution files it holds."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and not p.name.startswith(".")
+                and p.suffix.lower() in _RESOLUTION_SUFFIXES
+            )
+            if not found:
+                raise ValueError(
+                    f"{path}: the folder holds no resolution file "
+                    f"({', '.join(_RESOLUTION_SUFFIXES)})"
+                )
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def _overrides(
+    symbol: str | None, language: str | None, title: str | None, adopted: str | None
+) -> Overrides:
+    from datetime import date
+
+    from resotrack.resolutions.document import Overrides
+
+    lang = None
+    if language is not None:
+        lang = language.strip().lower()[:2]
+        if lang not in ("ar", "en", "fr"):
+            raise ValueError(f"--language {language!r}: use ar, en or fr")
+    day = None
+    if adopted is not None:
+        try:
+            day = date.fromisoformat(adopted.strip())
+        except ValueError:
+            raise ValueError(
+                f"--date {adopted!r} is not a date: write it as YYYY-MM-DD (e.g. 2023-06-06)"
+            ) from None
+    return Overrides(symbol=symbol, language=lang, title=title, adopted_on=day)  # type: ignore[arg-type]
+
+
 @resolutions_app.command("parse")
 def resolutions_parse(
-    file: ExistingFile,
+    files: ResolutionPaths,
     as_json: Annotated[bool, typer.Option("--json", help="Print the parse as JSON.")] = False,
+    symbol: SymbolOption = None,
+    language: LanguageOption = None,
+    title: TitleOption = None,
+    adopted: DateOption = None,
 ) -> None:
-    """Parse a resolution text (no database) and print what was found."""
-    from resotrack.resolutions import parse_file
+    """Parse resolution files (no database) and print what was found."""
+    from dataclasses import replace
+
+    from resotrack.resolutions.confidence import describe, doubts
+    from resotrack.resolutions.document import read_document
+    from resotrack.resolutions.errors import ResolutionParseError
+    from resotrack.resolutions.table import is_table, read_table
 
     with user_errors():
-        parsed = parse_file(file, max_bytes=get_settings().max_resolution_bytes)
+        options = replace(_overrides(symbol, language, title, adopted), require_symbol=False)
+        paths = _resolution_files(files)
+    found = []
+    failures: list[str] = []
+    for path in paths:
+        try:
+            if is_table(path, path.read_bytes()[:4096]):
+                found.append(
+                    read_table(
+                        path,
+                        symbol=options.symbol,
+                        language=options.language,
+                        title=options.title,
+                        adopted_on=options.adopted_on,
+                    ).parsed
+                )
+                continue
+            document = read_document(
+                path, max_bytes=get_settings().max_resolution_bytes, overrides=options
+            )
+        except ResolutionParseError as exc:
+            failures.append(str(exc))
+            continue
+        found.extend(document.resolutions)
+        failures.extend(str(failure) for failure in document.failures)
     if as_json:
-        typer.echo(json.dumps(parsed.as_dict(), ensure_ascii=False, indent=2))
-        return
-    out.print(f"[bold]{parsed.symbol}[/] ({parsed.language}): {parsed.title}")
-    rows = [
-        (
-            str(p.number),
-            p.section or "",
-            " | ".join(p.verbs),
-            ",".join(p.addressees),
-            ",".join(sorted({i for a in p.actions for i in a.institutions})),
-        )
-        for p in parsed.paragraphs
-    ]
-    columns = [("§", 0), ("section", 2), ("verbs", 1), ("addressees", 0), ("institutions", 1)]
-    out.print(fitted(columns, rows))
+        shapes = [parsed.as_dict() for parsed in found]
+        payload = shapes[0] if len(shapes) == 1 and len(paths) == 1 else shapes
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for parsed in found:
+            symbol_shown = parsed.symbol or "(no symbol found: import it with --symbol)"
+            out.print(f"[bold]{symbol_shown}[/] ({parsed.language}): {parsed.title}")
+            out.print(f"adopted: {parsed.adopted_gregorian or '?'} ({parsed.adopted_hijri or ''})")
+            rows = [
+                (
+                    str(p.number),
+                    p.section or "",
+                    " | ".join(p.verbs),
+                    ",".join(p.addressees),
+                    ",".join(sorted({i for a in p.actions for i in a.institutions})),
+                    describe(doubts((a.verb, a.action, a.addressees) for a in p.actions)),
+                )
+                for p in parsed.paragraphs
+            ]
+            columns = [
+                ("§", 0),
+                ("section", 2),
+                ("verbs", 1),
+                ("addressees", 0),
+                ("institutions", 2),
+                ("confidence", 1),
+            ]
+            out.print(fitted(columns, rows))
+    for failure in failures:
+        err.print(f"[bold red]error:[/] {failure}", markup=True, highlight=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
 
 
 @resolutions_app.command("import")
-def resolutions_import(file: ExistingFile) -> None:
-    """Store a resolution; the same text again changes nothing, a changed one is a new version."""
-    from resotrack.resolutions import import_file
+def resolutions_import(
+    files: ResolutionPaths,
+    symbol: SymbolOption = None,
+    language: LanguageOption = None,
+    title: TitleOption = None,
+    adopted: DateOption = None,
+) -> None:
+    """Store resolutions; the same text again changes nothing, a changed one is a new version.
+
+    A session document holding many resolutions stores each of them; a paragraph table
+    (.xlsx or .csv: number, section, text, verbs, addressees) needs --symbol.
+    """
+    from resotrack.resolutions.errors import ResolutionParseError
+    from resotrack.resolutions.store import ImportResult, import_path
 
     with user_errors():
-        result = import_file(file)
-    out.print(result.describe())
+        options = _overrides(symbol, language, title, adopted)
+        paths = _resolution_files(files)
+    failed = False
+    for path in paths:
+        try:
+            results = import_path(path, overrides=options)
+        except ResolutionParseError as exc:
+            results = [ImportResult(path.name, None, None, False, 0, error=str(exc))]
+        for result in results:
+            if result.error:
+                failed = True
+                err.print(
+                    f"[bold red]error:[/] {result.error}",
+                    markup=True,
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            else:
+                out.print(result.describe())
+    if failed:
+        raise typer.Exit(1)
 
 
 @resolutions_app.command("show")
 def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
     """Show a stored resolution: versions, sections and paragraphs with their addressees."""
     from resotrack.resolutions import get_resolution
+    from resotrack.resolutions.confidence import describe, doubts
 
     def show(session: Session) -> None:
         resolution = get_resolution(session, symbol)
@@ -138,6 +289,9 @@ def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
                 "section": p.section_letter or "",
                 "verbs": [a.verb for a in p.actions],
                 "addressees": sorted(p.addressees),
+                "confidence": describe(
+                    doubts((a.verb, a.canonical, a.addressees) for a in p.actions)
+                ),
                 "text": p.text,
             }
             for p in current.paragraphs
@@ -182,11 +336,19 @@ def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
                 str(p["section"]),
                 " | ".join(p["verbs"]),
                 ",".join(p["addressees"]),
+                str(p["confidence"]),
                 p["text"][:70] + ("…" if len(p["text"]) > 70 else ""),
             )
             for p in paragraphs
         ]
-        columns = [("§", 0), ("section", 2), ("verbs", 1), ("addressees", 0), ("text", 3)]
+        columns = [
+            ("§", 0),
+            ("section", 2),
+            ("verbs", 1),
+            ("addressees", 0),
+            ("confidence", 1),
+            ("text", 3),
+        ]
         out.print(fitted(columns, rows))
 
     in_session(show)

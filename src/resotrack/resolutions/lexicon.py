@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 # --------------------------------------------------------------------------------------------
@@ -234,6 +235,21 @@ VERBS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("RECONNAÎT", "recognise"),
         ("CONSIDÈRE", "consider"),
         ("ESTIME", "consider"),
+        ("EXIGE", "request"),
+        ("ORDONNE", "request"),
+        ("ÉTABLIT", "decide"),
+        ("CRÉE", "decide"),
+        ("INSTITUE", "decide"),
+        ("NOMME", "decide"),
+        ("DÉSIGNE", "decide"),
+        ("PROROGE", "decide"),
+        ("AUTORISE", "entrust"),
+        ("ACCEPTE", "approve"),
+        ("CONVIENT", "decide"),
+        ("TRANSMET", "express"),
+        ("RÉINTÈGRE", "decide"),
+        ("ADRESSE UN APPEL", "call"),
+        ("ADRESSE", "call"),
     ),
     "en": (
         ("REQUESTS", "request"),
@@ -316,6 +332,26 @@ VERBS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("RECOGNIZES", "recognise"),
         ("RECOGNISES", "recognise"),
         ("CONSIDERS", "consider"),
+        ("AGREES", "decide"),
+        ("ESTABLISHES", "decide"),
+        ("CREATES", "decide"),
+        ("APPOINTS", "decide"),
+        ("DESIGNATES", "decide"),
+        ("ELECTS", "decide"),
+        ("PROCLAIMS", "decide"),
+        ("EXTENDS", "decide"),
+        ("AUTHORIZES", "entrust"),
+        ("AUTHORISES", "entrust"),
+        ("ACCEPTS", "approve"),
+        ("CONVEYS", "express"),
+        ("EXPRESSES ITS DEEP CONCERN", "concern"),
+        ("DEMANDS", "request"),
+        ("ASKS", "request"),
+        ("APPROVE", "approve"),
+        ("COMMISSIONS", "entrust"),
+        ("ASSIGNS", "entrust"),
+        ("REFERS", "decide"),
+        ("CALLS UPON", "call"),
     ),
     # Arabic verbs in the masculine (المجلس / المؤتمر); the feminine (الدورة / القمة) form
     # with ت instead of the leading ي is added automatically below.
@@ -364,8 +400,60 @@ VERBS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("يأسف", "deplore"),
         ("يرفض", "reject"),
         ("يعترف", "recognise"),
+        ("يقبل", "approve"),
+        ("يعقد", "decide"),
+        ("يوجه", "call"),
+        ("يناشد", "call"),
+        ("يطالب", "request"),
+        ("يستنكر", "condemn"),
+        ("يساند", "support"),
+        # Verbal nouns heading the clauses under "يقرر" (League of Arab States style).
+        ("تكليف", "entrust"),
+        ("تأجيل", "decide"),
+        ("دعوة", "call"),
+        ("إحالة", "decide"),
+        ("الموافقة", "approve"),
+        ("الطلب", "request"),
+        ("مطالبة", "request"),
+        ("حث", "urge"),
+        ("مناشدة", "call"),
+        ("الترحيب", "welcome"),
+        ("التأكيد", "reaffirm"),
+        ("الإعراب", "express"),
+        ("توجيه", "call"),
+        ("تشكيل", "decide"),
+        ("اعتماد", "adopt"),
+        ("إقرار", "endorse"),
+        ("الإشادة", "commend"),
+        ("توصية", "recommend"),
     ),
 }
+
+#: French infinitives that are not the present form + "r" ("PREND" → "prendre").
+FR_IRREGULAR_INFINITIVES: Final[dict[str, str]] = {
+    "prend": "prendre",
+    "fait": "faire",
+    "appelle": "appeler",
+    "accueille": "accueillir",
+    "reconnait": "reconnaitre",
+    "soutient": "soutenir",
+    "requiert": "requerir",
+    "convient": "convenir",
+    "transmet": "transmettre",
+    "met": "mettre",
+    "rend": "rendre",
+    "etablit": "etablir",
+    "exprime": "exprimer",
+    "lance": "lancer",
+}
+#: Infinitives that head the items of a "Décide :" or "To ..." list and are not derived.
+EXTRA_INFINITIVES: Final[tuple[tuple[str, str], ...]] = (
+    ("se faire représenter", "decide"),
+    ("réintégrer", "decide"),
+    ("réintégration", "decide"),
+    ("autoriser", "entrust"),
+    ("demander", "request"),
+)
 
 #: Verbs whose meaning depends on what follows: (folded verb, ((regex on the folded words
 #: after it, action), ...)). The first pattern that matches the next few words wins.
@@ -451,8 +539,91 @@ MODIFIERS: Final[dict[str, tuple[str, ...]]] = {
         "accordingly",
         "finally",
     ),
-    "ar": ("أيضا", "كذلك", "بشدة", "مجددا", "مرة أخرى"),
+    "ar": ("أيضا", "كذلك", "بشدة", "مجددا", "مرة أخرى", "كما", "وكما", "ثم"),
 }
+
+#: Gregorian month names in Arabic (Egyptian/Gulf and Levantine names), folded, → month.
+ARABIC_MONTHS: Final[dict[str, int]] = {
+    **dict.fromkeys(("يناير", "كانون الثاني", "جانفي"), 1),
+    **dict.fromkeys(("فبراير", "شباط", "فيفري"), 2),
+    **dict.fromkeys(("مارس", "اذار"), 3),
+    **dict.fromkeys(("ابريل", "نيسان", "افريل"), 4),
+    **dict.fromkeys(("مايو", "ايار", "ماي"), 5),
+    **dict.fromkeys(("يونيو", "يونيه", "حزيران", "جوان"), 6),
+    **dict.fromkeys(("يوليو", "يوليه", "تموز", "جويليه"), 7),
+    **dict.fromkeys(("اغسطس", "اب", "اوت"), 8),
+    **dict.fromkeys(("سبتمبر", "ايلول"), 9),
+    **dict.fromkeys(("اكتوبر", "تشرين الاول"), 10),
+    **dict.fromkeys(("نوفمبر", "تشرين الثاني"), 11),
+    **dict.fromkeys(("ديسمبر", "كانون الاول"), 12),
+}
+
+#: How recitals of the preamble open (folded): a line starting so is never the body's
+#: opening sentence, so a date in it is a recalled text's date, not the adoption date.
+PREAMBLE_OPENERS: Final[tuple[str, ...]] = (
+    "recalling",
+    "rappelant",
+    "noting",
+    "notant",
+    "prenant",
+    "taking",
+    "reaffirming",
+    "reaffirmant",
+    "considering",
+    "considerant",
+    "guided",
+    "guide",
+    "having",
+    "ayant",
+    "recognizing",
+    "recognising",
+    "reconnaissant",
+    "welcoming",
+    "expressing",
+    "exprimant",
+    "bearing",
+    "mindful",
+    "conscient",
+    "convinced",
+    "convaincu",
+    "deeply",
+    "emphasizing",
+    "emphasising",
+    "stressing",
+    "soulignant",
+    "soucieux",
+    "se referant",
+    "tenant",
+    "affirmant",
+    "referring",
+    "acknowledging",
+    "aware",
+    "alarmed",
+    "concerned",
+    "preoccupe",
+    "اذ ",
+    "واذ ",
+)
+
+#: Arabic purpose phrases ("لدراسة", "لاتخاذ"): like an infinitive, what follows is the
+#: task, not who is asked (folded forms).
+AR_PURPOSE: Final[tuple[str, ...]] = (
+    "لدراسه",
+    "لاتخاذ",
+    "لتقديم",
+    "لمتابعه",
+    "لاعداد",
+    "لتنفيذ",
+    "لبحث",
+    "لمناقشه",
+    "لتوفير",
+    "لدعم",
+    "لوضع",
+    "لاجراء",
+    "لمواصله",
+    "لتعزيز",
+    "للنظر",
+)
 
 #: Conjunctions that may be printed in capitals with the verb ("; ET EXHORTE").
 CONJUNCTIONS: Final = frozenset({"et", "and", "puis", "then", "و"})
@@ -747,6 +918,21 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ),
     ("INTL", r"united\s+nations(?:\s+(?:system|agencies|organi[sz]ations|bodies))?"),
     ("INTL", r"un\s+(?:agencies|bodies|system|organi[sz]ations)"),
+    ("INTL", r"speciali[sz]ed\s+agencies"),
+    ("INTL", r"international\s+(?:bodies|institutions|agencies|financial\s+institutions)"),
+    ("INTL", r"regional\s+(?:and\s+international\s+)?(?:organi[sz]ations|bodies)"),
+    ("INTL", r"organismes\s+internationaux|organisations\s+regionales"),
+    ("INTL", r"institutions\s+specialisees\s+des\s+nations\s+unies"),
+    ("INTL", r"(?:human\s+rights|economic\s+and\s+social|trusteeship)\s+council"),
+    ("INTL", r"conseil\s+(?:des\s+droits\s+de\s+l'homme|economique\s+et\s+social)"),
+    ("INTL", r"(?:unesco|unicef|undp|unhcr|unrwa|unctad|unep|unfpa|unido|fao|who|ilo|wfp|iaea)\b"),
+    (
+        "INTL",
+        r"(?:high\s+commissioner|special\s+rapporteur|special\s+envoy|truce\s+commission"
+        r"|intergovernmental\s+(?:committee|working\s+group|body))",
+    ),
+    ("INTL", r"(?:haut[\s-]+commissaire|rapporteur\s+special|commission\s+de\s+treve)"),
+    ("INTL", r"(?:مجلس\s+الامن|مجلس\s+حقوق\s+الانسان|وكالات\s+الامم\s+المتحده)"),
     ("INTL", _UN),
     ("INTL", r"organisations\s+internationales(?:\s+et\s+regionales)?"),
     ("INTL", r"international\s+(?:and\s+regional\s+)?organi[sz]ations"),
@@ -759,6 +945,15 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("MS", r"etats\s+qui"),
     ("MS", r"member\s+(?:states?|countries)"),
     ("MS", r"states\s+(?:that|which|who)"),
+    ("MS", r"all\s+(?:member\s+)?states|states\s+parties|all\s+governments"),
+    ("MS", r"(?:its\s+|ses\s+)?(?:permanent\s+members|membres\s+permanents)"),
+    ("MS", r"tous\s+les\s+etats|etats\s+parties|tous\s+les\s+gouvernements"),
+    (
+        "MS",
+        r"(?:all\s+)?(?:the\s+)?parties(?:\s+concerned)?|(?:toutes\s+les\s+)?parties"
+        r"(?:\s+(?:interessees|en\s+cause))?",
+    ),
+    ("MS", r"جميع\s+الاطراف|الاطراف\s+المعنيه|الدول\s+العربيه|جميع\s+الدول"),
     ("SG", r"secretariat\s+general"),
     ("SG", r"secretaire[\s-]+general"),
     ("SG", r"general\s+secretariat"),
@@ -777,6 +972,8 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
         r"\s+(?:oic\s+)?(?:organs|institutions|bodies)",
     ),
     ("ORG", r"oic\s+(?:organs|institutions|bodies|entities)"),
+    ("ORG", r"(?:ال)?لجنه\s+(?:الدائمه|الش[ئؤ]ون|المتابعه|القدس)"),
+    ("ORG", r"(?:الالكسو|المنظمه\s+العربيه\s+للتربيه)"),
     ("ORG", r"institutions\s+of\s+the\s+oic"),
 )
 
@@ -810,6 +1007,10 @@ EMBEDDED_REQUEST_PATTERNS: Final[tuple[str, ...]] = (
     r"|engage|incite)\b",
     r"\band\s+(?:calls\s+upon|calls\s+on|invites|urges|encourages|requests|asks)\s+"
     r"(?:them|it|him|her)\b",
+    # "Reiterates its call upon all States to ...", "renouvelle son appel aux États ..."
+    r"^\s*(?:its|their)\s+(?:urgent\s+|earnest\s+)?(?:call|appeal|request)s?\s+(?:upon|on|to)\b",
+    r"^\s*(?:son|sa|ses)\s+(?:appel|demande|invitation)s?\s+(?:pressants?\s+)?(?:a|aux|au)\b",
+    r"^\s*(?:دعوته|مناشدته|نداءه|طلبه)\b",
 )
 
 #: Words that may stand before an addressee at the start of a verb's object ("aux", "les
@@ -863,6 +1064,12 @@ LEAD_WORDS: Final = frozenset(
         "various",
         "other",
         "every",
+        "provisional",
+        "interim",
+        "acting",
+        "executive",
+        "interimaire",
+        "provisoire",
         # ar
         "من",
         "كل",
@@ -1169,12 +1376,20 @@ def _spec_at(text: str, position: int) -> _Spec:
     raise AssertionError("the combined pattern matched but no branch does")  # pragma: no cover
 
 
+@lru_cache(maxsize=4096)
+def _spec_for(window: str) -> _Spec:
+    """The branch that matched: it depends only on the matched words and the one character
+    after them (the branches' only look-aheads are one character long), so it is looked up
+    once per wording, not once per mention."""
+    return _spec_at(window, 0)
+
+
 def find_addressees(text: str) -> tuple[Folded, tuple[EntityMatch, ...]]:
     """Every addressee mention in ``text``, in order, with its class and institution codes."""
     folded = Folded.of(text)
     found: list[EntityMatch] = []
     for match in _ENTITY_RE.finditer(folded.text):
-        spec = _spec_at(folded.text, match.start())
+        spec = _spec_for(folded.text[match.start() : match.end() + 1])
         printed = folded.original_slice(match.start(), match.end())
         if spec.exact is not None and printed != spec.exact:
             continue
@@ -1204,6 +1419,48 @@ def _index(entries: Sequence[tuple[str, str]]) -> dict[tuple[str, ...], str]:
 
 
 VERB_INDEX: Final = _index([entry for entries in VERBS.values() for entry in entries])
+
+
+def _english_base(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def _infinitives() -> dict[tuple[str, ...], str]:
+    """``urge`` from URGES, ``demander`` from DEMANDE, ``se feliciter`` from SE FÉLICITE."""
+    table: dict[tuple[str, ...], str] = {}
+    for phrase, action in VERBS["en"]:
+        words = fold(phrase).split()
+        table[(_english_base(words[0]), *words[1:])] = action
+    for phrase, action in VERBS["fr"]:
+        words = fold(phrase).split()
+        head = 1 if words[0] in ("se", "en") and len(words) > 1 else 0
+        verb = words[head]
+        base = FR_IRREGULAR_INFINITIVES.get(verb) or (verb + "r" if verb.endswith("e") else "")
+        if base:
+            table[(*words[:head], base, *words[head + 1 :])] = action
+    for phrase, action in EXTRA_INFINITIVES:
+        table[tuple(fold(phrase).split())] = action
+    return table
+
+
+#: The infinitive forms ("To urge", "Demander", "D'autoriser") that head list items.
+INFINITIVE_INDEX: Final = _infinitives()
+_MAX_INFINITIVE_WORDS: Final = max(len(key) for key in INFINITIVE_INDEX)
+
+
+def match_infinitive(words: Sequence[str]) -> tuple[int, str] | None:
+    """The longest infinitive phrase at the start of folded ``words``."""
+    for size in range(min(_MAX_INFINITIVE_WORDS, len(words)), 0, -1):
+        action = INFINITIVE_INDEX.get(tuple(words[:size]))
+        if action is not None:
+            return size, action
+    return None
+
+
 MODIFIER_INDEX: Final = frozenset(
     tuple(fold(m).split()) for modifiers in MODIFIERS.values() for m in modifiers
 )
@@ -1239,6 +1496,8 @@ def canonical_action(verb: str, following: str = "") -> str:
     """
     words = fold(verb).split()
     found = match_verb(words)
+    if found is None or found[0] != len(words):
+        found = match_infinitive(words)
     if found is None or found[0] != len(words):
         return "other"
     rules = _CONTEXTUAL.get(" ".join(words))

@@ -68,7 +68,7 @@ class ParsedParagraph:
     @property
     def verbs(self) -> tuple[str, ...]:
         """The capitalised verbs in the order printed, as in the ground-truth ``verbs`` column."""
-        return tuple(action.verb for action in self.actions)
+        return tuple(action.verb for action in self.actions if action.verb)
 
     @property
     def addressees(self) -> tuple[str, ...]:
@@ -140,7 +140,7 @@ class ParsedResolution:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "symbol": self.symbol,
+            "symbol": self.symbol or None,
             "title": self.title,
             "language": self.language,
             "sections": [section.as_dict() for section in self.sections],

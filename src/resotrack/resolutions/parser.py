@@ -17,15 +17,18 @@ Regular expressions are anchored or bounded so that no input makes them backtrac
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Final, Literal
 
 from resotrack.resolutions import lexicon
+from resotrack.resolutions.clean import clean_characters
 from resotrack.resolutions.errors import ResolutionParseError
 from resotrack.resolutions.model import (
     CONCRETE_ADDRESSEES,
@@ -48,30 +51,31 @@ def parse_file(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     symbol: str | None = None,
+    language: Language | None = None,
+    title: str | None = None,
+    adopted_on: date | None = None,
 ) -> ParsedResolution:
-    """Read a UTF-8 text file and parse it; errors name the file.
+    """Read a text, PDF or Word file holding one resolution and parse it; errors name the file.
 
-    The size is checked before reading, and at most ``max_bytes + 1`` bytes are ever read,
-    so a huge or endless file (a device, a wrong path) is refused without filling memory.
+    A document holding several resolutions is refused here with their symbols listed (use
+    ``document.read_document`` to get them all).
     """
-    source = Path(path)
-    name = source.name
-    try:
-        size = source.stat().st_size
-        if size > max_bytes:
-            raise ResolutionParseError(_too_big(size, max_bytes), source=name)
-        with source.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ResolutionParseError(f"cannot read the file ({reason}).", source=name) from exc
-    if len(data) > max_bytes:
-        raise ResolutionParseError(_too_big(len(data), max_bytes), source=name)
-    text = decode_text(data, source=name)
-    try:
-        return parse_resolution(text, symbol=symbol, max_chars=max_bytes)
-    except ResolutionParseError as exc:
-        raise ResolutionParseError(exc.args[0], problems=exc.problems, source=name) from None
+    from resotrack.resolutions.document import Overrides, read_document
+
+    document = read_document(
+        Path(path),
+        max_bytes=max_bytes,
+        overrides=Overrides(symbol=symbol, language=language, title=title, adopted_on=adopted_on),
+    )
+    document.raise_failures()
+    if len(document.resolutions) > 1:
+        symbols = ", ".join(r.symbol for r in document.resolutions)
+        raise ResolutionParseError(
+            f"this document holds {len(document.resolutions)} resolutions ({symbols}); "
+            "'resotrack resolutions import' stores each of them.",
+            source=document.source,
+        )
+    return document.resolutions[0]
 
 
 def decode_text(data: bytes, *, source: str = "the file") -> str:
@@ -109,13 +113,26 @@ def decode_text(data: bytes, *, source: str = "the file") -> str:
 
 
 def parse_resolution(
-    text: str, *, symbol: str | None = None, max_chars: int = DEFAULT_MAX_BYTES
+    text: str,
+    *,
+    symbol: str | None = None,
+    max_chars: int = DEFAULT_MAX_BYTES,
+    language: Language | None = None,
+    title: str | None = None,
+    adopted_on: date | None = None,
+    where: Callable[[int], str] | None = None,
+    fallback_date: tuple[str | None, date | None, str | None] | None = None,
+    require_symbol: bool = True,
+    cleaned: bool = False,
 ) -> ParsedResolution:
     """Parse the text of one resolution (French, English or Arabic).
 
-    ``symbol`` overrides the symbol read from the header; it is required when the header
-    names none. Raises ``ResolutionParseError`` with a plain-language message when the text
-    is empty, binary, has no numbered operative paragraphs, or its numbering is broken.
+    ``symbol``, ``language``, ``title`` and ``adopted_on`` override what the text says (the
+    symbol is required when the header names none). ``where`` turns a line number of ``text``
+    into a place in the user's file ("page 3, line 112"); ``fallback_date`` is the session's
+    date (printed, day, Hijri) for a resolution of a session document that prints none.
+    Raises ``ResolutionParseError`` with a plain-language message when the text is empty,
+    binary, has no operative paragraphs, or its numbering is broken.
     """
     if len(text) > max_chars:
         raise ResolutionParseError(_too_big(len(text), max_chars, unit="characters"))
@@ -124,42 +141,57 @@ def parse_resolution(
             "the text contains NUL characters: it is a binary file, not text. Export the "
             "resolution as plain text (UTF-8) first."
         )
-    text = normalise_text(text)
+    text = normalise_text(text if cleaned else clean_characters(text))
     if not text.strip():
         raise ResolutionParseError("the file is empty (it has no text, only blank space).")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    locate = where or (lambda line: f"line {line}")
     lines = [clean_line(line) for line in text.split("\n")]
-    layout = _split(lines)
-    language = detect_language(text)
+    if not any(paragraph_start(line) for line in lines):
+        lines = _break_inline_paragraphs(lines)
+    language = language or detect_language(text)
+    layout = _split(lines, language, locate)
     preamble = _preamble(lines[layout.preamble : layout.operative], layout.furniture)
-    operative = _operative(lines, layout)
+    operative = _operative(lines, layout, language, locate)
     header = _read_header(lines[: layout.preamble], preamble)
-    resolution_symbol = symbol or header.symbol
-    if not resolution_symbol:
+    resolution_symbol = (symbol or header.symbol or _trailer_symbol(operative.stray) or "").strip()
+    if not resolution_symbol and require_symbol:
         raise ResolutionParseError(
-            "no resolution symbol found at the top of the text (such as "
-            "'OIC/CFM-49/2023/RES/FINAL' or 'RESOLUTION N°1/49-IT'). Add it to the text, or "
-            "give the symbol explicitly when importing."
+            "no resolution symbol was found in the header (lines 1-"
+            f"{max(layout.preamble, 1)}, before the preamble): expected a line such as "
+            "'RESOLUTION NO. 1/49-POL', 'القرار رقم 6/39' or 'A/RES/78/123'. Add it to the "
+            "text, or give it with --symbol (for example: resotrack resolutions import "
+            "FILE --symbol 1/49-POL)."
         )
+    gregorian, day, hijri = header.gregorian, header.adopted_on, header.hijri
+    if day is None:
+        closing = _trailer_date(operative.stray)
+        if closing:
+            gregorian, day = closing
+    if gregorian is None and day is None and hijri is None and fallback_date:
+        gregorian, day, hijri = fallback_date
+    if adopted_on is not None:
+        gregorian, day = gregorian or adopted_on.isoformat(), adopted_on
     paragraphs = tuple(
         ParsedParagraph(
             number=unit.number,
             section=unit.section,
-            text=unit.text,
-            actions=analyse_paragraph(unit.text, language),
+            text=text,
+            actions=analyse_paragraph(text, language),
         )
         for unit in operative.paragraphs
+        for text in (unit.text,)
     )
     return ParsedResolution(
         symbol=resolution_symbol,
-        title=header.title,
+        title=(title or header.title).strip(),
         language=language,
         body=header.body,
         session=header.session,
         place=header.place,
-        adopted_gregorian=header.gregorian,
-        adopted_on=header.adopted_on,
-        adopted_hijri=header.hijri,
+        adopted_gregorian=gregorian,
+        adopted_on=day,
+        adopted_hijri=hijri,
         preamble=tuple(preamble),
         sections=operative.sections,
         paragraphs=paragraphs,
@@ -271,7 +303,9 @@ def detect_language(text: str) -> Language:
 # ============================================================================================
 
 _ARABIC_DIGITS: Final = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_PARA_START: Final = re.compile(r"(?:[-–—•▪·]\s*)?(\d{1,3})\s*(?:[.)]|-(?=\s))\s*")
+_PARA_START: Final = re.compile(
+    r"(?:[-–—•▪·]\s*)?(?:\((\d{1,3})\)|(\d{1,3})\s*([.)]|-(?=\s|$)))\s*"
+)
 _HEADING: Final = re.compile(r"(?:[-–—•]\s*)?([A-Z]|[IVX]{2,4}|هـ|[أبجدهوزحطي])\s*[.):\-]\s+")
 _FURNITURE: Final = re.compile(
     r"(?:[-–—]\s*)?(?:page\s+)?\d{1,4}(?:\s*(?:/|sur|of|de|من)\s*\d{1,4})?(?:\s*[-–—])?",
@@ -287,14 +321,25 @@ def paragraph_start(line: str) -> tuple[int, str] | None:
     The text after the number must start with a capital (or be empty, or non-Latin), so a
     date such as ``16-17 mars`` or a year is never taken for a paragraph.
     """
-    match = _PARA_START.match(line.translate(_ARABIC_DIGITS))
+    found = _paragraph_marker(line)
+    return (found[0], found[1]) if found else None
+
+
+def _paragraph_marker(line: str) -> tuple[int, str, str] | None:
+    """``(number, rest, style)``; ``style`` is how the number is printed: ``.``, ``)``,
+    ``-`` or ``()``, so a list numbered inside a paragraph can be told from the paragraphs."""
+    head = line[:16]
+    if not head[:1].isdigit() and not (head[:1] in "(-–—•▪·" and any(c.isdigit() for c in head)):
+        return None
+    match = _PARA_START.match(head.translate(_ARABIC_DIGITS) + line[16:20])
     if not match:
         return None
     rest = line[match.end() :]
     if rest and not (rest[0].isalpha() and not rest[0].islower()) and rest[0] not in "«\"“'":
         return None
-    number = int(match.group(1))
-    return (number, rest) if number > 0 else None
+    number = int(match.group(1) or match.group(2))
+    style = "()" if match.group(1) else match.group(3)
+    return (number, rest, style) if number > 0 else None
 
 
 def section_heading(line: str) -> tuple[str, str] | None:
@@ -343,21 +388,41 @@ class _Layout:
     preamble: int  # first line of the preamble
     operative: int  # first line of the operative part
     furniture: frozenset[str]  # repeated page headers/footers to skip
+    unnumbered: bool = False  # operative items after a "Decides:" line, without numbers
 
 
-def _split(lines: list[str]) -> _Layout:
+def _split(lines: list[str], language: Language, locate: Callable[[int], str]) -> _Layout:
     """Find where the preamble and the operative part begin."""
     first_paragraph = next((i for i, line in enumerate(lines) if paragraph_start(line)), None)
+    unnumbered = False
     if first_paragraph is None:
-        raise ResolutionParseError(
-            "no numbered operative paragraphs were found. A resolution's operative part "
-            "has lines such as '1. DEMANDE ...' or '1. REQUESTS ...'; is this the full text "
-            "of a resolution?"
-        )
+        decides = next((i for i, line in enumerate(lines) if _opens_decision_list(line)), None)
+        if decides is None:
+            verb_first = _first_operative_clause(lines)
+            if verb_first is not None:
+                decides = verb_first - 1
+        if decides is None or not any(lines[decides + 1 :]):
+            last = len(lines)
+            raise ResolutionParseError(
+                "no numbered operative paragraphs were found (read from "
+                f"{locate(1)} to {locate(last)}): expected numbered lines such as "
+                "'1. Requests ...', '1- يطلب ...', '(1) DEMANDE ...', or unnumbered items "
+                "after a line 'Decides:' / 'Décide :' / 'يقرر ما يلي'. Is this the full text of "
+                "a resolution? If the text was read in the wrong language, give --language; a "
+                "text no parser can read can be imported as a paragraph table "
+                "(resotrack resolutions import paragraphs.xlsx)."
+            )
+        first_paragraph = decides + 1
+        unnumbered = True
     operative = first_paragraph
-    previous = next((i for i in range(operative - 1, -1, -1) if lines[i]), None)
-    if previous is not None and section_heading(lines[previous]):
-        operative = previous
+    filled = [i for i in range(operative - 1, max(operative - 5, -1), -1) if lines[i]]
+    for k, i in enumerate(filled[:3]):
+        # A heading just above the first paragraph, possibly wrapped over a few lines.
+        if section_heading(lines[i]) and not any(
+            lines[j].endswith(_TERMINAL) for j in [i, *filled[:k]][:-1] if k
+        ):
+            operative = i
+            break
     preamble = next(
         (i for i in range(operative) if _opens_preamble(lines[i])),
         operative,
@@ -371,16 +436,47 @@ def _split(lines: list[str]) -> _Layout:
         for line, count in counts.items()
         if count >= 3 and not paragraph_start(line) and not section_heading(line)
     )
-    return _Layout(preamble, operative, repeated)
+    return _Layout(preamble, operative, repeated, unnumbered)
+
+
+_BODY_OPENING: Final = re.compile(
+    r"(?:ان|the|le|la|les|l')\s?(?:[^\W\d_][\w'-]*\s+){0,12}?"
+    r"(?:council|assembly|conference|summit|ministers|committee|conseil|assemblee|conference"
+    r"|sommet|ministres|comite|مجلس|مؤتمر|المؤتمر|الجمعيه|القمه|اللجنه|وزراء)(?!\w)"
+)
+
+
+def _opens_recital(line: str) -> bool:
+    """A line that starts a recital of the preamble ("Recalling ...", "إذ يشير ...") or
+    an operative clause, so the opening sentence before it is complete."""
+    folded = lexicon.fold(line[:40])
+    return (
+        folded.startswith(lexicon.PREAMBLE_OPENERS)
+        or paragraph_start(line) is not None
+        or starts_with_verb(line)
+    )
 
 
 def _opens_preamble(line: str) -> bool:
-    """The opening sentence of the preamble: a long line ending like a clause (; : ,)."""
-    return line.endswith((";", ":", ",", "؛", "،")) and len(line.split()) >= 8
+    """The opening sentence of the preamble: a long line ending like a clause (; : ,), or
+    the adopting body naming itself ("The General Assembly,", "إن مجلس الجامعة،", "The
+    Council of Foreign Ministers ... meeting in ..." wrapped over several lines)."""
+    if line.endswith((";", ":", ",", "؛", "،")) and len(line.split()) >= 8:
+        return True
+    folded = lexicon.fold(line[:200])
+    if not _BODY_OPENING.match(folded):
+        return False
+    return line.endswith((",", "،")) or bool(_BODY_END.search(folded))
+
+
+_NUMBER_ALONE: Final = re.compile(r"\(?\d{1,3}\s*[-.)]")
 
 
 def _is_furniture(line: str, repeated: frozenset[str]) -> bool:
-    return line in repeated or bool(_FURNITURE.fullmatch(line))
+    """A running header or a page number; a paragraph number alone ("1 -") is neither."""
+    if line in repeated:
+        return True
+    return bool(_FURNITURE.fullmatch(line)) and not _NUMBER_ALONE.fullmatch(line)
 
 
 def _preamble(lines: list[str], repeated: frozenset[str]) -> list[str]:
@@ -391,8 +487,23 @@ def _preamble(lines: list[str], repeated: frozenset[str]) -> list[str]:
     """
     if not lines:
         return []
-    blocks: list[list[str]] = [[lines[0]], []]
-    for line in lines[1:]:
+    opening = [lines[0]]
+    rest = 1
+    while (
+        rest < len(lines)
+        and lines[rest]
+        and (
+            not opening[-1].endswith((";", ":", ".", "؛"))
+            or lines[rest][0].islower()
+            or lines[rest][0] in "(0123456789"
+        )
+        and not (opening[-1].endswith((",", "،")) and _opens_recital(lines[rest]))
+        and len(opening) < 6
+    ):
+        opening.append(lines[rest])  # the opening sentence wrapped over several lines
+        rest += 1
+    blocks: list[list[str]] = [opening, []]
+    for line in lines[rest:]:
         if not line or _is_furniture(line, repeated):
             continue
         if not blocks[-1] or _continues(blocks[-1][-1], line):
@@ -427,33 +538,88 @@ class _Operative:
     stray: tuple[str, ...]
 
 
-def _operative(lines: list[str], layout: _Layout) -> _Operative:
-    """Group the operative lines into headings and numbered paragraphs, then check them."""
+def _operative(
+    lines: list[str], layout: _Layout, language: Language, locate: Callable[[int], str]
+) -> _Operative:
+    """Group the operative lines into headings and numbered paragraphs, then check them.
+
+    A list inside a paragraph ("... as follows:" then ``1.`` ``2.``, or ``(a)``, ``أ)``) stays
+    in that paragraph: its numbering restarts at 1 after a colon, or is printed another way
+    than the paragraphs' own numbers.
+    """
+    if layout.unnumbered:
+        return _unnumbered(lines, layout)
     units: list[_Unit] = []
     section: str | None = None
+    top = 0  # the last paragraph number
+    top_style = ""
+    inner = 0  # the last number of a list inside the current paragraph (0: none)
+    inner_style = ""
+    letters = False  # a lettered list is open inside the current paragraph
     for index in range(layout.operative, len(lines)):
         line = lines[index]
         if not line or _is_furniture(line, layout.furniture):
             continue
-        start = paragraph_start(line)
-        if start:
-            number, rest = start
+        current = units[-1] if units else None
+        in_paragraph = current is not None and current.kind in ("paragraph", "stray")
+        marker = _paragraph_marker(line)
+        if marker:
+            number, rest, style = marker
+            nested = False
+            if in_paragraph and current is not None:
+                if inner and number == inner + 1:
+                    nested = number != top + 1 or _prefers_list(
+                        style, top_style, inner_style, rest, language
+                    )
+                elif (
+                    number == 1
+                    and top >= 1
+                    and (current.last.endswith((":", "：")) or style != top_style)
+                ):
+                    nested = True
+            if nested and current is not None:
+                current.parts.append(line)
+                inner, inner_style = number, style
+                continue
             parts = [rest] if rest else []
             units.append(_Unit("paragraph", index + 1, parts, number=number, section=section))
+            top, top_style, inner, letters = number, style, 0, False
+            continue
+        if current is not None and _is_trailer(line):
+            units.append(_Unit("stray", index + 1, [line]))  # the adoption line, and after
             continue
         heading = section_heading(line)
+        if (
+            heading
+            and in_paragraph
+            and current is not None
+            and (letters or current.last.endswith((":", "：")))
+        ):
+            current.parts.append(line)
+            letters = True
+            continue
         if heading:
             section = heading[0]
             units.append(_Unit("heading", index + 1, [heading[1]], letter=section))
+            inner, letters = 0, False
             continue
-        current = units[-1]
-        if current.kind == "stray" or _continues(current.last, line):
+        if current is None:
+            continue
+        if (current.kind == "stray" and not _is_trailer(current.parts[0])) or _continues(
+            current.last, line
+        ):
             current.parts.append(line)
         else:
             units.append(_Unit("stray", index + 1, [line]))
     # A stray block between two paragraphs is the rest of the one before it (a new sentence
     # after a page break); after the last paragraph it is a trailer (typist code, signature).
-    last = max(i for i, unit in enumerate(units) if unit.kind != "stray")
+    last = max((i for i, unit in enumerate(units) if unit.kind != "stray"), default=-1)
+    if not any(unit.kind == "paragraph" for unit in units):
+        raise ResolutionParseError(
+            "no numbered operative paragraphs were found after "
+            f"{locate(layout.operative + 1)}: the lines there are headings only. Check the text, "
+            "or import the paragraphs as a table (resotrack resolutions import paragraphs.xlsx)."
+        )
     kept: list[_Unit] = []
     for unit in units[: last + 1]:
         if unit.kind == "stray":
@@ -463,14 +629,209 @@ def _operative(lines: list[str], layout: _Layout) -> _Operative:
     stray = tuple(unit.text for unit in units[last + 1 :])
     paragraphs = tuple(unit for unit in kept if unit.kind == "paragraph")
     headings = [unit for unit in kept if unit.kind == "heading"]
-    _check_numbering(paragraphs, headings)
+    _check_numbering(paragraphs, headings, locate)
     sections = tuple(
         ParsedSection(unit.letter, unit.text.rstrip(" :").strip()) for unit in headings
     )
     return _Operative(paragraphs, sections, stray)
 
 
-def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> None:
+def _prefers_list(
+    style: str, top_style: str, inner_style: str, rest: str, language: Language
+) -> bool:
+    """A number that could go on the list inside a paragraph or open the next paragraph."""
+    if style == inner_style != top_style:
+        return True
+    if style == top_style != inner_style:
+        return False
+    return not find_verbs(rest[:200], language)
+
+
+_DECISION_LIST: Final = re.compile(
+    r"(?:(?:the\s+\w+(?:\s+\w+){0,6}\s*,?\s*)?decides?|(?:.{0,80},\s*)?decide|arrete"
+    r"|resolves|يقرر|تقرر|قرر|قررت|يوصي|توصي)(?:\s+(?:as\s+follows|ce\s+qui\s+suit|ما\s+يلي"
+    r"|the\s+following|الاتي|التالي))?\s*[:：]?\s*"
+)
+
+
+def _first_operative_clause(lines: list[str]) -> int | None:
+    """The first clause that opens with an operative verb ("Requests ...", "- يدعو ...",
+    "Décide ..."), after a blank line, a bullet or a finished sentence."""
+    previous = ""
+    for index, line in enumerate(lines):
+        if not line:
+            previous = ""
+            continue
+        mark = _ITEM_MARK.match(line)
+        body = line[mark.end() :] if mark else line
+        at_start = not previous or mark is not None or previous.endswith((*_TERMINAL, ",", "،"))
+        if at_start and body and not _is_trailer(body) and starts_with_verb(body):
+            return index
+        previous = line
+    return None
+
+
+def starts_with_verb(text: str) -> bool:
+    """Whether a clause opens with an operative verb the lexicon knows (any case, after
+    "Also", "كما", a conjunction "و")."""
+    if text[:1].isalpha() and text[:1].islower() and not _ARABIC_LETTER.match(text):
+        return False
+    words = [lexicon.fold(w) for w in _WORD.findall(text[:120])[:8]]
+    while words and (words[0] in lexicon.CONJUNCTIONS or lexicon.match_modifier(words)):
+        words = words[lexicon.match_modifier(words) or 1 :]
+    if not words:
+        return False
+    if lexicon.match_verb(words) or lexicon.match_verb([w.upper() for w in words]):
+        return True
+    return bool(words[0].startswith("و") and lexicon.match_verb([words[0][1:], *words[1:]]))
+
+
+_INLINE_NUMBER: Final = re.compile(r"(?<=[,;:.،؛]\s)(\d{1,3})\.\s+(?=[A-Z\u0621-\u064a])")
+
+
+def _break_inline_paragraphs(lines: list[str]) -> list[str]:
+    """Paragraphs run together on one line by an extraction ("... to operate, 1. Endorses
+    ...; 2. Urges ..."): each number of the sequence 1, 2, 3 … starts a line again."""
+    cuts: dict[int, list[int]] = {}
+    expected = 1
+    for index, line in enumerate(lines):
+        for match in _INLINE_NUMBER.finditer(line):
+            if int(match.group(1)) == expected:
+                cuts.setdefault(index, []).append(match.start())
+                expected += 1
+    if expected <= 2:
+        return lines
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        starts = cuts.get(index)
+        if not starts:
+            out.append(line)
+            continue
+        bounds = [0, *starts, len(line)]
+        out.extend(line[a:b].strip() for a, b in itertools.pairwise(bounds) if a < b)
+    return out
+
+
+def _opens_decision_list(line: str) -> bool:
+    """``Decides:``, ``Décide ce qui suit :``, ``يقرر ما يلي:`` alone on their line."""
+    return len(line) <= 160 and bool(_DECISION_LIST.fullmatch(lexicon.fold(line)))
+
+
+_ITEM_MARK: Final = re.compile(r"(?:[-–—•▪·*]|\(?[a-z]\)|\(?[ivx]{1,4}\)|[أبجدهوزحطي][)\-])\s*")
+#: Lines after the operative part: the adoption line, the League's closing reference
+#: "(ق. رقم 5421 - د.ع (102) - ج 2 - 15/9/1994)", a source note, a page marker "<53>".
+_TRAILER: Final = re.compile(
+    r"(?:[()]*\s*ق\s*\.?\s*(?:رقم\s*)?/?\s*\d|[()]+\s*\d{3,5}\s*/\s*د|[()]\d{1,2}[()]$|adopted\s+(?:at|by|unanimously|without)|adoptee?s?\s+(?:a|par|sans)"
+    r"|\d+(?:st|nd|rd|th)\s+(?:plenary\s+)?meeting|<\d+>$|source\s*:|posted\s+by"
+    r"|\d+e\s+seance|الجلسة\s+العامة|اعتمد\w*\s+(?:في|دون|بالاجماع))",
+    re.IGNORECASE,
+)
+_CLOSING_REFERENCE: Final = re.compile(
+    r"[()]*\s*(?:ق\s*\.?\s*(?:رقم\s*)?/?\s*(\d{1,5})|(\d{3,5})\s*/\s*د)"
+)
+_NUMERIC_DATE: Final = re.compile(
+    r"(\d{1,2})\s*/\s*(\d{1,2})\s*(?:/\s*|\s)(\d{4})\s*/?\s*[()]*\s*$"
+)
+
+
+def _trailer_symbol(stray: tuple[str, ...]) -> str | None:
+    """The League of Arab States' decision number in its closing line."""
+    for line in stray:
+        match = _CLOSING_REFERENCE.match(lexicon.fold(line.translate(_ARABIC_DIGITS)))
+        if match:
+            return match.group(1) or match.group(2)
+    return None
+
+
+def _trailer_date(stray: tuple[str, ...]) -> tuple[str, date] | None:
+    """The day in the closing line ``(ق. رقم 5521 - ... - 21/9/1995)``."""
+    for line in stray:
+        folded = line.translate(_ARABIC_DIGITS)
+        if not _CLOSING_REFERENCE.match(lexicon.fold(folded)):
+            continue
+        match = _NUMERIC_DATE.search(folded)
+        if match:
+            day, month, year = map(int, match.groups())
+            try:
+                return match.group().strip(" )"), date(year, month, day)
+            except ValueError:
+                return None
+    return None
+
+
+_TRAILER_FIRST: Final = frozenset("()<>0123456789٠١٢٣٤٥٦٧٨٩aAsSpPقاإأ")
+
+
+def _is_trailer(line: str) -> bool:
+    if not line or line[0] not in _TRAILER_FIRST:
+        return False
+    return bool(_TRAILER.match(lexicon.fold(line.translate(_ARABIC_DIGITS))))
+
+
+def _unnumbered(lines: list[str], layout: _Layout) -> _Operative:
+    """Operative clauses printed without numbers, numbered 1, 2 … in the order printed.
+
+    A clause starts at a bullet, after a blank line, or after a finished sentence; the
+    part ends at the adoption line or the League's closing reference (kept as stray text).
+    """
+    units: list[_Unit] = []
+    stray: list[str] = []
+    blank = True
+    for index in range(layout.operative, len(lines)):
+        line = lines[index]
+        if stray or (line and _is_trailer(line)):
+            if line:
+                stray.append(line)
+            continue
+        if not line or _is_furniture(line, layout.furniture):
+            blank = blank or not line
+            continue
+        mark = _ITEM_MARK.match(line)
+        body = line[mark.end() :] if mark else line
+        if not body:
+            blank = True
+            continue
+        opens = (
+            not units
+            or mark is not None
+            or (units[-1].last.endswith((*_TERMINAL, *_OPEN_ENDS)) and starts_with_verb(body))
+            or (blank and not units[-1].last.endswith(_OPEN_ENDS))
+            or (
+                units[-1].last.endswith(_TERMINAL)
+                and not blank
+                and (starts_with_verb(body) or body[:1].isupper())
+            )
+        )
+        if (
+            opens
+            and units
+            and not mark
+            and (
+                units[-1].last.endswith((":", "："))
+                or (body[0] in '"«“' and any(q in units[-1].text for q in '"«“'))
+            )
+        ):
+            opens = False  # "... الآتية:" then the quoted recommendation, all of it
+        if opens:
+            units.append(_Unit("paragraph", index + 1, [body], number=len(units) + 1))
+        else:
+            units[-1].parts.append(body)
+        blank = False
+    if not units:
+        raise ResolutionParseError(
+            "no operative paragraphs were found after the line 'Decides:' "
+            f"(line {layout.operative}). Check the text, or import the paragraphs as a table "
+            "(resotrack resolutions import paragraphs.xlsx)."
+        )
+    return _Operative(tuple(units), (), tuple(stray))
+
+
+_OPEN_ENDS: Final = (",", "،")
+
+
+def _check_numbering(
+    paragraphs: tuple[_Unit, ...], headings: list[_Unit], locate: Callable[[int], str]
+) -> None:
     """Every number from 1 to the last exactly once, in order; every section letter once."""
     problems: list[str] = []
     seen: dict[int, list[int]] = {}
@@ -479,8 +840,11 @@ def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> No
     for number, lines in seen.items():
         if len(lines) > 1:
             times = "twice" if len(lines) == 2 else f"{len(lines)} times"
-            where = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
-            problems.append(f"paragraph {number} appears {times} (lines {where})")
+            places = [locate(line) for line in lines[:5]]
+            if all(place.startswith("line ") for place in places):
+                places = ["lines " + ", ".join(place[5:] for place in places)]
+            where = "; ".join(places) + (", ..." if len(lines) > 5 else "")
+            problems.append(f"paragraph {number} appears {times} ({where})")
     missing = sorted(set(range(1, max(seen) + 1)) - set(seen))
     if missing:
         listed = _ranges(missing)
@@ -493,7 +857,7 @@ def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> No
     for unit in paragraphs:
         if unit.number < highest and len(seen[unit.number]) == 1:
             problems.append(
-                f"paragraph {unit.number} (line {unit.line}) comes after paragraph {highest}"
+                f"paragraph {unit.number} ({locate(unit.line)}) comes after paragraph {highest}"
             )
         highest = max(highest, unit.number)
     letters: dict[str, int] = {}
@@ -508,7 +872,8 @@ def _check_numbering(paragraphs: tuple[_Unit, ...], headings: list[_Unit]) -> No
             "the paragraph numbering is broken: "
             + "; ".join(shown)
             + ". Check the numbers in the text (a number may be mistyped, or a page missing "
-            "from the conversion).",
+            "from the conversion), correct them and import again; or import the paragraphs as "
+            "a table (resotrack resolutions import paragraphs.xlsx).",
             problems=tuple(problems),
         )
 
@@ -533,11 +898,40 @@ def _ranges(numbers: list[int]) -> str:
 # The header: symbols, title, place, dates, adopting body and session
 # --------------------------------------------------------------------------------------------
 
-_DOCUMENT_SYMBOL: Final = re.compile(r"[A-Z][A-Z0-9.-]*(?:\s?/\s?[A-Z0-9][A-Za-z0-9.-]*){2,}")
-_RESOLUTION_NUMBER: Final = re.compile(
-    r"resolution\s+(?:n\s*[°ºo]\.?|no\.?|number|numero|رقم)\s*(\S+)\s*(.*)"
+_DOCUMENT_SYMBOL: Final = re.compile(
+    r"[A-Z][A-Z0-9.-]*(?:\s?/\s?[A-Z0-9][A-Za-z0-9.-]*){2,}(?:\s?\([IVXLC]{1,6}\))?"
+    r"|[A-Z]{2,6}/Res\.?\s?\d{1,4}\s?\([IVXLC]{1,6}\)"
 )
-_ARABIC_NUMBER: Final = re.compile(r"(?:ال)?قرار\s+رقم\s*(\S+)\s*(.*)")
+_SECURITY_COUNCIL: Final = re.compile(r"security\s+council|conseil\s+de\s+securite|مجلس\s+الامن")
+_GENERAL_ASSEMBLY: Final = re.compile(r"general\s+assembly|assemblee\s+generale|الجمعيه\s+العامه")
+_SC_NUMBER: Final = re.compile(
+    r"(?:resolution|قرار)[^\d\n]{0,40}?(?<![\d/])(\d{1,4})(?![\d/])(?:\s*\((\d{4})\))?"
+)
+_YEAR: Final = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_SC_SHORT: Final = re.compile(r"(\d{1,4})\s*\((\d{4})\)\s*\.")
+_GA_NUMBER: Final = re.compile(r"(\d{2,3})/(\d{1,4})\s*\.(?:\s|$)")
+#: An OIC resolution number: ``1/49-POL``, ``4/ 15- أف``, ``2/5-EX(IS)``, ``6/39``.
+_NUMBER: Final = (
+    r"([\d٠-٩]{1,3}\s*/\s*[\d٠-٩]{1,4}(?:\s*[-–]\s*(?:[A-Za-z]{1,8}(?:\s*\([A-Za-z]{1,6}\))?"
+    r"|[\u0621-\u064a]{1,6}(?![\u0621-\u064a]))|\s*[-–](?!\s*[\w\u0600-\u06ff]))?)"
+)
+_RESOLUTION_NUMBER: Final = re.compile(
+    r"(?:draft\s+)?resolutions?\s*(?:n\s*[°ºo]\.?|no\.?|number|numero|nr\.?|:)?\s*"
+    + _NUMBER
+    + r"[\s.,;:|*-]*(.*)",
+    re.IGNORECASE,
+)
+_ARABIC_NUMBER: Final = re.compile(
+    r"(?:مشروع\s+)?(?:ال)?قرار\s*(?:رقم|الرقم)?\s*[:]?\s*" + _NUMBER + r"[\s.,;:|*-]*(.*)"
+)
+_LOOSE_NUMBER: Final = re.compile(
+    r"(?:ال)?قرار\s*(?:رقم|الرقم)\s*(\d[^\n]{0,40}?)\s*$|resolutions?\s+(?:n\s*[°º]|no\.?|number)"
+    r"\s*(\d[^\n]{0,30}?)\s*$"
+)
+_UN_TITLE: Final = re.compile(r"(\d{1,3}/\d{1,4})\s*\.\s+(\S.*)")
+_ADOPTED_ON: Final = re.compile(
+    r"(?:adopted|adoptee?s?|approuvee?s?|اعتمد\w*|الصادر\w*)[^.;]{0,300}?(?:on|le|the|في|بتاريخ)\s"
+)
 _LINKING_WORDS: Final = frozenset({"sur", "on", "on the", "relative a", "concernant", "بشان"})
 _MONTHS: Final = {
     **dict.fromkeys(("janvier", "january", "jan"), 1),
@@ -552,19 +946,25 @@ _MONTHS: Final = {
     **dict.fromkeys(("octobre", "october", "oct"), 10),
     **dict.fromkeys(("novembre", "november", "nov"), 11),
     **dict.fromkeys(("decembre", "december", "dec"), 12),
+    **lexicon.ARABIC_MONTHS,
 }
-_MONTH: Final = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH: Final = (
+    "(?:"
+    + "|".join(re.escape(m).replace(r"\ ", r"\s+") for m in sorted(_MONTHS, key=len, reverse=True))
+    + r")\.?"
+)
 _ORD: Final = r"(?:er|st|nd|rd|th)?"
 _DAY_FIRST: Final = (
-    rf"\d{{1,2}}{_ORD}(?:\s+{_MONTH})?(?:\s*(?:-|–|et|au|and|to|&)\s*\d{{1,2}}{_ORD})?"
-    rf"\s+{_MONTH},?\s+\d{{4}}"
+    rf"\d{{1,2}}{_ORD}(?:\s+{_MONTH})?(?:\s*(?:-|–|et|au|and|to|&|الى|و)\s*\d{{1,2}}{_ORD})?"
+    rf"\s+{_MONTH}(?:\s*\({_MONTH}\))?,?\s+\d{{4}}(?:\s*م)?"
 )
-_MONTH_FIRST: Final = rf"{_MONTH}\s+\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?,?\s+\d{{4}}"
+_MONTH_FIRST: Final = rf"{_MONTH}\s+\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?,?\s+\d{{4}}(?:\s*م)?"
 _GREGORIAN_LINE: Final = re.compile(
     rf"(?:(?:le|les|du|on|the)\s+)?(?:{_DAY_FIRST}|{_MONTH_FIRST})\s*[.,]?"
 )
 _GREGORIAN_ANY: Final = re.compile(rf"(?<!\w)(?:{_DAY_FIRST}|{_MONTH_FIRST})(?!\w)")
 _LAST_DAY: Final = re.compile(rf"(\d{{1,2}}){_ORD}\s+({_MONTH}),?\s+(\d{{4}})")
+_SPACES: Final = re.compile(r"\s+")
 _LAST_DAY_MONTH_FIRST: Final = re.compile(
     rf"({_MONTH})\s+(?:\d{{1,2}}\s*[-–]\s*)?(\d{{1,2}}),?\s+(\d{{4}})"
 )
@@ -572,7 +972,7 @@ _HIJRI_LINE: Final = re.compile(
     r"\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s+[^\W\d_][^\d]{1,30}?\s+1[345]\d\d\s*(?:h|ah|هـ|ه)?\.?"
 )
 _HIJRI_ANY: Final = re.compile(
-    r"\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s+[^\W\d_][^\d()\[\];,]{1,30}?\s+1[345]\d\d"
+    r"\d{1,2}(?:\s*(?:[-–]|إلى|الى|to|au|et|and|و)\s*\d{1,2})?\s+[^\W\d_][^\d()\[\];,]{1,30}?\s+1[345]\d\d"
     r"\s*(?:H|AH|هـ)?(?!\w)",
     re.IGNORECASE,
 )
@@ -607,7 +1007,10 @@ class _Header:
 def _read_header(lines: list[str], preamble: list[str]) -> _Header:
     """What the title page says; the opening sentence of the preamble fills the gaps."""
     blocks: list[list[str]] = [[]]
-    for line in lines:
+    filled = [line for line in lines if line]
+    for index, line in enumerate(lines):
+        if line and len(filled) > 3 and "" not in lines and _starts_block(line, lines, index):
+            blocks.append([])  # a PDF has no blank lines: break where a new item starts
         if line:
             blocks[-1].append(line)
         elif blocks[-1]:
@@ -615,11 +1018,20 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
     blocks = [block for block in blocks if block]
     flat = [line for block in blocks for line in block]
     opening = preamble[0] if preamble else ""
+    if preamble and not (_is_opening(opening) and _GREGORIAN_ANY.search(lexicon.fold(opening))):
+        # a line of another kind came first (a note, a headline): the body's own opening
+        # sentence, with its date, may still be among the first paragraphs, before any recital
+        for candidate in preamble[1:3]:
+            if lexicon.fold(candidate[:40]).startswith(lexicon.PREAMBLE_OPENERS):
+                break
+            if _is_opening(candidate) and _GREGORIAN_ANY.search(lexicon.fold(candidate)):
+                opening = candidate
+                break
 
-    document_symbol = next(
-        (fix_symbol(line) for line in flat if _DOCUMENT_SYMBOL.fullmatch(line)), None
-    )
+    document_symbol = next((symbol for symbol in map(_document_symbol, flat) if symbol), None)
     number, title = _numbered_title(blocks)
+    if not title:
+        title = next((m.group(2).strip() for m in map(_UN_TITLE.fullmatch, flat) if m), "")
     if not title:
         title = next(
             (
@@ -630,6 +1042,13 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
             "",
         )
     gregorian, adopted_on, place, hijri = _dates_and_place(flat)
+    if gregorian is None:
+        gregorian, adopted_on = _adopted_in_header(flat)
+    if gregorian is None:
+        gregorian, adopted_on = _first_header_date(flat)
+    recital = opening
+    if not _is_opening(opening):
+        opening = ""  # a preamble line ("Recalling resolution 77/5 of ...") is no date
     if gregorian is None and opening:
         found = _search_original(_GREGORIAN_ANY, opening)
         if found:
@@ -639,7 +1058,7 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
         hijri = match.group().strip() if match else None
     body = _body(opening)
     return _Header(
-        symbol=number or document_symbol,
+        symbol=number or _un_symbol(flat, recital, adopted_on, document_symbol),
         document_symbol=document_symbol,
         title=_strip_quotes(title),
         body=body,
@@ -649,6 +1068,134 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
         adopted_on=adopted_on,
         hijri=hijri,
     )
+
+
+_BLOCK_OPENERS: Final = (
+    "sur le theme",
+    "on the theme",
+    "under the theme",
+    "original",
+    "distr",
+    "resolution",
+    "resolutions",
+    "قرار",
+    "القرار",
+    "الاصل",
+)
+
+
+def _starts_block(line: str, lines: list[str], index: int) -> bool:
+    """Whether a header line of a text without blank lines opens a new block."""
+    if index == 0:
+        return False
+    folded = lexicon.fold(line)
+    if folded.startswith(_BLOCK_OPENERS) or _document_symbol(line) or _is_date(line):
+        return True
+    after = lines[index + 1] if index + 1 < len(lines) else ""
+    if after and _is_date(after) and len(line.split()) <= 12:
+        return True  # the place printed above the date
+    before = lines[index - 1]
+    return line.isupper() != before.isupper() and len(line) > 12
+
+
+def _document_symbol(line: str) -> str | None:
+    """``A/RES/78/123`` (stray characters after it ignored) on a short header line."""
+    match = _DOCUMENT_SYMBOL.search(line)
+    if not match or len(line) > 80:
+        return None
+    before, after = line[: match.start()], line[match.end() :]
+    if re.search(r"[a-z]{3}", after) or len(before.split()) > 4:
+        return None
+    return fix_symbol(match.group().rstrip(".-"))
+
+
+def _first_header_date(lines: list[str]) -> tuple[str | None, date | None]:
+    """A date printed in the header ("Résolution du 1er avril 1948", "of 22 October 1973"),
+    the issuing date of a UN document ("Distr.: General ...") aside."""
+    for line in lines:
+        folded = lexicon.fold(line.translate(_ARABIC_DIGITS))
+        if "distr" in folded:
+            continue
+        found = _GREGORIAN_ANY.search(folded)
+        if found:
+            return line[found.start() : found.end()], _last_day(found.group())
+    return None, None
+
+
+def _un_symbol(
+    lines: list[str], opening: str, adopted_on: date | None, document_symbol: str | None
+) -> str | None:
+    """A UN symbol the text prints only in short: ``80/10.`` in a General Assembly title
+    → ``A/RES/80/10``; "Security Council resolution 338 (1973)" → ``S/RES/338 (1973)``."""
+    if document_symbol and "/RES" in document_symbol.upper():
+        return document_symbol
+    folded = [lexicon.fold(line.translate(_ARABIC_DIGITS)) for line in lines]
+    body = " ".join([*folded, lexicon.fold(opening[:200])])
+    if _GENERAL_ASSEMBLY.search(body):
+        for line in folded:
+            match = _GA_NUMBER.match(line)
+            if match:
+                return f"A/RES/{match.group(1)}/{match.group(2)}"
+    if _SECURITY_COUNCIL.search(body):
+        for line in folded:
+            short = _SC_SHORT.match(line)
+            if short:
+                return f"S/RES/{short.group(1)} ({short.group(2)})"
+        for line in folded:
+            match = _SC_NUMBER.search(line)
+            if not match:
+                continue
+            year = match.group(2) or (str(adopted_on.year) if adopted_on else None)
+            if year is None:  # "قرار الأمم المتحدة 338 / أكتوبر 1973": the year in the header
+                printed = next((y.group() for y in map(_YEAR.search, folded) if y), None)
+                year = printed
+            return f"S/RES/{match.group(1)}" + (f" ({year})" if year else "")
+    return document_symbol
+
+
+def _is_opening(opening: str) -> bool:
+    """The body's own opening sentence ("The Council ..., meeting in ..."), not a recital."""
+    if not opening:
+        return False
+    folded = lexicon.fold(opening[:300])
+    return bool(_BODY_END.search(folded)) and not folded.startswith(lexicon.PREAMBLE_OPENERS)
+
+
+def _adopted_in_header(lines: list[str]) -> tuple[str | None, date | None]:
+    """``Resolution adopted by the General Assembly on 18 December 2023``."""
+    for line in lines:
+        folded = lexicon.fold(line.translate(_ARABIC_DIGITS))
+        marker = _ADOPTED_ON.search(folded)
+        if not marker:
+            continue
+        found = _GREGORIAN_ANY.search(folded, marker.end() - 1)
+        if found:
+            printed = line[found.start() : found.end()]
+            return printed, _last_day(folded[found.start() : found.end()])
+    return None, None
+
+
+def header_dates(lines: list[str]) -> tuple[str | None, date | None, str | None] | None:
+    """The date of a session document's cover: (printed, last day, Hijri), if any."""
+    cleaned = [clean_line(line) for line in lines]
+    gregorian, day, _, hijri = _dates_and_place([line for line in cleaned if line])
+    if gregorian is None:
+        for line in cleaned:
+            folded = lexicon.fold(line.translate(_ARABIC_DIGITS))
+            found = _GREGORIAN_ANY.search(folded)
+            if found:
+                gregorian = line[found.start() : found.end()]
+                day = _last_day(found.group())
+                break
+    if hijri is None:
+        for line in cleaned:
+            match = _HIJRI_ANY.search(line.translate(_ARABIC_DIGITS))
+            if match:
+                hijri = match.group().strip()
+                break
+    if gregorian is None and hijri is None:
+        return None
+    return gregorian, day, hijri
 
 
 _SYMBOL_FIXES: Final = {"FIANL": "FINAL", "FINLA": "FINAL", "FNIAL": "FINAL", "FIANAL": "FINAL"}
@@ -666,9 +1213,17 @@ def _numbered_title(blocks: list[list[str]]) -> tuple[str | None, str]:
         for offset, line in enumerate(block):
             folded = lexicon.Folded.of(line)
             match = _RESOLUTION_NUMBER.match(folded.text) or _ARABIC_NUMBER.match(folded.text)
+            loose = None if match else _LOOSE_NUMBER.match(folded.text)
+            if loose:  # "قرار رقم 8 - أف/ ق. أ - 5 (و.خ)": the number as printed
+                group = 1 if loose.group(1) is not None else 2
+                symbol = folded.original_slice(loose.start(group), loose.end(group)).strip()
+                rest = [" ".join(block[offset + 1 :])] + [
+                    " ".join(b) for b in blocks[position + 1 :]
+                ]
+                return symbol, next((t for t in map(_drop_leading_link, rest) if t), "")
             if not match:
                 continue
-            symbol = folded.original_slice(match.start(1), match.end(1)).strip(".,;:")
+            symbol = _clean_number(folded.original_slice(match.start(1), match.end(1)))
             inline = folded.original_slice(match.start(2), match.end(2)).strip()
             candidates = [inline] if inline else []
             if block[offset + 1 :]:
@@ -680,6 +1235,12 @@ def _numbered_title(blocks: list[list[str]]) -> tuple[str | None, str]:
                     return symbol, title
             return symbol, ""
     return None, ""
+
+
+def _clean_number(printed: str) -> str:
+    """``4/ 15- أف`` → ``4/15-أف``; Arabic-Indic digits as ASCII."""
+    text = re.sub(r"\s+", "", printed.translate(_ARABIC_DIGITS)).strip(".,;:|-–")
+    return text.replace("–", "-")
 
 
 def _drop_leading_link(text: str) -> str:
@@ -733,11 +1294,11 @@ def _last_day(printed: str) -> date | None:
     try:
         if found:
             day, month, year = found[-1].groups()
-            return date(int(year), _MONTHS[month.rstrip(".")], int(day))
+            return date(int(year), _MONTHS[_SPACES.sub(" ", month.rstrip("."))], int(day))
         match = _LAST_DAY_MONTH_FIRST.search(folded)
         if match:
             month, day, year = match.groups()
-            return date(int(year), _MONTHS[month.rstrip(".")], int(day))
+            return date(int(year), _MONTHS[_SPACES.sub(" ", month.rstrip("."))], int(day))
     except ValueError:  # 31 February and the like: keep the text, no date
         return None
     return None
@@ -790,6 +1351,9 @@ _WORD: Final = re.compile(
     r"[^\W\d_](?:[^\W\d_]|[\u0610-\u061a\u064b-\u065f\u0670])*"
     r"(?:['’][^\W\d_](?:[^\W\d_]|[\u064b-\u065f])*)*"
 )
+#: A word that starts with a letter that is not lower case (capitalised words only; a
+#: prefilter for ``_is_capital``, skipping the lower-case words of a paragraph quickly).
+_CAPITAL_START: Final = re.compile(r"(?<![^\W\d_'’])(?=[^\W\d_a-zß-öø-ÿ])" + _WORD.pattern)
 _OBJECT_PRONOUNS: Final = frozenset({"leur", "les", "lui"})
 _CLAUSE_MARKS: Final = (";", "؛", ".", ":", "،", ",")
 _BOUNDARY_WORDS: Final = lexicon.CONJUNCTIONS | _OBJECT_PRONOUNS | {"ou", "or", "them"}
@@ -817,7 +1381,9 @@ def find_verbs(text: str, language: Language) -> list[_Verb]:
     opening = _opening_offset(text)
     # Only capitalised words matter; two of them are in one run when only spaces separate them.
     capitals = [
-        (m.start(), m.end(), m.group()) for m in _WORD.finditer(text) if _is_capital(m.group())
+        (m.start(), m.end(), m.group())
+        for m in _CAPITAL_START.finditer(text)
+        if _is_capital(m.group())
     ]
     verbs: list[_Verb] = []
     i = 0
@@ -834,6 +1400,14 @@ def find_verbs(text: str, language: Language) -> list[_Verb]:
         lead = _lower_case_lead_verb(text, head, opening)
         if lead:
             verbs.insert(0, lead)
+    if language in ("en", "fr") and (";" in text or ", and " in text or ", et " in text):
+        more = _clause_verbs(text, language, verbs)
+        if more:
+            verbs = sorted([*verbs, *more], key=lambda verb: verb.start)
+    if language in ("en", "fr") and ". " in text:
+        more = _body_sentence_verbs(text, verbs)
+        if more:
+            verbs = sorted([*verbs, *more], key=lambda verb: verb.start)
     return verbs
 
 
@@ -896,21 +1470,120 @@ def _verb_in_run(text: str, run: list[tuple[int, int, str]], opening: int) -> _V
     return _Verb(start, end, surface, action, tuple(modifiers))
 
 
+_INFINITIVE_MARKERS: Final = frozenset({"to", "de", "d", "d'"})
+
+
 def _lower_case_lead_verb(
     text: str, tokens: list[tuple[int, int, str]], opening: int
 ) -> _Verb | None:
-    """A paragraph that prints its verb in ordinary case ("1. Requests the ...")."""
-    lead = [t for t in tokens[:6] if t[0] <= opening + 40]
+    """A paragraph that prints its verb in ordinary case ("1. Requests the ...", "Also
+    urges ...", "To urge the Member States ...", "Demander au Secrétaire général ...")."""
+    lead = [t for t in tokens[:8] if t[0] <= opening + 60]
     if not lead or lead[0][0] > opening:
         return None
-    found = lexicon.match_verb([lexicon.fold(word) for _, _, word in lead])
-    if not found:
+    folded = [lexicon.fold(word) for _, _, word in lead]
+    k = 0
+    modifiers: list[str] = []
+    while k < len(folded):
+        if folded[k] in lexicon.CONJUNCTIONS:
+            k += 1
+            continue
+        size = lexicon.match_modifier(folded[k:])
+        if not size:
+            break
+        modifiers.append(" ".join(folded[k : k + size]))
+        k += size
+    found = lexicon.match_verb(folded[k:])
+    if found is None:
+        if k < len(folded) and folded[k] in _INFINITIVE_MARKERS:
+            k += 1
+        elif k < len(folded) and folded[k].startswith("d'"):
+            folded[k] = folded[k][2:]
+        found = lexicon.match_infinitive(folded[k:])
+        if found is not None and lead[k][2].lower().startswith("d'"):
+            start = lead[k][0] + 2
+            end = lead[k + found[0] - 1][1]
+            surface = text[start:end]
+            return _Verb(start, end, surface, found[1], tuple(modifiers))
+    if found is None:
         return None
     size, _ = found
-    start, end = lead[0][0], lead[size - 1][1]
+    start, end = lead[k][0], lead[k + size - 1][1]
     surface = text[start:end]
     action = lexicon.canonical_action(surface, text[end : end + 120])
-    return _Verb(start, end, surface, action, ())
+    return _Verb(start, end, surface, action, tuple(modifiers))
+
+
+_AND: Final = frozenset({"and", "et"})
+#: A clause opening in lower case: "; calls upon", ", and requests", "; et invite".
+_LOWER_CLAUSE: Final = re.compile(
+    r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s))"
+    r"(?=(?:and|et)\s+[a-zà-öø-ÿ]|(?!(?:and|et)\s)[a-zà-öø-ÿ])"
+)
+
+
+_BODY_SENTENCE: Final = re.compile(r"(?<=[.;])\s+(?:le|la|l'|the)\s*")
+_BODY_WORDS: Final = frozenset(
+    {"conseil", "council", "assemblee", "assembly", "conference", "comite", "committee"}
+)
+
+
+def _body_sentence_verbs(text: str, found: list[_Verb]) -> list[_Verb]:
+    """A later sentence where the body speaks again: "... Le Conseil de sécurité invite ses
+    membres permanents ...", "... The Council requests ..."."""
+    folded = lexicon.fold(text)
+    if len(folded) != len(text):
+        return []
+    taken = {verb.start for verb in found}
+    extra: list[_Verb] = []
+    for match in _BODY_SENTENCE.finditer(folded):
+        tokens = list(_WORD.finditer(folded, match.end(), match.end() + 60))[:6]
+        named = False
+        for token in tokens:
+            word = token.group()
+            if word in _BODY_WORDS:
+                named = True
+                continue
+            if named and text[token.start()].islower() and lexicon.match_verb([word]):
+                start, end = token.start(), token.end()
+                if start not in taken:
+                    surface = text[start:end]
+                    extra.append(_Verb(start, end, surface, lexicon.canonical_action(surface), ()))
+                break
+    return extra
+
+
+def _clause_verbs(text: str, language: Language, found: list[_Verb]) -> list[_Verb]:
+    """Later verbs in ordinary case that open a clause: "...; and calls upon all States",
+    "..., and requests the Secretary-General", "...; invite ..."."""
+    taken = {v.start for v in found}
+    extra: list[_Verb] = []
+    for mark in _LOWER_CLAUSE.finditer(text):
+        position = mark.end()
+        tokens = [
+            (m.start(), m.end(), m.group()) for m in _WORD.finditer(text, position, position + 80)
+        ]
+        if not tokens:
+            continue
+        k = 0
+        folded = [lexicon.fold(word) for _, _, word in tokens]
+        if folded and folded[0] in _AND:
+            k = 1
+        while k < len(folded) and lexicon.match_modifier(folded[k:]):
+            k += lexicon.match_modifier(folded[k:])
+        if k >= len(tokens) or not tokens[k][2][:1].islower():
+            continue
+        hit = lexicon.match_verb(folded[k:])
+        if hit is None or (language == "en" and not folded[k].endswith("s")):
+            continue
+        start, end = tokens[k][0], tokens[k + hit[0] - 1][1]
+        if start in taken:  # already read as a capitalised verb
+            continue
+        surface = text[start:end]
+        extra.append(
+            _Verb(start, end, surface, lexicon.canonical_action(surface, text[end : end + 120]), ())
+        )
+    return extra
 
 
 def _arabic_verbs(text: str, tokens: list[tuple[int, int, str]]) -> list[_Verb]:
@@ -920,12 +1593,18 @@ def _arabic_verbs(text: str, tokens: list[tuple[int, int, str]]) -> list[_Verb]:
         if i and not text[max(0, start - 20) : start].rstrip().endswith(_CLAUSE_MARKS):
             continue
         words = [lexicon.fold(w) for _, _, w in tokens[i : i + 5]]
+        j = i
+        skip = lexicon.match_modifier(words[:2]) if lexicon.match_verb(words) is None else 0
+        if skip and i + skip < len(tokens):  # "كما يطلب", "ثم يدعو"
+            j = i + skip
+            start, word = tokens[j][0], tokens[j][2]
+            words = [lexicon.fold(w) for _, _, w in tokens[j : j + 5]]
         if lexicon.match_verb(words) is None and word.startswith("و"):
             start, words[0] = start + 1, words[0][1:]
         found = lexicon.match_verb(words)
         if found is None:
             continue
-        end = tokens[i + found[0] - 1][1]
+        end = tokens[j + found[0] - 1][1]
         surface = text[start:end]
         action = lexicon.canonical_action(surface, text[end : end + 120])
         verbs.append(_Verb(start, end, surface, action, ()))
@@ -940,6 +1619,8 @@ def _arabic_verbs(text: str, tokens: list[tuple[int, int, str]]) -> list[_Verb]:
 def analyse_paragraph(text: str, language: Language) -> tuple[ParsedAction, ...]:
     """The actions of one paragraph: each verb, its modifier, its addressees."""
     verbs = find_verbs(text, language)
+    if not verbs:
+        return _subject_clause(text)
     actions: list[ParsedAction] = []
     previous: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     for position, verb in enumerate(verbs):
@@ -965,6 +1646,20 @@ def analyse_paragraph(text: str, language: Language) -> tuple[ParsedAction, ...]
         if set(codes) & CONCRETE_ADDRESSEES:
             previous = (codes, institutions)
     return tuple(actions)
+
+
+def _subject_clause(text: str) -> tuple[ParsedAction, ...]:
+    """A clause with no operative verb whose subject is named first: "The Secretary-General
+    shall furnish ...", "Le Secrétaire général ... fournira ...": the subject is asked to
+    act (an action with no verb, so the paragraph still shows as doubtful)."""
+    folded, entities = lexicon.find_addressees(text[:160])
+    if not entities or not _only_lead_words(folded.text[: entities[0].start]):
+        return ()
+    first = entities[0]
+    codes = _codes((first,))
+    if codes is None or first.code not in CONCRETE_ADDRESSEES:
+        return ()
+    return (ParsedAction("", None, "other", codes[0], codes[1]),)
 
 
 def _leading_modifiers(text: str) -> tuple[tuple[str, ...], str]:
@@ -1001,9 +1696,22 @@ def _addressees(
         return _codes(entities) or (("ALL",), ())
     if previous and _refers_back(before, rest):
         return previous
+    if kind == "decide":
+        entrusted = _entrusting_infinitive(rest)
+        if entrusted is not None:
+            return _addressees("ask", entrusted, language, before="", previous=None)
+        if language == "ar":  # verb-subject order: "تعقد اللجنة الدائمة ... دورة"
+            folded, entities = lexicon.find_addressees(rest[:120])
+            if entities and not folded.text[: entities[0].start].strip():
+                subject = _codes(entities[:1])
+                if subject and entities[0].code in CONCRETE_ADDRESSEES:
+                    return subject
     zone = verb_object(rest, language)
     folded, entities = lexicon.find_addressees(zone)
     chosen: tuple[lexicon.EntityMatch, ...] = ()
+    if kind == "decide" and language != "ar" and _ARTICLE_OBJECT.match(folded.text):
+        # "Establishes a Truce Commission ...": what the body creates is not asked to act
+        return ("NONE",), ()
     if entities and _only_lead_words(folded.text[: entities[0].start]):
         chosen = entities
     else:
@@ -1011,6 +1719,24 @@ def _addressees(
     if chosen:
         return _codes(chosen) or ((), ())
     return (("ALL",) if kind == "ask" else ("NONE",)), ()
+
+
+_TO_VERB: Final = re.compile(r"\s*,?\s*(?:to|de|d['’]|à)\s*([^\W\d_]+)", re.IGNORECASE)
+
+
+def _entrusting_infinitive(rest: str) -> str | None:
+    """ "Decides to commission IRCICA to ...", "Décide de charger l'ICESCO de ...": the text
+    after the entrusting verb, whose object is who is asked to act."""
+    match = _TO_VERB.match(rest[:60])
+    if not match:
+        return None
+    found = lexicon.match_infinitive([lexicon.fold(match.group(1))])
+    if found is None or lexicon.ACTION_KIND.get(found[1]) != "ask":
+        return None
+    return rest[match.end() :]
+
+
+_ARTICLE_OBJECT: Final = re.compile(r"\s*(?:a|an|un|une)\s")
 
 
 def _codes(
@@ -1065,7 +1791,9 @@ _FR_INFINITIVE: Final = re.compile(
     r"(?:(?:les|le|la|leur|lui|se|y|en|ne|nous|vous)\s+|(?:l|s|m|t|n)['’]){0,3}([^\W\d_]+)"
 )
 _EN_MARKER: Final = re.compile(r"(?<![\w'])(?:in\s+order\s+to|so\s+as\s+to|to)\s+([a-z]+)\b")
-_AR_MARKER: Final = re.compile(r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل)(?!\S)")
+_AR_MARKER: Final = re.compile(
+    r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل|" + "|".join(lexicon.AR_PURPOSE) + r")(?!\S)"
+)
 
 
 def verb_object(rest: str, language: Language) -> str:

@@ -14,6 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from resotrack import audit
+from resotrack.catalog import Words
+from resotrack.resolutions.confidence import describe, doubts
 from resotrack.resolutions.store import get_resolution
 from resotrack.store.models import OperativeParagraph, ReportingEntity, RoutingOverride
 
@@ -129,7 +131,10 @@ def export_routing(session: Session, symbol: str, path: Path) -> int:
             {"text_wrap": True, "valign": "top", "locked": False, "bg_color": "#FFF2CC"}
         )
         sheet.write_row(0, 0, ROUTING_COLUMNS, header)
-        widths = (10, 8, 24, 16, 18, 30, 24, 24, 30, 80)
+        # After the columns the import reads: how sure the parser is, doubtful rows first
+        # when staff sort or filter on it.
+        sheet.write(0, len(ROUTING_COLUMNS), Words("en", "resolutions")("confidence"), header)
+        widths = (10, 8, 24, 16, 18, 30, 24, 24, 30, 80, 40)
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
         for row, paragraph in enumerate(resolution.current.paragraphs, start=1):
@@ -149,8 +154,10 @@ def export_routing(session: Session, symbol: str, path: Path) -> int:
             )
             sheet.write(row, 8, routing.notes.get(paragraph.number, ""), editable)
             sheet.write(row, 9, paragraph.text, locked)
+            found = doubts((a.verb, a.canonical, a.addressees) for a in paragraph.actions)
+            sheet.write(row, 10, describe(found), locked)
         sheet.freeze_panes(1, 1)
-        sheet.autofilter(0, 0, len(resolution.current.paragraphs), len(ROUTING_COLUMNS) - 1)
+        sheet.autofilter(0, 0, len(resolution.current.paragraphs), len(ROUTING_COLUMNS))
     finally:
         workbook.close()
     return len(resolution.current.paragraphs)

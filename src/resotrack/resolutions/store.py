@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from resotrack import audit
+from resotrack.resolutions.document import Overrides, read_document
 from resotrack.resolutions.errors import ResolutionParseError
 from resotrack.resolutions.model import ParsedResolution
-from resotrack.resolutions.parser import parse_file
+from resotrack.resolutions.table import is_table, read_table
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.models import (
@@ -137,12 +138,73 @@ def store_parsed(
     return ImportResult(source, parsed.symbol, version.version, True, len(parsed.paragraphs))
 
 
-def import_file(path: Path, *, actor: str = "cli", url: str | None = None) -> ImportResult:
-    """Parse and store one file in a single transaction; a parse error stores nothing."""
-    parsed = parse_file(path, max_bytes=get_settings().max_resolution_bytes)
-    text = path.read_text("utf-8")  # parse_file has checked it is UTF-8 within the size cap
-    with session_scope(url) as session:
-        return store_parsed(session, parsed, source_text=text, source=path.name, actor=actor)
+def import_path(
+    path: Path,
+    *,
+    actor: str = "cli",
+    url: str | None = None,
+    overrides: Overrides | None = None,
+) -> list[ImportResult]:
+    """Import every resolution in one file (text, PDF, Word or a paragraph table).
+
+    Each resolution is stored in its own transaction; one that cannot be parsed is reported
+    (``error`` set, nothing stored for it) and the others are still imported.
+    """
+    options = overrides or Overrides()
+    try:
+        head = path.read_bytes()[:4096] if path.is_file() else b""
+    except OSError:
+        head = b""
+    if is_table(path, head):
+        table = read_table(
+            path,
+            symbol=options.symbol,
+            language=options.language,
+            title=options.title,
+            adopted_on=options.adopted_on,
+        )
+        with session_scope(url) as session:
+            return [
+                store_parsed(
+                    session,
+                    table.parsed,
+                    source_text=table.source_text,
+                    source=path.name,
+                    actor=actor,
+                )
+            ]
+    document = read_document(path, max_bytes=get_settings().max_resolution_bytes, overrides=options)
+    if not document.resolutions:
+        document.raise_failures()
+    results: list[ImportResult] = []
+    for parsed, text in zip(document.resolutions, document.texts, strict=True):
+        with session_scope(url) as session:
+            results.append(
+                store_parsed(session, parsed, source_text=text, source=path.name, actor=actor)
+            )
+    results += [
+        ImportResult(path.name, None, None, False, 0, error=str(failure))
+        for failure in document.failures
+    ]
+    return results
+
+
+def import_file(
+    path: Path, *, actor: str = "cli", url: str | None = None, overrides: Overrides | None = None
+) -> ImportResult:
+    """Parse and store a file holding one resolution; a parse error stores nothing."""
+    results = import_path(path, actor=actor, url=url, overrides=overrides)
+    failed = [result for result in results if result.error]
+    if failed:
+        raise ResolutionParseError(
+            " | ".join(result.error or "" for result in failed)
+            + (
+                f" ({len(results) - len(failed)} other resolutions of the file were imported)"
+                if len(results) > len(failed)
+                else ""
+            )
+        )
+    return results[0]
 
 
 def import_inbox(*, actor: str = "drop-folder", url: str | None = None) -> list[ImportResult]:
@@ -156,13 +218,18 @@ def import_inbox(*, actor: str = "drop-folder", url: str | None = None) -> list[
     results: list[ImportResult] = []
     for path in sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")):
         try:
-            result = import_file(path, actor=actor, url=url)
-            _move(path, inbox / "done")
+            found = import_path(path, actor=actor, url=url)
         except ResolutionParseError as exc:
-            result = ImportResult(path.name, None, None, False, 0, error=str(exc))
+            found = [ImportResult(path.name, None, None, False, 0, error=str(exc))]
+        errors = [result.error for result in found if result.error]
+        if errors:
             target = _move(path, inbox / "failed")
-            target.with_name(target.name + ".error.txt").write_text(str(exc) + "\n", "utf-8")
-        results.append(result)
+            target.with_name(target.name + ".error.txt").write_text(
+                "\n".join(errors) + "\n", "utf-8"
+            )
+        else:
+            _move(path, inbox / "done")
+        results.extend(found)
     return results
 
 
