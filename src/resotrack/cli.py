@@ -17,6 +17,8 @@ from resotrack.settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from resotrack.store.models import ReportingCycle
+
 app = typer.Typer(help="Follow up what resolutions ask states to do.", no_args_is_help=True)
 resolutions_app = typer.Typer(help="Parse, import and show resolutions.", no_args_is_help=True)
 routing_app = typer.Typer(help="Export and import the routing table.", no_args_is_help=True)
@@ -218,8 +220,22 @@ def focal_points_import(
 
 @cycles_app.command("open")
 def cycles_open(
-    resolution: Annotated[list[str], typer.Option("--resolution", help="Symbol; repeatable.")],
     deadline: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    resolution: Annotated[
+        list[str] | None, typer.Option("--resolution", help="Symbol; repeatable.")
+    ] = None,
+    session_name: Annotated[
+        str | None,
+        typer.Option("--session", help="Every resolution adopted at this session."),
+    ] = None,
+    require_complete: Annotated[
+        bool,
+        typer.Option(
+            "--require-complete",
+            help="Refuse a return that leaves paragraphs unanswered (default: partial returns "
+            "are taken and the rest stays owed).",
+        ),
+    ] = False,
     entities: Annotated[str, typer.Option(help="all, or codes: SEN,EGY,SESRIC")] = "all",
     title: Annotated[str | None, typer.Option(help="Defaults to the symbols.")] = None,
     no_dispatch: Annotated[
@@ -230,7 +246,7 @@ def cycles_open(
     from datetime import date
 
     from resotrack.orchestration import trigger_dag
-    from resotrack.questionnaires.cycles import open_cycle
+    from resotrack.questionnaires.cycles import open_cycle, session_symbols
 
     with user_errors():
         try:
@@ -238,7 +254,21 @@ def cycles_open(
         except ValueError as exc:
             raise ValueError(f"the deadline {deadline!r} is not a date like 2026-06-30") from exc
     codes = None if entities.strip().lower() == "all" else entities.split(",")
-    cycle = in_session(lambda s: open_cycle(s, resolution, due, entities=codes, title=title))
+
+    def opened(s: Session) -> ReportingCycle:
+        symbols = list(resolution or [])
+        if session_name is not None:
+            symbols += [x for x in session_symbols(s, session_name) if x not in symbols]
+        return open_cycle(
+            s,
+            symbols,
+            due,
+            entities=codes,
+            title=title or session_name,
+            require_complete=require_complete,
+        )
+
+    cycle = in_session(opened)
     count = len(cycle.questionnaires)
     out.print(f"cycle {cycle.id} opened: {count} questionnaires, deadline {due:%Y-%m-%d}")
     if no_dispatch:

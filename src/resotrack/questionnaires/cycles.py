@@ -23,6 +23,8 @@ from resotrack.store.models import (
     Questionnaire,
     ReportingCycle,
     ReportingEntity,
+    Resolution,
+    ResolutionVersion,
 )
 
 #: The default reminder ladder: days relative to the deadline and what is sent then.
@@ -48,10 +50,13 @@ def open_cycle(
     entities: Iterable[str] | None = None,
     title: str | None = None,
     actor: str = "staff",
+    require_complete: bool = False,
 ) -> ReportingCycle:
     """Create a waiting cycle with one questionnaire per entity that has paragraphs to report.
 
     ``entities`` None means every active entity that routing gives at least one paragraph.
+    ``require_complete``: every return must answer every paragraph asked; otherwise a return
+    may answer part of them (a ministry's share) and the rest stays owed.
     """
     if not symbols:
         raise CycleError("name at least one resolution (--resolution SYMBOL)")
@@ -90,12 +95,16 @@ def open_cycle(
                 f"no paragraph of {', '.join(symbols)} is routed to {', '.join(idle)}; "
                 "adjust the routing (resotrack routing export/import) or leave them out"
             )
+    default_title = " + ".join(symbols)
+    if len(default_title) > 300:  # a session's worth: the first symbols and a count
+        default_title = f"{symbols[0]} … {symbols[-1]} ({len(symbols)})"
     cycle = ReportingCycle(
-        title=title or " + ".join(symbols),
+        title=title or default_title,
         deadline=deadline,
         state="waiting",
         ladder=[dict(rung) for rung in DEFAULT_LADDER],
         opened_by=actor,
+        require_complete=require_complete,
         resolutions=[CycleResolution(resolution_version_id=r.current.id) for r in resolutions],
     )
     session.add(cycle)
@@ -120,8 +129,35 @@ def open_cycle(
         resolutions=list(symbols),
         deadline=deadline.isoformat(),
         entities=sum(1 for rows in rows_by_entity.values() if rows),
+        require_complete=require_complete,
     )
     return cycle
+
+
+def session_symbols(session: Session, name: str) -> list[str]:
+    """The symbols of every resolution whose current version was adopted at session ``name``
+    (matched whatever its case or spacing), in symbol order; a clear error when none is."""
+    wanted = " ".join(name.split()).casefold()
+    if not wanted:
+        raise CycleError("name a session (--session NAME)")
+    rows = session.execute(
+        select(Resolution.symbol, ResolutionVersion.session, ResolutionVersion.version)
+        .join(ResolutionVersion, ResolutionVersion.resolution_id == Resolution.id)
+        .order_by(Resolution.symbol, ResolutionVersion.version)
+    )
+    latest: dict[str, str | None] = {}
+    for symbol, held, _version in rows:
+        latest[symbol] = held  # ordered by version: the last one is the current one
+    sessions = {" ".join(held.split()) for held in latest.values() if held}
+    found = [
+        symbol
+        for symbol, held in latest.items()
+        if held and " ".join(held.split()).casefold() == wanted
+    ]
+    if not found:
+        known = "; ".join(sorted(sessions)) or "none recorded"
+        raise CycleError(f"no resolution was adopted at the session {name!r}; sessions: {known}")
+    return sorted(found)
 
 
 def get_cycle(session: Session, cycle_id: int) -> ReportingCycle:
