@@ -10,13 +10,15 @@ still refused, and a cycle that requires whole returns still refuses a part.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from resotrack import clock, tokens
+from resotrack.consolidation.snapshot import load_snapshot
+from resotrack.consolidation.tables import compute
 from resotrack.questionnaires.cycles import open_cycle, session_symbols
 from resotrack.questionnaires.dispatch import ensure_built, load_cycle
 from resotrack.questionnaires.workbook import build_workbook
@@ -108,6 +110,13 @@ def _current(world: World) -> dict[tuple[str, int], tuple[int | None, str]]:
         }
 
 
+def _entity_row(world: World) -> dict[str, object]:
+    with session_scope() as session:
+        snapshot = load_snapshot(session, world.cycle_id)
+    (row,) = compute(snapshot).entities.to_dict("records")
+    return row
+
+
 def test_two_ministries_share_a_session_questionnaire(env: None, tmp_path: Path) -> None:
     world = _session_world(tmp_path)
     spec = world.spec("SEN")
@@ -149,8 +158,13 @@ def test_two_ministries_share_a_session_questionnaire(env: None, tmp_path: Path)
     named = {line.split(" : ")[0].removeprefix("Résolution ") for line in ctx["owed"]}
     assert named == planning
 
-    # Ministry B answers the other ten, in a later upload: it wipes nothing of A's.
-    clock_later = clock.now() + timedelta(minutes=5)
+    # Completeness and timeliness count per paragraph: half the rows, answered on time.
+    row = _entity_row(world)
+    assert (row["returned"], row["rows"], row["replied"]) == (True, len(asked), len(part_a))
+    assert row["timeliness"] == pytest.approx(len(part_a) / len(asked))
+
+    # Ministry B answers the other ten, after the deadline: it wipes nothing of A's.
+    clock_later = datetime.combine(facts.deadline + timedelta(days=2), time(9), tzinfo=UTC)
     second = submit(world, _part(world, planning), name="planning.xlsx", received_at=clock_later)
     (result,) = ingest_pending()
     assert result["outcome"] == "accepted"
@@ -162,6 +176,9 @@ def test_two_ministries_share_a_session_questionnaire(env: None, tmp_path: Path)
         facts = load_facts(session, world.cycle_id)
     plan = plan_cycle(facts, day)
     assert plan.messages == [] and plan.quiet["returned"] == 1
+    row = _entity_row(world)  # every paragraph replied, half of them late
+    assert row["replied"] == len(asked)
+    assert row["timeliness"] == pytest.approx(len(part_a) / len(asked))
 
     # A later correction of one resolution wins for its paragraphs only (newest per paragraph).
     corrected = symbols[0]
