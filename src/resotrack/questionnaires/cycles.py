@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from resotrack import audit, clock
 from resotrack.questionnaires.spec import TEMPLATE_VERSION
+from resotrack.resolutions.areas import session_order
 from resotrack.resolutions.routing import routing_for
 from resotrack.resolutions.store import get_resolution
 from resotrack.store.models import (
@@ -136,7 +137,8 @@ def open_cycle(
 
 def session_symbols(session: Session, name: str) -> list[str]:
     """The symbols of every resolution whose current version was adopted at session ``name``
-    (matched whatever its case or spacing), in symbol order; a clear error when none is."""
+    (matched whatever its case or spacing), area by area (:func:`session_order`); a clear
+    error when none is."""
     wanted = " ".join(name.split()).casefold()
     if not wanted:
         raise CycleError("name a session (--session NAME)")
@@ -157,7 +159,7 @@ def session_symbols(session: Session, name: str) -> list[str]:
     if not found:
         known = "; ".join(sorted(sessions)) or "none recorded"
         raise CycleError(f"no resolution was adopted at the session {name!r}; sessions: {known}")
-    return sorted(found)
+    return sorted(found, key=session_order)
 
 
 def get_cycle(session: Session, cycle_id: int) -> ReportingCycle:

@@ -68,7 +68,7 @@ def owed_lines(owed: Mapping[str, Sequence[int]], language: str) -> list[str]:
             "Resolution {resolution}: paragraph {paragraphs}",
             "Resolution {resolution}: paragraphs {paragraphs}",
             len(numbers),
-            resolution=resolution,
+            resolution=f"\u2066{resolution}\u2069" if language == "ar" else resolution,
             paragraphs=ranges(numbers).replace(", ", "، ") if language == "ar" else ranges(numbers),
         )
         for resolution, numbers in owed.items()

@@ -14,17 +14,9 @@ import re
 from pathlib import Path
 from typing import Final
 
-#: Subject areas of a CFM session, with the suffix the OIC gives their resolutions' symbols.
-AREAS: Final = (
-    ("POL", "political affairs"),
-    ("LEG", "legal affairs"),
-    ("E", "economic affairs"),
-    ("C", "cultural affairs"),
-    ("ICHAD", "humanitarian affairs"),
-    ("ST", "science and technology"),
-    ("INF", "information"),
-    ("AF", "administrative and financial affairs"),
-)
+from resotrack.resolutions.areas import AREAS as AREA_NAMES
+
+AREAS: Final = tuple(AREA_NAMES)
 SYMBOL_LINE: Final = "RESOLUTION N°1/49-IT"
 TITLE: Final = "« LE PROJET DE TRANSFORMATION NUMERIQUE DU SECRETARIAT"
 
@@ -71,17 +63,11 @@ def write_session(seed_path: Path, folder: Path, count: int, paragraphs: int = 2
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for number in range(1, count + 1):
-        area = AREAS[(number - 1) % len(AREAS)][0]
+        area = AREAS[(number - 1) % len(AREAS)]
         path = folder / f"synthetic-{number:03d}-{area}.txt"
         path.write_text(synthetic_text(seed, number, area, paragraphs), "utf-8")
         written.append(path)
     return written
 
 
-def area_of(symbol: str) -> str:
-    """The subject-area suffix of an OIC symbol (``7/49-POL`` → ``POL``), else ``""``."""
-    match = re.fullmatch(r"\d+/\d+-([A-Z]+)", symbol.strip())
-    return match[1] if match else ""
-
-
-__all__ = ["AREAS", "SyntheticError", "area_of", "synthetic_text", "write_session"]
+__all__ = ["AREAS", "SyntheticError", "synthetic_text", "write_session"]
