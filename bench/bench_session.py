@@ -77,6 +77,35 @@ def one(size: int, folder: Path) -> dict[str, float]:
     t = time.perf_counter()
     check_workbook(data, sent)
     found["quick"] = time.perf_counter() - t
+    from resotrack.consolidation.builds import build_report
+    from resotrack.store.blobs import blob_store
+    from resotrack.store.models import Submission
+    from resotrack.validation import ingest_pending
+    from resotrack.validation.quality import warm
+
+    warm()  # Great Expectations' import is paid once per process, not by the first size
+    with session_scope() as session:
+        session.add(
+            Submission(
+                cycle_id=cycle_id,
+                entity_code=spec.entity_code,
+                sha256=blob_store().put(data),
+                size=len(data),
+                original_name="return.xlsx",
+                channel="cli",
+                state="received",
+                report={},
+                received_at=clock.now(),
+            )
+        )
+    t = time.perf_counter()
+    (result,) = ingest_pending()
+    found["ingest"] = time.perf_counter() - t
+    assert result.get("outcome") == "accepted", result
+    if size <= REPORT_MAX:
+        t = time.perf_counter()
+        build_report(cycle_id, force=True)
+        found["report"] = time.perf_counter() - t
     found["entities"] = len(rows)
     found["rows_all"] = sum(rows)
     found["rows_one"] = len(spec.rows)
@@ -86,26 +115,81 @@ def one(size: int, folder: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--plot", help="write the per-row cost curves to this PNG")
+    parser.add_argument("--report-max", type=int, default=10_000, help="build reports up to")
     args = parser.parse_args()
+    global REPORT_MAX
+    REPORT_MAX = args.report_max
     results = {}
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             results[size] = one(size, Path(tmp))
         print(size, results[size], flush=True)
     base = results.get(10)
-    print("| resolutions | entities | rows (all) | rows (one) | import s | open s | build s "
-          "| quick check s | build per row vs 10 | quick per row vs 10 |")
+    if args.plot and base:
+        plot(results, base, Path(args.plot))
+    print(
+        "| resolutions | entities | rows, all entities | rows, one return | import s | "
+        "open s | 58 questionnaires s | quick check s | ingest s | report s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for size, r in results.items():
-        ratio_b = ratio_q = "—"
-        if base:
-            ratio_b = f"{(r['build'] / r['rows_all']) / (base['build'] / base['rows_all']):.2f}"
-            ratio_q = f"{(r['quick'] / r['rows_one']) / (base['quick'] / base['rows_one']):.2f}"
         print(
-            f"| {size} | {r['entities']:.0f} | {r['rows_all']:.0f} | {r['rows_one']:.0f} "
-            f"| {r['import']:.2f} | {r['open']:.2f} | {r['build']:.2f} | {r['quick']:.2f} "
-            f"| {ratio_b} | {ratio_q} |"
+            f"| {size} | {r['entities']:.0f} | {r['rows_all']:,.0f} | {r['rows_one']:,.0f} "
+            + "".join(f"| {r[step]:.2f} " if step in r else "| — " for step in STEPS)
+            + "|"
         )
+    if base:
+        print()
+        print("Per-row cost relative to 10 resolutions (1.00 = linear):")
+        print()
+        print("| resolutions | " + " | ".join(STEPS) + " |")
+        print("|---|" + "---|" * len(STEPS))
+        for size, r in results.items():
+            cells = [f"{per_row(r, base, s):.2f}" if s in r else "—" for s in STEPS]
+            print(f"| {size} | " + " | ".join(cells) + " |")
+
+
+#: The report is built up to this size only (``--report-max``): it costs minutes per size.
+REPORT_MAX = 10_000
+
+#: Each step, and the rows its work grows with.
+STEPS = ("import", "open", "build", "quick", "ingest", "report")
+ROWS = {
+    "import": "rows_one",
+    "open": "rows_all",
+    "build": "rows_all",
+    "quick": "rows_one",
+    "ingest": "rows_one",
+    "report": "rows_one",
+}
+
+
+def per_row(r: dict[str, float], base: dict[str, float], step: str) -> float:
+    rows = ROWS[step]
+    return (r[step] / r[rows]) / (base[step] / base[rows])
+
+
+def plot(results: dict[int, dict[str, float]], base: dict[str, float], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(results)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for step in STEPS:
+        have = [s for s in sizes if step in results[s]]
+        ax.plot(have, [per_row(results[s], base, step) for s in have], marker="o", label=step)
+    ax.axhline(1.5, color="grey", linestyle="--", linewidth=1, label="goal: 1.5× of 10")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("resolutions in the cycle (≈18 rows each per member state)")
+    ax.set_ylabel("per-row cost / per-row cost at 10")
+    ax.set_title("A session's worth: cost per row against 10 resolutions")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 if __name__ == "__main__":

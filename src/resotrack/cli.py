@@ -17,8 +17,6 @@ from resotrack.settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from resotrack.store.models import ReportingCycle
-
 app = typer.Typer(help="Follow up what resolutions ask states to do.", no_args_is_help=True)
 resolutions_app = typer.Typer(help="Parse, import and show resolutions.", no_args_is_help=True)
 routing_app = typer.Typer(help="Export and import the routing table.", no_args_is_help=True)
@@ -245,8 +243,11 @@ def cycles_open(
     """Open a reporting cycle; prints the new cycle's id alone on the last line."""
     from datetime import date
 
+    from sqlalchemy import select
+
     from resotrack.orchestration import trigger_dag
     from resotrack.questionnaires.cycles import open_cycle, session_symbols
+    from resotrack.store.models import Questionnaire
 
     with user_errors():
         try:
@@ -255,11 +256,11 @@ def cycles_open(
             raise ValueError(f"the deadline {deadline!r} is not a date like 2026-06-30") from exc
     codes = None if entities.strip().lower() == "all" else entities.split(",")
 
-    def opened(s: Session) -> ReportingCycle:
+    def opened(s: Session) -> tuple[int, int]:
         symbols = list(resolution or [])
         if session_name is not None:
             symbols += [x for x in session_symbols(s, session_name) if x not in symbols]
-        return open_cycle(
+        cycle = open_cycle(
             s,
             symbols,
             due,
@@ -267,17 +268,22 @@ def cycles_open(
             title=title or session_name,
             require_complete=require_complete,
         )
+        s.flush()
+        # counted here: the cycle is detached once its session closes
+        count = len(
+            s.scalars(select(Questionnaire).where(Questionnaire.cycle_id == cycle.id)).all()
+        )
+        return cycle.id, count
 
-    cycle = in_session(opened)
-    count = len(cycle.questionnaires)
-    out.print(f"cycle {cycle.id} opened: {count} questionnaires, deadline {due:%Y-%m-%d}")
+    cycle_id, count = in_session(opened)
+    out.print(f"cycle {cycle_id} opened: {count} questionnaires, deadline {due:%Y-%m-%d}")
     if no_dispatch:
         out.print("not dispatched (--no-dispatch): the dispatch DAG's sweep will send it")
-    elif run := trigger_dag("dispatch_questionnaires", {"cycle_id": cycle.id}):
+    elif run := trigger_dag("dispatch_questionnaires", {"cycle_id": cycle_id}):
         out.print(f"dispatch started: Airflow run {run}")
     else:
         out.print("Airflow could not be reached: the cycle waits; the dispatch sweep will send it")
-    typer.echo(cycle.id)
+    typer.echo(cycle_id)
 
 
 @cycles_app.command("list")
