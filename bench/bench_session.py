@@ -161,7 +161,7 @@ ROWS = {
     "build": "rows_all",
     "quick": "rows_one",
     "ingest": "rows_one",
-    "report": "rows_one",
+    "report": "rows_all",
 }
 
 
