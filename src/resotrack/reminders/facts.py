@@ -219,7 +219,9 @@ def load_facts(session: Session, cycle_id: int, *, secretariat: Sequence[str] = 
             paragraphs=len(rows or ()),
             contacts=tuple(contacts.get(code, ())),
             standing=found[code],
-            owed=owed_paragraphs(rows or (), answered.get(code, set())),
+            # per paragraph, from the answers stored; a return taken with none stored (made
+            # by hand, not by validation) is taken at its word
+            owed=owed_paragraphs(rows or (), answered[code]) if answered.get(code) else {},
         )
         for code, language, rows, entity in asked
     )
