@@ -95,7 +95,15 @@ def make_world(
     with session_scope() as session:
         import_focal_points(session, csv)
     with session_scope() as session:
-        cycle = open_cycle(session, [SYMBOL], clock.today() + timedelta(days=60), entities=entities)
+        # The hostile-input cases are stated for a cycle that requires whole returns (a row
+        # deleted or left blank is refused); partial returns have their own tests.
+        cycle = open_cycle(
+            session,
+            [SYMBOL],
+            clock.today() + timedelta(days=60),
+            entities=entities,
+            require_complete=True,
+        )
         cycle_id = cycle.id
     world = World(cycle_id, {}, {}, {}, languages, {})
     with session_scope() as session:

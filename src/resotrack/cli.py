@@ -513,8 +513,22 @@ def _dispatch(cycle_id: int) -> int:
 
 @cycles_app.command("open")
 def cycles_open(
-    resolution: Annotated[list[str], typer.Option("--resolution", help="Symbol; repeatable.")],
     deadline: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    resolution: Annotated[
+        list[str] | None, typer.Option("--resolution", help="Symbol; repeatable.")
+    ] = None,
+    session_name: Annotated[
+        str | None,
+        typer.Option("--session", help="Every resolution adopted at this session."),
+    ] = None,
+    require_complete: Annotated[
+        bool,
+        typer.Option(
+            "--require-complete",
+            help="Refuse a return that leaves paragraphs unanswered (default: partial returns "
+            "are taken and the rest stays owed).",
+        ),
+    ] = False,
     entities: Annotated[str, typer.Option(help="all, or codes: SEN,EGY,SESRIC")] = "all",
     title: Annotated[str | None, typer.Option(help="Defaults to the symbols.")] = None,
     no_dispatch: Annotated[
@@ -536,7 +550,7 @@ def cycles_open(
     """
     from datetime import date
 
-    from resotrack.questionnaires.cycles import find_cycle, open_cycle
+    from resotrack.questionnaires.cycles import find_cycle, open_cycle, session_symbols
 
     w = words()
     with user_errors():
@@ -549,8 +563,20 @@ def cycles_open(
     codes = None if entities.strip().lower() == "all" else entities.split(",")
 
     def open_or_find(session: Session) -> tuple[int, int, str, bool]:
-        found = None if new else find_cycle(session, resolution, due, title=title)
-        cycle = found or open_cycle(session, resolution, due, entities=codes, title=title)
+        symbols = list(resolution or [])
+        if session_name is not None:
+            symbols += [x for x in session_symbols(session, session_name) if x not in symbols]
+        named = title or session_name
+        found = None if new else find_cycle(session, symbols, due, title=named)
+        cycle = found or open_cycle(
+            session,
+            symbols,
+            due,
+            entities=codes,
+            title=named,
+            require_complete=require_complete,
+        )
+        session.flush()
         count = len(cycle.questionnaires)  # loaded while the session is open
         return cycle.id, count, cycle.state, found is None
 

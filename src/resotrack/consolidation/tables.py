@@ -12,11 +12,16 @@ Definitions (the report quotes these numbers, so they are spelled out once, here
 - *returned*: the entity is not on the reminders' list of entities that owe a return
   (``resotrack.reminders.non_reporting_entities``: its newest validated return is accepted);
   a snapshot without that list (made by hand) falls back to "has a counting answer". The two
-  agree whenever returns are whole, which validation enforces.
+  agree whenever returns are whole; with partial returns (a cycle that does not require whole
+  ones), an entity that sent part has returned, and *completeness* and *timeliness* say how
+  much of it.
 - *on time*: returned, and its first validated submission (accepted, accepted with warnings,
   or later sent back) was received before the end of the deadline day, UTC.
 - *completeness*: the share of the entity's rows whose status is anything but
   ``no_information`` (a missing row counts as incomplete).
+- *timeliness*: the share of the entity's rows answered by an upload received before the end
+  of the deadline day (``rows_on_time`` of ``rows``), counted per paragraph, since a
+  questionnaire may come back in parts.
 - *versions*: validated submissions (accepted, accepted with warnings, sent back).
 - *last submission*: the newest submission in any state, refused ones included: it shows
   the entity tried.
@@ -199,12 +204,22 @@ def entity_table(
     (``resotrack.reminders.non_reporting_entities``, kept in the snapshot): when given, it
     decides *returned*, so the report and the reminder ladder never disagree on who owes one.
     """
+    # Timeliness per paragraph (a return may answer part of a questionnaire): a cell is on
+    # time when the upload its current answer came from was received by the deadline.
+    received = submissions.set_index("submission_id")["received_at"]
+    answered_at = cell_frame["submission_id"].map(received) if len(received) else None
+    on_time_rows = (
+        answered_at.lt(pd.Timestamp(deadline_end(deadline))).fillna(False)
+        if answered_at is not None
+        else False
+    )
     flags = pd.DataFrame(
         {
             "entity": cell_frame["entity"],
             "rows": 1,
             "replied": cell_frame["status"] != NO_REPLY,
             "informative": ~cell_frame["status"].isin([NO_REPLY, "no_information"]),
+            "rows_on_time": (cell_frame["status"] != NO_REPLY) & on_time_rows,
         }
     )
     table = flags.groupby("entity").sum().astype("int64")
@@ -220,6 +235,7 @@ def entity_table(
         table["first_return_at"].lt(pd.Timestamp(deadline_end(deadline))).fillna(False)
     )
     table["completeness"] = (table["informative"] / table["rows"]).astype("float64")
+    table["timeliness"] = (table["rows_on_time"] / table["rows"]).astype("float64")
     table = table.reset_index().merge(entities, on="entity", how="left")
     columns = [
         "entity",
@@ -236,6 +252,8 @@ def entity_table(
         "name_fr",
         "name_ar",
         "language",
+        "rows_on_time",
+        "timeliness",
     ]
     table = table[columns].astype({"versions": "int64", "returned": bool, "on_time": bool})
     return table.sort_values("entity").reset_index(drop=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from resotrack import audit, clock
 from resotrack.questionnaires.spec import TEMPLATE_VERSION
+from resotrack.resolutions.areas import session_order
 from resotrack.resolutions.routing import routing_for
 from resotrack.resolutions.store import get_resolution
 from resotrack.store.models import (
@@ -23,6 +24,8 @@ from resotrack.store.models import (
     Questionnaire,
     ReportingCycle,
     ReportingEntity,
+    Resolution,
+    ResolutionVersion,
 )
 
 #: The default reminder ladder: days relative to the deadline and what is sent then.
@@ -48,10 +51,13 @@ def open_cycle(
     entities: Iterable[str] | None = None,
     title: str | None = None,
     actor: str = "staff",
+    require_complete: bool = False,
 ) -> ReportingCycle:
     """Create a waiting cycle with one questionnaire per entity that has paragraphs to report.
 
     ``entities`` None means every active entity that routing gives at least one paragraph.
+    ``require_complete``: every return must answer every paragraph asked; otherwise a return
+    may answer part of them (a ministry's share) and the rest stays owed.
     """
     if not symbols:
         raise CycleError("name at least one resolution (--resolution SYMBOL)")
@@ -96,6 +102,7 @@ def open_cycle(
         state="waiting",
         ladder=[dict(rung) for rung in DEFAULT_LADDER],
         opened_by=actor,
+        require_complete=require_complete,
         resolutions=[CycleResolution(resolution_version_id=r.current.id) for r in resolutions],
     )
     session.add(cycle)
@@ -120,13 +127,21 @@ def open_cycle(
         resolutions=list(symbols),
         deadline=deadline.isoformat(),
         entities=sum(1 for rows in rows_by_entity.values() if rows),
+        require_complete=require_complete,
     )
     return cycle
 
 
 def cycle_title(symbols: Sequence[str], title: str | None = None) -> str:
-    """The title a cycle gets: the one given, else its resolutions' symbols."""
-    return (title or "").strip() or " + ".join(symbols)
+    """The title a cycle gets: the one given, else its resolutions' symbols (for a session's
+    worth, the first and last symbols and a count)."""
+    given = (title or "").strip()
+    if given:
+        return given
+    listed = " + ".join(symbols)
+    if len(listed) > 300:
+        return f"{symbols[0]} … {symbols[-1]} ({len(symbols)})"
+    return listed
 
 
 def find_cycle(
@@ -162,6 +177,33 @@ def find_cycle(
         if linked == wanted:
             return cycle
     return None
+
+
+def session_symbols(session: Session, name: str) -> list[str]:
+    """The symbols of every resolution whose current version was adopted at session ``name``
+    (matched whatever its case or spacing), area by area (:func:`session_order`); a clear
+    error when none is."""
+    wanted = " ".join(name.split()).casefold()
+    if not wanted:
+        raise CycleError("name a session (--session NAME)")
+    rows = session.execute(
+        select(Resolution.symbol, ResolutionVersion.session, ResolutionVersion.version)
+        .join(ResolutionVersion, ResolutionVersion.resolution_id == Resolution.id)
+        .order_by(Resolution.symbol, ResolutionVersion.version)
+    )
+    latest: dict[str, str | None] = {}
+    for symbol, held, _version in rows:
+        latest[symbol] = held  # ordered by version: the last one is the current one
+    sessions = {" ".join(held.split()) for held in latest.values() if held}
+    found = [
+        symbol
+        for symbol, held in latest.items()
+        if held and " ".join(held.split()).casefold() == wanted
+    ]
+    if not found:
+        known = "; ".join(sorted(sessions)) or "none recorded"
+        raise CycleError(f"no resolution was adopted at the session {name!r}; sessions: {known}")
+    return sorted(found, key=session_order)
 
 
 def get_cycle(session: Session, cycle_id: int) -> ReportingCycle:

@@ -8,7 +8,7 @@ and benchmarks build real workbooks without a database or Airflow.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
@@ -70,3 +70,18 @@ class QuestionnaireSpec:
                 # The reader matches answers to paragraphs by (resolution, number).
                 raise ValueError(f"paragraph {row.number} of {row.resolution} appears twice")
             seen.add(key)
+
+
+def paragraph_ranges(numbers: Iterable[int]) -> str:
+    """``[1, 2, 3, 5, 7, 8]`` → ``1–3, 5, 7–8``: a long list of paragraphs read at a glance."""
+    ordered = sorted(set(numbers))
+    parts: list[str] = []
+    start = previous = None
+    for n in [*ordered, None]:
+        if n is not None and previous is not None and n == previous + 1:
+            previous = n
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+        start = previous = n
+    return ", ".join(parts)

@@ -434,9 +434,60 @@ def _write_instructions(sheet: Any, spec: QuestionnaireSpec, styles: _Styles) ->
             sheet.write_string(row, 1, line.value, styles.body)
         elif line.kind == "link":
             _write_link(sheet, row, 1, line.value, styles)
+    _write_contents(sheet, spec, styles, len(instruction_lines(spec)) + 1)
     sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 0)
     sheet.protect(_NO_PASSWORD)
+
+
+def contents(spec: QuestionnaireSpec) -> list[tuple[str, str, int, int]]:
+    """The resolutions of the Return sheet in their order: (area, symbol, first Excel row,
+    paragraph count); a resolution's rows are consecutive when the cycle lists them so."""
+    from resotrack.resolutions.areas import area_of
+
+    found: list[tuple[str, str, int, int]] = []
+    for index, row in enumerate(spec.rows):
+        excel_row = FIRST_ANSWER_ROW + 1 + index
+        if found and found[-1][1] == row.resolution:
+            area, symbol, first, count = found[-1]
+            found[-1] = (area, symbol, first, count + 1)
+        else:
+            found.append((area_of(row.resolution), row.resolution, excel_row, 1))
+    return found
+
+
+def _write_contents(sheet: Any, spec: QuestionnaireSpec, styles: _Styles, start: int) -> None:
+    """A session's questionnaire (several resolutions): its contents below the instructions,
+    area by area, each resolution a link to its first row in the sheet "Return", so a focal
+    point can see at a glance which rows to give to which ministry."""
+    from resotrack.catalog import Words
+    from resotrack.resolutions.areas import AREAS
+
+    listed = contents(spec)
+    if len({symbol for _, symbol, _, _ in listed}) < 2:
+        return  # one resolution: the instructions say it all, as before
+    words = Words(spec.language, "session")
+    row = start
+    sheet.write_string(row, 0, words("Contents"), styles.heading)
+    sheet.write_blank(row, 1, None, styles.heading_rule)
+    shown_area: str | None = None
+    for area, symbol, first, count in listed:
+        row += 1
+        if area != shown_area:
+            name = AREAS.get(area)
+            sheet.write_string(
+                row, 0, words(name) if name else words("Other resolutions"), styles.label
+            )
+            shown_area = area
+        label = words.n(
+            "Resolution {resolution}: {n} paragraph, from row {row}",
+            "Resolution {resolution}: {n} paragraphs, from row {row}",
+            count,
+            # an isolate keeps the symbol whole inside Arabic text
+            resolution=f"\u2066{symbol}\u2069" if spec.language == "ar" else symbol,
+            row=first,
+        )
+        sheet.write_url(row, 1, f"internal:'{RETURN_SHEET}'!A{first}", styles.link, label)
 
 
 def _column_styles(styles: _Styles) -> list[Any]:

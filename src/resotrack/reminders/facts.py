@@ -6,7 +6,7 @@ round trips whether a cycle has 5 entities or 57: no per-entity queries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,6 +27,7 @@ from resotrack.reminders.plan import (
 )
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import (
+    Answer,
     AuditLog,
     FocalPoint,
     OutboxMessage,
@@ -207,6 +208,9 @@ def load_facts(session: Session, cycle_id: int, *, secretariat: Sequence[str] = 
             )
         )
     found = standings(session, cycle_id, codes)
+    answered = answered_paragraphs(
+        session, cycle_id, [c for c, s in found.items() if s.standing == "returned"]
+    )
     entities = tuple(
         EntityFacts(
             code=code,
@@ -215,6 +219,9 @@ def load_facts(session: Session, cycle_id: int, *, secretariat: Sequence[str] = 
             paragraphs=len(rows or ()),
             contacts=tuple(contacts.get(code, ())),
             standing=found[code],
+            # per paragraph, from the answers stored; a return taken with none stored (made
+            # by hand, not by validation) is taken at its word
+            owed=owed_paragraphs(rows or (), answered[code]) if answered.get(code) else {},
         )
         for code, language, rows, entity in asked
     )
@@ -228,6 +235,37 @@ def load_facts(session: Session, cycle_id: int, *, secretariat: Sequence[str] = 
         sent=history(session, cycle_id),
         secretariat=tuple(secretariat),
     )
+
+
+def answered_paragraphs(
+    session: Session, cycle_id: int, codes: Sequence[str]
+) -> dict[str, set[tuple[str, int]]]:
+    """Each entity's paragraphs with a current answer in the cycle, in one query."""
+    found: dict[str, set[tuple[str, int]]] = {code: set() for code in codes}
+    if not codes:
+        return found
+    rows = session.execute(
+        select(Answer.entity_code, Answer.resolution_symbol, Answer.paragraph_number).where(
+            Answer.cycle_id == cycle_id,
+            Answer.entity_code.in_(list(codes)),
+            Answer.current.is_(True),
+        )
+    )
+    for code, symbol, number in rows:
+        found[code].add((symbol, number))
+    return found
+
+
+def owed_paragraphs(
+    rows: Sequence[Mapping[str, Any]], answered: set[tuple[str, int]]
+) -> dict[str, tuple[int, ...]]:
+    """The questionnaire's paragraphs without a current answer, by resolution, in its order."""
+    owed: dict[str, list[int]] = {}
+    for row in rows:
+        key = (str(row["resolution"]), int(row["number"]))
+        if key not in answered:
+            owed.setdefault(key[0], []).append(key[1])
+    return {symbol: tuple(numbers) for symbol, numbers in owed.items()}
 
 
 def reported_problems(session: Session, cycle_id: int) -> set[str]:

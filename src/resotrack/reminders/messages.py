@@ -55,6 +55,27 @@ def problem_lines(
     return lines, max(0, len(problems) - len(lines))
 
 
+def owed_lines(owed: Mapping[str, Sequence[int]], language: str) -> list[str]:
+    """One line per resolution with paragraphs still owed: "Resolution 3/49-POL: paragraphs
+    1–4, 9" (words from the ``session`` catalog)."""
+    from resotrack.catalog import Words
+    from resotrack.catalog import language as catalog_language
+    from resotrack.questionnaires.spec import paragraph_ranges as ranges
+
+    words = Words(catalog_language(language), "session")
+    return [
+        words.n(
+            "Resolution {resolution}: paragraph {paragraphs}",
+            "Resolution {resolution}: paragraphs {paragraphs}",
+            len(numbers),
+            resolution=f"\u2066{resolution}\u2069" if language == "ar" else resolution,
+            paragraphs=ranges(numbers).replace(", ", "، ") if language == "ar" else ranges(numbers),
+        )
+        for resolution, numbers in owed.items()
+        if numbers
+    ]
+
+
 def context(cycle: CycleFacts, message: Planned, today: date) -> dict[str, Any]:
     """Everything any reminder template may use; each template takes what it needs.
 
@@ -72,7 +93,8 @@ def context(cycle: CycleFacts, message: Planned, today: date) -> dict[str, Any]:
         "cycle_title": cycle.title,
         "deadline_text": format_deadline(cycle.deadline, language),
         "past_deadline": today > cycle.deadline,
-        "paragraphs": entity.paragraphs,
+        "paragraphs": entity.owed_count,
+        "owed": owed_lines(entity.owed, language) if entity.owes_part else [],
         "standing": standing.standing,
         "correction_reason": submission.state if submission else None,
         "file_name": submission.file_name if submission else None,

@@ -126,6 +126,21 @@ class EntityFacts:
     paragraphs: int
     contacts: tuple[Contact, ...]
     standing: EntityStanding
+    #: The paragraphs still unanswered, by resolution, once a partial return was taken (an
+    #: entity whose returns answered everything owes nothing; one with no return, all).
+    owed: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def owes_part(self) -> bool:
+        """A return was taken, but it (or they) left paragraphs unanswered."""
+        return self.standing.standing == "returned" and any(self.owed.values())
+
+    @property
+    def owed_count(self) -> int:
+        """How many paragraphs the entity still owes."""
+        if self.standing.standing == "returned":
+            return sum(len(numbers) for numbers in self.owed.values())
+        return self.paragraphs
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names.get("en") or self.code
@@ -344,6 +359,8 @@ def _why(entity: EntityFacts, rung_day: date, today: date) -> str:
         sub = standing.submission
         state = sub.state.replace("_", " ")
         why = f"return of {sub.received_at:%Y-%m-%d} {state}, needs correction"
+    elif entity.owes_part:
+        why = f"partial return: {entity.owed_count} of {entity.paragraphs} paragraphs still owed"
     else:
         why = f"no return yet ({entity.paragraphs} paragraphs)"
     if rung_day != today:
@@ -362,7 +379,9 @@ def plan_cycle(cycle: CycleFacts, today: date) -> CyclePlan:
 
     for entity in cycle.entities:
         standing = entity.standing.standing
-        if standing == "returned":
+        if entity.owes_part:
+            standing = "no_return"  # rule 1, per paragraph: asked for what is still owed
+        elif standing == "returned":
             plan.quiet["returned"] += 1
             continue
         if standing == "being_checked":

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -324,6 +325,9 @@ class ReportingCycle(Base):
     ladder: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     fatigue_max_messages: Mapped[int] = mapped_column(default=6)
     fatigue_min_gap_days: Mapped[int] = mapped_column(default=3)
+    #: True: a return must answer every paragraph asked; False: a return may answer only
+    #: some (a ministry's part), the rest stays owed.
+    require_complete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     opened_at: Mapped[datetime] = mapped_column(default=clock.now)
     opened_by: Mapped[str] = mapped_column(String(120), default="staff")
     dispatched_at: Mapped[datetime | None]

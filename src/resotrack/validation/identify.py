@@ -21,6 +21,7 @@ from resotrack.questionnaires.spec import TEMPLATE_VERSION
 from resotrack.store.models import (
     FocalPoint,
     Questionnaire,
+    ReportingCycle,
     ReportingEntity,
     Submission,
     UploadToken,
@@ -41,6 +42,8 @@ class Asked:
     sent: tuple[tuple[str, int], ...]
     #: The workbook as sent (None until it is built).
     workbook_sha256: str | None
+    #: A return may answer part of the paragraphs (the cycle does not require a whole one).
+    partial: bool = False
 
 
 def asked(session: Session, cycle_id: int, entity_code: str) -> Asked | None:
@@ -51,13 +54,16 @@ def asked(session: Session, cycle_id: int, entity_code: str) -> Asked | None:
             Questionnaire.language,
             Questionnaire.rows,
             Questionnaire.workbook_sha256,
-        ).where(Questionnaire.cycle_id == cycle_id, Questionnaire.entity_code == entity_code)
+            ReportingCycle.require_complete,
+        )
+        .join(ReportingCycle, ReportingCycle.id == Questionnaire.cycle_id)
+        .where(Questionnaire.cycle_id == cycle_id, Questionnaire.entity_code == entity_code)
     ).one_or_none()
     if found is None:
         return None
-    qid, language, rows, sha = found
+    qid, language, rows, sha, complete = found
     sent = tuple((str(r["resolution"]), int(r["number"])) for r in rows)
-    return Asked(qid, language, sent, sha)
+    return Asked(qid, language, sent, sha, partial=not complete)
 
 
 #: How :func:`match` looks a questionnaire up (the ingest remembers them for a run).

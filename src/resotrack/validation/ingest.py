@@ -38,6 +38,7 @@ from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.models import (
+    Answer,
     CycleResolution,
     FocalPoint,
     Resolution,
@@ -67,6 +68,7 @@ from resotrack.validation.identify import (
     upload_of,
     verify,
 )
+from resotrack.validation.partial import OWED_RULES, carried, owed, owed_problems
 from resotrack.validation.read import Refusal
 from resotrack.validation.report import RECEIVED, VALIDATING, Problem
 from resotrack.validation.steps import Checked, check_workbook, verification_keys
@@ -451,7 +453,9 @@ def prepare(loaded: Loaded, conf: ValidationSettings, find: FindQuestionnaire = 
             return work
     contract = work.checked.contract if work.checked else None
     assert contract is not None
-    decision.problems += contract.problems
+    decision.problems += [
+        p for p in contract.problems if not (questionnaire.partial and p.rule in OWED_RULES)
+    ]
     if contract.columns is not None:
         decision.rows = contract.records()
         summary["rows"] = len(decision.rows)
@@ -459,13 +463,52 @@ def prepare(loaded: Loaded, conf: ValidationSettings, find: FindQuestionnaire = 
             from resotrack.validation.quality import QualityInput
 
             summary["stage"] = "quality"
+            prefill = sent_answers(sent_sha, conf)
+            if questionnaire.partial:
+                _take_part(decision, prefill, sent, loaded.cycle_id, identity.entity_code)
             work.quality = QualityInput(
                 key=loaded.submission_id,
                 rows=decision.rows,
-                sent=sent_answers(sent_sha, conf),
+                sent=prefill,
                 adopted=adoption_dates(loaded.cycle_id),
             )
     return work
+
+
+def answered_keys(cycle_id: int, entity_code: str) -> set[tuple[str, int]]:
+    """The paragraphs that have a current answer of ``entity_code`` in the cycle."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(Answer.resolution_symbol, Answer.paragraph_number).where(
+                Answer.cycle_id == cycle_id,
+                Answer.entity_code == entity_code,
+                Answer.current.is_(True),
+            )
+        )
+        return {(symbol, number) for symbol, number in rows}
+
+
+def _take_part(
+    decision: Decision,
+    prefill: dict[tuple[str, int], dict[str, Any]] | None,
+    sent: Sequence[tuple[str, int]],
+    cycle_id: int,
+    entity_code: str,
+) -> None:
+    """Keep the rows a partial return answers, and say what stays owed.
+
+    A return answering nothing keeps all its rows, so the quality rules refuse it as
+    unchanged, as in a cycle that requires whole returns.
+    """
+    answered = carried(decision.rows, prefill)
+    if not answered:
+        return
+    decision.rows = answered
+    decision.summary["answered"] = len(answered)
+    keys = {(row["resolution"], row["paragraph"]) for row in answered}
+    still = owed(sent, answered_keys(cycle_id, entity_code) | keys)
+    decision.summary["owed"] = {resolution: len(n) for resolution, n in still.items()}
+    decision.problems += owed_problems(still)
 
 
 def _annotate(work: Work) -> tuple[str, bytes | None] | None:

@@ -442,6 +442,26 @@ RULES: Final[dict[str, dict[str, Texts]]] = {
             "ar": "أعيدوا هذا الصف من المصنف المرسل وأجيبوا عنه.",
         },
     },
+    "partial.still_owed": {
+        "message": {
+            "en": "Resolution {resolution}: paragraphs {paragraphs} are not answered yet; "
+            "the answers you sent for the others were recorded.",
+            "fr": "Résolution {resolution} : les paragraphes {paragraphs} n'ont pas encore "
+            "reçu de réponse ; vos réponses aux autres paragraphes ont été enregistrées.",
+            "ar": "القرار {resolution}: لم تُقدَّم بعدُ إجابات عن الفقرات {paragraphs}، "
+            "وقد سُجّلت إجاباتكم عن الفقرات الأخرى.",
+        },
+        "fix": {
+            "en": "Whoever answers these paragraphs (another ministry, for instance) may send "
+            "the same workbook with only their rows filled in: answers already recorded are "
+            "kept.",
+            "fr": "Le service qui répond à ces paragraphes (un autre ministère, par exemple) "
+            "peut envoyer le même classeur en ne remplissant que ses lignes : les réponses "
+            "déjà enregistrées sont conservées.",
+            "ar": "يمكن للجهة التي تجيب عن هذه الفقرات (وزارة أخرى مثلًا) أن ترسل المصنف نفسه "
+            "بعد ملء صفوفها فقط، وتُحفظ الإجابات المسجلة من قبل.",
+        },
+    },
     "contract.paragraph_unexpected": {
         "message": {
             "en": "This row is for paragraph {paragraph} of resolution {resolution}, which was "
