@@ -18,7 +18,7 @@ from rich.table import Table
 
 from resotrack.demo import mailsink
 from resotrack.demo.simulate import DECIDED_OK
-from resotrack.demo.stack import Layout
+from resotrack.demo.stack import Layout, shown
 
 if TYPE_CHECKING:
     from resotrack.demo.days import Simulation
@@ -132,7 +132,7 @@ def _what_happened(facts: dict[str, Any]) -> list[tuple[str, str]]:
         ("Returns", _returns(facts)),
         ("Email", _mail(facts["mail"])),
         ("Report", _report(facts["report"])),
-        ("Airflow", _airflow(facts["airflow"], facts["home"])),
+        ("Airflow", _airflow(facts["airflow"])),
     ]
     notes = [*_airflow_notes(facts["airflow"]), *sim["problems"][:5]]
     rows += [("[yellow]Note[/]", note) for note in notes]
@@ -140,10 +140,8 @@ def _what_happened(facts: dict[str, Any]) -> list[tuple[str, str]]:
     return [*rows, ("Time to summary", f"{minutes} min {seconds:02d} s")]
 
 
-def _airflow(airflow: dict[str, Any], home: str) -> str:
+def _airflow(airflow: dict[str, Any]) -> str:
     runs = airflow["ingest_runs"]
-    data = Path(airflow["postgres_data"])
-    where = data.relative_to(home) if data.is_relative_to(home) else data
     validated = (
         "the ingest runs could not be listed (see logs/demo.log)"
         if runs is None
@@ -152,7 +150,8 @@ def _airflow(airflow: dict[str, Any], home: str) -> str:
         f"{runs.get('scheduled', 0)} by its 5-minute schedule"
     )
     return (
-        f"metadata database: {airflow['metadata_database']} (embedded, <home>/{where}/), "
+        f"metadata database: {airflow['metadata_database']} (embedded, in "
+        f"{shown(airflow['postgres_data'])}/), "
         f"LocalExecutor, parallelism {airflow['parallelism']}\n"
         f"standalone ran throughout: every component up at each of "
         f"{airflow['component_checks']} checks, no restart\n{validated}"
