@@ -149,10 +149,13 @@ class Supervisor:
         and unpaused; then start watching Airflow's components."""
         api = self.api
         assert api is not None
+        # Generous: the api-server took 209 s to answer on two cores at a load average of 14
+        # (2026-12-06), and 240 s was once not enough. The wait watches the processes, so a
+        # standalone that died is reported at once, whatever the timeout.
         self.wait(
             f"Airflow's API on {self.layout.api_url}",
             lambda: True if api.healthy() else None,
-            timeout=240,
+            timeout=600,
         )
         self.wait("a login to Airflow", api.token, timeout=120, every=1.0)
 
