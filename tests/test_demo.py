@@ -1,10 +1,10 @@
 """``make demo`` end to end: the story's non-interactive mode (``--no-wait``) on a fresh home.
 
-One run of ``python -m resotrack.demo`` as a user would start it: Airflow standalone, the mail
-sink, the real portal over HTTP, the real DAGs. The test reads the summary the demo saves as
-JSON (the same figures it prints), looks at the mail folder and the report files, and checks
-that nothing the demo started is still running afterwards. It runs on its own ports, so a demo
-left running on the default ones does not disturb it.
+One run of ``python -m resotrack.demo`` as a user would start it: Airflow standalone on the
+demo's embedded PostgreSQL, the mail sink, the real portal over HTTP, the real DAGs. The test
+reads the summary the demo saves as JSON (the same figures it prints), looks at the mail folder
+and the report files, and checks that nothing the demo started is still running afterwards. It
+runs on its own ports, so a demo left running on the default ones does not disturb it.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,6 +34,18 @@ REPO = Path(__file__).resolve().parents[1]
 #: To the summary: about two minutes on an idle two-core machine; up to three times that while
 #: other test runs share it (make demo's goal is ten minutes, installing included).
 BUDGET_SECONDS = 420
+
+
+@pytest.fixture
+def own_folder() -> Iterator[Path]:
+    """A folder outside pytest's ``tmp_path``: under root the demo's PostgreSQL runs as another
+    account, which must pass through every folder above its data, and another pytest session
+    on the machine may close pytest's base folder to others (mode 0700) at any moment."""
+    folder = Path(tempfile.mkdtemp(prefix="resotrack-demo-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _free_ports() -> tuple[int, int]:
@@ -113,6 +128,20 @@ def _check_story(facts: dict[str, Any]) -> None:
     assert facts["mail"]["not_sent"] == 0
 
 
+def _check_airflow(home: Path, facts: dict[str, Any]) -> None:
+    """Airflow ran on the demo's PostgreSQL throughout: no restart, no sweep started by hand,
+    and every upload's trigger reached Airflow (one ingest run per upload)."""
+    airflow = facts["airflow"]
+    assert airflow["metadata_database"].startswith("PostgreSQL 18.")
+    assert Path(airflow["postgres_data"]) == home / "postgres"
+    assert (home / "postgres" / "PG_VERSION").read_text().strip() == "18"
+    assert airflow["component_checks"] > 0
+    runs = airflow["ingest_runs"]
+    assert runs is not None and runs.get("by_hand", 0) == 0
+    assert runs.get("upload", 0) == airflow["uploads"] == sum(facts["submissions"].values())
+    assert not (home / "airflow" / "airflow.db").exists()  # not standalone's SQLite
+
+
 def _check_report(facts: dict[str, Any]) -> None:
     report = facts["report"]
     assert report["state"] == "awaiting_approval" and report["run_id"]
@@ -124,8 +153,8 @@ def _check_report(facts: dict[str, Any]) -> None:
 @pytest.mark.slow
 @pytest.mark.airflow
 @pytest.mark.timeout(BUDGET_SECONDS + 240)
-def test_the_demo_tells_the_whole_story_and_leaves_nothing_running(tmp_path: Path) -> None:
-    home = tmp_path / "var"
+def test_the_demo_tells_the_whole_story_and_leaves_nothing_running(own_folder: Path) -> None:
+    home = own_folder / "var"
     api, smtp = _free_ports()
     record = home / "demo" / "processes.json"
     try:
@@ -144,6 +173,7 @@ def test_the_demo_tells_the_whole_story_and_leaves_nothing_running(tmp_path: Pat
         _check_story(facts)
         _check_mail(home, facts)
         _check_report(facts)
+        _check_airflow(home, facts)
         print(f"demo: {took:.0f} s in all, {facts['seconds_to_summary']} s to the summary")
     finally:
         marker = f"RESOTRACK_DEMO_HOME={home}"
@@ -161,4 +191,5 @@ def test_a_port_in_use_is_named_and_nothing_starts(tmp_path: Path) -> None:
     assert code == 1
     assert f"port {smtp} (the mail sink, --smtp-port) is in use" in " ".join(screen.split())
     assert not (tmp_path / "var" / "resotrack.db").exists()
+    assert not (tmp_path / "var" / "postgres").exists()
     assert processes.belonging([], f"RESOTRACK_DEMO_HOME={tmp_path / 'var'}") == []

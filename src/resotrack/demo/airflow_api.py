@@ -103,6 +103,23 @@ class AirflowApi:
         runs = found.get("dag_runs", []) if isinstance(found, dict) else []
         return [(str(r["dag_id"]), str(r["dag_run_id"])) for r in runs]
 
+    def runs_since(self, dag_id: str, since: datetime) -> list[dict[str, Any]]:
+        """Every run of ``dag_id`` started since ``since`` (all pages)."""
+        runs: list[dict[str, Any]] = []
+        while True:
+            found = self.get(
+                f"/api/v2/dags/{dag_id}/dagRuns",
+                start_date_gte=since.isoformat(),
+                order_by="id",
+                limit=100,
+                offset=len(runs),
+            )
+            page = found.get("dag_runs", []) if isinstance(found, dict) else []
+            runs += page
+            total = found.get("total_entries", 0) if isinstance(found, dict) else 0
+            if not page or len(runs) >= total:
+                return runs
+
 
 def run_log_folder(layout: Layout, dag_id: str, run_id: str) -> Path:
     """Where Airflow writes the task logs of one run (its default log file template)."""

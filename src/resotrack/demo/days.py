@@ -144,7 +144,6 @@ def _read_feedback_first(sup: Supervisor, person: FocalPoint, note: Callable[[st
         f"the answer to {person.role.entity}'s upload",
         answered,
         timeout=600,
-        stalled=sup.nudge_ingest,
     )
 
 
@@ -159,7 +158,7 @@ def wait_decided(sup: Supervisor, cycle_id: int, note: Callable[[str], None]) ->
         note(f"waiting for the last {left} return(s) to be validated")
         return True if left == 0 else None
 
-    sup.wait("the returns to be validated", decided, timeout=600, stalled=sup.nudge_ingest)
+    sup.wait("the returns to be validated", decided, timeout=600)
 
 
 def _outbox_empty() -> bool | None:

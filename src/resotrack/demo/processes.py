@@ -7,7 +7,9 @@ So each child starts in a new session (``start_new_session=True``) and every pro
 is responsible for carries a marker in its environment. Stopping means: SIGTERM to the whole
 session, a grace period, SIGKILL to what is left. Finding leftovers means: processes in a
 session the demo recorded, or with the marker (``setproctitle`` may overwrite the environment
-Linux shows for a process, so the session is the first test, the marker the second).
+Linux shows for a process, so the session is the first test, the marker the second). The
+demo's PostgreSQL is the one exception: Airflow is stopped first with its session spared, then
+PostgreSQL its own way, by a fast shutdown of its postmaster (``postgres.stop``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 PROC = Path("/proc")
 
@@ -42,8 +46,17 @@ class Child:
         return self.process.poll() is None
 
 
-def spawn(name: str, argv: Sequence[str], *, env: Mapping[str, str], log: Path, cwd: Path) -> Child:
-    """Start ``argv`` in a new session, output appended to ``log``, no terminal input."""
+def spawn(
+    name: str,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    log: Path,
+    cwd: Path,
+    **popen: Any,
+) -> Child:
+    """Start ``argv`` in a new session, output appended to ``log``, no terminal input;
+    ``popen``: more of Popen's keywords (``user`` and ``group`` for the demo's PostgreSQL)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
         process = subprocess.Popen(
@@ -54,6 +67,7 @@ def spawn(name: str, argv: Sequence[str], *, env: Mapping[str, str], log: Path, 
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C in the terminal reaches the demo, not them
+            **popen,
         )
     return Child(name, process, log)
 
@@ -67,6 +81,7 @@ class ProcessInfo:
     session: int
     state: str
     command: str
+    parent: int = 0
 
 
 def _info(pid: int) -> ProcessInfo | None:
@@ -78,7 +93,8 @@ def _info(pid: int) -> ProcessInfo | None:
     # "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses.
     fields = stat[stat.rindex(")") + 2 :].split()
     command = raw.replace(b"\0", b" ").decode(errors="replace").strip()
-    return ProcessInfo(pid, int(fields[3]), fields[0], command or stat.split(" ", 2)[1])
+    comm = stat.split(" ", 2)[1]
+    return ProcessInfo(pid, int(fields[3]), fields[0], command or comm, int(fields[1]))
 
 
 def _has_marker(pid: int, marker: bytes) -> bool:
@@ -99,15 +115,25 @@ def live_processes() -> list[ProcessInfo]:
     return found
 
 
-def belonging(sessions: Iterable[int], marker: str | None) -> list[ProcessInfo]:
-    """Processes in one of ``sessions`` or carrying ``marker`` (``NAME=value``) if given."""
-    wanted = set(sessions)
+def belonging(
+    sessions: Iterable[int], marker: str | None, *, spare: Iterable[int] = ()
+) -> list[ProcessInfo]:
+    """Processes in one of ``sessions`` or carrying ``marker`` (``NAME=value``) if given,
+    except those in the sessions ``spare`` (the demo's PostgreSQL, stopped after the rest)."""
+    wanted, spared = set(sessions), set(spare)
     token = marker.encode() if marker else None
     return [
         p
         for p in live_processes()
-        if p.session in wanted or (token is not None and _has_marker(p.pid, token))
+        if p.session not in spared
+        and (p.session in wanted or (token is not None and _has_marker(p.pid, token)))
     ]
+
+
+def family(pid: int) -> list[ProcessInfo]:
+    """``pid`` and its children: a postmaster and its server processes (each of which starts
+    a session of its own, so the session does not find them)."""
+    return [p for p in live_processes() if pid in (p.pid, p.parent)]
 
 
 # --- stopping ----------------------------------------------------------------------------
@@ -120,57 +146,67 @@ def _signal(pids: Iterable[int], sig: signal.Signals) -> None:
 
 
 def stop_all(
-    children: Sequence[Child], marker: str | None, *, grace: float = 8.0
+    children: Sequence[Child], marker: str | None, *, grace: float = 8.0, spare: Iterable[int] = ()
 ) -> list[ProcessInfo]:
     """SIGTERM every process of ``children``'s sessions or with ``marker``, wait, then SIGKILL.
 
     Airflow's scheduler and api-server can take 15 s and more to stop gracefully; a demo has
-    nothing in flight worth that wait (SQLite survives a killed writer), hence a short grace.
-    Returns what is still alive afterwards (normally nothing).
+    nothing in flight worth that wait (SQLite and PostgreSQL survive a killed client), hence a
+    short grace. Processes in the sessions ``spare`` are left alone. Returns what is still
+    alive afterwards (normally nothing).
     """
     sessions = [c.pid for c in children]
+    kept = list(spare)
+    mine = partial(belonging, sessions, marker, spare=kept)
     for child in children:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGTERM)
-    _signal((p.pid for p in belonging(sessions, marker)), signal.SIGTERM)
+    _signal((p.pid for p in mine()), signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         for child in children:
             child.process.poll()  # reap our direct children as they exit
-        if not belonging(sessions, marker):
+        if not mine():
             break
         time.sleep(0.2)
-    _signal((p.pid for p in belonging(sessions, marker)), signal.SIGKILL)
+    _signal((p.pid for p in mine()), signal.SIGKILL)
     for child in children:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.process.wait(timeout=5)
     deadline = time.monotonic() + 5  # a killed process takes a moment to be gone
-    while (left := belonging(sessions, marker)) and time.monotonic() < deadline:
+    while (left := mine()) and time.monotonic() < deadline:
         time.sleep(0.1)
     return left
 
 
 def _ours(process: ProcessInfo) -> bool:
     """A recorded session id may have been reused by now: only touch what looks like ours."""
-    return any(word in process.command for word in ("airflow", "resotrack", "python"))
+    words = ("airflow", "resotrack", "python", "postgres")
+    return any(word in process.command for word in words)
 
 
-def leftovers(sessions: Iterable[int], marker: str) -> list[ProcessInfo]:
-    """What an earlier run (killed before it could clean up) left running."""
+def leftovers(
+    sessions: Iterable[int], marker: str, *, spare: Iterable[int] = ()
+) -> list[ProcessInfo]:
+    """What an earlier run (killed before it could clean up) left running, except the
+    sessions ``spare``."""
     token = marker.encode()
-    return [p for p in belonging(sessions, marker) if _ours(p) or _has_marker(p.pid, token)]
+    found = belonging(sessions, marker, spare=spare)
+    return [p for p in found if _ours(p) or _has_marker(p.pid, token)]
 
 
-def stop_leftovers(sessions: Iterable[int], marker: str) -> list[ProcessInfo]:
-    """Stop what an earlier run left behind; returns what it found."""
-    wanted = list(sessions)
-    found = leftovers(wanted, marker)
+def stop_leftovers(
+    sessions: Iterable[int], marker: str, *, spare: Iterable[int] = ()
+) -> list[ProcessInfo]:
+    """Stop what an earlier run left behind (but the sessions ``spare``); what it found."""
+    wanted, kept = list(sessions), list(spare)
+    found = leftovers(wanted, marker, spare=kept)
     if found:
         _signal((p.pid for p in found), signal.SIGTERM)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and leftovers(wanted, marker):
+        while time.monotonic() < deadline and leftovers(wanted, marker, spare=kept):
             time.sleep(0.2)
-        _signal((p.pid for p in leftovers(wanted, marker)), signal.SIGKILL)
+        _signal((p.pid for p in leftovers(wanted, marker, spare=kept)), signal.SIGKILL)
     return found
 
 

