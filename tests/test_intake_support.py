@@ -206,7 +206,9 @@ class PortalProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/resotrack"
 
-    def start(self, timeout: float = 30) -> PortalProcess:
+    def start(self, timeout: float = 300) -> PortalProcess:
+        """Start it and wait until it answers; on a loaded machine its imports alone can take
+        a minute, so the wait is long (it ends as soon as the portal answers)."""
         command = [sys.executable, "-m", "resotrack.portal", "--port", str(self.port)]
         command += ["--workers", str(self.workers)]
         # The environment is read now, so a test can change RESOTRACK_* before starting.

@@ -69,7 +69,7 @@ def portal(world: World, tmp_path: Path) -> Iterator[PortalProcess]:
     """The portal as its own process, started with this world's database and key."""
     process = PortalProcess(tmp_path / "portal.log")
     try:
-        yield process.start(timeout=90)
+        yield process.start()
     finally:
         process.stop()
 
