@@ -63,6 +63,17 @@ def translations(lang: Language, domain: str) -> _gettext.NullTranslations:
     return _gettext.GNUTranslations(buffer)
 
 
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction (``make catalogs``) where it is named, not shown."""
+    return message
+
+
+def translated(lang: Language, domain: str, message: str, context: str | None = None) -> bool:
+    """Whether the ``lang`` catalog of ``domain`` has its own text for ``message``."""
+    key = message if context is None else f"{context}\x04{message}"
+    return key in cast(_gettext.GNUTranslations, translations(lang, domain))._catalog  # type: ignore[attr-defined]
+
+
 def gettext(lang: Language, domain: str, message: str, **values: Any) -> str:
     """``message`` (its English text) in ``lang``, with ``values`` filled in."""
     text = translations(lang, domain).gettext(message)

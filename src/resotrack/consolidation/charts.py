@@ -19,9 +19,9 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from resotrack.catalog import Language
 from resotrack.consolidation.labels import CHART_TEXT, COLOURS, chart_language, status_text
 from resotrack.consolidation.tables import STATUS_COLUMNS, Tables
-from resotrack.questionnaires.i18n import Language
 
 MAX_HEATMAP_INCHES: Final = 30.0
 MAX_PNG_PIXELS: Final = 6000  # a very tall heat map gets fewer dots per inch, not a 20k px PNG

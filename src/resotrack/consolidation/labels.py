@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from resotrack.catalog import Language
 from resotrack.consolidation.tables import NO_REPLY, STATUS_COLUMNS
-from resotrack.questionnaires.i18n import Language, status_label
+from resotrack.questionnaires.i18n import status_label
 
 #: One colour per status (ColorBrewer-like, readable in grey print): green is done, orange
 #: not started, blue/lavender say nothing about progress, light grey nobody answered.

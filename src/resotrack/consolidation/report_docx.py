@@ -22,12 +22,13 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 from docx.text.paragraph import Paragraph
 
+from resotrack.catalog import Language
 from resotrack.consolidation.charts import Chart
 from resotrack.consolidation.export_xlsx import BuildInfo
 from resotrack.consolidation.labels import status_text
 from resotrack.consolidation.tables import STATUS_COLUMNS, Tables
 from resotrack.questionnaires.dates import format_deadline
-from resotrack.questionnaires.i18n import STATUSES, Language
+from resotrack.questionnaires.i18n import STATUSES
 
 EXCERPT: Final = 320  # characters of a paragraph's text recalled before the quotes
 

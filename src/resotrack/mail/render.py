@@ -17,14 +17,15 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
-LANGUAGES = ("ar", "en", "fr")
+from resotrack.catalog import LANGUAGES, RTL
+
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 #: Every message kind: each folder of templates/ (not ``_`` shared parts), so a stage adds a
 #: message by adding a folder, and a misspelt name still fails loudly.
 TEMPLATES = tuple(
     sorted(p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir() and not p.name.startswith("_"))
 )
-RTL_LANGUAGES = frozenset({"ar"})
+RTL_LANGUAGES = RTL
 
 # Optional context keys: templates test them with ``{% if %}`` instead of ``is defined``.
 _DEFAULTS: dict[str, Any] = {

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from resotrack import clock, tokens
+from resotrack.catalog import Language
 from resotrack.intake.config import IntakeSettings
 from resotrack.intake.names import content_disposition
 from resotrack.intake.queries import list_submissions
@@ -61,7 +62,7 @@ class Visit:
 
     token: str
     token_id: int
-    lang: i18n.Language
+    lang: Language
     person_name: str
     email: str
     entity_code: str
@@ -208,7 +209,7 @@ def home(request: Request, v: VisitDep) -> Response:
     return render(request, "home.html", context, language=v.lang)
 
 
-def _day_text(day: date, language: i18n.Language) -> str:
+def _day_text(day: date, language: Language) -> str:
     """A date as the questionnaire writes it: Gregorian then Hijri, in words."""
     from resotrack.questionnaires.dates import format_deadline
 
@@ -419,7 +420,7 @@ def _list(report: dict[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _outcome_text(outcome: Any, language: i18n.Language) -> str | None:
+def _outcome_text(outcome: Any, language: Language) -> str | None:
     """The feedback email's own sentence for a decided outcome (a code it lacks: as is)."""
     from resotrack.validation.messages import FEEDBACK, feedback_text
 
@@ -429,7 +430,7 @@ def _outcome_text(outcome: Any, language: i18n.Language) -> str | None:
     return feedback_text(key, language) if key in FEEDBACK else outcome
 
 
-def _problem(problem: Any, language: i18n.Language) -> dict[str, Any]:
+def _problem(problem: Any, language: Language) -> dict[str, Any]:
     """One problem as the feedback email lists it: place, column title in the focal point's
     language, what is wrong and how to fix it (each stored in the three languages)."""
     from resotrack.questionnaires.i18n import text as column_text

@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from resotrack.catalog import LANGUAGES
 from resotrack.reminders import ladder as ladders
 from resotrack.reminders.plan import (
     MESSAGE_KINDS,
@@ -37,7 +38,6 @@ from resotrack.store.models import (
 )
 
 PROBLEM_ACTION = "reminders.problem"
-LANGUAGES = ("ar", "en", "fr")
 
 
 class ReminderError(LookupError):
