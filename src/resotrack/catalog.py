@@ -24,6 +24,20 @@ Language = Literal["ar", "en", "fr"]
 LANGUAGES: Final[tuple[Language, ...]] = cast(tuple[Language, ...], get_args(Language))
 DEFAULT: Final[Language] = "en"
 RTL: Final[frozenset[Language]] = frozenset({"ar"})
+#: The forms of an entity's name a message may take (``resotrack.registry.grammar``): a message
+#: that names one of them may use any other in a translation, as that language's grammar needs
+#: ("for {entity}" → "pour {entity}", "reserved for {entity}" → "réservé {to_entity}").
+ENTITY_FIELDS: Final = frozenset(
+    {
+        "entity_name",
+        "entity",
+        "of_entity",
+        "to_entity",
+        "entity_capitalized",
+        "addressee",
+        "to_addressee",
+    }
+)
 #: Babel/BCP 47 locale of each language, for dates, numbers and a document's language tag.
 LOCALES: Final[dict[Language, str]] = {"ar": "ar", "en": "en_GB", "fr": "fr_FR"}
 

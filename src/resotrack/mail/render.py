@@ -17,7 +17,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
+from resotrack import catalog
 from resotrack.catalog import LANGUAGES, RTL
+from resotrack.registry.grammar import fields
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 #: Every message kind: each folder of templates/ (not ``_`` shared parts), so a stage adds a
@@ -77,6 +79,12 @@ def render(template: str, language: str, context: Mapping[str, Any]) -> Rendered
     check(template, language)
     env = environment()
     values: dict[str, Any] = {**_DEFAULTS, **_TEMPLATE_DEFAULTS.get(template, {}), **context}
+    if "entity_name" in values and "entity" not in values:
+        # A caller that gave only the name: the forms without article (see registry.grammar).
+        code = str(values.get("entity_code") or "")
+        kind = str(values.get("entity_kind") or "institution")
+        names = {language: str(values["entity_name"])}
+        values = {**fields(code, kind, names, catalog.language(language)), **values}
     values["language"] = language
     values["direction"] = "rtl" if language in RTL_LANGUAGES else "ltr"
     try:

@@ -215,6 +215,7 @@ def load_facts(session: Session, cycle_id: int, *, secretariat: Sequence[str] = 
             paragraphs=len(rows or ()),
             contacts=tuple(contacts.get(code, ())),
             standing=found[code],
+            kind=entity.kind,
         )
         for code, language, rows, entity in asked
     )

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import as_language, text
+from resotrack.registry import grammar
 from resotrack.reminders.plan import CycleFacts, Planned, Problem
 
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,7 +69,7 @@ def context(cycle: CycleFacts, message: Planned, today: date) -> dict[str, Any]:
     submission = standing.submission
     return {
         "name": message.to.name,
-        "entity_name": entity.name(language),
+        **grammar.fields(entity.code, entity.kind, entity.names, language),
         "cycle_title": cycle.title,
         "deadline_text": format_deadline(cycle.deadline, language),
         "past_deadline": today > cycle.deadline,

@@ -126,6 +126,7 @@ class EntityFacts:
     paragraphs: int
     contacts: tuple[Contact, ...]
     standing: EntityStanding
+    kind: str = "member_state"  # member_state | institution | secretariat: how to address it
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names.get("en") or self.code
