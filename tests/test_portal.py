@@ -212,7 +212,7 @@ def test_a_link_cannot_touch_another_entity(client: TestClient, world: World) ->
     assert client.get(f"{foreign}/returns").status_code == 403
     refused = upload(client, foreign, world.workbook("EGY", "planted"))
     assert refused.status_code == 403
-    assert "Votre lien personnel ne vaut que pour Sénégal" in refused.text
+    assert "Votre lien personnel ne vaut que pour le Sénégal" in refused.text
     assert client.get(f"{home(world, 'SEN')}/returns/{b_id}").status_code == 403
     assert client.get(f"{home(world, 'SEN')}/returns/{b_id}/file").status_code == 403
     assert f"submission-{b_id}" not in client.get(home(world, "SEN")).text

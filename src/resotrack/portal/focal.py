@@ -32,6 +32,7 @@ from resotrack.portal import i18n
 from resotrack.portal.pages import LinkRefused, PageError, link, render, wants_json
 from resotrack.portal.ratelimit import RateLimited, count_upload
 from resotrack.portal.upload import ENVELOPE_BYTES, BadForm, FormStream, boundary_of
+from resotrack.registry import grammar
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.models import (
@@ -67,6 +68,8 @@ class Visit:
     email: str
     entity_code: str
     entity_name: str
+    #: The entity's name in every form a sentence needs (registry.grammar): "le Bénin", "au Bénin".
+    entity_words: dict[str, str]
     cycle_id: int
     cycle_title: str
     cycle_state: str
@@ -77,7 +80,15 @@ class Visit:
         return link(request, f"/t/{self.token}", lang=self.lang)
 
     def forbidden(self) -> PageError:
-        return PageError(403, "forbidden", entity=self.entity_name, cycle=self.cycle_id)
+        words = self.entity_words
+        return PageError(
+            403,
+            "forbidden",
+            cycle=self.cycle_id,
+            entity=words["entity"],
+            of_entity=words["of_entity"],
+            to_entity=words["to_entity"],
+        )
 
 
 def _language_of_link(token: str) -> str | None:
@@ -116,6 +127,7 @@ def visit(request: Request, token: str, lang: LangQuery = None) -> Visit:
             email=person.email,
             entity_code=entity.code,
             entity_name=entity.name(language),
+            entity_words=grammar.words(entity, language).fields(),
             cycle_id=cycle.id,
             cycle_title=cycle.title,
             cycle_state=cycle.state,
