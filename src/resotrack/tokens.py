@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
@@ -132,3 +133,19 @@ def revoke(
         cycle_id=cycle_id,
     )
     return int(count)
+
+
+class UploadLinks:
+    """The outbox's link issuer (``resotrack.mail.outbox.UploadLinks``): a token per message."""
+
+    def issue(self, session: Session, focal_point_id: int, cycle_id: int) -> str:
+        focal_point = session.get(FocalPoint, focal_point_id)
+        if focal_point is None or not focal_point.active:
+            raise LookupError(f"focal point {focal_point_id} is no longer active")
+        return issue(session, focal_point, cycle_id)
+
+    def revoke(self, session: Session, token: str, *, actor: str) -> None:
+        revoke(session, token=token, actor=actor)
+
+
+UPLOAD_LINKS: Final = UploadLinks()

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from resotrack.portal import focal, staff_pages
 from resotrack.portal.pages import (
     HERE,
+    STATIC_VERSION,
     PageError,
     http_error,
     invalid_request,
@@ -31,7 +32,7 @@ from resotrack.portal.pages import (
     server_error,
     staff_login,
 )
-from resotrack.portal.staff import StaffLoginRequired
+from resotrack.portal.staff import StaffLoginRequired, require_staff
 
 PREFIX = "/resotrack"
 log = logging.getLogger(__name__)
@@ -107,9 +108,11 @@ def create_app() -> FastAPI:
     )
     app.include_router(focal.router)
     app.include_router(staff_pages.router)
-    from resotrack.consolidation.dashboard import router as dashboard_router
+    from resotrack.consolidation.dashboard import make_router as make_dashboard
 
-    app.include_router(dashboard_router)
+    app.include_router(
+        make_dashboard(require_staff, frame=HERE / "templates", static_version=STATIC_VERSION)
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
