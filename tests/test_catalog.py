@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -18,6 +19,9 @@ def _read(lang: str, domain: str):  # type: ignore[no-untyped-def]
 
 
 def _fields(text: str) -> set[str]:
+    """Placeholders: ``{name}`` (code) or ``%(name)s`` (jinja2's ``{% trans %}``)."""
+    if "%(" in text:
+        return set(re.findall(r"%\((\w+)\)s", text))
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
