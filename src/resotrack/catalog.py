@@ -82,6 +82,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> str:
+    """Marks a message of a context (``pgettext``) for extraction; returns the message."""
+    return message
+
+
 def translated(lang: Language, domain: str, message: str, context: str | None = None) -> bool:
     """Whether the ``lang`` catalog of ``domain`` has its own text for ``message``."""
     key = message if context is None else f"{context}\x04{message}"

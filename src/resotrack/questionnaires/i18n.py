@@ -15,7 +15,7 @@ from typing import Final
 
 from resotrack import catalog
 from resotrack.catalog import LANGUAGES as LANGUAGES  # re-exported for older callers
-from resotrack.catalog import N_
+from resotrack.catalog import N_, NP_
 from resotrack.catalog import Language as Language
 
 DOMAIN: Final = "questionnaire"
@@ -102,12 +102,12 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
 }
 _STATUS_LABELS: Final[Mapping[str, str]] = {
-    "fully_implemented": N_("Fully implemented"),
-    "partially_implemented": N_("Partially implemented"),
-    "in_progress": N_("In progress"),
-    "not_started": N_("Not started"),
-    "not_applicable": N_("Not applicable"),
-    "no_information": N_("No information"),
+    "fully_implemented": NP_("status", "Fully implemented"),
+    "partially_implemented": NP_("status", "Partially implemented"),
+    "in_progress": NP_("status", "In progress"),
+    "not_started": NP_("status", "Not started"),
+    "not_applicable": NP_("status", "Not applicable"),
+    "no_information": NP_("status", "No information"),
 }
 
 
