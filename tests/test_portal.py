@@ -5,6 +5,7 @@ login is tested in ``test_portal_airflow``."""
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from catalog_leaks import leaks
 from resotrack import tokens
 from resotrack.portal import create_app, standalone_app
 from resotrack.portal.i18n import missing_translations
@@ -460,3 +462,15 @@ def test_templates_escape_by_default() -> None:
     env = __import__("resotrack.portal.pages", fromlist=["TEMPLATES"]).TEMPLATES.env
     assert env.autoescape is True or callable(env.autoescape)
     assert (HERE / "templates" / "base.html").is_file()
+
+
+def test_no_english_leaks_into_french_or_arabic_pages(client: TestClient, world: World) -> None:
+    pages = {
+        "fr": [client.get(home(world, "SEN")).text, client.get("/t/forged-link?lang=fr").text],
+        "ar": [client.get(home(world, "EGY")).text, client.get("/t/forged-link?lang=ar").text],
+    }
+    for language, texts in pages.items():
+        for text in texts:
+            assert leaks(html.unescape(text), language, ["portal", "common"]) == []
+    english = client.get(home(world, "SEN"), params={"lang": "en"}).text
+    assert leaks(html.unescape(english), "fr", ["portal"])  # the check does see English

@@ -7,6 +7,7 @@ expose: data validation, protection, right-to-left, hyperlinks.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -19,6 +20,7 @@ import pytest
 from openpyxl.utils import range_boundaries
 from python_calamine import CalamineWorkbook
 
+from catalog_leaks import leaks
 from resotrack import catalog
 from resotrack.questionnaires import (
     ANSWER_KEYS,
@@ -640,3 +642,21 @@ def test_an_empty_questionnaire_still_builds():
     data = build_workbook(make_spec("en", rows=()), signing_key=KEY)
     assert read_meta(data)["row_count"] == "0"
     assert len(calamine_rows(data, RETURN_SHEET)) == 1
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_no_english_leaks_into_a_french_or_arabic_workbook(
+    workbooks: dict[Language, bytes], language: Language
+) -> None:
+    """Every visible string of the package (cells, shared strings, pop-up help, headers)."""
+    with zipfile.ZipFile(io.BytesIO(workbooks[language])) as package:
+        text = "\n".join(
+            html.unescape(package.read(name).decode("utf-8"))
+            for name in package.namelist()
+            if name.endswith(".xml")
+        )
+    assert leaks(text, language, ["questionnaire", "common"]) == []
+    english = zipfile.ZipFile(io.BytesIO(workbooks["en"]))
+    english_text = "\n".join(html.unescape(english.read(n).decode()) for n in english.namelist()
+                             if n.endswith(".xml"))  # fmt: skip
+    assert leaks(english_text, language, ["questionnaire"])  # the check does see English
