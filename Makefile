@@ -63,9 +63,11 @@ catalogs: install
 	$(call domain_pot,portal,src/resotrack/portal/i18n.py)
 	$(call domain_pot,questionnaire,src/resotrack/questionnaires/i18n.py)
 	$(call domain_pot,registry,src/resotrack/registry/grammar.py)
+	$(PYBABEL) extract --no-default-keywords -k ngettext:3,4 -w 100 --sort-output --omit-header \
+		--no-location -o $(POT)/reminders.pot src/resotrack/reminders/messages.py
 	$(PYBABEL) extract -F $(LOCALES)/mail.cfg -k _ -k gettext -k ngettext:1,2 -w 100 --no-location \
 		--sort-output --omit-header -o $(POT)/mail.pot src/resotrack/mail/templates
-	@for d in portal questionnaire registry mail; do \
+	@for d in portal questionnaire registry mail reminders; do \
 		$(PYBABEL) update -i $(POT)/$$d.pot -d $(LOCALES) -D $$d -w 100 --no-fuzzy-matching \
 			--ignore-pot-creation-date || exit 1; \
 	done

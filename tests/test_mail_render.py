@@ -246,3 +246,19 @@ def test_no_english_leaks_into_french_or_arabic_mail(template: str, language: st
 def test_the_leak_check_sees_english() -> None:
     english = render("questionnaire", "en", questionnaire())
     assert "Shortly after you send it" in " ".join(leaks(english.text, "fr", ["mail"]))
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "said"),
+    [
+        (1, "عن الفقرة المطلوبة"),
+        (2, "عن الفقرتين المطلوبتين"),
+        (3, "عن 3 فقرات"),
+        (12, "عن 12 فقرة"),
+    ],
+)
+def test_arabic_reminders_count_paragraphs_as_arabic_does(paragraphs: int, said: str) -> None:
+    context = {**sample("reminder", "ar"), "paragraphs": paragraphs}
+    context.pop("paragraphs_text")
+    rendered = render("reminder", "ar", context)
+    assert said in rendered.text and "وعددها" not in rendered.text

@@ -106,6 +106,14 @@ def render(template: str, language: str, context: Mapping[str, Any]) -> Rendered
         kind = str(values.get("entity_kind") or "institution")
         names = {language: str(values["entity_name"])}
         values = {**fields(code, kind, names, catalog.language(language)), **values}
+    if isinstance(values.get("paragraphs"), int) and "paragraphs_text" not in values:
+        values["paragraphs_text"] = catalog.ngettext(
+            catalog.language(language),
+            "reminders",
+            "{n} paragraph",
+            "{n} paragraphs",
+            values["paragraphs"],
+        )
     values["language"] = language
     values["direction"] = "rtl" if language in RTL_LANGUAGES else "ltr"
     try:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
+from resotrack import catalog
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import as_language, text
 from resotrack.registry import grammar
@@ -74,6 +75,10 @@ def context(cycle: CycleFacts, message: Planned, today: date) -> dict[str, Any]:
         "deadline_text": format_deadline(cycle.deadline, language),
         "past_deadline": today > cycle.deadline,
         "paragraphs": entity.paragraphs,
+        # Arabic counts take six forms (and the case of the sentence): "الفقرتين المطلوبتين".
+        "paragraphs_text": catalog.ngettext(
+            language, "reminders", "{n} paragraph", "{n} paragraphs", entity.paragraphs
+        ),
         "standing": standing.standing,
         "correction_reason": submission.state if submission else None,
         "file_name": submission.file_name if submission else None,
