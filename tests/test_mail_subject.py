@@ -44,6 +44,7 @@ def _send(server: SmtpServer, template: str, language: str, title: str) -> tuple
         "focal_points": [],
         "problems": [],
         "more": 0,
+        "owed": [],
         **words(UAE, language).fields(),  # type: ignore[arg-type]
     }
     rendered = render(template, language, context)
