@@ -74,7 +74,7 @@ catalogs: install
 		--no-location -o $(POT)/reminders.pot src/resotrack/reminders/messages.py
 	$(PYBABEL) extract -F $(LOCALES)/mail.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -w 100 \
 		--no-location --sort-output --omit-header -o $(POT)/mail.pot src/resotrack/mail/templates \
-		src/resotrack/consolidation/review.py
+		src/resotrack/consolidation/review.py src/resotrack/intake/acknowledge.py
 	@for d in portal questionnaire registry mail reminders; do \
 		$(PYBABEL) update -i $(POT)/$$d.pot -d $(LOCALES) -D $$d -w 100 --no-fuzzy-matching \
 			--ignore-pot-creation-date || exit 1; \

@@ -107,9 +107,8 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
         ):
             found.append((0, message, [], context))
-        found += extract_from_file(
-            "python", str(src / "consolidation" / "review.py"), keywords={"N_": None}
-        )
+        for written in ("consolidation/review.py", "intake/acknowledge.py"):
+            found += extract_from_file("python", str(src / written), keywords={"N_": None})
     else:
         path, keywords = {
             "portal": ("portal/i18n.py", {"N_": None}),
