@@ -6,13 +6,14 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export RESOTRACK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: help uv install services system test test-fast lint demo bench
+.PHONY: help uv install services system test test-fast lint demo bench catalogs
 
 help:
 	@echo "make demo   run the story on seed resolutions"
 	@echo "make test   install what is needed and run the whole test suite"
 	@echo "make test-fast  the inner loop: no Airflow, cluster, browser or LibreOffice tests"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, mypy and the import contracts"
+	@echo "make catalogs  extract messages into .pot files, update the .po files, compile-check"
 	@echo "make bench  run the benchmarks and update bench/RESULTS.md"
 
 uv:
@@ -43,6 +44,7 @@ lint: install
 	$(UV) run ruff check src tests dags plugins bench
 	$(UV) run ruff format --check src tests dags plugins bench
 	$(UV) run mypy
+	$(UV) run lint-imports
 
 # The story on the seed resolutions until Ctrl-C (README, "make demo"); DEMO_ARGS=--no-wait
 # stops after the summary. --frozen: the environment is the lock's, as `install` made it.
@@ -51,3 +53,32 @@ demo: install
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(UV) run python "$$b" || exit 1; done
+
+# The message catalog (src/resotrack/locales): extract each domain's message ids from the code
+# and templates that name them into a .pot, merge it into the ar/en/fr .po files (new ids come
+# in untranslated, so tests/test_catalog.py names them), then compile each .po as a check.
+# `common` is kept by hand (its ids are read from several stages).
+LOCALES := src/resotrack/locales
+POT := $(LOCALES)/pot
+PYBABEL := $(UV) run pybabel
+define domain_pot
+	$(PYBABEL) extract --no-default-keywords -k N_ -w 100 --sort-output --omit-header --no-location \
+		-o $(POT)/$(1).pot $(2)
+endef
+catalogs: install
+	@mkdir -p $(POT)
+	$(call domain_pot,portal,src/resotrack/portal/i18n.py)
+	$(call domain_pot,questionnaire,src/resotrack/questionnaires/i18n.py)
+	$(call domain_pot,registry,src/resotrack/registry/grammar.py)
+	$(PYBABEL) extract --no-default-keywords -k ngettext:3,4 -w 100 --sort-output --omit-header \
+		--no-location -o $(POT)/reminders.pot src/resotrack/reminders/messages.py
+	$(PYBABEL) extract -F $(LOCALES)/mail.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -w 100 \
+		--no-location --sort-output --omit-header -o $(POT)/mail.pot src/resotrack/mail/templates \
+		src/resotrack/consolidation/review.py src/resotrack/intake/acknowledge.py
+	@for d in portal questionnaire registry mail reminders; do \
+		$(PYBABEL) update -i $(POT)/$$d.pot -d $(LOCALES) -D $$d -w 100 --no-fuzzy-matching \
+			--ignore-pot-creation-date || exit 1; \
+	done
+	@for f in $(LOCALES)/*/LC_MESSAGES/*.po; do \
+		$(PYBABEL) compile -i $$f -o /dev/null --statistics 2>&1 | grep -v '^compiling' || true; \
+	done

@@ -26,7 +26,7 @@ from resotrack.resolutions.lineage import lineage_of
 from resotrack.resolutions.store import store_parsed
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.validation.ingest import ingest_pending
+from resotrack.validation.entry import ingest_pending
 from return_fixtures import (
     KEY,
     SEED_004,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -18,6 +19,9 @@ def _read(lang: str, domain: str):  # type: ignore[no-untyped-def]
 
 
 def _fields(text: str) -> set[str]:
+    """Placeholders: ``{name}`` (code) or ``%(name)s`` (jinja2's ``{% trans %}``)."""
+    if "%(" in text:
+        return set(re.findall(r"%\((\w+)\)s", text))
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
@@ -47,6 +51,8 @@ def test_every_message_is_translated_with_its_placeholders(lang: str, domain: st
         assert not message.fuzzy, f"{lang}/{domain}.po: {key} is marked fuzzy"
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         allowed = set().union(*(_fields(i) for i in ids))
+        if allowed & catalog.ENTITY_FIELDS:  # a translation picks the form its grammar needs
+            allowed |= catalog.ENTITY_FIELDS
         for form in forms:
             assert _fields(form) <= allowed, f"{lang}/{domain}.po: {key} names unknown fields"
 
@@ -78,3 +84,46 @@ def test_language_is_read_from_what_people_write() -> None:
 def test_an_unknown_domain_is_named() -> None:
     with pytest.raises(LookupError, match="nowhere"):
         catalog.translations("fr", "nowhere")
+
+
+def _extracted(domain: str) -> set[tuple[str | None, str]]:
+    """The message ids the code and templates name, as ``make catalogs`` extracts them."""
+    from babel.messages.extract import extract_from_dir, extract_from_file
+
+    src = catalog.locales_dir().parent
+    found: list[tuple[int, str | tuple[str, ...], list[str], str | None]] = []
+    if domain == "mail":
+        for _, _, message, _, context in extract_from_dir(
+            str(src / "mail" / "templates"),
+            method_map=[("**/message.*", "jinja2")],
+            options_map={
+                "**/message.*": {
+                    "extensions": "jinja2.ext.i18n",
+                    "trim_blocks": "true",
+                    "lstrip_blocks": "true",
+                    "newstyle_gettext": "true",
+                }
+            },
+            keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
+        ):
+            found.append((0, message, [], context))
+        for written in ("consolidation/review.py", "intake/acknowledge.py"):
+            found += extract_from_file("python", str(src / written), keywords={"N_": None})
+    else:
+        path, keywords = {
+            "portal": ("portal/i18n.py", {"N_": None}),
+            "questionnaire": ("questionnaires/i18n.py", {"N_": None}),
+            "registry": ("registry/grammar.py", {"N_": None}),
+            "reminders": ("reminders/messages.py", {"ngettext": (3, 4)}),
+        }[domain]
+        found = list(extract_from_file("python", str(src / path), keywords=keywords))
+    return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
+
+
+@pytest.mark.parametrize("domain", ["portal", "questionnaire", "registry", "reminders", "mail"])
+def test_the_catalog_holds_what_the_code_names(domain: str) -> None:
+    """``make catalogs`` has been run since the last message was added, renamed or removed."""
+    in_catalog = {
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in _read("en", domain) if m.id
+    }
+    assert _extracted(domain) == in_catalog

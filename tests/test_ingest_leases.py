@@ -19,10 +19,10 @@ from resotrack import clock
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.models import OutboxMessage
+from resotrack.validation.entry import ingest_pending
 from resotrack.validation.ingest import (
     Lease,
     claim,
-    ingest_pending,
     recover_stale_claims,
     renew,
     run,

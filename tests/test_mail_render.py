@@ -10,10 +10,12 @@ from typing import Any, cast
 import pytest
 from jinja2 import UndefinedError
 
+from catalog_leaks import leaks
 from resotrack.mail.config import MailSettings
 from resotrack.mail.render import LANGUAGES, TEMPLATES, UnknownTemplate, render
 from resotrack.mail.sender import XLSX, Attachment, compose
 from test_reminders_templates import SAMPLE_CONTEXTS as REMINDER_CONTEXTS
+from test_reminders_templates import sample
 
 HOSTILE = '<script>alert("x")</script> & Co'
 DEADLINE = "15 March 2026 (25 Ramadan 1447 AH)"
@@ -229,3 +231,34 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.upload_url("tok") == "https://oic.test/resotrack/t/tok"
     assert "s3cret" not in repr(settings)
     assert settings.smtp_password.get_secret_value() == "s3cret"
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_no_english_leaks_into_french_or_arabic_mail(template: str, language: str) -> None:
+    # A reminder's context is built in its reader's language (names, dates, form of address).
+    context = sample(template, language) if template in REMINDER_CONTEXTS else CONTEXTS[template]()
+    rendered = render(template, language, context)
+    text = "\n".join((rendered.subject, rendered.text, rendered.html))
+    assert leaks(text, language, ["mail", "common", "registry"]) == []
+
+
+def test_the_leak_check_sees_english() -> None:
+    english = render("questionnaire", "en", questionnaire())
+    assert "Shortly after you send it" in " ".join(leaks(english.text, "fr", ["mail"]))
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "said"),
+    [
+        (1, "عن الفقرة المطلوبة"),
+        (2, "عن الفقرتين المطلوبتين"),
+        (3, "عن 3 فقرات"),
+        (12, "عن 12 فقرة"),
+    ],
+)
+def test_arabic_reminders_count_paragraphs_as_arabic_does(paragraphs: int, said: str) -> None:
+    context = {**sample("reminder", "ar"), "paragraphs": paragraphs}
+    context.pop("paragraphs_text")
+    rendered = render("reminder", "ar", context)
+    assert said in rendered.text and "وعددها" not in rendered.text

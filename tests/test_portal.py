@@ -5,6 +5,7 @@ login is tested in ``test_portal_airflow``."""
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from catalog_leaks import leaks
 from resotrack import tokens
 from resotrack.portal import create_app, standalone_app
 from resotrack.portal.i18n import missing_translations
@@ -212,7 +214,7 @@ def test_a_link_cannot_touch_another_entity(client: TestClient, world: World) ->
     assert client.get(f"{foreign}/returns").status_code == 403
     refused = upload(client, foreign, world.workbook("EGY", "planted"))
     assert refused.status_code == 403
-    assert "Votre lien personnel ne vaut que pour Sénégal" in refused.text
+    assert "Votre lien personnel ne vaut que pour le Sénégal" in refused.text
     assert client.get(f"{home(world, 'SEN')}/returns/{b_id}").status_code == 404
     assert client.get(f"{home(world, 'SEN')}/returns/{b_id}/file").status_code == 404
     assert f"submission-{b_id}" not in client.get(home(world, "SEN")).text
@@ -486,3 +488,15 @@ def test_staff_always_download_a_return_as_an_xlsx_attachment(
     ascii_name = disposition.split('filename="', 1)[1].split('"', 1)[0]
     assert ascii_name.endswith(".xlsx") and "<" not in ascii_name
     assert disposition.endswith(".xlsx") and ".html" not in disposition
+
+
+def test_no_english_leaks_into_french_or_arabic_pages(client: TestClient, world: World) -> None:
+    pages = {
+        "fr": [client.get(home(world, "SEN")).text, client.get("/t/forged-link?lang=fr").text],
+        "ar": [client.get(home(world, "EGY")).text, client.get("/t/forged-link?lang=ar").text],
+    }
+    for language, texts in pages.items():
+        for text in texts:
+            assert leaks(html.unescape(text), language, ["portal", "common"]) == []
+    english = client.get(home(world, "SEN"), params={"lang": "en"}).text
+    assert leaks(html.unescape(english), "fr", ["portal"])  # the check does see English

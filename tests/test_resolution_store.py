@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from conftest import SEED_000, SEED_004
 from resotrack.registry import sync_entities
 from resotrack.resolutions import ResolutionParseError, import_file, import_inbox
+from resotrack.resolutions.queries import ResolutionNotFound, get_resolution
 from resotrack.resolutions.routing import (
     RoutingError,
     export_routing,
     import_routing,
     routing_for,
 )
-from resotrack.resolutions.store import ResolutionNotFound, get_resolution
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.models import (

@@ -15,7 +15,8 @@ from resotrack import clock
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.models import Answer, OutboxMessage, Submission
-from resotrack.validation.ingest import claim, ingest_pending, run
+from resotrack.validation.entry import ingest_pending
+from resotrack.validation.ingest import claim, run
 from return_fixtures import (
     KEY,
     World,

@@ -7,6 +7,7 @@ expose: data validation, protection, right-to-left, hyperlinks.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -19,6 +20,8 @@ import pytest
 from openpyxl.utils import range_boundaries
 from python_calamine import CalamineWorkbook
 
+from catalog_leaks import leaks
+from resotrack import catalog
 from resotrack.questionnaires import (
     ANSWER_KEYS,
     COLUMNS,
@@ -43,7 +46,7 @@ from resotrack.questionnaires import (
     verify_meta,
     workbook_filename,
 )
-from resotrack.questionnaires.i18n import STRINGS, text
+from resotrack.questionnaires.i18n import MESSAGES, text
 from resotrack.questionnaires.workbook import LISTS_SHEET, return_rows, row_height
 
 KEY = b"test-signing-key"
@@ -604,9 +607,10 @@ def test_as_language_narrows_stored_codes():
 
 
 def test_every_string_is_translated():
-    for key, texts in STRINGS.items():
-        assert set(texts) == set(LANGUAGES), key
-        assert all(value.strip() for value in texts.values()), key
+    for key, message in MESSAGES.items():
+        for language in ("ar", "fr"):
+            assert catalog.translated(language, "questionnaire", message), (key, language)
+        assert all(text(key, language).strip() for language in LANGUAGES), key
 
 
 # -- the spec and the file -------------------------------------------------------------------
@@ -638,3 +642,21 @@ def test_an_empty_questionnaire_still_builds():
     data = build_workbook(make_spec("en", rows=()), signing_key=KEY)
     assert read_meta(data)["row_count"] == "0"
     assert len(calamine_rows(data, RETURN_SHEET)) == 1
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_no_english_leaks_into_a_french_or_arabic_workbook(
+    workbooks: dict[Language, bytes], language: Language
+) -> None:
+    """Every visible string of the package (cells, shared strings, pop-up help, headers)."""
+    with zipfile.ZipFile(io.BytesIO(workbooks[language])) as package:
+        text = "\n".join(
+            html.unescape(package.read(name).decode("utf-8"))
+            for name in package.namelist()
+            if name.endswith(".xml")
+        )
+    assert leaks(text, language, ["questionnaire", "common"]) == []
+    english = zipfile.ZipFile(io.BytesIO(workbooks["en"]))
+    english_text = "\n".join(html.unescape(english.read(n).decode()) for n in english.namelist()
+                             if n.endswith(".xml"))  # fmt: skip
+    assert leaks(english_text, language, ["questionnaire"])  # the check does see English

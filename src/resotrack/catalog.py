@@ -24,6 +24,20 @@ Language = Literal["ar", "en", "fr"]
 LANGUAGES: Final[tuple[Language, ...]] = cast(tuple[Language, ...], get_args(Language))
 DEFAULT: Final[Language] = "en"
 RTL: Final[frozenset[Language]] = frozenset({"ar"})
+#: The forms of an entity's name a message may take (``resotrack.registry.grammar``): a message
+#: that names one of them may use any other in a translation, as that language's grammar needs
+#: ("for {entity}" → "pour {entity}", "reserved for {entity}" → "réservé {to_entity}").
+ENTITY_FIELDS: Final = frozenset(
+    {
+        "entity_name",
+        "entity",
+        "of_entity",
+        "to_entity",
+        "entity_capitalized",
+        "addressee",
+        "to_addressee",
+    }
+)
 #: Babel/BCP 47 locale of each language, for dates, numbers and a document's language tag.
 LOCALES: Final[dict[Language, str]] = {"ar": "ar", "en": "en_GB", "fr": "fr_FR"}
 
@@ -61,6 +75,22 @@ def translations(lang: Language, domain: str) -> _gettext.NullTranslations:
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return _gettext.GNUTranslations(buffer)
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction (``make catalogs``) where it is named, not shown."""
+    return message
+
+
+def NP_(context: str, message: str) -> str:
+    """Marks a message of a context (``pgettext``) for extraction; returns the message."""
+    return message
+
+
+def translated(lang: Language, domain: str, message: str, context: str | None = None) -> bool:
+    """Whether the ``lang`` catalog of ``domain`` has its own text for ``message``."""
+    key = message if context is None else f"{context}\x04{message}"
+    return key in cast(_gettext.GNUTranslations, translations(lang, domain))._catalog  # type: ignore[attr-defined]
 
 
 def gettext(lang: Language, domain: str, message: str, **values: Any) -> str:

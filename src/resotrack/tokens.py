@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
@@ -194,3 +195,24 @@ def verify_reply_tags(texts: Iterable[str]) -> set[tuple[int, int]]:
             ):
                 found.add((int(fp), int(cycle)))
     return found
+
+
+class UploadLinks:
+    """The outbox's link issuer (``resotrack.mail.outbox.UploadLinks``): a token per message,
+    replacing the focal point's earlier links for the cycle, and the signed reply address."""
+
+    def issue(self, session: Session, focal_point_id: int, cycle_id: int) -> str:
+        focal_point = session.get(FocalPoint, focal_point_id)
+        if focal_point is None or not focal_point.active:
+            raise LookupError(f"focal point {focal_point_id} is no longer active")
+        # One live link per focal point and cycle: sending again revokes the earlier ones.
+        return issue(session, focal_point, cycle_id, replace=True)
+
+    def revoke(self, session: Session, token: str, *, actor: str) -> None:
+        revoke(session, token=token, actor=actor)
+
+    def reply_address(self, mailbox: str, focal_point_id: int, cycle_id: int) -> str:
+        return reply_address(mailbox, focal_point_id, cycle_id)
+
+
+UPLOAD_LINKS: Final = UploadLinks()

@@ -44,20 +44,14 @@ GX_CSP: Final = (
 ATTACHMENT_SUFFIXES: Final = (".docx", ".xlsx", ".json", ".sha256")
 
 
-def _templates() -> Jinja2Templates:
-    from resotrack.portal.pages import HERE as PORTAL
-
+def _templates(frame: Path) -> Jinja2Templates:
+    """The dashboard's templates, extending the portal's frame (its ``templates`` folder)."""
     env = Environment(
-        loader=ChoiceLoader(
-            [FileSystemLoader(HERE / "templates"), FileSystemLoader(PORTAL / "templates")]
-        ),
+        loader=ChoiceLoader([FileSystemLoader(HERE / "templates"), FileSystemLoader(frame)]),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
     )
     env.filters["pct"] = lambda v: "–" if v is None or v != v else f"{float(v):.0%}"
     return Jinja2Templates(env=env)
-
-
-TEMPLATES: Final = _templates()
 
 
 class _PngCache:
@@ -88,12 +82,16 @@ def _base(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def _render(request: Request, template: str, context: dict[str, Any]) -> Response:
-    from resotrack.portal.pages import STATIC_VERSION
-
+def _render(
+    templates: Jinja2Templates,
+    static_version: str,
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+) -> Response:
     base = _base(request)
-    values = {"base": base, "css": f"{base}/static/portal.css?v={STATIC_VERSION}", **context}
-    return TEMPLATES.TemplateResponse(request, template, values)
+    values = {"base": base, "css": f"{base}/static/portal.css?v={static_version}", **context}
+    return templates.TemplateResponse(request, template, values)
 
 
 def _same_origin(request: Request) -> bool:
@@ -234,21 +232,24 @@ def _heatmap_png(cycle_id: int) -> bytes:
 
 
 def make_router(
-    staff_dependency: Callable[..., Any] | None = None,
+    staff_dependency: Callable[..., Any],
+    *,
+    frame: Path,
+    static_version: str,
     editor_dependency: Callable[..., Any] | None = None,
 ) -> APIRouter:
-    """The dashboard's routes behind ``staff_dependency`` (the portal's ``require_staff``);
-    the review decision behind ``editor_dependency`` (``require_staff_editor``: an edit)."""
-    if staff_dependency is None:
-        from resotrack.portal.staff import require_staff
-
-        staff_dependency = require_staff
+    """The dashboard's routes behind ``staff_dependency`` (the portal's ``require_staff``),
+    the review decision behind ``editor_dependency`` (``require_staff_editor``: an edit;
+    ``staff_dependency`` when not given), drawn in the portal's ``frame`` templates with its
+    stylesheet of ``static_version``: the portal mounts the dashboard, the dashboard does not
+    import the portal."""
     if editor_dependency is None:
-        from resotrack.portal.staff import require_staff_editor
+        editor_dependency = staff_dependency
+    templates = _templates(frame)
 
-        editor_dependency = (
-            require_staff_editor if staff_dependency is require_staff else staff_dependency
-        )
+    def render(request: Request, template: str, context: dict[str, Any]) -> Response:
+        return _render(templates, static_version, request, template, context)
+
     Staff = Annotated[Any, Depends(staff_dependency)]
     Editor = Annotated[Any, Depends(editor_dependency)]
     router = APIRouter(prefix=PREFIX)
@@ -279,7 +280,7 @@ def make_router(
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse(cycles)
         context = {"user": user, "title": "Consolidation", "cycles": cycles}
-        return _render(request, "dashboard/index.html", context)
+        return render(request, "dashboard/index.html", context)
 
     @router.get("/cycles/{cycle_id}", name="dashboard_cycle")
     def cycle(request: Request, user: Staff, cycle_id: int) -> Response:
@@ -297,7 +298,7 @@ def make_router(
             "error": request.query_params.get("error"),
             **overview,
         }
-        return _render(request, "dashboard/cycle.html", context)
+        return render(request, "dashboard/cycle.html", context)
 
     @router.get("/cycles/{cycle_id}/heatmap.png", name="dashboard_heatmap")
     def heatmap_png(user: Staff, cycle_id: int) -> Response:
@@ -412,6 +413,3 @@ def _back(request: Request, cycle_id: int | None, **message: str) -> Response:
 
     where = f"{_base(request)}{PREFIX}/" + (f"cycles/{cycle_id}" if cycle_id else "")
     return RedirectResponse(f"{where}?{urlencode(message)}", status_code=303)
-
-
-router = make_router()

@@ -13,13 +13,16 @@ the focal point's language), as the intake's receipts do.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from resotrack import audit
+from resotrack import audit, catalog
+from resotrack.catalog import N_
+from resotrack.registry import grammar
 from resotrack.store.models import (
     FocalPoint,
     ReportingCycle,
@@ -61,52 +64,40 @@ class ReviewResult:
         }
 
 
-_SUBJECT: Final = {
-    "en": "Correction requested: your return for {cycle}",
-    "fr": "Correction demandée : votre rapport pour {cycle}",
-    "ar": "مطلوب تصحيح: تقريركم الخاص بـ {cycle}",
-}
-_INTRO: Final = {
-    "en": (
-        "The Secretariat has reviewed the return of {entity} for “{cycle}” (file {file}, "
-        "received on {received}) and asks you to correct it. The reviewer's comment:"
-    ),
-    "fr": (
-        "Le Secrétariat a examiné le rapport de {entity} pour « {cycle} » (fichier {file}, "
-        "reçu le {received}) et vous demande de le corriger. Commentaire du Secrétariat :"
-    ),
-    "ar": (
-        "راجعت الأمانة العامة تقرير {entity} الخاص بـ «{cycle}» (الملف {file}، "
-        "الوارد بتاريخ {received}) وتطلب منكم تصحيحه. تعليق الأمانة العامة:"
-    ),
-}
-_OUTRO: Final = {
-    "en": (
-        "Please send the corrected workbook through your personal link below, or reply to this "
-        "message with it attached. Until a corrected return is accepted, {entity} is counted "
-        "as not having reported."
-    ),
-    "fr": (
-        "Merci d'envoyer le classeur corrigé par votre lien personnel ci-dessous, ou en "
-        "réponse à ce message. Tant qu'un rapport corrigé n'a pas été accepté, {entity} est "
-        "compté(e) comme n'ayant pas fait rapport."
-    ),
-    "ar": (
-        "يُرجى إرسال المصنّف المصحَّح عبر رابطكم الشخصي أدناه، أو الرد على هذه الرسالة مع "
-        "إرفاقه. وإلى أن يُقبل تقرير مصحَّح، تُعدّ {entity} جهةً لم تقدم تقريرها."
-    ),
-}
+# The ``mail`` catalog domain's words for this email (``make catalogs`` extracts them).
+_SUBJECT: Final = N_("Correction requested: your return for {cycle}")
+_INTRO: Final = N_(
+    "The Secretariat has reviewed the return of {entity} for “{cycle}” (file {file}, received "
+    "on {received}) and asks you to correct it. The reviewer's comment:"
+)
+_OUTRO: Final = N_(
+    "Please send the corrected workbook through your personal link below, or reply to this "
+    "message with it attached. Until a corrected return is accepted, {entity} is counted as "
+    "not having reported."
+)
 
 
 def correction_message(
-    language: str, *, entity: str, cycle: str, file: str, received: str, comment: str
+    language: str,
+    *,
+    entity: str,
+    cycle: str,
+    file: str,
+    received: str,
+    comment: str,
+    entity_words: Mapping[str, str] | None = None,
 ) -> tuple[str, list[str]]:
-    """Subject and paragraphs of the correction request, in ``language`` (English if unknown)."""
-    lang = language if language in _SUBJECT else "en"
-    values = {"entity": entity, "cycle": cycle, "file": file, "received": received}
+    """Subject and paragraphs of the correction request, in ``language`` (English if unknown).
+
+    ``entity_words``: the entity named in every form (``registry.grammar``), so that French
+    reads "le rapport du Bénin"; without them, ``entity`` is used as it is.
+    """
+    lang = catalog.language(language)
+    names = dict(entity_words or grammar.fields("", "institution", {lang: entity}, lang))
+    values = {**names, "cycle": cycle, "file": file, "received": received}
     quoted = [part.strip() for part in comment.replace("\r\n", "\n").split("\n\n") if part.strip()]
-    paragraphs = [_INTRO[lang].format(**values), *quoted, _OUTRO[lang].format(**values)]
-    return _SUBJECT[lang].format(**values), paragraphs
+    words = catalog.Words(lang, "mail")
+    return words(_SUBJECT, **values), [words(_INTRO, **values), *quoted, words(_OUTRO, **values)]
 
 
 def _good_address(address: str) -> bool:
@@ -264,6 +255,7 @@ def request_correction(
         subject, paragraphs = correction_message(
             person.language,
             entity=entity.name(person.language),
+            entity_words=grammar.words(entity, catalog.language(person.language)).fields(),
             cycle=cycle.title,
             file=submission.original_name,
             received=f"{submission.received_at:%Y-%m-%d %H:%M} UTC",

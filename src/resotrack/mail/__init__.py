@@ -1,5 +1,6 @@
 """Mail: messages rendered per language, an outbox that sends each once at most, yagmail."""
 
+from resotrack.catalog import LANGUAGES
 from resotrack.mail.config import MailSettings
 from resotrack.mail.outbox import (
     Message,
@@ -13,7 +14,7 @@ from resotrack.mail.outbox import (
     retry_failed,
     send_pending,
 )
-from resotrack.mail.render import LANGUAGES, TEMPLATES, Rendered, render
+from resotrack.mail.render import TEMPLATES, Rendered, render
 from resotrack.mail.sender import Sender, YagmailSender
 
 __all__ = [

@@ -36,6 +36,10 @@ class MailSettings(BaseSettings):
         default_factory=list, description="Distribution list for summaries, comma-separated."
     )
     mail_portal_url: str = "http://127.0.0.1:8080/resotrack"
+    mail_upload_links: str = Field(
+        default="resotrack.tokens:UPLOAD_LINKS",
+        description="Who issues upload links (module:attribute, see mail.outbox.UploadLinks).",
+    )
 
     mail_max_attempts: int = Field(default=5, ge=1)
     mail_backoff_base_seconds: float = Field(default=30.0, ge=0)

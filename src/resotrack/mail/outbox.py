@@ -49,14 +49,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from importlib import import_module
+from typing import Any, Protocol, cast
 
 from jinja2 import TemplateError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from resotrack import audit, clock, tokens
+from resotrack import audit, clock
 from resotrack.mail.config import MailSettings
 from resotrack.mail.render import UnknownTemplate, check, render
 from resotrack.mail.sender import (
@@ -70,7 +71,7 @@ from resotrack.mail.sender import (
 )
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.db import session_scope
-from resotrack.store.models import FocalPoint, OutboxMessage
+from resotrack.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -528,6 +529,34 @@ def _claim(session: Session, row_id: int) -> OutboxMessage | None:
     return row
 
 
+class UploadLinks(Protocol):
+    """Who issues the personal upload links a message asks for (``context["upload_link"]``).
+
+    The outbox asks for a link and puts it in the message; issuing and revoking belong to the
+    questionnaires' side (``resotrack.tokens.UPLOAD_LINKS``, named by the setting
+    ``mail_upload_links``), so mail does not depend on who may upload what.
+    """
+
+    def issue(self, session: Session, focal_point_id: int, cycle_id: int) -> str:
+        """A fresh raw token; ``LookupError`` when that person may no longer have one."""
+        ...
+
+    def revoke(self, session: Session, token: str, *, actor: str) -> None:
+        """Withdraw a token whose message reached nobody."""
+        ...
+
+    def reply_address(self, mailbox: str, focal_point_id: int, cycle_id: int) -> str:
+        """``mailbox`` plus-addressed with the focal point's signed tag: a reply that comes
+        back there is authenticated as theirs, for this cycle (the message's Reply-To)."""
+        ...
+
+
+def upload_links(settings: MailSettings) -> UploadLinks:
+    """The link issuer named by ``settings.mail_upload_links`` (``module:attribute``)."""
+    module, _, name = settings.mail_upload_links.partition(":")
+    return cast(UploadLinks, getattr(import_module(module), name))
+
+
 def _build(
     session: Session, row: OutboxMessage, settings: MailSettings
 ) -> tuple[bytes, str | None]:
@@ -537,16 +566,17 @@ def _build(
     reply_to: str | None = None
     link = row.context.get("upload_link")
     if link:
-        focal_point = session.get(FocalPoint, link["focal_point_id"])
-        if focal_point is None or not focal_point.active:
-            raise ComposeError(f"focal point {link['focal_point_id']} is no longer active")
-        cycle_id = int(link["cycle_id"])
-        # One live link per focal point and cycle: this one replaces any sent before.
-        token = tokens.issue(session, focal_point, cycle_id, replace=True)
+        focal_point_id, cycle_id = int(link["focal_point_id"]), int(link["cycle_id"])
+        links = upload_links(settings)
+        try:
+            # One live link per focal point and cycle: the issuer revokes any sent before.
+            token = links.issue(session, focal_point_id, cycle_id)
+        except LookupError as exc:
+            raise ComposeError(str(exc)) from exc
         upload_url = settings.upload_url(token)
         # A reply by email is authenticated by where it comes back to (see intake.replyauth).
-        reply_to = tokens.reply_address(
-            settings.mail_reply_to or settings.mail_from, focal_point.id, cycle_id
+        reply_to = links.reply_address(
+            settings.mail_reply_to or settings.mail_from, focal_point_id, cycle_id
         )
     try:
         rendered = render(
@@ -597,7 +627,7 @@ def _not_accepted(
         if row.state != from_state:  # another worker moved it meanwhile
             return SKIPPED
         if token:  # this attempt's link reached nobody
-            tokens.revoke(session, token=token, actor=ACTOR)
+            upload_links(settings).revoke(session, token, actor=ACTOR)
         row.attempts += 1
         row.last_error = error[:2000]
         row.claimed_at = None

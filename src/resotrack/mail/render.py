@@ -17,14 +17,17 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
-LANGUAGES = ("ar", "en", "fr")
+from resotrack import catalog
+from resotrack.catalog import LANGUAGES, RTL
+from resotrack.registry.grammar import fields
+
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 #: Every message kind: each folder of templates/ (not ``_`` shared parts), so a stage adds a
 #: message by adding a folder, and a misspelt name still fails loudly.
 TEMPLATES = tuple(
     sorted(p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir() and not p.name.startswith("_"))
 )
-RTL_LANGUAGES = frozenset({"ar"})
+RTL_LANGUAGES = RTL
 
 # Optional context keys: templates test them with ``{% if %}`` instead of ``is defined``.
 _DEFAULTS: dict[str, Any] = {
@@ -51,16 +54,37 @@ class UnknownTemplate(LookupError):
     """No such template, or not in that language."""
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    return Environment(
+DOMAIN = "mail"
+
+
+@lru_cache(maxsize=len(LANGUAGES) + 1)
+def environment(language: str | None = None) -> Environment:
+    """The templates' environment; with a ``language``, jinja2's i18n extension reads that
+    language's ``mail`` catalog (``{% trans %}``, ``_()``, ``ngettext``) — one per language,
+    so concurrent renders never share an installed catalog."""
+    env = Environment(
         loader=PackageLoader("resotrack.mail", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    if language is not None:
+        translations = catalog.translations(catalog.language(language), DOMAIN)
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def _names(template: str, language: str) -> tuple[str, str, str]:
+    """The subject, text and HTML files of ``template``: one ``message.*`` set translated by
+    the catalog, or (for templates not yet moved to it) one set per language."""
+    if (TEMPLATE_DIR / template / "message.txt").exists():
+        stem = f"{template}/message"
+    else:
+        stem = f"{template}/{language}"
+    return f"{stem}.subject.txt", f"{stem}.txt", f"{stem}.html"
 
 
 def check(template: str, language: str) -> None:
@@ -74,16 +98,31 @@ def check(template: str, language: str) -> None:
 def render(template: str, language: str, context: Mapping[str, Any]) -> Rendered:
     """Render ``template`` in ``language``; the subject is folded onto one line."""
     check(template, language)
-    env = environment()
+    env = environment(language)
     values: dict[str, Any] = {**_DEFAULTS, **_TEMPLATE_DEFAULTS.get(template, {}), **context}
+    if "entity_name" in values and "entity" not in values:
+        # A caller that gave only the name: the forms without article (see registry.grammar).
+        code = str(values.get("entity_code") or "")
+        kind = str(values.get("entity_kind") or "institution")
+        names = {language: str(values["entity_name"])}
+        values = {**fields(code, kind, names, catalog.language(language)), **values}
+    if isinstance(values.get("paragraphs"), int) and "paragraphs_text" not in values:
+        values["paragraphs_text"] = catalog.ngettext(
+            catalog.language(language),
+            "reminders",
+            "{n} paragraph",
+            "{n} paragraphs",
+            values["paragraphs"],
+        )
     values["language"] = language
     values["direction"] = "rtl" if language in RTL_LANGUAGES else "ltr"
     try:
-        raw_subject = env.get_template(f"{template}/{language}.subject.txt").render(values)
+        subject_file, text_file, html_file = _names(template, language)
+        raw_subject = env.get_template(subject_file).render(values)
         # One line, whatever the names contain: a newline in a header is an injection.
         values["subject"] = " ".join(raw_subject.split())
-        text = env.get_template(f"{template}/{language}.txt").render(values)
-        html = env.get_template(f"{template}/{language}.html").render(values)
+        text = env.get_template(text_file).render(values)
+        html = env.get_template(html_file).render(values)
     except TemplateNotFound as exc:
         raise UnknownTemplate(f"template file {exc.name} is missing") from exc
     return Rendered(values["subject"], text, html)

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import yagmail
 
 from resotrack.mail.config import MailSettings
+from resotrack.mail.headers import EncodedSubject
 from resotrack.mail.render import Rendered
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -113,7 +114,7 @@ def compose(
         msg["Cc"] = ", ".join(cc)
     if reply_to or settings.mail_reply_to:
         msg["Reply-To"] = reply_to or settings.mail_reply_to
-    msg["Subject"] = rendered.subject
+    msg["Subject"] = EncodedSubject(rendered.subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     # Out-of-office robots should not answer; people still can (the workbook comes back that way).

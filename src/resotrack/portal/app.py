@@ -26,6 +26,7 @@ from resotrack.portal.accesslog import AccessLog
 from resotrack.portal.accesslog import install as install_redaction
 from resotrack.portal.pages import (
     HERE,
+    STATIC_VERSION,
     PageError,
     http_error,
     invalid_request,
@@ -33,7 +34,7 @@ from resotrack.portal.pages import (
     server_error,
     staff_login,
 )
-from resotrack.portal.staff import StaffLoginRequired
+from resotrack.portal.staff import StaffLoginRequired, require_staff, require_staff_editor
 
 PREFIX = "/resotrack"
 log = logging.getLogger(__name__)
@@ -123,9 +124,16 @@ def create_app() -> FastAPI:
     )
     app.include_router(focal.router)
     app.include_router(staff_pages.router)
-    from resotrack.consolidation.dashboard import router as dashboard_router
+    from resotrack.consolidation.dashboard import make_router as make_dashboard
 
-    app.include_router(dashboard_router)
+    app.include_router(
+        make_dashboard(
+            require_staff,
+            frame=HERE / "templates",
+            static_version=STATIC_VERSION,
+            editor_dependency=require_staff_editor,
+        )
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from resotrack import clock, tokens
+from resotrack.catalog import Language
 from resotrack.intake.config import IntakeSettings
 from resotrack.intake.names import content_disposition, workbook_download_name
 from resotrack.intake.queries import list_submissions
@@ -31,6 +32,7 @@ from resotrack.portal import i18n
 from resotrack.portal.pages import LinkRefused, PageError, link, render, wants_json
 from resotrack.portal.ratelimit import RateLimited, count_upload
 from resotrack.portal.upload import ENVELOPE_BYTES, BadForm, FormStream, boundary_of
+from resotrack.registry import grammar
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.models import (
@@ -61,11 +63,13 @@ class Visit:
 
     token: str
     token_id: int
-    lang: i18n.Language
+    lang: Language
     person_name: str
     email: str
     entity_code: str
     entity_name: str
+    #: The entity's name in every form a sentence needs (registry.grammar): "le Bénin", "au Bénin".
+    entity_words: dict[str, str]
     cycle_id: int
     cycle_title: str
     cycle_state: str
@@ -76,7 +80,15 @@ class Visit:
         return link(request, f"/t/{self.token}", lang=self.lang)
 
     def forbidden(self) -> PageError:
-        return PageError(403, "forbidden", entity=self.entity_name, cycle=self.cycle_id)
+        words = self.entity_words
+        return PageError(
+            403,
+            "forbidden",
+            cycle=self.cycle_id,
+            entity=words["entity"],
+            of_entity=words["of_entity"],
+            to_entity=words["to_entity"],
+        )
 
 
 def _language_of_link(token: str) -> str | None:
@@ -115,6 +127,7 @@ def visit(request: Request, token: str, lang: LangQuery = None) -> Visit:
             email=person.email,
             entity_code=entity.code,
             entity_name=entity.name(language),
+            entity_words=grammar.words(entity, language).fields(),
             cycle_id=cycle.id,
             cycle_title=cycle.title,
             cycle_state=cycle.state,
@@ -208,7 +221,7 @@ def home(request: Request, v: VisitDep) -> Response:
     return render(request, "home.html", context, language=v.lang)
 
 
-def _day_text(day: date, language: i18n.Language) -> str:
+def _day_text(day: date, language: Language) -> str:
     """A date as the questionnaire writes it: Gregorian then Hijri, in words."""
     from resotrack.questionnaires.dates import format_deadline
 
@@ -437,7 +450,7 @@ def _list(report: dict[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _outcome_text(outcome: Any, language: i18n.Language) -> str | None:
+def _outcome_text(outcome: Any, language: Language) -> str | None:
     """The feedback email's own sentence for a decided outcome (a code it lacks: as is)."""
     from resotrack.validation.messages import FEEDBACK, feedback_text
 
@@ -447,7 +460,7 @@ def _outcome_text(outcome: Any, language: i18n.Language) -> str | None:
     return feedback_text(key, language) if key in FEEDBACK else outcome
 
 
-def _problem(problem: Any, language: i18n.Language) -> dict[str, Any]:
+def _problem(problem: Any, language: Language) -> dict[str, Any]:
     """One problem as the feedback email lists it: place, column title in the focal point's
     language, what is wrong and how to fix it (each stored in the three languages)."""
     from resotrack.questionnaires.i18n import text as column_text

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.templating import Jinja2Templates
 
+from resotrack.catalog import LANGUAGES, Language
 from resotrack.intake.config import IntakeSettings
 from resotrack.portal import i18n
 from resotrack.portal.staff import StaffLoginRequired
@@ -83,7 +84,7 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def request_language(request: Request) -> i18n.Language:
+def request_language(request: Request) -> Language:
     """The language chosen for this request, or the best guess before anything is known."""
     chosen = getattr(request.state, "lang", None)
     if chosen:
@@ -117,7 +118,7 @@ def render(
             "href": f"{here}?{urlencode({'lang': code})}",
             "current": code == lang,
         }
-        for code in i18n.LANGUAGES
+        for code in LANGUAGES
     ]
     values = {
         "lang": lang,

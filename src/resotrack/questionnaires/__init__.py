@@ -5,11 +5,10 @@
 any language's status label back to its canonical code.
 """
 
+from resotrack.catalog import LANGUAGES, Language
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import (
-    LANGUAGES,
     STATUSES,
-    Language,
     as_language,
     status_from_label,
     status_label,

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from resotrack import audit, clock
 from resotrack.questionnaires.spec import TEMPLATE_VERSION
 from resotrack.resolutions.areas import session_order
+from resotrack.resolutions.queries import get_resolution
 from resotrack.resolutions.routing import routing_for
-from resotrack.resolutions.store import get_resolution
 from resotrack.store.models import (
     CycleResolution,
     Questionnaire,

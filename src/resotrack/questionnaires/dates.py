@@ -12,7 +12,7 @@ from typing import Final
 
 from hijridate import Gregorian
 
-from resotrack.questionnaires.i18n import Language
+from resotrack.catalog import Language
 
 GREGORIAN_MONTHS: Final[dict[Language, tuple[str, ...]]] = {
     "en": (

@@ -14,7 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from resotrack import audit, clock
+from resotrack import audit, catalog, clock
 from resotrack.mail import enqueue
 from resotrack.mail.config import MailSettings
 from resotrack.questionnaires.dates import format_deadline
@@ -22,6 +22,7 @@ from resotrack.questionnaires.i18n import as_language
 from resotrack.questionnaires.spec import QuestionnaireSpec, QuestionRow
 from resotrack.questionnaires.template import build_cycle_workbook
 from resotrack.questionnaires.workbook import questionnaire_filename
+from resotrack.registry import grammar
 from resotrack.settings import get_settings
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import (
@@ -250,7 +251,7 @@ def dispatch_cycle(session: Session, cycle_id: int, *, actor: str = "dispatch") 
                 language=person.language,
                 context={
                     "name": person.name,
-                    "entity_name": entity.name(person.language),
+                    **grammar.words(entity, catalog.language(person.language)).fields(),
                     "cycle_title": cycle.title,
                     "deadline_text": format_deadline(cycle.deadline, as_language(person.language)),
                     "paragraphs": len(q.rows),

@@ -1,9 +1,9 @@
-"""Every word a focal point reads in a questionnaire, in Arabic, English and French.
+"""Every word a focal point reads in a questionnaire, by key, from the message catalog.
 
-The strings live in one table (``STRINGS``) so that a translator can review a language by
-reading one column, and so that a missing translation fails at import time, not in a
-workbook sent to a member state. The implementation status scale is part of the table;
-``status_from_label`` turns whatever a focal point typed or picked back into its code.
+The sentences live in ``resotrack/locales/<language>/LC_MESSAGES/questionnaire.po`` (English
+message ids; ``test_catalog`` fails on one untranslated in any language); the implementation
+status scale is the ``common`` domain's. ``status_from_label`` turns whatever a focal point typed
+or picked back into its code.
 """
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Final
 
-Language = Literal["ar", "en", "fr"]
-LANGUAGES: Final[tuple[Language, ...]] = ("ar", "en", "fr")
+from resotrack import catalog
+from resotrack.catalog import LANGUAGES as LANGUAGES  # re-exported for older callers
+from resotrack.catalog import N_, NP_
+from resotrack.catalog import Language as Language
+
+DOMAIN: Final = "questionnaire"
 
 #: The implementation status scale, canonical codes in the order shown to focal points.
 STATUSES: Final[tuple[str, ...]] = (
@@ -26,253 +30,85 @@ STATUSES: Final[tuple[str, ...]] = (
     "no_information",
 )
 
-# Left-to-right mark: keeps "2024-03-15" in that order inside Arabic text. Without it the
-# Unicode bidi algorithm treats each number after Arabic letters as an Arabic number and
-# shows the date as 15-03-2024.
-_LRM: Final = "\u200e"
-
-# One entry per message: key -> {language: text}. Placeholders use str.format ({entity}).
-STRINGS: Final[Mapping[str, Mapping[Language, str]]] = {
-    # -- the status scale: label, then a one-line meaning ------------------------------------
-    "status.fully_implemented": {
-        "en": "Fully implemented",
-        "fr": "Pleinement mis en œuvre",
-        "ar": "منفذ بالكامل",
-    },
-    "status.fully_implemented.meaning": {
-        "en": "Everything the paragraph asks for has been done.",
-        "fr": "Tout ce que demande le paragraphe a été réalisé.",
-        "ar": "تم إنجاز كل ما تطلبه الفقرة.",
-    },
-    "status.partially_implemented": {
-        "en": "Partially implemented",
-        "fr": "Partiellement mis en œuvre",
-        "ar": "منفذ جزئيًا",
-    },
-    "status.partially_implemented.meaning": {
-        "en": "Part of what the paragraph asks for has been done.",
-        "fr": "Une partie de ce que demande le paragraphe a été réalisée.",
-        "ar": "تم إنجاز جزء مما تطلبه الفقرة.",
-    },
-    "status.in_progress": {
-        "en": "In progress",
-        "fr": "En cours",
-        "ar": "قيد التنفيذ",
-    },
-    "status.in_progress.meaning": {
-        "en": "Measures have started but none is complete yet.",
-        "fr": "Des mesures ont commencé, aucune n'est encore achevée.",
-        "ar": "بدأت التدابير ولم يكتمل أي منها بعد.",
-    },
-    "status.not_started": {
-        "en": "Not started",
-        "fr": "Non commencé",
-        "ar": "لم يبدأ",
-    },
-    "status.not_started.meaning": {
-        "en": "Nothing has been done yet.",
-        "fr": "Rien n'a encore été entrepris.",
-        "ar": "لم يُتخذ أي إجراء بعد.",
-    },
-    "status.not_applicable": {
-        "en": "Not applicable",
-        "fr": "Sans objet",
-        "ar": "لا ينطبق",
-    },
-    "status.not_applicable.meaning": {
-        "en": "The paragraph does not concern your country or institution.",
-        "fr": "Le paragraphe ne concerne pas votre pays ou votre institution.",
-        "ar": "الفقرة لا تخص بلدكم أو مؤسستكم.",
-    },
-    "status.no_information": {
-        "en": "No information",
-        "fr": "Aucune information",
-        "ar": "لا توجد معلومات",
-    },
-    "status.no_information.meaning": {
-        "en": "The information is not available at this time.",
-        "fr": "L'information n'est pas disponible pour l'instant.",
-        "ar": "المعلومات غير متوفرة حاليًا.",
-    },
-    # -- column headers of the Return sheet --------------------------------------------------
-    "column.resolution": {"en": "Resolution", "fr": "Résolution", "ar": "القرار"},
-    "column.paragraph": {"en": "Paragraph", "fr": "Paragraphe", "ar": "الفقرة"},
-    "column.section": {"en": "Section", "fr": "Section", "ar": "القسم"},
-    "column.verb": {
-        "en": "Operative verb(s)",
-        "fr": "Verbe(s) opératif(s)",
-        "ar": "الأفعال التنفيذية",
-    },
-    "column.text": {
-        "en": "Text of the paragraph",
-        "fr": "Texte du paragraphe",
-        "ar": "نص الفقرة",
-    },
-    "column.status": {
-        "en": "Implementation status",
-        "fr": "État de mise en œuvre",
-        "ar": "حالة التنفيذ",
-    },
-    "column.measures": {"en": "Measures taken", "fr": "Mesures prises", "ar": "التدابير المتخذة"},
-    "column.start_date": {"en": "Start date", "fr": "Date de début", "ar": "تاريخ البدء"},
-    "column.national_body": {
-        "en": "Responsible national body",
-        "fr": "Organisme national responsable",
-        "ar": "الجهة الوطنية المسؤولة",
-    },
-    "column.challenges": {
-        "en": "Challenges encountered",
-        "fr": "Difficultés rencontrées",
-        "ar": "التحديات التي تمت مواجهتها",
-    },
-    "column.support_requested": {
-        "en": "Support requested from the OIC",
-        "fr": "Appui demandé à l'OCI",
-        "ar": "الدعم المطلوب من منظمة التعاون الإسلامي",
-    },
-    "column.evidence": {
-        "en": "Evidence (links)",
-        "fr": "Justificatifs (liens)",
-        "ar": "الأدلة (روابط)",
-    },
-    # -- pop-up help on answer cells (Excel: title ≤ 32 characters, message ≤ 255) ----------
-    "input.status.title": {"en": "Status", "fr": "État", "ar": "الحالة"},
-    "input.status.message": {
-        "en": "Choose a status from the list.",
-        "fr": "Choisissez un état dans la liste.",
-        "ar": "اختاروا الحالة من القائمة.",
-    },
-    "error.status.message": {
-        "en": "Please choose one of the statuses in the list.",
-        "fr": "Veuillez choisir l'un des états de la liste.",
-        "ar": "يرجى اختيار إحدى الحالات الواردة في القائمة.",
-    },
-    "input.date.title": {"en": "Date", "fr": "Date", "ar": "التاريخ"},
-    "input.date.message": {
-        "en": "Type the date as YYYY-MM-DD, e.g. 2024-03-15.",
-        "fr": "Saisissez la date au format AAAA-MM-JJ, par exemple 2024-03-15.",
-        "ar": f"اكتبوا التاريخ بصيغة YYYY-MM-DD، مثال: {_LRM}2024-03-15.",
-    },
-    "error.date.message": {
-        "en": "Enter a date between 1990-01-01 and 2100-12-31, as YYYY-MM-DD.",
-        "fr": "Saisissez une date entre le 1990-01-01 et le 2100-12-31, au format AAAA-MM-JJ.",
-        "ar": f"أدخلوا تاريخًا بين {_LRM}1990-01-01 و{_LRM}2100-12-31 بصيغة YYYY-MM-DD.",
-    },
-    "error.title": {"en": "Invalid entry", "fr": "Saisie non valide", "ar": "إدخال غير صالح"},
-    # -- the Instructions sheet --------------------------------------------------------------
-    "instructions.title": {
-        "en": "Follow-up questionnaire — {entity}",
-        "fr": "Questionnaire de suivi — {entity}",
-        "ar": "استبيان المتابعة — {entity}",
-    },
-    "instructions.reference": {
-        "en": "Questionnaire no. {questionnaire} · template {version}",
-        "fr": "Questionnaire n° {questionnaire} · modèle {version}",
-        "ar": "الاستبيان رقم {questionnaire} · النموذج {version}",
-    },
-    "instructions.entity": {"en": "Reporting entity", "fr": "Entité", "ar": "الجهة المعنية"},
-    "instructions.cycle": {
-        "en": "Reporting cycle",
-        "fr": "Cycle de suivi",
-        "ar": "دورة المتابعة",
-    },
-    "instructions.paragraphs": {
-        "en": "Paragraphs to report on",
-        "fr": "Paragraphes à renseigner",
-        "ar": "الفقرات المطلوب الإفادة بشأنها",
-    },
-    "instructions.deadline": {"en": "Deadline", "fr": "Date limite", "ar": "الموعد النهائي"},
-    "instructions.fill.heading": {
-        "en": "What to fill in",
-        "fr": "Ce qu'il faut remplir",
-        "ar": "ما يجب ملؤه",
-    },
-    "instructions.fill.rows": {
-        "en": "Open the sheet “{sheet}”: one row per operative paragraph addressed to you.",
-        "fr": "Ouvrez la feuille « {sheet} » : une ligne par paragraphe opératif qui vous "
-        "concerne.",
-        "ar": "افتحوا ورقة «{sheet}»: صف واحد لكل فقرة تنفيذية موجهة إليكم.",
-    },
-    "instructions.fill.locked": {
-        "en": "Grey columns recall what was asked (resolution, paragraph, its text); they are "
-        "locked.",
-        "fr": "Les colonnes grises rappellent ce qui est demandé (résolution, paragraphe, texte) ; "
-        "elles sont verrouillées.",
-        "ar": "تذكّر الأعمدة الرمادية بما هو مطلوب (القرار، الفقرة، نصها)، وهي مقفلة.",
-    },
-    "instructions.fill.answers": {
-        "en": "Fill in the white columns: pick a status from the list, then the measures taken, "
-        "start date, responsible body, challenges, support needed and links to evidence.",
-        "fr": "Remplissez les colonnes blanches : choisissez un état dans la liste, puis les "
-        "mesures prises, la date de début, l'organisme responsable, les difficultés, l'appui "
-        "souhaité et les liens vers les justificatifs.",
-        "ar": "املؤوا الأعمدة البيضاء: اختاروا الحالة من القائمة، ثم التدابير المتخذة وتاريخ "
-        "البدء والجهة المسؤولة والتحديات والدعم المطلوب وروابط الأدلة.",
-    },
-    "instructions.fill.prefill": {
-        "en": "Your answers from the previous cycle are already filled in: please update them.",
-        "fr": "Vos réponses du cycle précédent sont déjà saisies : veuillez les mettre à jour.",
-        "ar": "إجاباتكم في الدورة السابقة مدرجة مسبقًا: يرجى تحديثها.",
-    },
-    "instructions.fill.dates": {
-        "en": "Dates: type them as YYYY-MM-DD, e.g. 2024-03-15.",
-        "fr": "Dates : saisissez-les au format AAAA-MM-JJ, par exemple 2024-03-15.",
-        "ar": f"التواريخ: اكتبوها بصيغة YYYY-MM-DD، مثال: {_LRM}2024-03-15.",
-    },
-    "instructions.fill.structure": {
-        "en": "Do not add, delete or move rows or sheets: the file is read automatically.",
-        "fr": "N'ajoutez, ne supprimez et ne déplacez ni lignes ni feuilles : le fichier est lu "
-        "automatiquement.",
-        "ar": "لا تضيفوا صفوفًا أو أوراقًا ولا تحذفوها ولا تنقلوها: تتم قراءة الملف آليًا.",
-    },
-    "instructions.statuses.heading": {
-        "en": "Implementation status scale",
-        "fr": "Échelle des états de mise en œuvre",
-        "ar": "سلّم حالات التنفيذ",
-    },
-    "instructions.return.heading": {
-        "en": "How to return it",
-        "fr": "Comment le renvoyer",
-        "ar": "طريقة الإرسال",
-    },
-    "instructions.return.upload": {
-        "en": "Upload the completed workbook with your personal link:",
-        "fr": "Déposez le classeur complété grâce à votre lien personnel :",
-        "ar": "ارفعوا المصنف بعد ملئه عبر رابطكم الشخصي:",
-    },
-    "instructions.return.reply": {
-        "en": "Reply to the email that brought you this workbook, with the completed workbook "
-        "attached.",
-        "fr": "Répondez au courriel qui vous a apporté ce classeur, en y joignant le classeur "
-        "complété.",
-        "ar": "ردّوا على رسالة البريد الإلكتروني التي وصلكم بها هذا المصنف، مع إرفاق المصنف بعد "
-        "ملئه.",
-    },
-    "instructions.return.reply_alternative": {
-        "en": "Or reply to the email that brought you this workbook, with the completed "
-        "workbook attached.",
-        "fr": "Ou répondez au courriel qui vous a apporté ce classeur, en y joignant le classeur "
-        "complété.",
-        "ar": "أو ردّوا على رسالة البريد الإلكتروني التي وصلكم بها هذا المصنف، مع إرفاق المصنف "
-        "بعد ملئه.",
-    },
-    "instructions.return.address": {
-        "en": "Address: {address}",
-        "fr": "Adresse : {address}",
-        "ar": "العنوان: {address}",
-    },
-    "instructions.return.format": {
-        "en": "Keep the file as an .xlsx workbook (Excel or LibreOffice both work).",
-        "fr": "Gardez le fichier au format .xlsx (Excel ou LibreOffice conviennent).",
-        "ar": "احتفظوا بالملف بصيغة xlsx (يصلح إكسل أو ليبر أوفيس).",
-    },
+#: Key -> English message id of the ``questionnaire`` catalog domain. The status labels are the
+#: ``common`` domain's (context "status"), shared with the reports.
+MESSAGES: Final[Mapping[str, str]] = {
+    "status.fully_implemented.meaning": N_("Everything the paragraph asks for has been done."),
+    "status.partially_implemented.meaning": N_(
+        "Part of what the paragraph asks for has been done."
+    ),
+    "status.in_progress.meaning": N_("Measures have started but none is complete yet."),
+    "status.not_started.meaning": N_("Nothing has been done yet."),
+    "status.not_applicable.meaning": N_(
+        "The paragraph does not concern your country or institution."
+    ),
+    "status.no_information.meaning": N_("The information is not available at this time."),
+    "column.resolution": N_("Resolution"),
+    "column.paragraph": N_("Paragraph"),
+    "column.section": N_("Section"),
+    "column.verb": N_("Operative verb(s)"),
+    "column.text": N_("Text of the paragraph"),
+    "column.status": N_("Implementation status"),
+    "column.measures": N_("Measures taken"),
+    "column.start_date": N_("Start date"),
+    "column.national_body": N_("Responsible national body"),
+    "column.challenges": N_("Challenges encountered"),
+    "column.support_requested": N_("Support requested from the OIC"),
+    "column.evidence": N_("Evidence (links)"),
+    "input.status.title": N_("Status"),
+    "input.status.message": N_("Choose a status from the list."),
+    "error.status.message": N_("Please choose one of the statuses in the list."),
+    "input.date.title": N_("Date"),
+    "input.date.message": N_("Type the date as YYYY-MM-DD, e.g. 2024-03-15."),
+    "error.date.message": N_("Enter a date between 1990-01-01 and 2100-12-31, as YYYY-MM-DD."),
+    "error.title": N_("Invalid entry"),
+    "instructions.title": N_("Follow-up questionnaire — {entity}"),
+    "instructions.reference": N_("Questionnaire no. {questionnaire} · template {version}"),
+    "instructions.entity": N_("Reporting entity"),
+    "instructions.cycle": N_("Reporting cycle"),
+    "instructions.paragraphs": N_("Paragraphs to report on"),
+    "instructions.deadline": N_("Deadline"),
+    "instructions.fill.heading": N_("What to fill in"),
+    "instructions.fill.rows": N_(
+        "Open the sheet “{sheet}”: one row per operative paragraph addressed to you."
+    ),
+    "instructions.fill.locked": N_(
+        "Grey columns recall what was asked (resolution, paragraph, its text); they are locked."
+    ),
+    "instructions.fill.answers": N_(
+        "Fill in the white columns: pick a status from the list, then the measures taken, start"
+        " date, responsible body, challenges, support needed and links to evidence."
+    ),
+    "instructions.fill.prefill": N_(
+        "Your answers from the previous cycle are already filled in: please update them."
+    ),
+    "instructions.fill.dates": N_("Dates: type them as YYYY-MM-DD, e.g. 2024-03-15."),
+    "instructions.fill.structure": N_(
+        "Do not add, delete or move rows or sheets: the file is read automatically."
+    ),
+    "instructions.statuses.heading": N_("Implementation status scale"),
+    "instructions.return.heading": N_("How to return it"),
+    "instructions.return.upload": N_("Upload the completed workbook with your personal link:"),
+    "instructions.return.reply": N_(
+        "Reply to the email that brought you this workbook, with the completed workbook attached."
+    ),
+    "instructions.return.reply_alternative": N_(
+        "Or reply to the email that brought you this workbook, with the completed workbook "
+        "attached."
+    ),
+    "instructions.return.address": N_("Address: {address}"),
+    "instructions.return.format": N_(
+        "Keep the file as an .xlsx workbook (Excel or LibreOffice both work)."
+    ),
 }
-
-_missing = [
-    f"{key} [{lang}]" for key, texts in STRINGS.items() for lang in LANGUAGES if not texts.get(lang)
-]
-if _missing:  # pragma: no cover - a guard for translators, not a runtime path
-    raise RuntimeError(f"untranslated questionnaire strings: {', '.join(_missing)}")
+_STATUS_LABELS: Final[Mapping[str, str]] = {
+    "fully_implemented": NP_("status", "Fully implemented"),
+    "partially_implemented": NP_("status", "Partially implemented"),
+    "in_progress": NP_("status", "In progress"),
+    "not_started": NP_("status", "Not started"),
+    "not_applicable": NP_("status", "Not applicable"),
+    "no_information": NP_("status", "No information"),
+}
 
 
 def as_language(value: str) -> Language:
@@ -284,16 +120,17 @@ def as_language(value: str) -> Language:
 
 
 def text(key: str, language: Language, **values: object) -> str:
-    """The string ``key`` in ``language``, with its ``{placeholders}`` filled from ``values``."""
-    template = STRINGS[key][language]
-    return template.format(**values) if values else template
+    """The message ``key`` in ``language``, with its ``{placeholders}`` filled from ``values``."""
+    if key.startswith("status.") and key.removeprefix("status.") in _STATUS_LABELS:
+        return status_label(key.removeprefix("status."), language)
+    return catalog.gettext(language, DOMAIN, MESSAGES[key], **values)
 
 
 def status_label(code: str, language: Language) -> str:
     """The label of a canonical status code as shown in the dropdown of ``language``."""
     if code not in STATUSES:
         raise ValueError(f"unknown status code {code!r}; expected one of {', '.join(STATUSES)}")
-    return STRINGS[f"status.{code}"][language]
+    return catalog.pgettext(language, "common", "status", _STATUS_LABELS[code])
 
 
 def status_labels(language: Language) -> tuple[str, ...]:
@@ -326,7 +163,7 @@ def _index_labels() -> dict[str, str]:
     """Folded spelling -> code, for every language and the codes themselves; no ambiguity."""
     index: dict[str, str] = {}
     for code in STATUSES:
-        for spelling in (code, *(STRINGS[f"status.{code}"][lang] for lang in LANGUAGES)):
+        for spelling in (code, *(status_label(code, lang) for lang in LANGUAGES)):
             if index.setdefault(_fold(spelling), code) != code:  # pragma: no cover
                 raise RuntimeError(f"status label {spelling!r} is ambiguous once folded")
     return index

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
 
-from resotrack.questionnaires.i18n import LANGUAGES, Language
+from resotrack.catalog import LANGUAGES, Language
 
 #: Bump when the Return sheet's columns or the _meta keys change: the reader dispatches on it.
 TEMPLATE_VERSION: Final = "2026.1"

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Final
 
-from resotrack.questionnaires.i18n import Language
+from resotrack.catalog import Language
 from resotrack.questionnaires.spec import QuestionnaireSpec, QuestionRow
 from resotrack.questionnaires.workbook import (
     FIRST_ANSWER_ROW,

@@ -21,11 +21,10 @@ from typing import Any, Final, Literal
 import xlsxwriter
 
 from resotrack import clock
+from resotrack.catalog import LANGUAGES, Language
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import (
-    LANGUAGES,
     STATUSES,
-    Language,
     status_from_label,
     status_label,
     status_labels,

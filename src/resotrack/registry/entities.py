@@ -13,8 +13,6 @@ from sqlalchemy.orm import Session
 from resotrack import audit
 from resotrack.store.models import ReportingEntity
 
-LANGUAGES = ("ar", "en", "fr")
-
 
 @dataclass(frozen=True)
 class ShippedEntity:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resotrack import audit
-from resotrack.registry.entities import LANGUAGES
+from resotrack.catalog import LANGUAGES
 from resotrack.store.models import FocalPoint, ReportingEntity
 
 MAX_CSV_BYTES = 5 * 1024 * 1024

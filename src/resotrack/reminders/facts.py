@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from resotrack.catalog import LANGUAGES
 from resotrack.reminders import ladder as ladders
 from resotrack.reminders.plan import (
     MESSAGE_KINDS,
@@ -38,7 +39,6 @@ from resotrack.store.models import (
 )
 
 PROBLEM_ACTION = "reminders.problem"
-LANGUAGES = ("ar", "en", "fr")
 
 
 class ReminderError(LookupError):
@@ -222,6 +222,7 @@ def load_facts(session: Session, cycle_id: int, *, secretariat: Sequence[str] = 
             # per paragraph, from the answers stored; a return taken with none stored (made
             # by hand, not by validation) is taken at its word
             owed=owed_paragraphs(rows or (), answered[code]) if answered.get(code) else {},
+            kind=entity.kind,
         )
         for code, language, rows, entity in asked
     )

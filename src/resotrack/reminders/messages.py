@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
+from resotrack import catalog
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import as_language, text
+from resotrack.registry import grammar
 from resotrack.reminders.plan import CycleFacts, Planned, Problem
 
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -89,12 +91,16 @@ def context(cycle: CycleFacts, message: Planned, today: date) -> dict[str, Any]:
     submission = standing.submission
     return {
         "name": message.to.name,
-        "entity_name": entity.name(language),
+        **grammar.fields(entity.code, entity.kind, entity.names, language),
         "cycle_title": cycle.title,
         "deadline_text": format_deadline(cycle.deadline, language),
         "past_deadline": today > cycle.deadline,
         "paragraphs": entity.owed_count,
         "owed": owed_lines(entity.owed, language) if entity.owes_part else [],
+        # Arabic counts take six forms (and the case of the sentence): "الفقرتين المطلوبتين".
+        "paragraphs_text": catalog.ngettext(
+            language, "reminders", "{n} paragraph", "{n} paragraphs", entity.owed_count
+        ),
         "standing": standing.standing,
         "correction_reason": submission.state if submission else None,
         "file_name": submission.file_name if submission else None,

@@ -126,6 +126,7 @@ class EntityFacts:
     paragraphs: int
     contacts: tuple[Contact, ...]
     standing: EntityStanding
+    kind: str = "member_state"  # member_state | institution | secretariat: how to address it
     #: The paragraphs still unanswered, by resolution, once a partial return was taken (an
     #: entity whose returns answered everything owes nothing; one with no return, all).
     owed: Mapping[str, tuple[int, ...]] = field(default_factory=dict)

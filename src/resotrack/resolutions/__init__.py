@@ -1,5 +1,6 @@
 """Resolutions: parse a text into paragraphs, verbs and addressees; store and route them."""
 
+from resotrack.resolutions.document import parse_file
 from resotrack.resolutions.errors import ResolutionParseError
 from resotrack.resolutions.model import (
     ParsedAction,
@@ -7,15 +8,9 @@ from resotrack.resolutions.model import (
     ParsedResolution,
     ParsedSection,
 )
-from resotrack.resolutions.parser import parse_file, parse_resolution
-from resotrack.resolutions.store import (
-    ImportResult,
-    ResolutionNotFound,
-    get_resolution,
-    import_file,
-    import_inbox,
-    list_resolutions,
-)
+from resotrack.resolutions.parser import parse_resolution
+from resotrack.resolutions.queries import ResolutionNotFound, get_resolution, list_resolutions
+from resotrack.resolutions.store import ImportResult, import_file, import_inbox
 
 __all__ = [
     "ImportResult",

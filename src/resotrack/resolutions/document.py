@@ -11,6 +11,7 @@ back forty good resolutions, and nothing partial is ever returned for the bad on
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -266,3 +267,33 @@ def split_resolutions(text: str) -> list[Part]:
         end = cuts[k + 1] if k + 1 < len(cuts) else len(lines)
         parts.append(Part("\n".join(lines[start:end]), start))
     return parts
+
+
+def parse_file(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    symbol: str | None = None,
+    language: Language | None = None,
+    title: str | None = None,
+    adopted_on: date | None = None,
+) -> ParsedResolution:
+    """Read a text, PDF or Word file holding one resolution and parse it; errors name the file.
+
+    A document holding several resolutions is refused here with their symbols listed (use
+    ``read_document`` to get them all).
+    """
+    document = read_document(
+        Path(path),
+        max_bytes=max_bytes,
+        overrides=Overrides(symbol=symbol, language=language, title=title, adopted_on=adopted_on),
+    )
+    document.raise_failures()
+    if len(document.resolutions) > 1:
+        symbols = ", ".join(r.symbol for r in document.resolutions)
+        raise ResolutionParseError(
+            f"this document holds {len(document.resolutions)} resolutions ({symbols}); "
+            "'resotrack resolutions import' stores each of them.",
+            source=document.source,
+        )
+    return document.resolutions[0]

@@ -381,7 +381,7 @@ def link_all(session: Session, symbols: Iterable[str] | None = None) -> int:
 
 
 def _current(session: Session, symbol: str) -> ResolutionVersion:
-    from resotrack.resolutions.store import get_resolution
+    from resotrack.resolutions.queries import get_resolution
 
     return get_resolution(session, symbol).current
 

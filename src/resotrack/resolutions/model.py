@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-Language = Literal["fr", "en", "ar"]
+from resotrack.catalog import Language as Language  # the parser names it from here
 
 #: Who a paragraph asks to act (see shared/groundtruth/README.md).
 ADDRESSEE_CODES: Final = ("MS", "SG", "ORG", "GRP", "INTL", "ALL", "NONE")

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Final, Literal
 
 from resotrack.resolutions import lexicon
@@ -44,38 +42,6 @@ DEFAULT_MAX_BYTES: Final = 5 * 1024 * 1024
 # ============================================================================================
 # Entry points
 # ============================================================================================
-
-
-def parse_file(
-    path: str | os.PathLike[str],
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    symbol: str | None = None,
-    language: Language | None = None,
-    title: str | None = None,
-    adopted_on: date | None = None,
-) -> ParsedResolution:
-    """Read a text, PDF or Word file holding one resolution and parse it; errors name the file.
-
-    A document holding several resolutions is refused here with their symbols listed (use
-    ``document.read_document`` to get them all).
-    """
-    from resotrack.resolutions.document import Overrides, read_document
-
-    document = read_document(
-        Path(path),
-        max_bytes=max_bytes,
-        overrides=Overrides(symbol=symbol, language=language, title=title, adopted_on=adopted_on),
-    )
-    document.raise_failures()
-    if len(document.resolutions) > 1:
-        symbols = ", ".join(r.symbol for r in document.resolutions)
-        raise ResolutionParseError(
-            f"this document holds {len(document.resolutions)} resolutions ({symbols}); "
-            "'resotrack resolutions import' stores each of them.",
-            source=document.source,
-        )
-    return document.resolutions[0]
 
 
 def decode_text(data: bytes, *, source: str = "the file") -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from resotrack import audit
 from resotrack.catalog import Words
 from resotrack.resolutions.confidence import describe, doubts
-from resotrack.resolutions.store import get_resolution
+from resotrack.resolutions.queries import get_resolution
 from resotrack.store.models import OperativeParagraph, ReportingEntity, RoutingOverride
 
 #: The code that stands for "every member state" in routing sheets.

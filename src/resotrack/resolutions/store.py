@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from resotrack import audit
 from resotrack.resolutions.document import Overrides, read_document
@@ -24,10 +24,6 @@ from resotrack.store.models import (
     ResolutionVersion,
     Section,
 )
-
-
-class ResolutionNotFound(LookupError):
-    """No resolution has that symbol; the message lists the ones that exist."""
 
 
 @dataclass(frozen=True)
@@ -243,36 +239,3 @@ def _move(path: Path, folder: Path) -> Path:
         n += 1
     shutil.move(str(path), target)
     return target
-
-
-def get_resolution(session: Session, symbol: str) -> Resolution:
-    """The resolution with its versions loaded, or a clear error naming what exists."""
-    resolution = session.scalar(
-        select(Resolution)
-        .where(Resolution.symbol == symbol)
-        .options(
-            selectinload(Resolution.versions)
-            .selectinload(ResolutionVersion.paragraphs)
-            .selectinload(OperativeParagraph.actions),
-            selectinload(Resolution.versions).selectinload(ResolutionVersion.sections),
-        )
-    )
-    if resolution is None:
-        known = session.scalars(select(Resolution.symbol).order_by(Resolution.symbol)).all()
-        hint = (
-            ", ".join(known)
-            if known
-            else "none yet; import one with `resotrack resolutions import`"
-        )
-        raise ResolutionNotFound(f"no resolution with symbol {symbol!r}; known: {hint}")
-    return resolution
-
-
-def list_resolutions(session: Session) -> list[Resolution]:
-    return list(
-        session.scalars(
-            select(Resolution)
-            .options(selectinload(Resolution.versions))
-            .order_by(Resolution.symbol)
-        )
-    )

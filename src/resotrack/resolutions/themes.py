@@ -162,7 +162,7 @@ def tag_version(session: Session, version: ResolutionVersion) -> int:
 
 def retag(session: Session, symbols: Iterable[str] | None = None) -> int:
     """Tag the current versions of ``symbols`` (every resolution if None) again."""
-    from resotrack.resolutions.store import get_resolution, list_resolutions
+    from resotrack.resolutions.queries import get_resolution, list_resolutions
 
     if symbols is None:
         resolutions = list_resolutions(session)
@@ -173,7 +173,7 @@ def retag(session: Session, symbols: Iterable[str] | None = None) -> int:
 
 def themes_of(session: Session, symbol: str, language: str = "en") -> list[dict[str, Any]]:
     """Per paragraph of the current version of ``symbol``: its themes, names in ``language``."""
-    from resotrack.resolutions.store import get_resolution
+    from resotrack.resolutions.queries import get_resolution
 
     version = get_resolution(session, symbol).current
     by_paragraph: dict[int, list[ParagraphTheme]] = {p.id: [] for p in version.paragraphs}
@@ -207,7 +207,7 @@ def decide(
     session: Session, symbol: str, number: int, code: str, *, decision: str, actor: str = "staff"
 ) -> None:
     """``decision``: confirm or reject a tag, or add one the lexicon did not find."""
-    from resotrack.resolutions.store import get_resolution
+    from resotrack.resolutions.queries import get_resolution
 
     known = themes()
     if code not in known:

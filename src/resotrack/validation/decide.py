@@ -26,7 +26,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
-from resotrack import audit, clock
+from resotrack import audit, catalog, clock
+from resotrack.registry import grammar
 from resotrack.store.models import (
     Answer,
     FocalPoint,
@@ -416,8 +417,9 @@ _LABELS: Final = "resotrack.feedback_labels"
 
 def _labels(
     session: Session, submission: Submission, language: str
-) -> tuple[str | None, str | None]:
-    """The cycle's title and the entity's name in ``language`` (see :func:`_prefetch_labels`)."""
+) -> tuple[str | None, dict[str, str] | None]:
+    """The cycle's title and the entity's name fields in ``language`` (registry.grammar; see
+    :func:`_prefetch_labels`)."""
     wanted = (submission.cycle_id, submission.entity_code, language)
     _prefetch_labels(session, {wanted})
     return session.info[(_LABELS, *wanted)]  # type: ignore[no-any-return]
@@ -439,10 +441,11 @@ def _prefetch_labels(session: Session, wanted: set[tuple[int | None, str | None,
         )
     }
     names = {
-        code: {"en": en, "fr": fr, "ar": ar}
-        for code, en, fr, ar in connection.execute(
+        code: (kind, {"en": en, "fr": fr, "ar": ar})
+        for code, kind, en, fr, ar in connection.execute(
             select(
                 ReportingEntity.code,
+                ReportingEntity.kind,
                 ReportingEntity.name_en,
                 ReportingEntity.name_fr,
                 ReportingEntity.name_ar,
@@ -450,10 +453,12 @@ def _prefetch_labels(session: Session, wanted: set[tuple[int | None, str | None,
         )
     }
     for cycle, entity, language in wanted:
-        name = names.get(entity or "", {})
+        named = names.get(entity or "")
         session.info[(_LABELS, cycle, entity, language)] = (
             titles.get(cycle) if cycle is not None else None,
-            name.get(language, name.get("en")),
+            grammar.fields(entity or "", named[0], named[1], catalog.language(language))
+            if named
+            else None,
         )
 
 
@@ -464,13 +469,13 @@ def _feedback_context(
     from resotrack.validation.messages import feedback_text
 
     stored = decision.stored_problems()
-    cycle_title, entity_name = _labels(session, submission, language)
+    cycle_title, entity_fields = _labels(session, submission, language)
     lines = table(stored[:MAX_EMAILED_PROBLEMS], language)
     severities = [p.severity for p in decision.problems[: len(lines)]]
     received = _aware(submission.received_at).strftime("%Y-%m-%d %H:%M UTC")
     return {
         "name": decision.recipient.name if decision.recipient else None,
-        "entity_name": entity_name or submission.entity_code or "",
+        **(entity_fields or {"entity_name": submission.entity_code or ""}),
         "cycle_title": cycle_title or "",
         "file_name": submission.original_name,
         "received_text": received,

@@ -56,7 +56,6 @@ from resotrack.validation.decide import (
     record,
     record_many,
 )
-from resotrack.validation.entry import changed, ingest_pending  # re-exported: the public names
 from resotrack.validation.identify import (
     Asked,
     FindQuestionnaire,
@@ -771,11 +770,11 @@ def publish_docs() -> None:
         log.exception("building the GX Data Docs failed")
 
 
+# ``changed`` and ``ingest_pending`` (the entry points) live in ``entry``, which calls ``run``
+# here or through the validation service: importing them from here would make a cycle.
 __all__ = [
-    "changed",
     "claim",
     "claim_many",
-    "ingest_pending",
     "pending_ids",
     "recover_stale_claims",
     "renew",

@@ -253,7 +253,7 @@ def _serve(memory_bytes: int) -> None:
     from resotrack.validation.read import read_package
 
     def annotate(payload: bytes, header: Mapping[str, Any]) -> dict[str, Any]:
-        from resotrack.validation.feedback import annotate_package  # openpyxl: on first use
+        from resotrack.validation.annotate import annotate_package  # openpyxl: on first use
 
         return annotate_package(payload, header)
 
