@@ -207,7 +207,7 @@ HOSTILE_LINES = [
 @pytest.mark.parametrize("line", HOSTILE_LINES)
 def test_hostile_lines_end_quickly(line: str) -> None:
     text = "OIC/X/2024/RES/FINAL\n\n" + line + "\n"
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: under load the wall clock measures the wait
     try:
         parsed = parse_resolution(text)
     except ResolutionParseError as error:
@@ -215,7 +215,7 @@ def test_hostile_lines_end_quickly(line: str) -> None:
     else:
         assert parsed.paragraphs
         assert all("*" not in p.text for p in parsed.paragraphs)
-    assert time.perf_counter() - started < 20
+    assert time.process_time() - started < 20
 
 
 def test_error_message_stays_short_for_a_garbled_file() -> None:
