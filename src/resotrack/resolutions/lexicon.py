@@ -1282,6 +1282,17 @@ EN_NOT_VERBS: Final = frozenset(
 # --------------------------------------------------------------------------------------------
 
 
+_ARABIC_LETTER_FOLDS: Final = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه"}
+)
+
+
+def fold_pattern(pattern: str) -> str:
+    """A hand-written regex brought to the folded letters it is matched against ("الى" is
+    "الي", "الدائمة" is "الدايمه" once folded); regex syntax is left alone."""
+    return pattern.translate(_ARABIC_LETTER_FOLDS)
+
+
 def _is_arabic(char: str) -> bool:
     return "\u0600" <= char <= "\u06ff"
 
@@ -1343,7 +1354,7 @@ def _entity_branches() -> list[tuple[str, _Spec]]:
     ]
     names.sort(key=lambda item: -len(item[0]))  # longest first: "Groupe de la Banque ..."
     branches += [(_phrase_body(n), _Spec(i.addressee, i.code)) for n, i in names]
-    branches += [(p + r"(?!\w)", _Spec(c)) for c, p in ADDRESSEE_PATTERNS]
+    branches += [(fold_pattern(p) + r"(?!\w)", _Spec(c)) for c, p in ADDRESSEE_PATTERNS]
     branches += [(_phrase_body(p), _Spec(c)) for c, p in ADDRESSEE_PHRASES if c != "GRP"]
     branches += [(p + r"(?![\w-])", _Spec(c, capitalised=True)) for c, p in CAPITALISED_PATTERNS]
     acronyms = [(a, i) for i in INSTITUTIONS for a in i.acronyms]
@@ -1362,8 +1373,10 @@ _ENTITY_RE: Final = re.compile(
 )
 _PLACE_RE: Final = re.compile(_PLACE)
 _NEW_YORK_RE: Final = re.compile(r"new[\s-]+york|نيويورك")
-PARTNER_RE: Final = re.compile("|".join(rf"(?<!\w)(?:{p})" for p in PARTNER_PATTERNS))
-EMBEDDED_REQUEST_RE: Final = re.compile("|".join(EMBEDDED_REQUEST_PATTERNS))
+PARTNER_RE: Final = re.compile(
+    "|".join(rf"(?<!\w)(?:{fold_pattern(p)})" for p in PARTNER_PATTERNS)
+)
+EMBEDDED_REQUEST_RE: Final = re.compile(fold_pattern("|".join(EMBEDDED_REQUEST_PATTERNS)))
 ACTOR_ANCHOR_RE: Final = re.compile(
     r"(?<!\w)(?:" + "|".join(re.escape(word) for word in ACTOR_ANCHORS) + r")(?!\w)"
 )

@@ -1758,7 +1758,9 @@ _FR_INFINITIVE: Final = re.compile(
 )
 _EN_MARKER: Final = re.compile(r"(?<![\w'])(?:in\s+order\s+to|so\s+as\s+to|to)\s+([a-z]+)\b")
 _AR_MARKER: Final = re.compile(
-    r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل|" + "|".join(lexicon.AR_PURPOSE) + r")(?!\S)"
+    lexicon.fold_pattern(
+        r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل|" + "|".join(lexicon.AR_PURPOSE) + r")(?!\S)"
+    )
 )
 
 
