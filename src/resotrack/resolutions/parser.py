@@ -1756,7 +1756,10 @@ _FR_MARKER: Final = re.compile(
 _FR_INFINITIVE: Final = re.compile(
     r"(?:(?:les|le|la|leur|lui|se|y|en|ne|nous|vous)\s+|(?:l|s|m|t|n)['’]){0,3}([^\W\d_]+)"
 )
-_EN_MARKER: Final = re.compile(r"(?<![\w'])(?:in\s+order\s+to|so\s+as\s+to|to)\s+([a-z]+)\b")
+#: "to submit", and "To continue ..." opening an item of a list after a colon.
+_EN_MARKER: Final = re.compile(
+    r"(?<![\w'])(?:in\s+order\s+to|so\s+as\s+to|to|(?<=:\s)To|(?<=:)To)\s+([a-z]+)\b"
+)
 _AR_MARKER: Final = re.compile(
     lexicon.fold_pattern(
         r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل|" + "|".join(lexicon.AR_PURPOSE) + r")(?!\S)"
@@ -1803,4 +1806,13 @@ def _looks_like_french_infinitive(word: str) -> bool:
 
 
 def _looks_like_english_verb(word: str) -> bool:
-    return word not in lexicon.EN_NOT_VERBS and not word.endswith(("ing", "ed"))
+    """Not a listed non-verb, nor a participle ("to existing", "to related"); "bring",
+    "proceed" and "need" are verbs (no vowel before "-ing", "-eed" is not a past tense)."""
+    if word in lexicon.EN_NOT_VERBS:
+        return False
+    if word.endswith("ing"):
+        return not _VOWEL.search(word[:-3])
+    return not word.endswith("ed") or word.endswith("eed")
+
+
+_VOWEL: Final = re.compile(r"[aeiouy]")
