@@ -198,7 +198,13 @@ def _codes(text: str) -> list[tuple[str, tuple[str, ...]]]:
         ("المجتمع الدولي", [("INTL", ())]),
         ("les organes et institutions compétents", [("ORG", ()), ("ORG", ())]),
         ("les institutions nationales", []),
-        ("l'Organisation de la Coopération Islamique", []),
+        # the adopting organisation as an actor acts through its secretariat (corpus README)
+        ("l'Organisation de la Coopération Islamique", [("SG", ())]),
+        ("les États membres de l'Organisation de la Coopération Islamique", [("MS", ())]),
+        ("Member States of the Organisation of Islamic Cooperation", [("MS", ())]),
+        ("the Turkish Government", [("MS", ())]),
+        ("Islamic organisations and personalities", [("INTL", ())]),
+        ("the League of Arab States", []),
         ("la Banque islamique de développement", [("ORG", ("IsDB",))]),
         ("(BID)", [("ORG", ("IsDB",))]),
         ("a bid to host the conference", []),  # acronyms only as printed

@@ -954,6 +954,23 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
         r"(?:\s+(?:interessees|en\s+cause))?",
     ),
     ("MS", r"جميع\s+الاطراف|الاطراف\s+المعنيه|الدول\s+العربيه|جميع\s+الدول"),
+    # A member State's government, however it is named: "the Turkish Government", "the
+    # Government of Qatar", "le Gouvernement turc", "حكومة".
+    ("MS", r"governments?|gouvernements?|(?:ال)?حكوم(?:ه|ات)"),
+    # Islamic bodies outside the adopting organisation (its own are named, or "OIC ...").
+    ("INTL", r"islamic\s+(?:organi[sz]ations|institutions|bodies)"),
+    ("INTL", r"(?:organisations|institutions|organismes)\s+islamiques"),
+    ("INTL", r"(?:ال)?(?:منظمات|مؤسسات|هيئات)\s+(?:ال)?اسلاميه"),
+    # The adopting organisation named as an actor acts through its secretariat; not when it
+    # only qualifies what comes before ("Member States of the Organisation of ...").
+    (
+        "SG",
+        r"(?<!of\s)(?<!of\sthe\s)(?<!in\s)(?<!in\sthe\s)(?<!to\sthe\s)(?<!de\s)(?<!de\sl')"
+        r"(?<!a\sl')(?:organi[sz]ation\s+of\s+(?:the\s+)?islamic\s+(?:conference|cooperation)"
+        r"|organisation\s+de\s+la\s+(?:conference|cooperation)\s+islamique)"
+        r"(?!\s+(?:member|institutions|organs|bodies|group))",
+    ),
+    ("SG", r"(?<!\S)(?:ال)?منظمه\s+(?:التعاون|المؤتمر)\s+الاسلامي(?!\s+(?:و)?(?:مؤسسات|اجهزه))"),
     ("SG", r"secretariat\s+general"),
     ("SG", r"secretaire[\s-]+general"),
     ("SG", r"general\s+secretariat"),
@@ -982,6 +999,13 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
 CAPITALISED_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("SG", r"departements?"),
     ("SG", r"departments?"),
+    # "Urges States ...": States with a capital are States (not "the League of Arab States").
+    ("MS", r"(?<!league\sof\sarab\s)(?<!league\sof\sthe\sarab\s)states"),
+    ("MS", r"(?<!ligue\sdes\s)etats"),
+    # A Commission not named in INSTITUTIONS: a commission of the Security Council or of the
+    # General Assembly ("Requests the Commission to report ..."); the OIC's own are named
+    # (the Independent Permanent Human Rights Commission is ORG).
+    ("INTL", r"(?<!permanent\s)(?<!rights\s)commission(?!\s+(?:permanente|islamique))"),
 )
 
 #: Partners named after these are not addressees: "DEMANDE au Secrétariat général, en
@@ -990,7 +1014,7 @@ PARTNER_PATTERNS: Final[tuple[str, ...]] = (
     r"en\s+(?:etroite\s+)?(?:coordination|cooperation|collaboration|concertation|consultation"
     r"|partenariat|liaison)\s+avec",
     r"avec\s+(?:le\s+soutien|l'appui|l'aide|le\s+concours|la\s+participation)\s+d",
-    r"in\s+(?:close\s+)?(?:coordination|cooperation|collaboration|consultation|partnership"
+    r"in\s+(?:close\s+)?(?:coordination|co-?operation|collaboration|consultation|partnership"
     r"|liaison)\s+with",
     r"with\s+the\s+(?:support|assistance|help|participation)\s+of",
     r"together\s+with",
@@ -1373,9 +1397,7 @@ _ENTITY_RE: Final = re.compile(
 )
 _PLACE_RE: Final = re.compile(_PLACE)
 _NEW_YORK_RE: Final = re.compile(r"new[\s-]+york|نيويورك")
-PARTNER_RE: Final = re.compile(
-    "|".join(rf"(?<!\w)(?:{fold_pattern(p)})" for p in PARTNER_PATTERNS)
-)
+PARTNER_RE: Final = re.compile("|".join(rf"(?<!\w)(?:{fold_pattern(p)})" for p in PARTNER_PATTERNS))
 EMBEDDED_REQUEST_RE: Final = re.compile(fold_pattern("|".join(EMBEDDED_REQUEST_PATTERNS)))
 ACTOR_ANCHOR_RE: Final = re.compile(
     r"(?<!\w)(?:" + "|".join(re.escape(word) for word in ACTOR_ANCHORS) + r")(?!\w)"
