@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from resotrack.resolutions import ParsedResolution, lexicon, parse_file, parse_resolution
+from resotrack.resolutions.model import Language
+from resotrack.resolutions.parser import analyse_paragraph
 
 FIXTURE = Path(__file__).parent / "fixtures" / "resolutions" / "en_sample.txt"
 
@@ -267,3 +269,33 @@ def test_arabic_resolution_parses() -> None:
         (["call"], ("GRP",)),  # the Secretariat is only a partner here
     ]
     assert parsed.paragraph(2).verbs == ("يحث", "يرحب")  # the و of ويرحب is not the verb
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "addressees"),
+    [
+        # the recipient of what is recommended or referred is asked to act on it
+        ("Recommends the guidelines to all Member States for implementation;", "en", ("MS",)),
+        ("Refers the question to the Secretary-General for his opinion.", "en", ("SG",)),
+        ("إحالة الموضوع إلى الأمانة العامة لإبداء الرأي فيه.", "ar", ("SG",)),
+        # "decides that X shall ...": X
+        ("Decides that the Secretary-General shall convene a meeting;", "en", ("SG",)),
+        ("Décide que les États membres présenteront un rapport.", "fr", ("MS",)),
+        ("Decides that talks start between the parties concerned;", "en", ("MS",)),
+        ("Decides that the next session shall be held in Dakar;", "en", ("NONE",)),
+        # a renewed call: whom it is made upon
+        ("Reiterates its call upon all States to refrain from such measures;", "en", ("MS",)),
+        # a partner or a reference is not an addressee
+        ("Calls upon the Secretary-General, in co-operation with UNESCO, to act;", "en", ("SG",)),
+        (
+            "Requests the Secretary-General to bring it to the attention of all States;",
+            "en",
+            ("SG",),
+        ),
+        # Arabic patterns are matched on folded letters ("إلى", "الدائمة")
+        ("تعقد اللجنة الدائمة للشئون المالية دورة طارئة.", "ar", ("ORG",)),
+    ],
+)
+def test_addressee_rules(text: str, language: Language, addressees: tuple[str, ...]) -> None:
+    actions = analyse_paragraph(text, language)
+    assert tuple(sorted({code for action in actions for code in action.addressees})) == addressees

@@ -1037,6 +1037,34 @@ EMBEDDED_REQUEST_PATTERNS: Final[tuple[str, ...]] = (
     r"^\s*(?:دعوته|مناشدته|نداءه|طلبه)\b",
 )
 
+#: Verbs (folded, as printed) that hand something over to someone named after a preposition,
+#: past what is handed over: "Recommends the guidelines ... to all Member States", "Refers the
+#: question to ...", "إحالة الموضوع ... إلى المنظمة العربية للتربية ...": that someone is asked
+#: to act on it.
+RECIPIENT_VERBS: Final = frozenset(
+    {
+        "recommends",
+        "recommend",
+        "refers",
+        "refer",
+        "transmits",
+        "transmit",
+        "recommande",
+        "recommander",
+        "renvoie",
+        "renvoyer",
+        "يوصي",
+        "توصي",
+        "يحيل",
+        "احاله",
+    }
+)
+RECIPIENT_PREPOSITIONS: Final = frozenset({"to", "a", "aux", "au", "الي"})
+
+#: "Decides that ...", "Décide que ...", "يقرر أن ...": who the clause names as its subject
+#: (or between whom something is to happen) is asked to act.
+THAT_WORDS: Final = frozenset({"that", "que", "qu", "ان", "بان"})
+
 #: Words that may stand before an addressee at the start of a verb's object ("aux", "les
 #: deux", "all", "the relevant", "من"): if only these precede it, it is the verb's object.
 LEAD_WORDS: Final = frozenset(

@@ -1599,6 +1599,7 @@ def analyse_paragraph(text: str, language: Language) -> tuple[ParsedAction, ...]
             language,
             before=text[max(0, verb.start - 40) : verb.start],
             previous=previous,
+            verb=verb.surface,
         )
         actions.append(
             ParsedAction(
@@ -1651,18 +1652,30 @@ def _addressees(
     *,
     before: str,
     previous: tuple[tuple[str, ...], tuple[str, ...]] | None,
+    verb: str = "",
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Addressee codes and institution codes of one verb, from the words that follow it."""
+    folded = lexicon.Folded.of(rest)
+    embedded = lexicon.EMBEDDED_REQUEST_RE.search(folded.text)
+    if embedded and not folded.text[: embedded.start()].strip():
+        # "Reiterates its call upon all States to ...": whom the call is made upon
+        return _addressees(
+            "ask", rest[folded.to_original(embedded.end()) :], language, before="", previous=None
+        )
     if kind == "acknowledge":
-        folded = lexicon.Folded.of(rest)
-        embedded = lexicon.EMBEDDED_REQUEST_RE.search(folded.text)
         if not embedded:
             return ("NONE",), ()
         _, entities = lexicon.find_addressees(rest[: folded.to_original(embedded.start())])
         return _codes(entities) or (("ALL",), ())
     if previous and _refers_back(before, rest):
         return previous
+    recipients = _recipients(verb, rest)
+    if recipients:
+        return recipients
     if kind == "decide":
+        subject = _that_clause_subject(rest)
+        if subject:
+            return subject
         entrusted = _entrusting_infinitive(rest)
         if entrusted is not None:
             return _addressees("ask", entrusted, language, before="", previous=None)
@@ -1685,6 +1698,71 @@ def _addressees(
     if chosen:
         return _codes(chosen) or ((), ())
     return (("ALL",) if kind == "ask" else ("NONE",)), ()
+
+
+def _clause(rest: str) -> str:
+    """The verb's clause, up to its end and before any partner phrase."""
+    end = _CLAUSE_END.search(rest)
+    zone = rest[: end.start()] if end else rest
+    folded = lexicon.Folded.of(zone)
+    partner = lexicon.PARTNER_RE.search(folded.text)
+    return zone[: folded.to_original(partner.start())] if partner else zone
+
+
+def _recipients(verb: str, rest: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """ "Recommends X to all Member States", "إحالة ... إلى المنظمة ...": who receives it."""
+    words = verb.split()
+    if not words or lexicon.fold(words[-1]) not in lexicon.RECIPIENT_VERBS:
+        return None
+    folded, entities = lexicon.find_addressees(_clause(rest))
+    for entity in entities:
+        if entity.code not in CONCRETE_ADDRESSEES:
+            continue
+        lead = _WORD_SCAN.findall(folded.text[: entity.start])
+        for index in range(len(lead) - 1, -1, -1):
+            if lead[index] in lexicon.RECIPIENT_PREPOSITIONS:
+                if all(w in lexicon.LEAD_WORDS for w in lead[index + 1 :]):
+                    return _codes(_same_list(folded.text, entity, entities))
+                break
+            if lead[index] not in lexicon.LEAD_WORDS:
+                break
+    return None
+
+
+def _same_list(
+    folded: str, first: lexicon.EntityMatch, entities: tuple[lexicon.EntityMatch, ...]
+) -> tuple[lexicon.EntityMatch, ...]:
+    """``first`` and the entities listed right after it ("X, Y and Z")."""
+    chosen = [first]
+    for entity in entities:
+        if entity.start <= chosen[-1].start:
+            continue
+        gap = _WORD_SCAN.findall(folded[chosen[-1].end : entity.start])
+        if not all(w in lexicon.LEAD_WORDS or w in lexicon.CONJUNCTIONS for w in gap):
+            break
+        chosen.append(entity)
+    return tuple(chosen)
+
+
+def _that_clause_subject(rest: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """ "Decides that the Secretary-General shall ...", "Decides that ... negotiations start
+    between the parties concerned", "يقرر أن تبدأ ... مفاوضات بين الأطراف المعنية"."""
+    folded_rest = lexicon.Folded.of(rest[:30])
+    first = _WORD_SCAN.findall(folded_rest.text)[:1]
+    if not first or first[0] not in lexicon.THAT_WORDS:
+        return None
+    folded, entities = lexicon.find_addressees(_clause(rest))
+    concrete = tuple(e for e in entities if e.code in CONCRETE_ADDRESSEES)
+    if not concrete:
+        return None
+    head = _WORD_SCAN.findall(folded.text[: concrete[0].start])[1:]
+    if all(w in lexicon.LEAD_WORDS for w in head):
+        return _codes(_same_list(folded.text, concrete[0], concrete))
+    for anchor in lexicon.ACTOR_ANCHOR_RE.finditer(folded.text):
+        after = tuple(e for e in concrete if e.start >= anchor.end())
+        if after and _only_lead_words(folded.text[anchor.end() : after[0].start]):
+            return _codes(_same_list(folded.text, after[0], after))
+    return None
 
 
 _TO_VERB: Final = re.compile(r"\s*,?\s*(?:to|de|d['’]|à)\s*([^\W\d_]+)", re.IGNORECASE)
