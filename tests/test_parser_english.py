@@ -292,6 +292,12 @@ def test_arabic_resolution_parses() -> None:
             "en",
             ("SG",),
         ),
+        (
+            "Invite le Secrétaire général, conformément à l'Article 20 de la Charte des Nations"
+            " Unies, à convoquer une session extraordinaire.",
+            "fr",
+            ("SG",),
+        ),
         # Arabic patterns are matched on folded letters ("إلى", "الدائمة")
         ("تعقد اللجنة الدائمة للشئون المالية دورة طارئة.", "ar", ("ORG",)),
     ],

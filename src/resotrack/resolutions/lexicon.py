@@ -1025,6 +1025,19 @@ PARTNER_PATTERNS: Final[tuple[str, ...]] = (
     r"بدعم\s+من",
 )
 
+#: A reference set off in the verb's object ("Invite le Secrétaire général, conformément à
+#: l'Article 20 de la Charte des Nations Unies, à ..."): up to the next comma it names a text,
+#: not someone asked to act.
+REFERENCE_PATTERNS: Final[tuple[str, ...]] = (
+    r"conformement\s+(?:a|aux|au)",
+    r"en\s+application\s+d",
+    r"in\s+accordance\s+with",
+    r"pursuant\s+to",
+    r"in\s+conformity\s+with",
+    r"وفقا\s+ل",
+    r"طبقا\s+ل",
+)
+
 #: A request embedded in an acknowledging clause: "SALUE les Groupes ... et les appelle à".
 EMBEDDED_REQUEST_PATTERNS: Final[tuple[str, ...]] = (
     r"\bet\s+(?:les|l'|la|le|leur|lui)\s*(?:appelle|invite|exhorte|encourage|prie|demande"
@@ -1426,6 +1439,9 @@ _ENTITY_RE: Final = re.compile(
 _PLACE_RE: Final = re.compile(_PLACE)
 _NEW_YORK_RE: Final = re.compile(r"new[\s-]+york|نيويورك")
 PARTNER_RE: Final = re.compile("|".join(rf"(?<!\w)(?:{fold_pattern(p)})" for p in PARTNER_PATTERNS))
+REFERENCE_RE: Final = re.compile(
+    "|".join(rf"(?<!\w)(?:{fold_pattern(p)})[^,;]*" for p in REFERENCE_PATTERNS)
+)
 EMBEDDED_REQUEST_RE: Final = re.compile(fold_pattern("|".join(EMBEDDED_REQUEST_PATTERNS)))
 ACTOR_ANCHOR_RE: Final = re.compile(
     r"(?<!\w)(?:" + "|".join(re.escape(word) for word in ACTOR_ANCHORS) + r")(?!\w)"

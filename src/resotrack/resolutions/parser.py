@@ -1854,7 +1854,20 @@ def verb_object(rest: str, language: Language) -> str:
     zone = zone[: _infinitive_position(zone, language)]
     folded = lexicon.Folded.of(zone)
     partner = lexicon.PARTNER_RE.search(folded.text)
-    return zone[: folded.to_original(partner.start())] if partner else zone
+    zone = zone[: folded.to_original(partner.start())] if partner else zone
+    return _blank_references(zone)
+
+
+def _blank_references(zone: str) -> str:
+    """The zone with references ("conformément à l'Article 20 de la Charte ...") blanked."""
+    folded = lexicon.Folded.of(zone)
+    for reference in reversed(list(lexicon.REFERENCE_RE.finditer(folded.text))):
+        start = folded.to_original(reference.start())
+        end = (
+            folded.to_original(reference.end()) if reference.end() < len(folded.text) else len(zone)
+        )
+        zone = zone[:start] + " " * (end - start) + zone[end:]
+    return zone
 
 
 def _infinitive_position(zone: str, language: Language) -> int:
