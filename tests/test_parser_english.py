@@ -298,6 +298,20 @@ def test_arabic_resolution_parses() -> None:
             "fr",
             ("SG",),
         ),
+        # Arabic verb-subject order: the speaking body is not the object
+        ("يطلب المجلس من الأمين العام متابعة التنفيذ.", "ar", ("SG",)),
+        # approving a quoted recommendation asks what the recommendation asks
+        (
+            'يقرر المجلس الموافقة على توصية اللجنة الآتية: "توصي اللجنة الدول الأعضاء بالمشاركة".',
+            "ar",
+            ("MS",),
+        ),
+        (
+            'يقرر المجلس الموافقة على توصية اللجنة الآتية: "نظرت اللجنة المذكرة". "وتوصي بمتابعة'
+            ' التنفيذ".',
+            "ar",
+            ("ALL",),
+        ),
         # Arabic patterns are matched on folded letters ("إلى", "الدائمة")
         ("تعقد اللجنة الدائمة للشئون المالية دورة طارئة.", "ar", ("ORG",)),
     ],

@@ -1078,6 +1078,11 @@ RECIPIENT_PREPOSITIONS: Final = frozenset({"to", "a", "aux", "au", "الي"})
 #: (or between whom something is to happen) is asked to act.
 THAT_WORDS: Final = frozenset({"that", "que", "qu", "ان", "بان"})
 
+#: Arabic puts the subject after the verb: "يطلب المجلس من الأمين العام", "توصي اللجنة الدول
+#: الأعضاء ...". The body that speaks, named there, is skipped before looking for the object
+#: (folded forms).
+AR_BODY_SUBJECTS: Final = frozenset({"المجلس", "اللجنه", "المؤتمر", "الجمعيه", "القمه"})
+
 #: Words that may stand before an addressee at the start of a verb's object ("aux", "les
 #: deux", "all", "the relevant", "من"): if only these precede it, it is the verb's object.
 LEAD_WORDS: Final = frozenset(

@@ -1655,6 +1655,8 @@ def _addressees(
     verb: str = "",
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Addressee codes and institution codes of one verb, from the words that follow it."""
+    if language == "ar":
+        rest = _skip_body_subject(rest)
     folded = lexicon.Folded.of(rest)
     embedded = lexicon.EMBEDDED_REQUEST_RE.search(folded.text)
     if embedded and not folded.text[: embedded.start()].strip():
@@ -1673,7 +1675,7 @@ def _addressees(
     if recipients:
         return recipients
     if kind == "decide":
-        subject = _that_clause_subject(rest)
+        subject = _that_clause_subject(rest) or _quoted_requests(rest, language)
         if subject:
             return subject
         entrusted = _entrusting_infinitive(rest)
@@ -1698,6 +1700,45 @@ def _addressees(
     if chosen:
         return _codes(chosen) or ((), ())
     return (("ALL",) if kind == "ask" else ("NONE",)), ()
+
+
+def _skip_body_subject(rest: str) -> str:
+    """ "المجلس من الأمين العام ..." after "يطلب": the object starts after the subject (not
+    when the subject is itself a body asked to act: "تعقد اللجنة الدائمة ... دورة")."""
+    match = _FIRST_WORD.match(rest)
+    if not match or lexicon.fold(match.group(1)) not in lexicon.AR_BODY_SUBJECTS:
+        return rest
+    folded, entities = lexicon.find_addressees(rest[:80])
+    if entities and not folded.text[: entities[0].start].strip():
+        return rest
+    return rest[match.end() :]
+
+
+_FIRST_WORD: Final = re.compile(r"\s*([^\W\d_]+)")
+_QUOTED: Final = re.compile(r"[\"«“]([^\"»”]+)[\"»”]")
+_QUOTE_OPENS: Final = re.compile(r":\s*[\"«“]")
+
+
+def _quoted_requests(
+    rest: str, language: Language
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """ "يقرر المجلس الموافقة على توصية اللجنة الآتية: "توصي اللجنة الدول الأعضاء ..."",
+    "Approves the following recommendation: "…"": approving a quoted text asks what it asks."""
+    opens = _QUOTE_OPENS.search(rest)
+    if not opens:
+        return None
+    codes: set[str] = set()
+    institutions: list[str] = []
+    for quoted in _QUOTED.finditer(rest, opens.end() - 1):
+        for action in analyse_paragraph(quoted.group(1).strip(), language):
+            if lexicon.ACTION_KIND.get(action.action) == "ask":
+                codes.update(action.addressees)
+                institutions.extend(action.institutions)
+    if not codes:
+        return None
+    if codes - {"ALL"}:
+        codes.discard("ALL")
+    return tuple(sorted(codes)), tuple(dict.fromkeys(institutions))
 
 
 def _clause(rest: str) -> str:
