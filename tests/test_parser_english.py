@@ -319,3 +319,15 @@ def test_arabic_resolution_parses() -> None:
 def test_addressee_rules(text: str, language: Language, addressees: tuple[str, ...]) -> None:
     actions = analyse_paragraph(text, language)
     assert tuple(sorted({code for action in actions for code in action.addressees})) == addressees
+
+
+def test_arabic_date_with_both_month_names_and_a_presenting_line() -> None:
+    text = (
+        "قرار مجلس الأمن 338\n\n"
+        "قرار مجلس الأمن الدولي رقم 338 في 22 تشرين الأول (أكتوبر) 1973. تبنى المجلس هذا"
+        " القرار كالآتي:\n"
+        "إن مجلس الأمن،\n"
+        "1 - يدعو جميع الأطراف إلى وقف إطلاق النار.\n"
+    )
+    parsed = parse_resolution(text)
+    assert parsed.adopted_on == date(1973, 10, 22)

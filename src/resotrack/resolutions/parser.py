@@ -929,7 +929,9 @@ _GREGORIAN_LINE: Final = re.compile(
     rf"(?:(?:le|les|du|on|the)\s+)?(?:{_DAY_FIRST}|{_MONTH_FIRST})\s*[.,]?"
 )
 _GREGORIAN_ANY: Final = re.compile(rf"(?<!\w)(?:{_DAY_FIRST}|{_MONTH_FIRST})(?!\w)")
-_LAST_DAY: Final = re.compile(rf"(\d{{1,2}}){_ORD}\s+({_MONTH}),?\s+(\d{{4}})")
+_LAST_DAY: Final = re.compile(
+    rf"(\d{{1,2}}){_ORD}\s+({_MONTH})(?:\s*\((?:{_MONTH})\))?,?\s+(\d{{4}})"
+)
 _SPACES: Final = re.compile(r"\s+")
 _LAST_DAY_MONTH_FIRST: Final = re.compile(
     rf"({_MONTH})\s+(?:\d{{1,2}}\s*[-–]\s*)?(\d{{1,2}}),?\s+(\d{{4}})"
@@ -1012,6 +1014,10 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
         gregorian, adopted_on = _adopted_in_header(flat)
     if gregorian is None:
         gregorian, adopted_on = _first_header_date(flat)
+    if gregorian is None and preamble and _names_the_resolution(preamble[0]):
+        # "قرار مجلس الأمن الدولي رقم 338 في 22 تشرين الأول 1973. تبنى ...": a line that
+        # presents the resolution itself, run on to the preamble, dates it
+        gregorian, adopted_on = _first_header_date(preamble[:1])
     recital = opening
     if not _is_opening(opening):
         opening = ""  # a preamble line ("Recalling resolution 77/5 of ...") is no date
@@ -1073,6 +1079,12 @@ def _document_symbol(line: str) -> str | None:
     if re.search(r"[a-z]{3}", after) or len(before.split()) > 4:
         return None
     return fix_symbol(match.group().rstrip(".-"))
+
+
+def _names_the_resolution(line: str) -> bool:
+    """A line that starts by naming a resolution ("Resolution 338 (1973) of ...", "قرار مجلس
+    الأمن رقم 338 في ..."), not a recital about one."""
+    return lexicon.fold(line[:20]).startswith(("resolution", "قرار", "القرار"))
 
 
 def _first_header_date(lines: list[str]) -> tuple[str | None, date | None]:
