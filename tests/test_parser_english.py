@@ -298,6 +298,26 @@ def test_arabic_resolution_parses() -> None:
             "fr",
             ("SG",),
         ),
+        # later verbs joined without punctuation, or in a new sentence, ask too
+        (
+            "Requests the Secretary-General to follow up the matter and invites the Member"
+            " States to contribute to the Fund.",
+            "en",
+            ("MS", "SG"),
+        ),
+        (
+            "Demande au Secrétaire général de suivre la question et invite les États membres à"
+            " contribuer au Fonds.",
+            "fr",
+            ("MS", "SG"),
+        ),
+        (
+            "Requests the Secretary-General to pay the arrears. Also invites Member States to"
+            " make donations.",
+            "en",
+            ("MS", "SG"),
+        ),
+        ("Takes note of the report and recommendations of the Secretary-General.", "en", ("NONE",)),
         # Arabic verb-subject order: the speaking body is not the object
         ("يطلب المجلس من الأمين العام متابعة التنفيذ.", "ar", ("SG",)),
         # approving a quoted recommendation asks what the recommendation asks

@@ -1378,7 +1378,9 @@ def find_verbs(text: str, language: Language) -> list[_Verb]:
         lead = _lower_case_lead_verb(text, head, opening)
         if lead:
             verbs.insert(0, lead)
-    if language in ("en", "fr") and (";" in text or ", and " in text or ", et " in text):
+    if language in ("en", "fr") and (
+        ";" in text or " and " in text or " et " in text or ". " in text
+    ):
         more = _clause_verbs(text, language, verbs)
         if more:
             verbs = sorted([*verbs, *more], key=lambda verb: verb.start)
@@ -1495,9 +1497,12 @@ def _lower_case_lead_verb(
 _AND: Final = frozenset({"and", "et"})
 #: A clause opening in lower case: "; calls upon", ", and requests", "; et invite".
 _LOWER_CLAUSE: Final = re.compile(
-    r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s))"
-    r"(?=(?:and|et)\s+[a-zà-öø-ÿ]|(?!(?:and|et)\s)[a-zà-öø-ÿ])"
+    r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s)|\s(?=and\s+[a-z]+s\s|et\s+[a-zà-öø-ÿ]+\s)|(?<=[a-z]\.)\s+(?=[A-Z]))"
+    r"(?=(?:and|et)\s+[a-zà-öø-ÿ]|(?!(?:and|et)\s)[a-zà-öø-ÿA-Z])"
 )
+#: Where no punctuation opens the clause (" and invites ...", ". Also invites them ..."),
+#: only a verb that asks or acknowledges, not one that decides, starts a new action.
+_BARE_CLAUSE_KINDS: Final = frozenset({"ask", "acknowledge"})
 
 
 _BODY_SENTENCE: Final = re.compile(r"(?<=[.;])\s+(?:le|la|l'|the)\s*")
@@ -1549,10 +1554,19 @@ def _clause_verbs(text: str, language: Language, found: list[_Verb]) -> list[_Ve
             k = 1
         while k < len(folded) and lexicon.match_modifier(folded[k:]):
             k += lexicon.match_modifier(folded[k:])
-        if k >= len(tokens) or not tokens[k][2][:1].islower():
+        before = text[max(0, mark.start() - 1) : mark.end()].rstrip()
+        bare = not before.endswith((";", "؛", ","))
+        sentence = before.endswith(".")
+        if k >= len(tokens):
+            continue
+        if not tokens[k][2][:1].islower() and not (
+            sentence and tokens[k][2][:1].isupper() and tokens[k][2][1:].islower()
+        ):
             continue
         hit = lexicon.match_verb(folded[k:])
         if hit is None or (language == "en" and not folded[k].endswith("s")):
+            continue
+        if bare and lexicon.ACTION_KIND.get(hit[1], "decide") not in _BARE_CLAUSE_KINDS:
             continue
         start, end = tokens[k][0], tokens[k + hit[0] - 1][1]
         if start in taken:  # already read as a capitalised verb
