@@ -205,6 +205,8 @@ def _codes(text: str) -> list[tuple[str, tuple[str, ...]]]:
         ("les États membres de l'Organisation de la Coopération Islamique", [("MS", ())]),
         ("Member States of the Organisation of Islamic Cooperation", [("MS", ())]),
         ("the Turkish Government", [("MS", ())]),
+        ("الدول الأعضاء في منظمة التعاون الإسلامي", [("MS", ())]),
+        ("other Islamic financial institutions", [("INTL", ())]),
         ("Islamic organisations and personalities", [("INTL", ())]),
         ("the League of Arab States", []),
         ("la Banque islamique de développement", [("ORG", ("IsDB",))]),

@@ -958,7 +958,11 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     # Government of Qatar", "le Gouvernement turc", "حكومة".
     ("MS", r"governments?|gouvernements?|(?:ال)?حكوم(?:ه|ات)"),
     # Islamic bodies outside the adopting organisation (its own are named, or "OIC ...").
-    ("INTL", r"islamic\s+(?:organi[sz]ations|institutions|bodies)"),
+    (
+        "INTL",
+        r"islamic\s+(?:(?:financial|charitable|humanitarian|non-governmental|relief)\s+)?"
+        r"(?:organi[sz]ations|institutions|bodies)",
+    ),
     ("INTL", r"(?:organisations|institutions|organismes)\s+islamiques"),
     ("INTL", r"(?:ال)?(?:منظمات|مؤسسات|هيئات)\s+(?:ال)?اسلاميه"),
     # The adopting organisation named as an actor acts through its secretariat; not when it
@@ -970,7 +974,10 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
         r"|organisation\s+de\s+la\s+(?:conference|cooperation)\s+islamique)"
         r"(?!\s+(?:member|institutions|organs|bodies|group))",
     ),
-    ("SG", r"(?<!\S)(?:ال)?منظمه\s+(?:التعاون|المؤتمر)\s+الاسلامي(?!\s+(?:و)?(?:مؤسسات|اجهزه))"),
+    (
+        "SG",
+        r"(?<!\S)(?<!في\s)(?<!اعضاء\s)(?:ال)?منظمه\s+(?:التعاون|المؤتمر)\s+الاسلامي(?!\s+(?:و)?(?:مؤسسات|اجهزه))",
+    ),
     ("SG", r"secretariat\s+general"),
     ("SG", r"secretaire[\s-]+general"),
     ("SG", r"general\s+secretariat"),
