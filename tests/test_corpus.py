@@ -196,11 +196,6 @@ def test_verbs_compare_as_a_reader_would() -> None:
     assert not scorer.verbs_match(["Requests", "Urges"], ["Requests"])
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 20: the parser does not reach the thresholds on the real corpus yet "
-    "(figures: bench/RESULTS.md, 'Parser on the real-resolution corpus')",
-)
 def test_parser_reaches_the_issue_thresholds_per_language(documents: list[Any]) -> None:
     runs = scorer.run_parser([d.path for d in documents], sys.executable)
     result = scorer.score(documents, runs)
