@@ -1012,7 +1012,10 @@ CAPITALISED_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     # A Commission not named in INSTITUTIONS: a commission of the Security Council or of the
     # General Assembly ("Requests the Commission to report ..."); the OIC's own are named
     # (the Independent Permanent Human Rights Commission is ORG).
-    ("INTL", r"(?<!permanent\s)(?<!rights\s)commission(?!\s+(?:permanente|islamique))"),
+    (
+        "INTL",
+        r"(?<!permanent\s)(?<!rights\s)(?<!islamic\s)(?<!oic\s)commission(?!\s+(?:permanente|islamique))",
+    ),
 )
 
 #: Partners named after these are not addressees: "DEMANDE au Secrétariat général, en
