@@ -976,7 +976,8 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "SG",
-        r"(?<!\S)(?<!في\s)(?<!اعضاء\s)(?:ال)?منظمه\s+(?:التعاون|المؤتمر)\s+الاسلامي(?!\s+(?:و)?(?:مؤسسات|اجهزه))",
+        r"(?<!\S)(?<!في\s)(?<!اعضاء\s)(?:ال)?منظمه\s+(?:التعاون|المؤتمر)\s+الاسلامي"
+        r"(?!\s+(?:و)?(?:مؤسسات|اجهزه))",
     ),
     ("SG", r"secretariat\s+general"),
     ("SG", r"secretaire[\s-]+general"),
@@ -1014,7 +1015,8 @@ CAPITALISED_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     # (the Independent Permanent Human Rights Commission is ORG).
     (
         "INTL",
-        r"(?<!permanent\s)(?<!rights\s)(?<!islamic\s)(?<!oic\s)commission(?!\s+(?:permanente|islamique))",
+        r"(?<!permanent\s)(?<!rights\s)(?<!islamic\s)(?<!oic\s)"
+        r"commission(?!\s+(?:permanente|islamique))",
     ),
 )
 

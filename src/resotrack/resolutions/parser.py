@@ -1497,7 +1497,8 @@ def _lower_case_lead_verb(
 _AND: Final = frozenset({"and", "et"})
 #: A clause opening in lower case: "; calls upon", ", and requests", "; et invite".
 _LOWER_CLAUSE: Final = re.compile(
-    r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s)|\s(?=and\s+[a-z]+s\s|et\s+[a-zà-öø-ÿ]+\s)|(?<=[a-z]\.)\s+(?=[A-Z]))"
+    r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s)|\s(?=and\s+[a-z]+s\s|et\s+[a-zà-öø-ÿ]+\s)"
+    r"|(?<=[a-z]\.)\s+(?=[A-Z]))"
     r"(?=(?:and|et)\s+[a-zà-öø-ÿ]|(?!(?:and|et)\s)[a-zà-öø-ÿA-Z])"
 )
 #: Where no punctuation opens the clause (" and invites ...", ". Also invites them ..."),
