@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from resotrack.resolutions import ParsedResolution, lexicon, parse_file, parse_resolution
+from resotrack.resolutions.model import Language
+from resotrack.resolutions.parser import analyse_paragraph
 
 FIXTURE = Path(__file__).parent / "fixtures" / "resolutions" / "en_sample.txt"
 
@@ -198,7 +200,15 @@ def _codes(text: str) -> list[tuple[str, tuple[str, ...]]]:
         ("المجتمع الدولي", [("INTL", ())]),
         ("les organes et institutions compétents", [("ORG", ()), ("ORG", ())]),
         ("les institutions nationales", []),
-        ("l'Organisation de la Coopération Islamique", []),
+        # the adopting organisation as an actor acts through its secretariat (corpus README)
+        ("l'Organisation de la Coopération Islamique", [("SG", ())]),
+        ("les États membres de l'Organisation de la Coopération Islamique", [("MS", ())]),
+        ("Member States of the Organisation of Islamic Cooperation", [("MS", ())]),
+        ("the Turkish Government", [("MS", ())]),
+        ("الدول الأعضاء في منظمة التعاون الإسلامي", [("MS", ())]),
+        ("other Islamic financial institutions", [("INTL", ())]),
+        ("Islamic organisations and personalities", [("INTL", ())]),
+        ("the League of Arab States", []),
         ("la Banque islamique de développement", [("ORG", ("IsDB",))]),
         ("(BID)", [("ORG", ("IsDB",))]),
         ("a bid to host the conference", []),  # acronyms only as printed
@@ -261,3 +271,85 @@ def test_arabic_resolution_parses() -> None:
         (["call"], ("GRP",)),  # the Secretariat is only a partner here
     ]
     assert parsed.paragraph(2).verbs == ("يحث", "يرحب")  # the و of ويرحب is not the verb
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "addressees"),
+    [
+        # the recipient of what is recommended or referred is asked to act on it
+        ("Recommends the guidelines to all Member States for implementation;", "en", ("MS",)),
+        ("Refers the question to the Secretary-General for his opinion.", "en", ("SG",)),
+        ("إحالة الموضوع إلى الأمانة العامة لإبداء الرأي فيه.", "ar", ("SG",)),
+        # "decides that X shall ...": X
+        ("Decides that the Secretary-General shall convene a meeting;", "en", ("SG",)),
+        ("Décide que les États membres présenteront un rapport.", "fr", ("MS",)),
+        ("Decides that talks start between the parties concerned;", "en", ("MS",)),
+        ("Decides that the next session shall be held in Dakar;", "en", ("NONE",)),
+        # a renewed call: whom it is made upon
+        ("Reiterates its call upon all States to refrain from such measures;", "en", ("MS",)),
+        # a partner or a reference is not an addressee
+        ("Calls upon the Secretary-General, in co-operation with UNESCO, to act;", "en", ("SG",)),
+        (
+            "Requests the Secretary-General to bring it to the attention of all States;",
+            "en",
+            ("SG",),
+        ),
+        (
+            "Invite le Secrétaire général, conformément à l'Article 20 de la Charte des Nations"
+            " Unies, à convoquer une session extraordinaire.",
+            "fr",
+            ("SG",),
+        ),
+        # later verbs joined without punctuation, or in a new sentence, ask too
+        (
+            "Requests the Secretary-General to follow up the matter and invites the Member"
+            " States to contribute to the Fund.",
+            "en",
+            ("MS", "SG"),
+        ),
+        (
+            "Demande au Secrétaire général de suivre la question et invite les États membres à"
+            " contribuer au Fonds.",
+            "fr",
+            ("MS", "SG"),
+        ),
+        (
+            "Requests the Secretary-General to pay the arrears. Also invites Member States to"
+            " make donations.",
+            "en",
+            ("MS", "SG"),
+        ),
+        ("Takes note of the report and recommendations of the Secretary-General.", "en", ("NONE",)),
+        # Arabic verb-subject order: the speaking body is not the object
+        ("يطلب المجلس من الأمين العام متابعة التنفيذ.", "ar", ("SG",)),
+        # approving a quoted recommendation asks what the recommendation asks
+        (
+            'يقرر المجلس الموافقة على توصية اللجنة الآتية: "توصي اللجنة الدول الأعضاء بالمشاركة".',
+            "ar",
+            ("MS",),
+        ),
+        (
+            'يقرر المجلس الموافقة على توصية اللجنة الآتية: "نظرت اللجنة المذكرة". "وتوصي بمتابعة'
+            ' التنفيذ".',
+            "ar",
+            ("ALL",),
+        ),
+        # Arabic patterns are matched on folded letters ("إلى", "الدائمة")
+        ("تعقد اللجنة الدائمة للشئون المالية دورة طارئة.", "ar", ("ORG",)),
+    ],
+)
+def test_addressee_rules(text: str, language: Language, addressees: tuple[str, ...]) -> None:
+    actions = analyse_paragraph(text, language)
+    assert tuple(sorted({code for action in actions for code in action.addressees})) == addressees
+
+
+def test_arabic_date_with_both_month_names_and_a_presenting_line() -> None:
+    text = (
+        "قرار مجلس الأمن 338\n\n"
+        "قرار مجلس الأمن الدولي رقم 338 في 22 تشرين الأول (أكتوبر) 1973. تبنى المجلس هذا"
+        " القرار كالآتي:\n"
+        "إن مجلس الأمن،\n"
+        "1 - يدعو جميع الأطراف إلى وقف إطلاق النار.\n"
+    )
+    parsed = parse_resolution(text)
+    assert parsed.adopted_on == date(1973, 10, 22)

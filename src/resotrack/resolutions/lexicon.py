@@ -954,6 +954,31 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
         r"(?:\s+(?:interessees|en\s+cause))?",
     ),
     ("MS", r"جميع\s+الاطراف|الاطراف\s+المعنيه|الدول\s+العربيه|جميع\s+الدول"),
+    # A member State's government, however it is named: "the Turkish Government", "the
+    # Government of Qatar", "le Gouvernement turc", "حكومة".
+    ("MS", r"governments?|gouvernements?|(?:ال)?حكوم(?:ه|ات)"),
+    # Islamic bodies outside the adopting organisation (its own are named, or "OIC ...").
+    (
+        "INTL",
+        r"islamic\s+(?:(?:financial|charitable|humanitarian|non-governmental|relief)\s+)?"
+        r"(?:organi[sz]ations|institutions|bodies)",
+    ),
+    ("INTL", r"(?:organisations|institutions|organismes)\s+islamiques"),
+    ("INTL", r"(?:ال)?(?:منظمات|مؤسسات|هيئات)\s+(?:ال)?اسلاميه"),
+    # The adopting organisation named as an actor acts through its secretariat; not when it
+    # only qualifies what comes before ("Member States of the Organisation of ...").
+    (
+        "SG",
+        r"(?<!of\s)(?<!of\sthe\s)(?<!in\s)(?<!in\sthe\s)(?<!to\sthe\s)(?<!de\s)(?<!de\sl')"
+        r"(?<!a\sl')(?:organi[sz]ation\s+of\s+(?:the\s+)?islamic\s+(?:conference|cooperation)"
+        r"|organisation\s+de\s+la\s+(?:conference|cooperation)\s+islamique)"
+        r"(?!\s+(?:member|institutions|organs|bodies|group))",
+    ),
+    (
+        "SG",
+        r"(?<!\S)(?<!في\s)(?<!اعضاء\s)(?:ال)?منظمه\s+(?:التعاون|المؤتمر)\s+الاسلامي"
+        r"(?!\s+(?:و)?(?:مؤسسات|اجهزه))",
+    ),
     ("SG", r"secretariat\s+general"),
     ("SG", r"secretaire[\s-]+general"),
     ("SG", r"general\s+secretariat"),
@@ -982,6 +1007,17 @@ ADDRESSEE_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
 CAPITALISED_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("SG", r"departements?"),
     ("SG", r"departments?"),
+    # "Urges States ...": States with a capital are States (not "the League of Arab States").
+    ("MS", r"(?<!league\sof\sarab\s)(?<!league\sof\sthe\sarab\s)states"),
+    ("MS", r"(?<!ligue\sdes\s)etats"),
+    # A Commission not named in INSTITUTIONS: a commission of the Security Council or of the
+    # General Assembly ("Requests the Commission to report ..."); the OIC's own are named
+    # (the Independent Permanent Human Rights Commission is ORG).
+    (
+        "INTL",
+        r"(?<!permanent\s)(?<!rights\s)(?<!islamic\s)(?<!oic\s)"
+        r"commission(?!\s+(?:permanente|islamique))",
+    ),
 )
 
 #: Partners named after these are not addressees: "DEMANDE au Secrétariat général, en
@@ -990,7 +1026,7 @@ PARTNER_PATTERNS: Final[tuple[str, ...]] = (
     r"en\s+(?:etroite\s+)?(?:coordination|cooperation|collaboration|concertation|consultation"
     r"|partenariat|liaison)\s+avec",
     r"avec\s+(?:le\s+soutien|l'appui|l'aide|le\s+concours|la\s+participation)\s+d",
-    r"in\s+(?:close\s+)?(?:coordination|cooperation|collaboration|consultation|partnership"
+    r"in\s+(?:close\s+)?(?:coordination|co-?operation|collaboration|consultation|partnership"
     r"|liaison)\s+with",
     r"with\s+the\s+(?:support|assistance|help|participation)\s+of",
     r"together\s+with",
@@ -999,6 +1035,19 @@ PARTNER_PATTERNS: Final[tuple[str, ...]] = (
     r"بالتشاور\s+مع",
     r"بالشراكه\s+مع",
     r"بدعم\s+من",
+)
+
+#: A reference set off in the verb's object ("Invite le Secrétaire général, conformément à
+#: l'Article 20 de la Charte des Nations Unies, à ..."): up to the next comma it names a text,
+#: not someone asked to act.
+REFERENCE_PATTERNS: Final[tuple[str, ...]] = (
+    r"conformement\s+(?:a|aux|au)",
+    r"en\s+application\s+d",
+    r"in\s+accordance\s+with",
+    r"pursuant\s+to",
+    r"in\s+conformity\s+with",
+    r"وفقا\s+ل",
+    r"طبقا\s+ل",
 )
 
 #: A request embedded in an acknowledging clause: "SALUE les Groupes ... et les appelle à".
@@ -1012,6 +1061,39 @@ EMBEDDED_REQUEST_PATTERNS: Final[tuple[str, ...]] = (
     r"^\s*(?:son|sa|ses)\s+(?:appel|demande|invitation)s?\s+(?:pressants?\s+)?(?:a|aux|au)\b",
     r"^\s*(?:دعوته|مناشدته|نداءه|طلبه)\b",
 )
+
+#: Verbs (folded, as printed) that hand something over to someone named after a preposition,
+#: past what is handed over: "Recommends the guidelines ... to all Member States", "Refers the
+#: question to ...", "إحالة الموضوع ... إلى المنظمة العربية للتربية ...": that someone is asked
+#: to act on it.
+RECIPIENT_VERBS: Final = frozenset(
+    {
+        "recommends",
+        "recommend",
+        "refers",
+        "refer",
+        "transmits",
+        "transmit",
+        "recommande",
+        "recommander",
+        "renvoie",
+        "renvoyer",
+        "يوصي",
+        "توصي",
+        "يحيل",
+        "احاله",
+    }
+)
+RECIPIENT_PREPOSITIONS: Final = frozenset({"to", "a", "aux", "au", "الي"})
+
+#: "Decides that ...", "Décide que ...", "يقرر أن ...": who the clause names as its subject
+#: (or between whom something is to happen) is asked to act.
+THAT_WORDS: Final = frozenset({"that", "que", "qu", "ان", "بان"})
+
+#: Arabic puts the subject after the verb: "يطلب المجلس من الأمين العام", "توصي اللجنة الدول
+#: الأعضاء ...". The body that speaks, named there, is skipped before looking for the object
+#: (folded forms).
+AR_BODY_SUBJECTS: Final = frozenset({"المجلس", "اللجنه", "المؤتمر", "الجمعيه", "القمه"})
 
 #: Words that may stand before an addressee at the start of a verb's object ("aux", "les
 #: deux", "all", "the relevant", "من"): if only these precede it, it is the verb's object.
@@ -1282,6 +1364,17 @@ EN_NOT_VERBS: Final = frozenset(
 # --------------------------------------------------------------------------------------------
 
 
+_ARABIC_LETTER_FOLDS: Final = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه"}
+)
+
+
+def fold_pattern(pattern: str) -> str:
+    """A hand-written regex brought to the folded letters it is matched against ("الى" is
+    "الي", "الدائمة" is "الدايمه" once folded); regex syntax is left alone."""
+    return pattern.translate(_ARABIC_LETTER_FOLDS)
+
+
 def _is_arabic(char: str) -> bool:
     return "\u0600" <= char <= "\u06ff"
 
@@ -1343,7 +1436,7 @@ def _entity_branches() -> list[tuple[str, _Spec]]:
     ]
     names.sort(key=lambda item: -len(item[0]))  # longest first: "Groupe de la Banque ..."
     branches += [(_phrase_body(n), _Spec(i.addressee, i.code)) for n, i in names]
-    branches += [(p + r"(?!\w)", _Spec(c)) for c, p in ADDRESSEE_PATTERNS]
+    branches += [(fold_pattern(p) + r"(?!\w)", _Spec(c)) for c, p in ADDRESSEE_PATTERNS]
     branches += [(_phrase_body(p), _Spec(c)) for c, p in ADDRESSEE_PHRASES if c != "GRP"]
     branches += [(p + r"(?![\w-])", _Spec(c, capitalised=True)) for c, p in CAPITALISED_PATTERNS]
     acronyms = [(a, i) for i in INSTITUTIONS for a in i.acronyms]
@@ -1362,8 +1455,11 @@ _ENTITY_RE: Final = re.compile(
 )
 _PLACE_RE: Final = re.compile(_PLACE)
 _NEW_YORK_RE: Final = re.compile(r"new[\s-]+york|نيويورك")
-PARTNER_RE: Final = re.compile("|".join(rf"(?<!\w)(?:{p})" for p in PARTNER_PATTERNS))
-EMBEDDED_REQUEST_RE: Final = re.compile("|".join(EMBEDDED_REQUEST_PATTERNS))
+PARTNER_RE: Final = re.compile("|".join(rf"(?<!\w)(?:{fold_pattern(p)})" for p in PARTNER_PATTERNS))
+REFERENCE_RE: Final = re.compile(
+    "|".join(rf"(?<!\w)(?:{fold_pattern(p)})[^,;]*" for p in REFERENCE_PATTERNS)
+)
+EMBEDDED_REQUEST_RE: Final = re.compile(fold_pattern("|".join(EMBEDDED_REQUEST_PATTERNS)))
 ACTOR_ANCHOR_RE: Final = re.compile(
     r"(?<!\w)(?:" + "|".join(re.escape(word) for word in ACTOR_ANCHORS) + r")(?!\w)"
 )

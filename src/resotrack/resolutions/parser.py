@@ -929,7 +929,9 @@ _GREGORIAN_LINE: Final = re.compile(
     rf"(?:(?:le|les|du|on|the)\s+)?(?:{_DAY_FIRST}|{_MONTH_FIRST})\s*[.,]?"
 )
 _GREGORIAN_ANY: Final = re.compile(rf"(?<!\w)(?:{_DAY_FIRST}|{_MONTH_FIRST})(?!\w)")
-_LAST_DAY: Final = re.compile(rf"(\d{{1,2}}){_ORD}\s+({_MONTH}),?\s+(\d{{4}})")
+_LAST_DAY: Final = re.compile(
+    rf"(\d{{1,2}}){_ORD}\s+({_MONTH})(?:\s*\((?:{_MONTH})\))?,?\s+(\d{{4}})"
+)
 _SPACES: Final = re.compile(r"\s+")
 _LAST_DAY_MONTH_FIRST: Final = re.compile(
     rf"({_MONTH})\s+(?:\d{{1,2}}\s*[-–]\s*)?(\d{{1,2}}),?\s+(\d{{4}})"
@@ -1012,6 +1014,10 @@ def _read_header(lines: list[str], preamble: list[str]) -> _Header:
         gregorian, adopted_on = _adopted_in_header(flat)
     if gregorian is None:
         gregorian, adopted_on = _first_header_date(flat)
+    if gregorian is None and preamble and _names_the_resolution(preamble[0]):
+        # "قرار مجلس الأمن الدولي رقم 338 في 22 تشرين الأول 1973. تبنى ...": a line that
+        # presents the resolution itself, run on to the preamble, dates it
+        gregorian, adopted_on = _first_header_date(preamble[:1])
     recital = opening
     if not _is_opening(opening):
         opening = ""  # a preamble line ("Recalling resolution 77/5 of ...") is no date
@@ -1073,6 +1079,12 @@ def _document_symbol(line: str) -> str | None:
     if re.search(r"[a-z]{3}", after) or len(before.split()) > 4:
         return None
     return fix_symbol(match.group().rstrip(".-"))
+
+
+def _names_the_resolution(line: str) -> bool:
+    """A line that starts by naming a resolution ("Resolution 338 (1973) of ...", "قرار مجلس
+    الأمن رقم 338 في ..."), not a recital about one."""
+    return lexicon.fold(line[:20]).startswith(("resolution", "قرار", "القرار"))
 
 
 def _first_header_date(lines: list[str]) -> tuple[str | None, date | None]:
@@ -1366,7 +1378,9 @@ def find_verbs(text: str, language: Language) -> list[_Verb]:
         lead = _lower_case_lead_verb(text, head, opening)
         if lead:
             verbs.insert(0, lead)
-    if language in ("en", "fr") and (";" in text or ", and " in text or ", et " in text):
+    if language in ("en", "fr") and (
+        ";" in text or " and " in text or " et " in text or ". " in text
+    ):
         more = _clause_verbs(text, language, verbs)
         if more:
             verbs = sorted([*verbs, *more], key=lambda verb: verb.start)
@@ -1483,9 +1497,13 @@ def _lower_case_lead_verb(
 _AND: Final = frozenset({"and", "et"})
 #: A clause opening in lower case: "; calls upon", ", and requests", "; et invite".
 _LOWER_CLAUSE: Final = re.compile(
-    r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s))"
-    r"(?=(?:and|et)\s+[a-zà-öø-ÿ]|(?!(?:and|et)\s)[a-zà-öø-ÿ])"
+    r"(?:[;؛]\s*|,\s+(?=(?:and|et)\s)|\s(?=and\s+[a-z]+s\s|et\s+[a-zà-öø-ÿ]+\s)"
+    r"|(?<=[a-z]\.)\s+(?=[A-Z]))"
+    r"(?=(?:and|et)\s+[a-zà-öø-ÿ]|(?!(?:and|et)\s)[a-zà-öø-ÿA-Z])"
 )
+#: Where no punctuation opens the clause (" and invites ...", ". Also invites them ..."),
+#: only a verb that asks or acknowledges, not one that decides, starts a new action.
+_BARE_CLAUSE_KINDS: Final = frozenset({"ask", "acknowledge"})
 
 
 _BODY_SENTENCE: Final = re.compile(r"(?<=[.;])\s+(?:le|la|l'|the)\s*")
@@ -1537,10 +1555,19 @@ def _clause_verbs(text: str, language: Language, found: list[_Verb]) -> list[_Ve
             k = 1
         while k < len(folded) and lexicon.match_modifier(folded[k:]):
             k += lexicon.match_modifier(folded[k:])
-        if k >= len(tokens) or not tokens[k][2][:1].islower():
+        before = text[max(0, mark.start() - 1) : mark.end()].rstrip()
+        bare = not before.endswith((";", "؛", ","))
+        sentence = before.endswith(".")
+        if k >= len(tokens):
+            continue
+        if not tokens[k][2][:1].islower() and not (
+            sentence and tokens[k][2][:1].isupper() and tokens[k][2][1:].islower()
+        ):
             continue
         hit = lexicon.match_verb(folded[k:])
         if hit is None or (language == "en" and not folded[k].endswith("s")):
+            continue
+        if bare and lexicon.ACTION_KIND.get(hit[1], "decide") not in _BARE_CLAUSE_KINDS:
             continue
         start, end = tokens[k][0], tokens[k + hit[0] - 1][1]
         if start in taken:  # already read as a capitalised verb
@@ -1599,6 +1626,7 @@ def analyse_paragraph(text: str, language: Language) -> tuple[ParsedAction, ...]
             language,
             before=text[max(0, verb.start - 40) : verb.start],
             previous=previous,
+            verb=verb.surface,
         )
         actions.append(
             ParsedAction(
@@ -1651,18 +1679,32 @@ def _addressees(
     *,
     before: str,
     previous: tuple[tuple[str, ...], tuple[str, ...]] | None,
+    verb: str = "",
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Addressee codes and institution codes of one verb, from the words that follow it."""
+    if language == "ar":
+        rest = _skip_body_subject(rest)
+    folded = lexicon.Folded.of(rest)
+    embedded = lexicon.EMBEDDED_REQUEST_RE.search(folded.text)
+    if embedded and not folded.text[: embedded.start()].strip():
+        # "Reiterates its call upon all States to ...": whom the call is made upon
+        return _addressees(
+            "ask", rest[folded.to_original(embedded.end()) :], language, before="", previous=None
+        )
     if kind == "acknowledge":
-        folded = lexicon.Folded.of(rest)
-        embedded = lexicon.EMBEDDED_REQUEST_RE.search(folded.text)
         if not embedded:
             return ("NONE",), ()
         _, entities = lexicon.find_addressees(rest[: folded.to_original(embedded.start())])
         return _codes(entities) or (("ALL",), ())
     if previous and _refers_back(before, rest):
         return previous
+    recipients = _recipients(verb, rest)
+    if recipients:
+        return recipients
     if kind == "decide":
+        subject = _that_clause_subject(rest) or _quoted_requests(rest, language)
+        if subject:
+            return subject
         entrusted = _entrusting_infinitive(rest)
         if entrusted is not None:
             return _addressees("ask", entrusted, language, before="", previous=None)
@@ -1685,6 +1727,110 @@ def _addressees(
     if chosen:
         return _codes(chosen) or ((), ())
     return (("ALL",) if kind == "ask" else ("NONE",)), ()
+
+
+def _skip_body_subject(rest: str) -> str:
+    """ "المجلس من الأمين العام ..." after "يطلب": the object starts after the subject (not
+    when the subject is itself a body asked to act: "تعقد اللجنة الدائمة ... دورة")."""
+    match = _FIRST_WORD.match(rest)
+    if not match or lexicon.fold(match.group(1)) not in lexicon.AR_BODY_SUBJECTS:
+        return rest
+    folded, entities = lexicon.find_addressees(rest[:80])
+    if entities and not folded.text[: entities[0].start].strip():
+        return rest
+    return rest[match.end() :]
+
+
+_FIRST_WORD: Final = re.compile(r"\s*([^\W\d_]+)")
+_QUOTED: Final = re.compile(r"[\"«“]([^\"»”]+)[\"»”]")
+_QUOTE_OPENS: Final = re.compile(r":\s*[\"«“]")
+
+
+def _quoted_requests(
+    rest: str, language: Language
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """ "يقرر المجلس الموافقة على توصية اللجنة الآتية: "توصي اللجنة الدول الأعضاء ..."",
+    "Approves the following recommendation: "…"": approving a quoted text asks what it asks."""
+    opens = _QUOTE_OPENS.search(rest)
+    if not opens:
+        return None
+    codes: set[str] = set()
+    institutions: list[str] = []
+    for quoted in _QUOTED.finditer(rest, opens.end() - 1):
+        for action in analyse_paragraph(quoted.group(1).strip(), language):
+            if lexicon.ACTION_KIND.get(action.action) == "ask":
+                codes.update(action.addressees)
+                institutions.extend(action.institutions)
+    if not codes:
+        return None
+    if codes - {"ALL"}:
+        codes.discard("ALL")
+    return tuple(sorted(codes)), tuple(dict.fromkeys(institutions))
+
+
+def _clause(rest: str) -> str:
+    """The verb's clause, up to its end and before any partner phrase."""
+    end = _CLAUSE_END.search(rest)
+    zone = rest[: end.start()] if end else rest
+    folded = lexicon.Folded.of(zone)
+    partner = lexicon.PARTNER_RE.search(folded.text)
+    return zone[: folded.to_original(partner.start())] if partner else zone
+
+
+def _recipients(verb: str, rest: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """ "Recommends X to all Member States", "إحالة ... إلى المنظمة ...": who receives it."""
+    words = verb.split()
+    if not words or lexicon.fold(words[-1]) not in lexicon.RECIPIENT_VERBS:
+        return None
+    folded, entities = lexicon.find_addressees(_clause(rest))
+    for entity in entities:
+        if entity.code not in CONCRETE_ADDRESSEES:
+            continue
+        lead = _WORD_SCAN.findall(folded.text[: entity.start])
+        for index in range(len(lead) - 1, -1, -1):
+            if lead[index] in lexicon.RECIPIENT_PREPOSITIONS:
+                if all(w in lexicon.LEAD_WORDS for w in lead[index + 1 :]):
+                    return _codes(_same_list(folded.text, entity, entities))
+                break
+            if lead[index] not in lexicon.LEAD_WORDS:
+                break
+    return None
+
+
+def _same_list(
+    folded: str, first: lexicon.EntityMatch, entities: tuple[lexicon.EntityMatch, ...]
+) -> tuple[lexicon.EntityMatch, ...]:
+    """``first`` and the entities listed right after it ("X, Y and Z")."""
+    chosen = [first]
+    for entity in entities:
+        if entity.start <= chosen[-1].start:
+            continue
+        gap = _WORD_SCAN.findall(folded[chosen[-1].end : entity.start])
+        if not all(w in lexicon.LEAD_WORDS or w in lexicon.CONJUNCTIONS for w in gap):
+            break
+        chosen.append(entity)
+    return tuple(chosen)
+
+
+def _that_clause_subject(rest: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """ "Decides that the Secretary-General shall ...", "Decides that ... negotiations start
+    between the parties concerned", "يقرر أن تبدأ ... مفاوضات بين الأطراف المعنية"."""
+    folded_rest = lexicon.Folded.of(rest[:30])
+    first = _WORD_SCAN.findall(folded_rest.text)[:1]
+    if not first or first[0] not in lexicon.THAT_WORDS:
+        return None
+    folded, entities = lexicon.find_addressees(_clause(rest))
+    concrete = tuple(e for e in entities if e.code in CONCRETE_ADDRESSEES)
+    if not concrete:
+        return None
+    head = _WORD_SCAN.findall(folded.text[: concrete[0].start])[1:]
+    if all(w in lexicon.LEAD_WORDS for w in head):
+        return _codes(_same_list(folded.text, concrete[0], concrete))
+    for anchor in lexicon.ACTOR_ANCHOR_RE.finditer(folded.text):
+        after = tuple(e for e in concrete if e.start >= anchor.end())
+        if after and _only_lead_words(folded.text[anchor.end() : after[0].start]):
+            return _codes(_same_list(folded.text, after[0], after))
+    return None
 
 
 _TO_VERB: Final = re.compile(r"\s*,?\s*(?:to|de|d['’]|à)\s*([^\W\d_]+)", re.IGNORECASE)
@@ -1756,9 +1902,14 @@ _FR_MARKER: Final = re.compile(
 _FR_INFINITIVE: Final = re.compile(
     r"(?:(?:les|le|la|leur|lui|se|y|en|ne|nous|vous)\s+|(?:l|s|m|t|n)['’]){0,3}([^\W\d_]+)"
 )
-_EN_MARKER: Final = re.compile(r"(?<![\w'])(?:in\s+order\s+to|so\s+as\s+to|to)\s+([a-z]+)\b")
+#: "to submit", and "To continue ..." opening an item of a list after a colon.
+_EN_MARKER: Final = re.compile(
+    r"(?<![\w'])(?:in\s+order\s+to|so\s+as\s+to|to|(?<=:\s)To|(?<=:)To)\s+([a-z]+)\b"
+)
 _AR_MARKER: Final = re.compile(
-    r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل|" + "|".join(lexicon.AR_PURPOSE) + r")(?!\S)"
+    lexicon.fold_pattern(
+        r"(?<!\S)(?:ان|بان|على|الى|لكي|من\s+اجل|" + "|".join(lexicon.AR_PURPOSE) + r")(?!\S)"
+    )
 )
 
 
@@ -1771,7 +1922,20 @@ def verb_object(rest: str, language: Language) -> str:
     zone = zone[: _infinitive_position(zone, language)]
     folded = lexicon.Folded.of(zone)
     partner = lexicon.PARTNER_RE.search(folded.text)
-    return zone[: folded.to_original(partner.start())] if partner else zone
+    zone = zone[: folded.to_original(partner.start())] if partner else zone
+    return _blank_references(zone)
+
+
+def _blank_references(zone: str) -> str:
+    """The zone with references ("conformément à l'Article 20 de la Charte ...") blanked."""
+    folded = lexicon.Folded.of(zone)
+    for reference in reversed(list(lexicon.REFERENCE_RE.finditer(folded.text))):
+        start = folded.to_original(reference.start())
+        end = (
+            folded.to_original(reference.end()) if reference.end() < len(folded.text) else len(zone)
+        )
+        zone = zone[:start] + " " * (end - start) + zone[end:]
+    return zone
 
 
 def _infinitive_position(zone: str, language: Language) -> int:
@@ -1801,4 +1965,13 @@ def _looks_like_french_infinitive(word: str) -> bool:
 
 
 def _looks_like_english_verb(word: str) -> bool:
-    return word not in lexicon.EN_NOT_VERBS and not word.endswith(("ing", "ed"))
+    """Not a listed non-verb, nor a participle ("to existing", "to related"); "bring",
+    "proceed" and "need" are verbs (no vowel before "-ing", "-eed" is not a past tense)."""
+    if word in lexicon.EN_NOT_VERBS:
+        return False
+    if word.endswith("ing"):
+        return not _VOWEL.search(word[:-3])
+    return not word.endswith("ed") or word.endswith("eed")
+
+
+_VOWEL: Final = re.compile(r"[aeiouy]")
