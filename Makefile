@@ -31,8 +31,10 @@ services:
 system:
 	scripts/system-deps.sh
 
+# Two workers: every test that drives Airflow (or the cluster) runs in one xdist group, one
+# after another on one worker, while the other worker takes the rest.
 test: install services system
-	$(UV) run pytest --durations=15
+	$(UV) run pytest -n 2 --dist loadgroup --durations=15
 
 # The inner loop: everything but Airflow, the cluster, Chromium and LibreOffice, on both
 # databases; `make test` still runs every test.

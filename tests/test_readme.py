@@ -329,7 +329,7 @@ def test_every_readme_command_is_checked() -> None:
 
 
 def test_focal_point_example_names_every_role_and_language() -> None:
-    from resotrack.registry.entities import LANGUAGES
+    from resotrack.catalog import LANGUAGES
     from resotrack.registry.focal_points import ROLES
 
     text = section("The command line")

@@ -259,6 +259,8 @@ def test_every_message_fills_its_placeholders() -> None:
         "length": "9",
         "cells": "A1:B1",
         "adopted": "2023-06-06",
+        "resolution": "1/49-IT",
+        "paragraphs": "1–4, 9",
     }
     for rule in [*RULES, *quality_rules()]:
         message, fix = describe(
