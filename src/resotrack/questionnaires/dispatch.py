@@ -19,7 +19,7 @@ from resotrack.mail import enqueue
 from resotrack.mail.config import MailSettings
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import as_language
-from resotrack.questionnaires.spec import QuestionnaireSpec, QuestionRow
+from resotrack.questionnaires.spec import ANSWER_FIELDS, QuestionnaireSpec, QuestionRow
 from resotrack.questionnaires.template import build_cycle_workbook
 from resotrack.questionnaires.workbook import questionnaire_filename
 from resotrack.registry import grammar
@@ -36,15 +36,6 @@ from resotrack.store.models import (
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ANSWER_FIELDS = (
-    "status",
-    "measures",
-    "start_date",
-    "national_body",
-    "challenges",
-    "support_requested",
-    "evidence",
-)
 
 
 @dataclass

@@ -17,6 +17,16 @@ from resotrack.catalog import LANGUAGES, Language
 
 #: Bump when the Return sheet's columns or the _meta keys change: the reader dispatches on it.
 TEMPLATE_VERSION: Final = "2026.1"
+#: What a focal point answers on each row of a Return sheet, in the sheet's order.
+ANSWER_FIELDS: Final = (
+    "status",
+    "measures",
+    "start_date",
+    "national_body",
+    "challenges",
+    "support_requested",
+    "evidence",
+)
 
 # Entity codes end up in file names (``12-EG.xlsx``): keep them to safe characters.
 _SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

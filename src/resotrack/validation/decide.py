@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from resotrack import audit, catalog, clock
+from resotrack.questionnaires.spec import ANSWER_FIELDS
 from resotrack.registry import grammar
 from resotrack.store.models import (
     Answer,
@@ -54,15 +55,6 @@ ACTOR: Final = "validation"
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_STORED_PROBLEMS: Final = 500  # a garbage file must not make a megabyte report
 MAX_EMAILED_PROBLEMS: Final = 30  # the rest are in the attached workbook
-ANSWER_FIELDS: Final = (
-    "status",
-    "measures",
-    "start_date",
-    "national_body",
-    "challenges",
-    "support_requested",
-    "evidence",
-)
 
 
 ANSWER_TABLE: Final = cast(Table, Answer.__table__)

@@ -13,18 +13,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
+from resotrack.questionnaires.spec import ANSWER_FIELDS
 from resotrack.questionnaires.spec import paragraph_ranges as ranges
 from resotrack.validation.report import Problem
 
-ANSWER_CELLS: Final = (
-    "status",
-    "measures",
-    "start_date",
-    "national_body",
-    "challenges",
-    "support_requested",
-    "evidence",
-)
+ANSWER_CELLS: Final = ANSWER_FIELDS
 #: Paragraphs a return may leave out (removed rows) without being refused, in a partial cycle.
 OWED_RULES: Final = frozenset({"contract.paragraph_missing"})
 STILL_OWED: Final = "partial.still_owed"

@@ -30,20 +30,13 @@ from typing import Any, Final
 
 import pandas as pd
 
+from resotrack.questionnaires.spec import ANSWER_FIELDS
 from resotrack.validation.config import suite_path
 from resotrack.validation.report import Problem
 
 log = logging.getLogger(__name__)
 
-ANSWER_COLUMNS: Final = (
-    "status",
-    "measures",
-    "start_date",
-    "national_body",
-    "challenges",
-    "support_requested",
-    "evidence",
-)
+ANSWER_COLUMNS: Final = ANSWER_FIELDS
 SUITE_NAME: Final = "return_quality"
 SITE_NAME: Final = "secretariat"
 _SAME_TEXT_MIN_ROWS: Final = 3
