@@ -17,6 +17,11 @@ dpkg -s libreoffice-writer-nogui >/dev/null 2>&1 || dpkg -s libreoffice-writer >
 { command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; } && [ -e /usr/lib/dovecot/imap ] \
   || missing+=(dovecot-core dovecot-imapd)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+# Hyphenation patterns: the PDF tests make LibreOffice hyphenate French and English text.
+dpkg -s hyphen-fr >/dev/null 2>&1 || missing+=(hyphen-fr)
+dpkg -s hyphen-en-us >/dev/null 2>&1 || missing+=(hyphen-en-us)
+# DejaVu Sans carries the Arabic glyphs of the charts and reports.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 # `docker-compose config` checks docker/compose.yaml without a Docker engine (test_docker_compose).
 { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } \
   || missing+=(docker-compose)
