@@ -467,22 +467,10 @@ def _tell_how_to_send(session: Session, people: list[FocalPoint]) -> None:
     """Tell each focal point at that address, at the address in the registry (a forged
     message's ``Reply-To`` is never used), how to send a return we can trust; once a day."""
     from resotrack.intake.acknowledge import how_to_send
-    from resotrack.mail import enqueue
 
     day = clock.today().isoformat()
     for person in people:
-        subject, paragraphs = how_to_send(person.language)
-        enqueue(
-            session,
-            key=f"unauthenticated:{person.id}:{day}",
-            kind="notice",
-            template="notice",
-            language=person.language,
-            context={"name": person.name, "subject": subject, "paragraphs": paragraphs},
-            to=[person.email],
-            entity_code=person.entity_code,
-            focal_point_id=person.id,
-        )
+        _notice(session, person, f"unauthenticated:{person.id}:{day}", how_to_send(person.language))
 
 
 def _tell_refused(
@@ -490,23 +478,30 @@ def _tell_refused(
 ) -> None:
     """Tell an authenticated sender, in their language, why each workbook was refused."""
     from resotrack.intake.acknowledge import refusal_notice
-    from resotrack.mail import enqueue
 
     for person in people:
-        subject, paragraphs = refusal_notice(
+        words = refusal_notice(
             person.language, [(name, exc.words(person.language)) for name, exc in refused]
         )
-        enqueue(
-            session,
-            key=f"refused:{raw}:{person.id}",
-            kind="notice",
-            template="notice",
-            language=person.language,
-            context={"name": person.name, "subject": subject, "paragraphs": paragraphs},
-            to=[person.email],
-            entity_code=person.entity_code,
-            focal_point_id=person.id,
-        )
+        _notice(session, person, f"refused:{raw}:{person.id}", words)
+
+
+def _notice(session: Session, person: FocalPoint, key: str, words: tuple[str, list[str]]) -> None:
+    """Queue one notice to ``person``, at the registry's address, once per ``key``."""
+    from resotrack.mail import enqueue
+
+    subject, paragraphs = words
+    enqueue(
+        session,
+        key=key,
+        kind="notice",
+        template="notice",
+        language=person.language,
+        context={"name": person.name, "subject": subject, "paragraphs": paragraphs},
+        to=[person.email],
+        entity_code=person.entity_code,
+        focal_point_id=person.id,
+    )
 
 
 def _earlier(session: Session, mailbox: str, message_id: str | None) -> int | None:
