@@ -1412,12 +1412,12 @@ def _at_clause_start(text: str, position: int, opening: int) -> bool:
     return bool(last) and lexicon.fold(last[-1]) in _BOUNDARY_WORDS
 
 
-def _verb_in_run(text: str, run: list[tuple[int, int, str]], opening: int) -> _Verb | None:
-    """The verb in a run of capitalised words, with its capitalised modifiers."""
-    folded = [lexicon.fold(word) for _, _, word in run]
+def _modifiers(folded: list[str]) -> tuple[int, list[str]]:
+    """How many leading words are adverbs and conjunctions ("Also", "and further"), and the
+    adverbs among them, in order."""
     modifiers: list[str] = []
     k = 0
-    while k < len(run):
+    while k < len(folded):
         if folded[k] in lexicon.CONJUNCTIONS:
             k += 1
             continue
@@ -1426,6 +1426,13 @@ def _verb_in_run(text: str, run: list[tuple[int, int, str]], opening: int) -> _V
             break
         modifiers.append(" ".join(folded[k : k + size]))
         k += size
+    return k, modifiers
+
+
+def _verb_in_run(text: str, run: list[tuple[int, int, str]], opening: int) -> _Verb | None:
+    """The verb in a run of capitalised words, with its capitalised modifiers."""
+    folded = [lexicon.fold(word) for _, _, word in run]
+    k, modifiers = _modifiers(folded)
     found = lexicon.match_verb(folded[k:])
     at_start = run[0][0] <= opening
     if found is None:
@@ -1462,17 +1469,7 @@ def _lower_case_lead_verb(
     if not lead or lead[0][0] > opening:
         return None
     folded = [lexicon.fold(word) for _, _, word in lead]
-    k = 0
-    modifiers: list[str] = []
-    while k < len(folded):
-        if folded[k] in lexicon.CONJUNCTIONS:
-            k += 1
-            continue
-        size = lexicon.match_modifier(folded[k:])
-        if not size:
-            break
-        modifiers.append(" ".join(folded[k : k + size]))
-        k += size
+    k, modifiers = _modifiers(folded)
     found = lexicon.match_verb(folded[k:])
     if found is None:
         if k < len(folded) and folded[k] in _INFINITIVE_MARKERS:
