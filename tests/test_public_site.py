@@ -18,7 +18,7 @@ from resotrack.cli import app
 from resotrack.consolidation.builds import build_report, slug
 from resotrack.consolidation.publish import approve_build
 from resotrack.consolidation.snapshot import Snapshot
-from resotrack.publicsite import SiteError, build_site
+from resotrack.publicsite.site import SiteError, build_site
 from resotrack.registry import sync_entities
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store

@@ -1,5 +1,5 @@
-"""The public read-only site: static pages from approved report builds only."""
+"""The public read-only site: static pages from approved report builds only (``site.py``).
 
-from resotrack.publicsite.site import SiteError, SiteResult, build_site, set_consent
-
-__all__ = ["SiteError", "SiteResult", "build_site", "set_consent"]
+Nothing is imported here: the command line loads this package for every command, and the site
+builder pulls in the consolidation's tables (pandas), which only ``resotrack site build`` needs.
+"""

@@ -24,7 +24,7 @@ def build(
     ],
 ) -> None:
     """Write the public site from approved report builds only (Arabic, French, English)."""
-    from resotrack.publicsite import build_site
+    from resotrack.publicsite.site import build_site
     from resotrack.store import session_scope
 
     try:
@@ -47,7 +47,7 @@ def consent(
     by: Annotated[str | None, typer.Option("--by", help="Who records it.")] = None,
 ) -> None:
     """Record whether the public site may show an entity's narratives."""
-    from resotrack.publicsite import set_consent
+    from resotrack.publicsite.site import set_consent
     from resotrack.store import session_scope
 
     try:
