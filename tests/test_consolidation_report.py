@@ -253,7 +253,7 @@ def _english_sentences(lang: str) -> list[str]:
         messages = read_po(handle, locale=lang)
     found = []
     for m in messages:
-        if not m.id or isinstance(m.id, tuple) or "{" in m.id or len(m.id) < 9:
+        if not m.id or not isinstance(m.id, str) or "{" in m.id or len(m.id) < 9:
             continue
         if m.string and m.string != m.id and " " in m.id:
             found.append(m.id)
