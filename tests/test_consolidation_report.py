@@ -169,6 +169,7 @@ def _texts(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.libreoffice
 def test_pdf_is_a4_with_page_numbers_and_a_short_body(
     pdfs: dict[str, Path], world: tuple[Snapshot, list[str]]
 ) -> None:
