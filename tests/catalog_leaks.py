@@ -24,7 +24,7 @@ def english_fragments(language: str, domains: Iterable[str]) -> set[str]:
         for message in messages:
             if not message.id:
                 continue
-            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            ids = (message.id,) if isinstance(message.id, str) else message.id
             forms = message.string if isinstance(message.string, tuple) else (message.string,)
             for english in ids:
                 if english in forms:

@@ -123,18 +123,39 @@ def db_url(
         cleanup()
 
 
-#: Fixtures whose tests drive a real Airflow (its home, api-server ports and processes).
-_AIRFLOW_FIXTURES = frozenset({"airflow_home"})
+#: Fixtures whose tests need a program or server: a test that uses one (even through another
+#: fixture) gets the marker, so ``-m "not ..."`` leaves it out. By name: the Chromium and
+#: LibreOffice fixtures are each module's own, under the same names.
+_FIXTURE_MARKERS: dict[str, frozenset[str]] = {
+    "airflow": frozenset({"airflow_home"}),  # a real Airflow: its home, api-server, processes
+    "browser": frozenset({"browser"}),  # Debian's Chromium, through Playwright
+    "libreoffice": frozenset({"soffice"}),  # the path of soffice, which the test runs
+    "postgres": frozenset({"pg_template"}),  # the migrated template on the PostgreSQL server
+}
+
+
+def _on_postgresql(item: pytest.Item) -> bool:
+    """Whether a database fixture of this test (``db_url``, or a module's world made with
+    ``clone_database``) was given its ``postgresql`` parameter."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return False
+    names = set(getattr(item, "fixturenames", ()))
+    return any(value == "postgresql" and name in names for name, value in callspec.params.items())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses an Airflow fixture ``airflow``, and keep the Airflow, cluster
-    and demo tests in one xdist group: they start servers and share the session's Airflow
-    home, so under ``-n 2 --dist loadgroup`` they run one after another on one worker while
-    the rest of the suite runs on the other."""
+    """Mark each test by what it needs (``_FIXTURE_MARKERS``; ``postgres`` also for the
+    PostgreSQL variant of a database fixture), and keep the Airflow, cluster and demo tests in
+    one xdist group: they start servers and share the session's Airflow home, so under
+    ``-n 2 --dist loadgroup`` they run one after another on one worker while the rest of the
+    suite runs on the other."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & _AIRFLOW_FIXTURES and not item.get_closest_marker("airflow"):
-            item.add_marker(pytest.mark.airflow)
+        for marker, fixtures in _FIXTURE_MARKERS.items():
+            if names & fixtures and not item.get_closest_marker(marker):
+                item.add_marker(marker)
+        if _on_postgresql(item) and not item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.postgres)
         if any(item.get_closest_marker(m) for m in ("airflow", "cluster")):
             item.add_marker(pytest.mark.xdist_group("airflow"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
 import openpyxl
 import pytest
@@ -68,7 +69,7 @@ def test_second_cycle_questionnaire_carries_the_first_cycles_answers(
         data = build_questionnaire(s, load_cycle(s, second.id), second.questionnaires[0])
 
     rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("Return").to_python()
-    by_number = {int(float(r[1])): r for r in rows[1:] if str(r[1]).strip()}
+    by_number = {int(float(cast(float, r[1]))): r for r in rows[1:] if str(r[1]).strip()}
     assert set(by_number) == asked
     carried_over = {n for n in asked if truth[n] is not None}
     carried = {n for n in carried_over if n in predecessor}

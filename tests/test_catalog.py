@@ -110,12 +110,13 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         for written in ("consolidation/review.py", "intake/acknowledge.py"):
             found += extract_from_file("python", str(src / written), keywords={"N_": None})
     else:
-        path, keywords = {
+        sources: dict[str, tuple[str, dict[str, tuple[int, ...] | None]]] = {
             "portal": ("portal/i18n.py", {"N_": None}),
             "questionnaire": ("questionnaires/i18n.py", {"N_": None}),
             "registry": ("registry/grammar.py", {"N_": None}),
             "reminders": ("reminders/messages.py", {"ngettext": (3, 4)}),
-        }[domain]
+        }
+        path, keywords = sources[domain]
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
     return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
 

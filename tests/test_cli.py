@@ -51,7 +51,7 @@ def test_init_import_show_and_list(db_url: str, shared_dir: Path) -> None:
     assert code == 0 and "Sénégal" in {e["name_fr"] for e in json.loads(output)}
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(ResolutionVersion)) == 1
-        assert s.scalar(select(func.count()).select_from(ReportingEntity)) > 57
+        assert (s.scalar(select(func.count()).select_from(ReportingEntity)) or 0) > 57
 
 
 def test_parse_json_needs_no_database(tmp_path: Path, shared_dir: Path) -> None:

@@ -264,7 +264,7 @@ def test_publish_copies_with_checksums_and_emails_the_secretariat_once(
     folder = get_settings().home / "published" / str(scripted.cycle_id)
     assert Path(result.folder) == folder
     sums = (folder / checksum_name(scripted.cycle_id, 1)).read_text()
-    listed = dict(reversed(line.split("  ", 1)) for line in sums.splitlines())
+    listed = {name: sha for sha, name in (line.split("  ", 1) for line in sums.splitlines())}
     assert sorted(listed) == sorted(build.outputs)
     for name, sha in listed.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha

@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pypdfium2 as pdfium
 import pytest
@@ -42,14 +42,14 @@ make_pdfs = _load("corpus_make_pdfs", CORPUS / "make_pdfs.py")
 
 @pytest.fixture(scope="module")
 def documents() -> list[Any]:
-    return scorer.load_corpus()
+    return cast(list[Any], scorer.load_corpus())
 
 
 def _source_text(document: Any) -> str:
     """The text as copied: the file itself, or for a PDF the text it was made from."""
     if document.path.suffix == ".pdf":
         return (CORPUS / "pdf_sources" / f"{document.doc_id}.txt").read_text(encoding="utf-8")
-    return document.path.read_text(encoding="utf-8")
+    return str(document.path.read_text(encoding="utf-8"))
 
 
 def test_corpus_has_what_the_issue_asks_for(documents: list[Any]) -> None:

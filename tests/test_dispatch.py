@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -113,7 +114,9 @@ def _check_attachment(server: SmtpServer, cycle: int) -> int:
         assert verify_meta(fields, meta["signature"], key)
         assert (meta["entity_code"], meta["cycle_id"]) == (code, str(cycle))
         rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("Return")
-        numbers = [int(float(r[1])) for r in rows.to_python()[1:] if r and str(r[1]).strip()]
+        numbers = [
+            int(float(cast(float, r[1]))) for r in rows.to_python()[1:] if r and str(r[1]).strip()
+        ]
         assert numbers == routing.paragraphs_for(code)
         checked += 1
     return checked

@@ -25,6 +25,7 @@ import pytest
 
 from airflow_env import AirflowHome, make_airflow_home
 from resotrack.orchestration import trigger_dag
+from resotrack.questionnaires.spec import QuestionRow
 from resotrack.settings import get_settings
 from resotrack.validation import service
 from return_fixtures import KEY, World, filled, make_world, submission, submit
@@ -188,7 +189,11 @@ def test_latency_from_upload_to_feedback_under_a_running_scheduler(
     address = world.emails["PAK"]
     timings = []
     for i in range(UPLOADS):
-        data = filled(world, "PAK", per_row=lambda r, i=i: {"measures": f"Upload {i}, {r.number}"})
+
+        def per_row(r: QuestionRow, i: int = i) -> dict[str, str]:
+            return {"measures": f"Upload {i}, {r.number}"}
+
+        data = filled(world, "PAK", per_row=per_row)
         sid = submit(world, data, "PAK")
         before = _feedback(smtp_server, address)
         started = time.perf_counter()

@@ -83,8 +83,9 @@ def test_renewed_resolution_finds_carried_over_paragraphs_and_no_false_link(
     assert false_links == []  # above the review threshold: nothing wrong
     for n in added:
         assert matches[n].state in ("new", "review"), (n, matches[n])
-        if matches[n].proposed is not None:
-            assert matches[n].proposed["score"] < REVIEW_THRESHOLD
+        proposed = matches[n].proposed
+        if proposed is not None:
+            assert proposed["score"] < REVIEW_THRESHOLD
     # one predecessor is never claimed twice
     claimed = [
         (m.predecessor or m.proposed or {}).get("paragraph")

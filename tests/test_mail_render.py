@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from jinja2 import UndefinedError
 
 from catalog_leaks import leaks
+from resotrack.catalog import LANGUAGES
 from resotrack.mail.config import MailSettings
-from resotrack.mail.render import LANGUAGES, TEMPLATES, UnknownTemplate, render
+from resotrack.mail.render import TEMPLATES, UnknownTemplate, render
 from resotrack.mail.sender import XLSX, Attachment, compose
 from test_reminders_templates import SAMPLE_CONTEXTS as REMINDER_CONTEXTS
 from test_reminders_templates import sample
@@ -193,7 +193,7 @@ def test_composed_message_has_both_parts_the_attachment_and_our_headers() -> Non
         date=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
         attachments=[Attachment("questionnaire-SEN.xlsx", XLSX, workbook)],
     )
-    parsed = cast(EmailMessage, message_from_bytes(msg.as_bytes(), policy=policy.default))
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
     assert parsed["Message-ID"] == "<outbox-1.abc@oic.test>"
     assert parsed["Auto-Submitted"] == "auto-generated"
     assert parsed["Reply-To"] == "returns@oic.test"

@@ -14,8 +14,8 @@ import pypdfium2 as pdfium
 import pytest
 
 from resotrack.resolutions import ResolutionParseError, parse_resolution
-from resotrack.resolutions.clean import clean_characters, clean_pages
-from resotrack.resolutions.document import Cleaned, parse_text, read_document, split_resolutions
+from resotrack.resolutions.clean import Cleaned, clean_characters, clean_pages
+from resotrack.resolutions.document import parse_text, read_document, split_resolutions
 
 UN = """United Nations A/RES/78/123 |
 

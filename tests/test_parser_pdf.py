@@ -51,6 +51,7 @@ def _scores(parsed: ParsedResolution) -> tuple[int, int, int]:
     return len(parsed.paragraphs), verbs, addressees
 
 
+@pytest.mark.libreoffice
 def test_the_pdf_looks_like_a_published_one(seed_files: dict[str, Path]) -> None:
     document = pdfium.PdfDocument(seed_files["pdf"])
     try:
@@ -64,6 +65,7 @@ def test_the_pdf_looks_like_a_published_one(seed_files: dict[str, Path]) -> None
     assert "\ufffe" in text  # LibreOffice hyphenated words at line ends
 
 
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("kind", ["pdf", "docx"])
 def test_seed_004_parses_as_well_as_the_text(seed_files: dict[str, Path], kind: str) -> None:
     text = parse_file(SEED_004)
@@ -76,6 +78,7 @@ def test_seed_004_parses_as_well_as_the_text(seed_files: dict[str, Path], kind: 
     assert [s.letter for s in parsed.sections] == list("ABCDEF")
 
 
+@pytest.mark.libreoffice
 def test_pdf_paragraphs_have_no_page_furniture_or_hyphenation(
     seed_files: dict[str, Path],
 ) -> None:
@@ -102,6 +105,7 @@ def test_a_scanned_pdf_is_refused_clearly(tmp_path: Path) -> None:
     assert "OCR" in message and "paragraphs.xlsx" in message
 
 
+@pytest.mark.libreoffice
 def test_a_damaged_pdf_is_refused_clearly(tmp_path: Path, seed_files: dict[str, Path]) -> None:
     path = tmp_path / "cut.pdf"
     path.write_bytes(seed_files["pdf"].read_bytes()[:3000])
@@ -124,6 +128,7 @@ ARABIC = """القرار رقم 2/ 7 - أق
 """  # noqa: E501 - paragraph 2 has the Persian yeh (ی) a PDF often carries
 
 
+@pytest.mark.libreoffice
 def test_an_arabic_pdf(tmp_path: Path) -> None:
     docx = make_docx(ARABIC, tmp_path / "ar.docx", header="OIC", language="ar-SA", rtl=True)
     parsed = parse_file(make_pdf(docx))

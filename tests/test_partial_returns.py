@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import select
@@ -114,7 +115,7 @@ def _entity_row(world: World) -> dict[str, object]:
     with session_scope() as session:
         snapshot = load_snapshot(session, world.cycle_id)
     (row,) = compute(snapshot).entities.to_dict("records")
-    return row
+    return cast(dict[str, object], row)
 
 
 def test_two_ministries_share_a_session_questionnaire(env: None, tmp_path: Path) -> None:

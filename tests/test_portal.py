@@ -72,9 +72,10 @@ def upload(
     client: TestClient, path: str, data: bytes, filename: bytes = b"r.xlsx", **headers: str
 ) -> httpx.Response:
     body, content_type = form(data, filename)
-    return client.post(
+    response: httpx.Response = client.post(
         f"{path}/returns", content=body, headers=content_type | headers, follow_redirects=False
     )
+    return response
 
 
 def submissions() -> list[Submission]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PIL import Image, ImageStat
@@ -87,6 +88,6 @@ def test_a_focal_point_uploads_and_sees_the_result(
     with Image.open(shot) as image:
         gray = image.convert("L")
         assert gray.size[0] >= 300 and gray.size[1] >= 300
-        low, high = gray.getextrema()
+        low, high = cast(tuple[int, int], gray.getextrema())  # one band: (min, max)
         assert high - low > 100, "the screenshot is blank"
         assert ImageStat.Stat(gray).stddev[0] > 10

@@ -44,7 +44,8 @@ def test_an_unconfigured_backup_emails_the_secretariat_once_and_fails(mail: Smtp
     (received,) = mail.received()
     assert list(received.rcpt_tos) == [SECRETARIAT]
     assert received.message["Subject"] == "resotrack: last night's backup FAILED"
-    assert "RESOTRACK_BACKUP_DIR is not set" in received.message.get_body(("plain",)).get_content()
+    body = received.message.get_body(("plain",))
+    assert body is not None and "RESOTRACK_BACKUP_DIR is not set" in body.get_content()
 
 
 def test_nightly_backup_keeps_the_newest_generations(
@@ -67,5 +68,7 @@ def test_a_failed_check_emails_the_secretariat(mail: SmtpServer) -> None:
     with pytest.raises(NightlyFailure, match="the nightly check found 1 problem"):
         nightly_verify(run_key="run-1")
     (received,) = mail.received()
-    body = received.message.get_body(("plain",)).get_content()
+    plain = received.message.get_body(("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert f"{blob_name(sha)}: missing from the blob store" in body

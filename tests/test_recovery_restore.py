@@ -42,8 +42,8 @@ def elsewhere(
     if db_url.startswith("sqlite"):
         url = f"sqlite:///{home / 'resotrack.db'}"
     else:
-        url = make_url(db_url).set(database=f"rt_other_{uuid.uuid4().hex[:10]}")
-        url = url.render_as_string(hide_password=False)
+        other = make_url(db_url).set(database=f"rt_other_{uuid.uuid4().hex[:10]}")
+        url = other.render_as_string(hide_password=False)
     yield home, url
     reset_engines()
     if url.startswith("postgresql"):
@@ -60,7 +60,7 @@ def _switch(monkeypatch: pytest.MonkeyPatch, home: Path, url: str) -> None:
     reset_engines()
 
 
-def _rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def _rows() -> tuple[list[tuple[int, str, str]], list[tuple[int, str, int, str, int | None]]]:
     with session_scope() as s:
         subs = [(x.id, x.sha256, x.state) for x in s.scalars(select(Submission).order_by("id"))]
         answers = [

@@ -121,7 +121,7 @@ def test_answers_must_come_from_accepted_submissions(db_url: str) -> None:
 def test_stuck_emails_are_reported(db_url: str) -> None:
     make_world(FEW[:1])
     now = clock.now()
-    states = [
+    states: list[tuple[str, dict[str, object]]] = [
         ("sending", {"claimed_at": now - timedelta(hours=1)}),  # its worker died
         ("sending", {"claimed_at": now - timedelta(seconds=5)}),  # being sent now: fine
         ("uncertain", {"last_error": "connection lost during DATA"}),

@@ -257,7 +257,7 @@ def test_only_those_who_owe_a_return_hear_from_us() -> None:
     refused = EntityStanding("needs_correction", sub(3, "refused", 3), ({"message": "x"},), None)
     to_fix = entity("TCD", standing=refused)
     owing = entity("SEN")
-    people = {1: (Sent(SENT_ON),)}
+    people: dict[int, tuple[Sent, ...]] = {1: (Sent(SENT_ON),)}
     plan = plan_cycle(cycle(returned, checking, to_fix, owing, sent=people), D(-7))
     assert [(m.entity.code, m.kind) for m in plan.messages] == [
         ("TCD", "correction_needed"),

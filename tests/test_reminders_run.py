@@ -116,7 +116,7 @@ def test_a_dry_run_sends_nothing_and_lists_exactly_what_the_real_run_sends(
 def test_a_ladder_edit_takes_effect_on_the_next_run(world: World) -> None:
     with session_scope() as s:
         set_ladder(s, world.cycle_id, rungs=parse_ladder("-10:reminder,+2:overdue"))
-    kinds = Counter()
+    kinds: Counter[tuple[int, str]] = Counter()
     for offset in range(-16, 6):
         with on(D(offset).date()):
             for m in run_reminders().messages:
@@ -146,7 +146,7 @@ def test_the_fatigue_cap_and_the_minimum_gap_hold_whatever_the_ladder(world: Wor
         with on(D(offset).date()):
             run = run_reminders(cycle_id=world.cycle_id)
             held += [w.reason for plan in run.plans for w in plan.withheld]
-    days = Counter()
+    days: Counter[tuple[str, str]] = Counter()
     for row in reminder_rows():
         days[(row.to_addrs[0], row.context["ladder"]["day"])] += 1
     for code in ENTITIES:

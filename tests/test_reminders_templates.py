@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from resotrack.mail.render import LANGUAGES, TEMPLATES, render
+from resotrack.catalog import LANGUAGES
+from resotrack.mail.render import TEMPLATES, render
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.reminders import messages
 from resotrack.reminders.ladder import Fatigue, Rung, default_ladder
@@ -30,7 +31,7 @@ from resotrack.reminders.plan import (
 DEADLINE = date(2026, 4, 1)
 HOSTILE = '<script>alert("x")</script> & Co'
 LINK = "https://portal.example/resotrack/t/abc.def"
-PROBLEM = {
+PROBLEM: dict[str, Any] = {
     "row": 5,
     "paragraph": 18,
     "column": "measures",

@@ -38,6 +38,8 @@ from test_reminders_world import (
     pm,
 )
 
+#: One message an entity (or its mission) receives: (day, kind, to, cc).
+Delivery = tuple[int, str, str, tuple[str, ...]]
 OFF = {23, 24}  # the machine is off: no run
 D_14, D_7, D_1, D3, D10, D30 = 16, 25, 29, 33, 40, 60  # days the rungs actually go out
 
@@ -63,7 +65,7 @@ def behaviours(codes: list[str]) -> dict[str, list[str]]:
     return dict(groups)
 
 
-def expected_messages(world: World, groups: dict[str, list[str]]) -> dict[str, set[tuple]]:
+def expected_messages(world: World, groups: dict[str, list[str]]) -> dict[str, set[Delivery]]:
     """Per entity: {(day, kind, to, cc)} — every message it (or its mission) must receive."""
     reminders = [(D_14, "reminder"), (D_7, "reminder"), (D_1, "reminder"), (D3, "overdue")]
     plan: dict[str, list[tuple[int, str]]] = {
@@ -73,7 +75,7 @@ def expected_messages(world: World, groups: dict[str, list[str]]) -> dict[str, s
         "after_escalation": [*reminders, (D10, "escalation")],
         "never": [*reminders, (D10, "escalation"), (D30, "final_notice")],
     }
-    expected: dict[str, set[tuple]] = {code: set() for code in world.codes}
+    expected: dict[str, set[Delivery]] = {code: set() for code in world.codes}
     for group, codes in groups.items():
         for code in codes:
             for day, kind in plan[group]:
@@ -90,7 +92,9 @@ def expected_messages(world: World, groups: dict[str, list[str]]) -> dict[str, s
     return expected
 
 
-def simulate_replies(world: World, day: int, groups: dict[str, list[str]], ids: dict) -> None:
+def simulate_replies(
+    world: World, day: int, groups: dict[str, list[str]], ids: dict[str, int]
+) -> None:
     """What the focal points do on ``day``, before the scheduler's run."""
     for code in groups["early"]:
         if code == BEING_CHECKED:
@@ -152,7 +156,7 @@ def test_sixty_days_of_reminders(mail_env: SmtpServer, tmp_path: Path) -> None: 
 
     # Every reminder message, by entity: (day, kind, to, cc), exactly as expected.
     outbox = world.outbox_by_message_id()
-    actual: dict[str, set[tuple]] = {code: set() for code in world.codes}
+    actual: dict[str, set[Delivery]] = {code: set() for code in world.codes}
     summaries = []
     for message in mail_env.received():
         mid = str(message.message["Message-ID"])

@@ -16,9 +16,10 @@ runner = CliRunner()
 
 
 def render(table: object, width: int) -> list[str]:
-    console = Console(file=io.StringIO(), width=width)
+    out = io.StringIO()
+    console = Console(file=out, width=width)
     console.print(table)
-    return console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    return out.getvalue().splitlines()
 
 
 def test_low_priority_columns_go_first_and_nothing_is_cut() -> None:

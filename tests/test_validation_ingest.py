@@ -5,6 +5,7 @@ real SMTP server; and the annotated copy of their own workbook, checked cell by 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def _body(message: EmailMessage, kind: str) -> str:
     return str(part.get_content())
 
 
-def _values(data: bytes) -> dict[str, list[list[object]]]:
+def _values(data: bytes) -> dict[str, Sequence[Sequence[object]]]:
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     return {
         name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -155,7 +156,9 @@ def test_arabic_speakers_get_arabic_right_to_left(world: World, smtp_server: Smt
     (attachment,) = list(mail.iter_attachments())
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(attachment.get_payload(decode=True)))
+    payload = attachment.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    book = load_workbook(io.BytesIO(payload))
     assert book.sheetnames[0] == "ملاحظات" and book["ملاحظات"].sheet_view.rightToLeft
 
 

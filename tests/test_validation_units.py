@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import date
 
 import pytest
@@ -301,7 +302,7 @@ def test_value_checks_pass_blanks_and_name_each_failing_row() -> None:
         base: dict[str, object] = {"resolution": "R", "status": "fully_implemented"}
         return [{**base, **values}.get(key) for key in header]
 
-    rows = [
+    rows: list[Sequence[object]] = [
         header,
         row(paragraph=1, start_date=float("nan")),  # a blank date: no problem
         row(paragraph=2, start_date="not a date"),

@@ -100,7 +100,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[Language, Path]:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_libreoffice_resaves_xlsx_with_dropdown_and_signed_meta(
     soffice: str, sources: dict[Language, Path], tmp_path: Path, language: Language
-):
+) -> None:
     original = sources[language].read_bytes()
     converted, seconds = convert(
         soffice, sources[language], "xlsx:Calc MS Excel 2007 XML", tmp_path
@@ -145,7 +145,7 @@ def test_libreoffice_resaves_xlsx_with_dropdown_and_signed_meta(
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_libreoffice_converts_to_ods_and_pdf(
     soffice: str, sources: dict[Language, Path], tmp_path: Path, language: Language
-):
+) -> None:
     ods, ods_seconds = convert(soffice, sources[language], "ods", tmp_path)
     pdf, pdf_seconds = convert(soffice, sources[language], "pdf", tmp_path)
     print(f"LibreOffice ({language}): ods {ods_seconds:.2f} s, pdf {pdf_seconds:.2f} s")

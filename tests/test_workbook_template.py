@@ -72,7 +72,7 @@ def assert_same_workbook(spec: QuestionnaireSpec) -> None:
 
 LONG_URL = "https://resotrack.example.org/upload/" + "t" * 2100  # stays text, not a link
 
-CASES = {
+CASES: dict[str, dict[str, Any]] = {
     "plain": {},
     "markup and emoji in names and addresses": {
         "entity_name": NASTY,
@@ -88,18 +88,18 @@ CASES = {
 @pytest.mark.filterwarnings("ignore:Ignoring URL:UserWarning")
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("case", CASES)
-def test_spliced_workbook_is_the_direct_one(language: Language, case: str):
+def test_spliced_workbook_is_the_direct_one(language: Language, case: str) -> None:
     assert_same_workbook(first_cycle(language, **CASES[case]))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_no_rows_and_prefilled_rows_are_built_directly(language: Language):
+def test_no_rows_and_prefilled_rows_are_built_directly(language: Language) -> None:
     assert_same_workbook(first_cycle(language, rows=()))
     assert_same_workbook(make_spec(language))  # rows 5 and 6 carry last cycle's answers
     assert rows_template.cache_info().currsize == 0
 
 
-def test_strings_shared_with_an_entity_are_counted_once():
+def test_strings_shared_with_an_entity_are_counted_once() -> None:
     """A paragraph text equal to one entity's own strings: dedupe, first occurrence wins.
 
     The template's strings may already be in the workbook, and not in the same way for every
@@ -122,7 +122,7 @@ def test_strings_shared_with_an_entity_are_counted_once():
     assert rows_template.cache_info().currsize == 1
 
 
-def test_one_entity_data_never_reaches_another():
+def test_one_entity_data_never_reaches_another() -> None:
     """Build A, B, A with one template: each is its own direct build (no entity in the cache)."""
     a = first_cycle("ar", entity_code="SA", entity_name="السعودية", upload_url=None)
     b = first_cycle("ar", entity_code="EG", entity_name=NASTY, questionnaire_id=43)
@@ -134,7 +134,7 @@ def test_one_entity_data_never_reaches_another():
     assert "السعودية" not in held and "Fils" not in held and "SA" not in template.columns
 
 
-def test_a_changed_paragraph_gives_a_new_template():
+def test_a_changed_paragraph_gives_a_new_template() -> None:
     """The key is what the rows show: same ids, new text → new rows, not yesterday's."""
     spec = first_cycle("en")
     assert_same_workbook(spec)
@@ -146,7 +146,7 @@ def test_a_changed_paragraph_gives_a_new_template():
     assert b"(as amended)" in strings
 
 
-def test_the_rows_strings_come_last_in_the_direct_build():
+def test_the_rows_strings_come_last_in_the_direct_build() -> None:
     """What the splice relies on: the workbook without rows has the same strings, in front."""
     spec = first_cycle("fr")
     full = dict(parts(build_workbook(spec, signing_key=KEY, created=CREATED)))
@@ -156,7 +156,9 @@ def test_the_rows_strings_come_last_in_the_direct_build():
     assert {name for name in full if full[name] != light[name]} == {RETURN_PART, STRINGS_PART}
 
 
-def test_an_unexpected_package_falls_back_to_the_direct_build(monkeypatch: pytest.MonkeyPatch):
+def test_an_unexpected_package_falls_back_to_the_direct_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     spec = first_cycle("en")
 
     def refuse(without_rows: bytes, template: Any) -> bytes:

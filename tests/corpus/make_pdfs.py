@@ -22,10 +22,12 @@ import tempfile
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.run import CT_R
 from docx.shared import Cm, Pt
 
 HERE = Path(__file__).resolve().parent
@@ -53,7 +55,7 @@ def _language(doc_id: str) -> str:
     return doc_id[:2]
 
 
-def _set_run_language(run_element: OxmlElement, lang: str) -> None:
+def _set_run_language(run_element: CT_R, lang: str) -> None:
     rpr = run_element.get_or_add_rPr()
     tag = OxmlElement("w:lang")
     if lang == "ar":
@@ -89,7 +91,7 @@ def _field(paragraph: object, instruction: str, lang: str) -> None:
     _set_run_language(run._r, lang)
 
 
-def _enable_hyphenation(document: Document) -> None:
+def _enable_hyphenation(document: DocxDocument) -> None:
     settings = document.settings.element
     auto = OxmlElement("w:autoHyphenation")
     auto.set(qn("w:val"), "true")
