@@ -125,11 +125,14 @@ def render_outputs(
 
 
 def entity_names(tables: Any, language: Language) -> dict[str, str]:
-    """Entity code → its name in ``language`` (English, then the code, when it has none)."""
+    """Entity code → its name in ``language`` (English, then the code, when it has none), as
+    a sentence shows it: ``République islamique d'Iran``, not the registry's bracketed form."""
+    from resotrack.registry.grammar import display_name
+
     e = tables.entities
     column = {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
     return {
-        str(code): str(name or fallback or code)
+        str(code): display_name(str(name or fallback or code))
         for code, name, fallback in zip(e["entity"], e[column], e["name_en"], strict=True)
     }
 

@@ -501,12 +501,9 @@ class _Doc:
 
 
 def _names(tables: Tables, language: Language) -> dict[str, str]:
-    e = tables.entities
-    column = {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
-    return {
-        str(code): str(name or fallback or code)
-        for code, name, fallback in zip(e["entity"], e[column], e["name_en"], strict=True)
-    }
+    from resotrack.consolidation.builds import entity_names
+
+    return entity_names(tables, language)
 
 
 def _listing(items: Sequence[str], w: Words) -> str:

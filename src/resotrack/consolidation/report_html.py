@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from resotrack.registry.grammar import display_name
 from resotrack.catalog import RTL, Language, Words
 from resotrack.consolidation.charts import Chart
 from resotrack.consolidation.export_xlsx import ADDRESSEES, BuildInfo
@@ -66,7 +67,7 @@ def render_html(
     w = Words(language, "report")
     entities = tables.entities.copy()
     column = {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
-    entities["name"] = entities[column].fillna(entities["name_en"])
+    entities["name"] = [display_name(str(n)) for n in entities[column].fillna(entities["name_en"])]
     entities["kind"] = [kind_text(str(k), language) for k in entities["kind"]]
     missing = entities[~entities["returned"]]
     addressees = tables.addressees.copy()
