@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from resotrack import clock
+from resotrack.consolidation.builds import render_draft
 from resotrack.consolidation.snapshot import load_snapshot
 from resotrack.consolidation.tables import compute
 from resotrack.intake.receive import StoredFile, record_submission
 from resotrack.registry.grammar import display_name
 from resotrack.store import session_scope
 from resotrack.store.models import Answer, ReportingEntity
-from test_consolidation_report_edits import docx_alone
 from test_consolidation_support import SYMBOL, Script, scripted_fixture  # noqa: F401
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -101,7 +101,8 @@ def test_a_return_received_after_the_deadline_on_a_moved_clock_is_late(
     row = compute(snapshot).entities.set_index("entity").loc[code]
     assert row["returned"] and not row["on_time"]
 
-    method = _method(docx_alone(snapshot, "en"))
+    draft = render_draft(snapshot, SYMBOL, clock.now(), language="en", charts=False)
+    method = _method(draft.data)
     late = next(t for t in method if t.startswith("Received after the deadline:"))
     assert name in late
     # The scripted late entities (kind 3) are there too; an on-time one (kind 1) is not.

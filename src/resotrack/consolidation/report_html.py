@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from resotrack.registry.grammar import display_name
 from resotrack.catalog import RTL, Language, Words
 from resotrack.consolidation.charts import Chart
 from resotrack.consolidation.export_xlsx import ADDRESSEES, BuildInfo
 from resotrack.consolidation.labels import COLOURS, INK, kind_text, legend, status_text
 from resotrack.consolidation.tables import STATUS_COLUMNS, Tables
+from resotrack.registry.grammar import display_name
 
 
 @lru_cache(maxsize=1)
