@@ -275,7 +275,12 @@ def test_approval_records_the_file_read_and_refuses_another_or_an_old_build(
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_cli_imports_edits_and_approves_with_the_file_read(cycle: int, tmp_path: Path) -> None:
+def test_cli_imports_edits_and_approves_with_the_file_read(
+    cycle: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")  # the command line's words in English
     app = typer.Typer()
     register(app)
     runner = CliRunner()
@@ -289,14 +294,19 @@ def test_cli_imports_edits_and_approves_with_the_file_read(cycle: int, tmp_path:
     assert again.exit_code == 0 and "Nothing changed" in again.output
     other = runner.invoke(app, ["reports", "approve", str(build.build_id), "--file", str(edited)])
     assert other.exit_code == 1 and "is not a report of build" in other.output
-    newest = build_report(cycle)  # with staff's recommendations
+    built = runner.invoke(app, ["consolidate", "--cycle", str(cycle), "--out", str(tmp_path)])
+    assert built.exit_code == 0 and "1 passage written by staff is kept." in built.output
+    with session_scope() as s:
+        newest = s.scalars(select(ReportBuild).order_by(ReportBuild.id.desc()).limit(1)).one()
+        newest_id, newest_docx = newest.id, _docx(newest)
+        assert newest.summary["edited"] == [f"{SYMBOL} recommendations"]
     old = tmp_path / "old.docx"
     old.write_bytes(_docx(build))
     late = runner.invoke(app, ["reports", "approve", str(build.build_id), "--file", str(old)])
     assert late.exit_code == 1 and "is not the latest" in late.output
     read = tmp_path / "read.docx"
-    read.write_bytes(_docx(newest))
-    approved = runner.invoke(app, ["reports", "approve", str(newest.build_id), "--file", str(read)])
+    read.write_bytes(newest_docx)
+    approved = runner.invoke(app, ["reports", "approve", str(newest_id), "--file", str(read)])
     assert approved.exit_code == 0, approved.output
 
 

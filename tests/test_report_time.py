@@ -8,12 +8,14 @@ report's method section names its entity among the returns received after the de
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from resotrack import clock
 from resotrack.consolidation.builds import render_draft
@@ -22,10 +24,16 @@ from resotrack.consolidation.tables import compute
 from resotrack.intake.receive import StoredFile, record_submission
 from resotrack.registry.grammar import display_name
 from resotrack.store import session_scope
-from resotrack.store.models import Answer, ReportingEntity
+from resotrack.store.models import Answer, ReportingEntity, Submission
 from test_consolidation_support import SYMBOL, Script, scripted_fixture  # noqa: F401
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _listed(paragraphs: list[str], lead: str) -> set[str]:
+    """The names a sentence "<lead>A, B and C." lists."""
+    text = next(t for t in paragraphs if t.startswith(lead))
+    return set(re.split(r", | and ", text.removeprefix(lead).removesuffix(".")))
 
 
 def test_the_clock_file_moves_now_but_not_steady(
@@ -58,6 +66,7 @@ def _method(docx: bytes) -> list[str]:
     return texts[start:end]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the intake is tested on both
 def test_a_return_received_after_the_deadline_on_a_moved_clock_is_late(
     scripted: Script, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,22 +99,43 @@ def test_a_return_received_after_the_deadline_on_a_moved_clock_is_late(
                 )
             )
         session.flush()
-        from resotrack.store.models import Submission
-
-        session.get(Submission, receipt.submission_id).state = "accepted"  # type: ignore[union-attr]
-        name = display_name(session.get(ReportingEntity, code).name_en)  # type: ignore[union-attr]
-    monkeypatch.delenv(clock.FILE_ENV)  # the build itself reads the real clock
+        submission = session.get(Submission, receipt.submission_id)
+        assert submission is not None
+        submission.state = "accepted"
+        names = {e.code: display_name(e.name_en) for e in session.scalars(select(ReportingEntity))}
 
     with session_scope() as session:
         snapshot = load_snapshot(session, scripted.cycle_id)
     row = compute(snapshot).entities.set_index("entity").loc[code]
     assert row["returned"] and not row["on_time"]
 
+    # Built on the moved clock too, as the demo's consolidation is.
     draft = render_draft(snapshot, SYMBOL, clock.now(), language="en", charts=False)
     method = _method(draft.data)
-    late = next(t for t in method if t.startswith("Received after the deadline:"))
-    assert name in late
-    # The scripted late entities (kind 3) are there too; an on-time one (kind 1) is not.
-    kind3 = [c for c in scripted.codes if scripted.kinds[c] == 3]
-    assert len(kind3) >= 1
-    assert not any(t.startswith("No return was received from") and name in t for t in method)
+    late = _listed(method, "Received after the deadline: ")
+    missing = _listed(method, "No return was received from: ")
+    assert names[code] in late and names[code] not in missing
+    # The script's late returns (kind 3) are listed with it; its on-time ones (kind 1) are not.
+    for other in scripted.codes:
+        if scripted.kinds[other] == 3:
+            assert names[other] in late
+        elif scripted.kinds[other] == 1:
+            assert names[other] not in late
+
+
+def test_the_demo_moves_the_clock_its_processes_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each simulated day is written where every demo process (portal, ingest) reads it."""
+    from resotrack.demo.days import Calendar
+    from resotrack.demo.stack import Credentials, Layout, environment
+
+    layout = Layout(home=tmp_path / "var", api_port=29080, smtp_port=29025)
+    env = environment(layout, Credentials("p", "j", "s"))
+    assert env[clock.FILE_ENV] == str(layout.clock_file)
+    monkeypatch.setenv(clock.FILE_ENV, env[clock.FILE_ENV])
+    start = clock.today()
+    calendar = Calendar(layout.clock_file, start, timedelta(days=2))  # a second run goes on
+    calendar.move_to(5)
+    assert clock.moved_by() == timedelta(days=7)
+    assert calendar.day(5) == (5, start + timedelta(days=5))

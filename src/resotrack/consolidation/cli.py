@@ -93,6 +93,26 @@ def consolidate(
         f"({'–' if rate is None else f'{rate:.0%}'}), {s.get('entities_on_time')} on time",
         highlight=False,
     )
+    w = _words()
+    if s.get("edited"):
+        out.print(
+            w.n(
+                "{n} passage written by staff is kept.",
+                "{n} passages written by staff are kept.",
+                len(s["edited"]),
+            ),
+            highlight=False,
+        )
+    if s.get("stale"):
+        out.print(
+            w.n(
+                "{n} passage to check: the facts under it have changed ({keys}).",
+                "{n} passages to check: the facts under them have changed ({keys}).",
+                len(s["stale"]),
+                keys=", ".join(s["stale"]),
+            ),
+            highlight=False,
+        )
 
 
 def review_accept(

@@ -10,7 +10,9 @@ comment and pass around in Word before it becomes a session document. Its parts:
   measures reported, grouped by similarity (:mod:`resotrack.consolidation.synthesis`), each
   group with its size and one verbatim quote; paragraphs asked of the Secretariat or of an
   institution are reported from their own returns, quoted. Conclusions and recommendations are
-  marked placeholders for staff, prefilled with facts.
+  marked placeholders for staff, prefilled with facts. The introduction, each paragraph's
+  synthesis, the conclusions and the recommendations are blocks staff may rewrite
+  (:mod:`resotrack.consolidation.drafts`): the next build keeps their text.
 - **annexes** (each on a new page): the replies per entity, verbatim, each in its own language
   and direction and marked with it; the entities that did not reply; statistical tables.
 
