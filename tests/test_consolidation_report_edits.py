@@ -380,3 +380,36 @@ def test_the_edited_report_renders_with_staff_text_and_nothing_machine_made(
             check=True,
         )
         print(tmp_path)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_dashboard_takes_an_edited_report_from_our_own_page(cycle: int) -> None:
+    from fastapi.testclient import TestClient
+
+    from resotrack.portal.staff import StaffUser
+    from test_consolidation_dashboard import HOST, _app
+
+    build = build_report(cycle)
+    url = f"/resotrack/staff/dashboard/builds/{build.build_id}/edits"
+    edited = _edit(_docx(build), {"conclusions": "Written in the dashboard's loop."})
+    ours = {"origin": f"http://{HOST}"}
+    with TestClient(_app(StaffUser("amina")), base_url=f"http://{HOST}") as client:
+        page = client.get(f"/resotrack/staff/dashboard/cycles/{cycle}")
+        assert page.status_code == 200 and f"{url}" in page.text  # the form on the page
+        files = {"file": ("edited.docx", edited, "application/octet-stream")}
+        forged = client.post(url, files=files, headers={"origin": "https://evil.example"})
+        assert forged.status_code == 403 and _edits() == 0
+        broken = client.post(
+            url, files={"file": ("x.docx", b"not a zip", "x")}, headers=ours, follow_redirects=False
+        )
+        assert broken.status_code == 303 and "not+a+Word+document" in broken.headers["location"]
+        assert _edits() == 0
+        taken = client.post(url, files=files, headers=ours, follow_redirects=False)
+        assert taken.status_code == 303 and "conclusions" in taken.headers["location"]
+    with session_scope() as s:
+        row = s.scalars(select(ReportEdit)).one()
+        assert (row.block, row.edited_by, row.text) == (
+            "conclusions",
+            "amina",
+            "Written in the dashboard's loop.",
+        )
