@@ -3,7 +3,8 @@
 Each block (the introduction, the synthesis of one operative paragraph, the conclusions, the
 recommendations) is a Word content control (``w:sdt``) whose tag is ``resotrack:<key>``,
 locked against deletion but not against editing, so the key survives whatever staff do to the
-words inside. The draft names its build in its core properties (``identifier``), so a file
+words inside; it is also a hidden bookmark (``_rt_<key>``), which editors that drop content
+controls keep. The draft names its build in its core properties (``identifier``), so a file
 uploaded back is matched to the build it came from.
 
 A block's text is read as paragraphs of runs (plain text, bold, italic, and the paragraph's
@@ -29,6 +30,9 @@ from typing import Any, Final
 from docx.oxml.parser import parse_xml
 
 TAG_PREFIX: Final = "resotrack:"
+#: The same block as a bookmark (a hidden one, as Word's ``_Toc``): what survives an editor
+#: that drops content controls (LibreOffice 7 does, on saving a .docx).
+BOOKMARK_PREFIX: Final = "_rt_"
 #: What the core properties' identifier starts with.
 DRAFT_MARK: Final = "resotrack-draft"
 #: Styles a block keeps (style id in the file → style name); any other paragraph is Normal.
@@ -143,6 +147,29 @@ def blocks_in(body: Any) -> dict[str, Any]:
     return found
 
 
+def bookmark_name(key: str) -> str:
+    return BOOKMARK_PREFIX + key.replace("-", "_")
+
+
+def bookmarked(body: Any, keys: Iterable[str]) -> dict[str, list[Para]]:
+    """The paragraphs each ``keys`` bookmark spans (from the paragraph holding its start to
+    the one holding its end), for the blocks whose content control is gone."""
+    wanted = {bookmark_name(k): k for k in keys}
+    open_: dict[str, str] = {}  # bookmark id -> key
+    found: dict[str, list[Any]] = {}
+    for p in body.iter(_W + "p"):
+        for mark in p.iter(_W + "bookmarkStart"):
+            key = wanted.get(mark.get(_W + "name", ""))
+            if key is not None and key not in found:
+                open_[mark.get(_W + "id", "")] = key
+                found[key] = []
+        for key in open_.values():
+            found[key].append(p)
+        for mark in p.iter(_W + "bookmarkEnd"):
+            open_.pop(mark.get(_W + "id", ""), None)
+    return {k: [read_paragraph(p) for p in ps] for k, ps in found.items()}
+
+
 @dataclass(frozen=True)
 class Draft:
     """What an uploaded draft holds: the identifier it carries and its blocks."""
@@ -196,7 +223,14 @@ def read_draft(data: bytes) -> Draft:
     body = root.find(_W + "body")
     if body is None:
         raise DraftUnreadable("The file is not a Word document (.docx).")
-    return Draft(identifier, {k: block_paragraphs(c) for k, c in blocks_in(body).items()})
+    blocks = {k: block_paragraphs(c) for k, c in blocks_in(body).items()}
+    keys = {
+        m.get(_W + "name", "")[len(BOOKMARK_PREFIX) :].replace("_", "-")
+        for m in body.iter(_W + "bookmarkStart")
+        if m.get(_W + "name", "").startswith(BOOKMARK_PREFIX)
+    }
+    lost = keys - blocks.keys()
+    return Draft(identifier, blocks | bookmarked(body, lost))
 
 
 def identifier(cycle_id: int, symbol: str, language: str, digest: str) -> str:

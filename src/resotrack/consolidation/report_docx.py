@@ -50,6 +50,7 @@ from resotrack.consolidation.drafts import (
     Block,
     StaffText,
     block_paragraphs,
+    bookmark_name,
     plain,
     same,
 )
@@ -407,8 +408,24 @@ class _Doc:
             if stale:
                 self._flag(content, staff, generated)
         self._block, self._block_key = None, ""
+        self._bookmark(content, key)
         shown = plain(block_paragraphs(content))
         self.blocks[key] = Block(key, generated, shown, staff is not None, stale)
+
+    def _bookmark(self, content: Any, key: str) -> None:
+        """The block's hidden bookmark, from its first paragraph to its last."""
+        paragraphs = content.findall(qn("w:p"))
+        if not paragraphs:
+            return
+        mark = str(2000 + len(self.blocks))
+        start = _el("w:bookmarkStart", **{"w:id": mark, "w:name": bookmark_name(key)})
+        first = paragraphs[0]
+        ppr = first.find(qn("w:pPr"))
+        if ppr is not None:
+            ppr.addnext(start)
+        else:
+            first.insert(0, start)
+        paragraphs[-1].append(_el("w:bookmarkEnd", **{"w:id": mark}))
 
     def _undated(self, text: str, on: date | None) -> str:
         """``text`` without the build's date in it (the facts, not the day they were read)."""
