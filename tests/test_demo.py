@@ -147,6 +147,11 @@ def _check_report(facts: dict[str, Any]) -> None:
     assert report["state"] == "awaiting_approval" and report["run_id"]
     names = {p.suffix for p in Path(report["folder"]).iterdir()}
     assert {".docx", ".xlsx", ".html"} <= names
+    # Uploads are received on the simulated day: the late ones count as late in the report.
+    found = re.match(r"(\d+) of \d+ entities returned, (\d+) on time", report["headline"])
+    assert found is not None, report["headline"]
+    if facts["simulation"]["first_uploads"].get("late"):
+        assert int(found[2]) < int(found[1]), report["headline"]
     assert facts["dashboard_status"] == 200  # the dashboard answered the printed login
 
 

@@ -310,14 +310,16 @@ def test_approve_publishes_and_reject_does_not(world: World) -> None:
     cluster, script = world.cluster, world.script
     if not _builds():
         build_report(script.cycle_id)
-    approved_id = _builds()[1].id
-    rejected_id = build_report(script.cycle_id, force=True).build_id
+    # The newer build is the one approved: approving an older one is refused.
+    rejected_id = _builds()[1].id
+    approved_id = build_report(script.cycle_id, force=True).build_id
 
     approve_run = cluster.trigger("publish_report", {"build_id": approved_id})
     reject_run = cluster.trigger("publish_report", {"build_id": rejected_id})
     request = _hitl(cluster, approve_run)
     assert request["options"] == ["Approve", "Reject"]
-    assert f"cycle {script.cycle_id}, build 1" in request["subject"]
+    assert f"cycle {script.cycle_id}, build 2" in request["subject"]
+    assert "Word reports approved by this answer (SHA-256" in request["body"]
     assert "comment" in request["params"] and request["response_received"] is False
     assert request["task_instance"]["state"] in ("awaiting_input", "deferred")
     _hitl(cluster, reject_run)
@@ -355,16 +357,19 @@ def test_approve_publishes_and_reject_does_not(world: World) -> None:
         assert published.published_path == str(folder)
         assert (refused.state, refused.reviewer) == ("rejected", USER)
         assert refused.comment == "Section C quotes are incomplete."
-        outputs, v2_outputs = dict(published.outputs), dict(refused.outputs)
-    sums = (folder / f"cycle-{script.cycle_id}-v1.sha256").read_text().splitlines()
+        outputs, v1_outputs = dict(published.outputs), dict(refused.outputs)
+        assert published.approved_files == {
+            n: sha for n, sha in outputs.items() if n.endswith(".docx")
+        }
+    sums = (folder / f"cycle-{script.cycle_id}-v2.sha256").read_text().splitlines()
     assert len(sums) == len(outputs)
     for line in sums:
         sha, name = line.split("  ", 1)
         assert outputs[name] == sha
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha
-    assert not any((folder / name).exists() for name in v2_outputs)  # rejected: nothing
-    assert not (folder / f"cycle-{script.cycle_id}-v2.sha256").exists()
+    assert not any((folder / name).exists() for name in v1_outputs)  # rejected: nothing
+    assert not (folder / f"cycle-{script.cycle_id}-v1.sha256").exists()
 
     mails = [m for m in world.smtp.received() if SECRETARIAT in m.rcpt_tos]
     assert len(mails) == 1
-    assert "build 1" in str(mails[0].message["Subject"])
+    assert "build 2" in str(mails[0].message["Subject"])

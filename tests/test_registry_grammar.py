@@ -6,7 +6,7 @@ import pytest
 
 from resotrack.mail.render import render
 from resotrack.registry.entities import shipped_entities
-from resotrack.registry.grammar import Named, articles, words
+from resotrack.registry.grammar import Named, articles, display_name, words
 
 
 def _named(code: str) -> Named:
@@ -117,3 +117,24 @@ def test_an_institution_is_never_written_to_as_a_permanent_mission() -> None:
 def test_a_state_is_written_to_through_its_permanent_mission() -> None:
     assert "s'adresse à la Mission permanente du Cameroun" in _escalation("CMR", "fr")
     assert "البعثة الدائمة لبنن" in _escalation("BEN", "ar")  # بنن: the UN's Arabic name
+
+
+def test_a_bracketed_registry_name_reads_as_a_sentence_needs_it() -> None:
+    """``Iran (République islamique d')`` is how the registry sorts; a sentence says
+    ``la République islamique d'Iran``, a list ``République islamique d'Iran``."""
+    assert display_name("Iran (République islamique d')") == "République islamique d'Iran"
+    assert display_name("Iran (Islamic Republic of)") == "Islamic Republic of Iran"
+    assert display_name("Bénin") == "Bénin"
+    assert display_name("Guinée-Bissau") == "Guinée-Bissau"
+    fr, en = words(_named("IRN"), "fr"), words(_named("IRN"), "en")
+    assert (fr.entity, fr.of_entity, fr.to_entity) == (
+        "la République islamique d'Iran",
+        "de la République islamique d'Iran",
+        "à la République islamique d'Iran",
+    )
+    assert fr.addressee == "la Mission permanente de la République islamique d'Iran"
+    assert (en.entity_name, en.entity) == (
+        "Islamic Republic of Iran",
+        "the Islamic Republic of Iran",
+    )
+    assert "(" not in words(_named("IRN"), "ar").entity

@@ -10,12 +10,15 @@ Secretariat should see a new version only when there is something new in it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -23,15 +26,20 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
 from resotrack.catalog import LANGUAGES, Language
+from resotrack.consolidation.drafts import Block, StaffText, identifier, plain
 from resotrack.consolidation.snapshot import Snapshot, load_snapshot
 from resotrack.store.blobs import blob_store
 from resotrack.store.db import session_scope
-from resotrack.store.models import ReportBuild, ReportingCycle
+from resotrack.store.models import ReportBuild, ReportEdit, ReportingCycle
+
+if TYPE_CHECKING:
+    from resotrack.consolidation.export_xlsx import BuildInfo
+    from resotrack.consolidation.report_docx import ReportDocx
 
 log = logging.getLogger(__name__)
 
 #: Bump when the outputs change for the same snapshot: the next run then builds again.
-BUILDER: Final = "2"
+BUILDER: Final = "3"
 CONTENT_TYPES: Final[dict[str, str]] = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -54,10 +62,33 @@ def slug(symbol: str) -> str:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A build's files (by name, without the version prefix) and its headline figures."""
+    """A build's files (by name, without the version prefix) and its headline figures;
+    ``blocks``: per resolution, the blocks of its Word draft (kept beside the build, not
+    published: what an uploaded draft is compared with)."""
 
     files: dict[str, bytes]
     summary: dict[str, Any]
+    blocks: dict[str, dict[str, Block]] = field(default_factory=dict)
+
+
+#: Resolution symbol → block key → staff's text.
+Edits = Mapping[str, Mapping[str, StaffText]]
+
+
+def edits_fingerprint(edits: Edits) -> str:
+    """What staff's texts are, in one hash: a build with other texts is a new build."""
+    items = [
+        [symbol, key, plain(text.paragraphs), text.replaced, text.edited_by]
+        for symbol, blocks in sorted(edits.items())
+        for key, text in sorted(blocks.items())
+    ]
+    return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode()).hexdigest()
+
+
+def draft_digest(snapshot_sha256: str, edits: str, language: str, symbol: str) -> str:
+    """Names one draft: the same inputs, staff's texts and language give the same digest."""
+    seed = f"{BUILDER} {snapshot_sha256} {edits} {language} {symbol}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:24]
 
 
 def build_language(snapshot: Snapshot, language: str | None = None) -> Language:
@@ -72,21 +103,13 @@ def build_language(snapshot: Snapshot, language: str | None = None) -> Language:
     return report_language(first)
 
 
-def render_outputs(
-    snapshot: Snapshot, built_at: datetime, *, language: str | None = None
-) -> Rendered:
-    """Every output of a build, all in one language. Pure: no database, no blob store."""
-    from resotrack.consolidation.charts import all_charts
-    from resotrack.consolidation.export_xlsx import BuildInfo, write_workbook
-    from resotrack.consolidation.report_docx import render_docx
-    from resotrack.consolidation.report_html import render_html
-    from resotrack.consolidation.tables import compute, for_resolution
+def build_info(snapshot: Snapshot, built_at: datetime) -> BuildInfo:
+    """What the outputs say about the build."""
+    from resotrack.consolidation.export_xlsx import BuildInfo
 
-    lang = build_language(snapshot, language)
-    tables = compute(snapshot)
     opened = snapshot.cycle.get("dispatched_at") or snapshot.cycle.get("opened_at")
     reminders = snapshot.cycle.get("reminders")
-    info = BuildInfo(
+    return BuildInfo(
         cycle_id=snapshot.cycle_id,
         cycle_title=str(snapshot.cycle["title"]),
         deadline=snapshot.deadline,
@@ -96,6 +119,78 @@ def render_outputs(
         opened_on=datetime.fromisoformat(opened).date() if opened else None,
         reminders=int(reminders) if reminders is not None else None,
     )
+
+
+def render_draft(
+    snapshot: Snapshot,
+    symbol: str,
+    built_at: datetime,
+    *,
+    language: str | None = None,
+    edits: Mapping[str, StaffText] | None = None,
+    charts: bool = True,
+    fingerprint: str = "",
+) -> ReportDocx:
+    """The Word draft on one resolution of ``snapshot`` (``charts=False``: without its
+    figures, quicker: what a test of its words needs)."""
+    from resotrack.consolidation.charts import all_charts
+    from resotrack.consolidation.report_docx import render_report
+    from resotrack.consolidation.tables import compute, for_resolution
+
+    lang = build_language(snapshot, language)
+    tables = compute(snapshot)
+    resolution = next(r for r in snapshot.resolutions if r["symbol"] == symbol)
+    narrowed = for_resolution(tables, symbol)
+    drawn = {}
+    if charts:
+        names = entity_names(tables, lang)
+        drawn = {
+            c.name: c
+            for c in all_charts(
+                narrowed,
+                snapshot.deadline,
+                built_on=built_at.date(),
+                names=names,
+                language=lang,
+                svg=False,
+            )
+        }
+    return render_report(
+        narrowed,
+        resolution,
+        build_info(snapshot, built_at),
+        drawn,
+        language=lang,
+        edits=edits,
+        identifier=identifier(
+            snapshot.cycle_id,
+            symbol,
+            lang,
+            draft_digest(snapshot.sha256, fingerprint, lang, symbol),
+        ),
+    )
+
+
+def render_outputs(
+    snapshot: Snapshot,
+    built_at: datetime,
+    *,
+    language: str | None = None,
+    edits: Edits | None = None,
+) -> Rendered:
+    """Every output of a build, all in one language, with staff's texts where they edited
+    the Word drafts. Pure: no database, no blob store."""
+    from resotrack.consolidation.charts import all_charts
+    from resotrack.consolidation.export_xlsx import write_workbook
+    from resotrack.consolidation.report_docx import render_report
+    from resotrack.consolidation.report_html import render_html
+    from resotrack.consolidation.tables import compute, for_resolution
+
+    lang = build_language(snapshot, language)
+    edits = edits or {}
+    fingerprint = edits_fingerprint(edits)
+    tables = compute(snapshot)
+    info = build_info(snapshot, built_at)
     names = entity_names(tables, lang)
     built_on = built_at.date()
     charts = all_charts(tables, snapshot.deadline, built_on=built_on, names=names, language=lang)
@@ -107,8 +202,11 @@ def render_outputs(
     for chart in charts:
         files[f"chart-{chart.name}.svg"] = chart.svg
         files[f"chart-{chart.name}.png"] = chart.png
+    blocks: dict[str, dict[str, Block]] = {}
+    drafts: dict[str, str] = {}
     for resolution in snapshot.resolutions:
-        narrowed = for_resolution(tables, resolution["symbol"])
+        symbol = str(resolution["symbol"])
+        narrowed = for_resolution(tables, symbol)
         charts_here = all_charts(
             narrowed,
             snapshot.deadline,
@@ -118,18 +216,38 @@ def render_outputs(
             svg=False,
         )
         drawn = {c.name: c for c in charts_here}
-        files[f"report-{slug(resolution['symbol'])}.docx"] = render_docx(
-            narrowed, resolution, info, drawn, language=lang
+        drafts[symbol] = draft_digest(snapshot.sha256, fingerprint, lang, symbol)
+        report = render_report(
+            narrowed,
+            resolution,
+            info,
+            drawn,
+            language=lang,
+            edits=edits.get(symbol),
+            identifier=identifier(snapshot.cycle_id, symbol, lang, drafts[symbol]),
         )
-    return Rendered(files, {**tables.summary, "builder": BUILDER, "language": lang})
+        files[f"report-{slug(symbol)}.docx"] = report.data
+        blocks[symbol] = report.blocks
+    edited = sorted(
+        f"{symbol} {key}" for symbol, mine in blocks.items() for key, b in mine.items() if b.edited
+    )
+    stale = sorted(
+        f"{symbol} {key}" for symbol, mine in blocks.items() for key, b in mine.items() if b.stale
+    )
+    summary = {**tables.summary, "builder": BUILDER, "language": lang}
+    summary |= {"edits": fingerprint, "drafts": drafts, "edited": edited, "stale": stale}
+    return Rendered(files, summary, blocks)
 
 
 def entity_names(tables: Any, language: Language) -> dict[str, str]:
-    """Entity code → its name in ``language`` (English, then the code, when it has none)."""
+    """Entity code → its name in ``language`` (English, then the code, when it has none), as
+    a sentence shows it: ``République islamique d'Iran``, not the registry's bracketed form."""
+    from resotrack.registry.grammar import display_name
+
     e = tables.entities
     column = {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
     return {
-        str(code): str(name or fallback or code)
+        str(code): display_name(str(name or fallback or code))
         for code, name, fallback in zip(e["entity"], e[column], e["name_en"], strict=True)
     }
 
@@ -180,6 +298,37 @@ def latest_build(session: Session, cycle_id: int) -> ReportBuild | None:
     )
 
 
+def load_edits(session: Session, cycle_id: int, language: str) -> dict[str, dict[str, StaffText]]:
+    """Staff's texts for the drafts of ``cycle_id`` in ``language``: symbol → key → text."""
+    from resotrack.consolidation.drafts import Para
+
+    found: dict[str, dict[str, StaffText]] = {}
+    rows = session.execute(
+        select(ReportEdit, ReportBuild.built_at)
+        .join(ReportBuild, ReportBuild.id == ReportEdit.build_id)
+        .where(ReportEdit.cycle_id == cycle_id, ReportEdit.language == language)
+    )
+    for row, replaced_at in rows:
+        found.setdefault(row.resolution_symbol, {})[row.block] = StaffText(
+            paragraphs=tuple(Para.of_json(p) for p in row.paragraphs),
+            replaced=row.replaced,
+            edited_by=row.edited_by,
+            edited_on=row.edited_at.date(),
+            replaced_on=replaced_at.date(),
+        )
+    return found
+
+
+def build_blocks(build: ReportBuild) -> dict[str, dict[str, dict[str, Any]]]:
+    """The blocks of a build's drafts (symbol → key → generated, shown, ...); empty for a
+    build made before drafts had blocks."""
+    sha = build.summary.get("blocks_sha256")
+    if not sha:
+        return {}
+    data: dict[str, dict[str, dict[str, Any]]] = json.loads(blob_store().get(str(sha)))
+    return data
+
+
 def build_report(
     cycle_id: int,
     *,
@@ -195,20 +344,30 @@ def build_report(
         snapshot = load_snapshot(session, cycle_id)
         latest = latest_build(session, cycle_id)
         lang = build_language(snapshot, language)
+        edits = load_edits(session, cycle_id, lang)
         if (
             latest is not None
             and not force
             and latest.snapshot_sha256 == snapshot.sha256
             and latest.summary.get("builder") == BUILDER
             and latest.summary.get("language") == lang
+            and latest.summary.get("edits", edits_fingerprint({})) == edits_fingerprint(edits)
         ):
             log.info("cycle %s: inputs unchanged since build v%s", cycle_id, latest.version)
             return BuildResult.of(latest, created=False)
 
     built_at = clock.now()
-    rendered = render_outputs(snapshot, built_at, language=lang)
+    rendered = render_outputs(snapshot, built_at, language=lang, edits=edits)
     store = blob_store()
     blobs = {name: store.put(data) for name, data in rendered.files.items()}
+    blocks = {
+        symbol: {key: b.as_json() for key, b in mine.items()}
+        for symbol, mine in rendered.blocks.items()
+    }
+    summary = {
+        **rendered.summary,
+        "blocks_sha256": store.put(json.dumps(blocks, ensure_ascii=False, sort_keys=True).encode()),
+    }
     snapshot_sha = blobs["answers-snapshot.json"]
     for attempt in range(5):
         try:
@@ -230,7 +389,7 @@ def build_report(
                     answers_sha256=snapshot.answers_sha256,
                     snapshot_sha256=snapshot_sha,
                     outputs={head + name: sha for name, sha in sorted(blobs.items())},
-                    summary=rendered.summary,
+                    summary=summary,
                     state="built",
                 )
                 session.add(build)

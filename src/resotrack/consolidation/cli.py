@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from resotrack.catalog import Words, language
 
 out = Console()
 err = Console(stderr=True)
@@ -31,6 +34,12 @@ ReviewerOption = Annotated[
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(1)
+
+
+def _words() -> Words:
+    """The command line's words in the terminal's language (``LANG=fr_FR.UTF-8``)."""
+    env = os.environ
+    return Words(language(env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG")), "cli")
 
 
 def _reviewer(value: str | None) -> str:
@@ -84,6 +93,26 @@ def consolidate(
         f"({'–' if rate is None else f'{rate:.0%}'}), {s.get('entities_on_time')} on time",
         highlight=False,
     )
+    w = _words()
+    if s.get("edited"):
+        out.print(
+            w.n(
+                "{n} passage written by staff is kept.",
+                "{n} passages written by staff are kept.",
+                len(s["edited"]),
+            ),
+            highlight=False,
+        )
+    if s.get("stale"):
+        out.print(
+            w.n(
+                "{n} passage to check: the facts under it have changed ({keys}).",
+                "{n} passages to check: the facts under them have changed ({keys}).",
+                len(s["stale"]),
+                keys=", ".join(s["stale"]),
+            ),
+            highlight=False,
+        )
 
 
 def review_accept(
@@ -196,10 +225,26 @@ def reports_approve(
     direct: Annotated[
         bool, typer.Option("--direct", help="Publish here even if an Airflow run is waiting.")
     ] = False,
+    reviewed: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="The Word report you read: approved only if it is this build's, unchanged.",
+        ),
+    ] = None,
 ) -> None:
     """Approve a build: publish it and email the Secretariat."""
+    import hashlib
+
     from resotrack.consolidation.publish import PublishError, publish_build, respond_in_airflow
 
+    seen = None
+    if reviewed is not None:
+        try:
+            seen = hashlib.sha256(reviewed.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise _fail(f"{reviewed}: {exc.strerror or exc}") from exc
+        _check_reviewed(build, seen)
     run, _state = _pending_run(build)
     if run and not direct:
         done, message = respond_in_airflow(run, approve=True, comment=comment)
@@ -208,7 +253,9 @@ def reports_approve(
             return
         err.print(f"warning: {message}; publishing from here instead", highlight=False)
     try:
-        result = publish_build(build, reviewer=_reviewer(reviewer), comment=comment)
+        result = publish_build(
+            build, reviewer=_reviewer(reviewer), comment=comment, seen_sha256=seen
+        )
     except PublishError as exc:
         raise _fail(str(exc)) from exc
     for warning in result.warnings:
@@ -219,6 +266,75 @@ def reports_approve(
         f"{result.files[-1]}, sha256 {result.checksum[:16]}…)",
         highlight=False,
     )
+
+
+def _check_reviewed(build_id: int, seen: str) -> None:
+    """Refuse before answering Airflow when the file read is not this build's latest report."""
+    from resotrack.consolidation.builds import get_build, latest_build
+    from resotrack.consolidation.publish import PublishError, drafts_of
+    from resotrack.store import session_scope
+
+    with session_scope() as session:
+        try:
+            build = get_build(session, build_id)
+            newest = latest_build(session, build.cycle_id)
+            if newest is not None and newest.id != build.id:
+                raise PublishError(
+                    f"build {build.id} is not the latest: v{newest.version} (build {newest.id}) "
+                    "was built since; review and approve that one"
+                )
+            if seen not in drafts_of(build).values():
+                raise PublishError(
+                    f"the file reviewed is not a report of build {build.id}: it was changed or "
+                    f"comes from another build; nothing was approved"
+                )
+        except (LookupError, PublishError) as exc:
+            raise _fail(str(exc)) from exc
+
+
+def edits_import(
+    build: Annotated[int, typer.Argument(help="The build whose Word report was edited.")],
+    file: Annotated[Path, typer.Argument(help="The edited Word report (.docx).")],
+    editor: Annotated[
+        str | None, typer.Option("--editor", help="Who edited it (default: your login name).")
+    ] = None,
+) -> None:
+    """Keep staff's text from an edited Word report: the next build uses it."""
+    from resotrack.consolidation.edits import EditError, import_edits
+
+    w = _words()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise _fail(f"{file}: {exc.strerror or exc}") from exc
+    try:
+        result = import_edits(build, data, actor=_reviewer(editor))
+    except EditError as exc:
+        raise _fail(w(exc.message, **exc.values)) from exc
+    if not result.changed:
+        out.print(w("Nothing changed: every passage is as resotrack already has it."))
+        return
+    if result.edited:
+        out.print(
+            w.n(
+                "{n} passage kept as you wrote it: {keys}.",
+                "{n} passages kept as you wrote them: {keys}.",
+                len(result.edited),
+                keys=", ".join(result.edited),
+            ),
+            highlight=False,
+        )
+    if result.restored:
+        out.print(
+            w.n(
+                "{n} passage follows the generated text again: {keys}.",
+                "{n} passages follow the generated text again: {keys}.",
+                len(result.restored),
+                keys=", ".join(result.restored),
+            ),
+            highlight=False,
+        )
+    out.print(w("The next build of cycle {cycle} uses them.", cycle=result.cycle_id))
 
 
 def reports_reject(
@@ -272,4 +388,7 @@ def register(app: typer.Typer) -> None:
     reports_app.command("approve")(reports_approve)
     reports_app.command("reject")(reports_reject)
     reports_app.command("submit")(reports_submit)
+    edits_app = typer.Typer(help="Staff's edits of the Word reports.", no_args_is_help=True)
+    edits_app.command("import")(edits_import)
+    reports_app.add_typer(edits_app, name="edits")
     app.add_typer(reports_app, name="reports")

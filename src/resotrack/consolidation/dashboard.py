@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
@@ -152,6 +152,8 @@ def cycle_overview(cycle_id: int, today: date | None = None) -> dict[str, Any]:
                 "published_path": b.published_path,
                 "rate": b.summary.get("response_rate"),
                 "files": sorted(b.outputs),
+                "stale": b.summary.get("stale") or [],
+                "edited": len(b.summary.get("edited") or []),
             }
             for b in reversed(list_builds(session, cycle_id))
         ]
@@ -392,6 +394,55 @@ def make_router(
         if result.messages:
             _deliver()
         return _back(request, cycle_id, done=f"submission {submission_id}: {result.decision}")
+
+    @router.post("/builds/{build_id}/edits", name="dashboard_edits")
+    def edits(
+        request: Request,
+        user: Editor,
+        build_id: int,
+        file: Annotated[UploadFile, File()],
+    ) -> Response:
+        """Take back a Word report staff edited: the next build keeps their text."""
+        from resotrack.catalog import Words
+        from resotrack.consolidation.drafts import MAX_FILE
+        from resotrack.consolidation.edits import EditError, import_edits
+        from resotrack.store import session_scope
+        from resotrack.store.models import ReportBuild
+
+        if not _same_origin(request):
+            raise HTTPException(403, "this form must be sent from the dashboard itself")
+        with session_scope() as session:
+            found = session.get(ReportBuild, build_id)
+            if found is None:
+                return JSONResponse({"detail": "build not found"}, status_code=404)
+            cycle_id = found.cycle_id
+        w = Words("en", "cli")  # the dashboard speaks English
+        data = file.file.read(MAX_FILE + 1)
+        try:
+            if len(data) > MAX_FILE:
+                raise EditError("The file is too large to be a report draft.")
+            result = import_edits(build_id, data, actor=str(getattr(user, "name", user)))
+        except EditError as exc:
+            return _back(request, cycle_id, error=w(exc.message, **exc.values))
+        if not result.changed:
+            return _back(
+                request,
+                cycle_id,
+                done=w("Nothing changed: every passage is as resotrack already has it."),
+            )
+        kept = result.edited + result.restored
+        return _back(
+            request,
+            cycle_id,
+            done=w.n(
+                "{n} passage kept as you wrote it: {keys}.",
+                "{n} passages kept as you wrote them: {keys}.",
+                len(kept),
+                keys=", ".join(kept),
+            )
+            + " "
+            + w("The next build of cycle {cycle} uses them.", cycle=cycle_id),
+        )
 
     return router
 

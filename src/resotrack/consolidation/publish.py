@@ -126,21 +126,69 @@ def reject_build(
     return build
 
 
+def drafts_of(build: ReportBuild) -> dict[str, str]:
+    """The build's Word reports, name → SHA-256, each checked against its bytes in the blob
+    store (a file changed there since the build is refused, not approved)."""
+    store = blob_store()
+    found = {}
+    for name, sha in sorted(build.outputs.items()):
+        if not name.endswith(".docx"):
+            continue
+        if hashlib.sha256(store.get(sha)).hexdigest() != sha:
+            raise PublishError(
+                f"the stored file {name} of build {build.id} is not the one built "
+                "(its SHA-256 differs); nothing was approved"
+            )
+        found[name] = sha
+    return found
+
+
 def approve_build(
-    session: Session, build_id: int, *, reviewer: str, comment: str | None
+    session: Session,
+    build_id: int,
+    *,
+    reviewer: str,
+    comment: str | None,
+    seen_sha256: str | None = None,
 ) -> ReportBuild:
-    """Record the approval (publishing is the next step). Approving twice is a no-op."""
+    """Record the approval (publishing is the next step) and the SHA-256 of the Word reports
+    approved. Approving twice is a no-op.
+
+    ``seen_sha256``: the file the reviewer read; approval is refused unless it is one of the
+    build's reports. A build with a newer one beside it is refused too: the reviewer would
+    approve what the Secretariat no longer has as its latest draft.
+    """
     build = get_build(session, build_id)
     if build.state in ("approved", "published"):
         return build
     if build.state not in DECIDABLE:
         raise PublishError(f"build {build.id} is {build.state}; it can no longer be approved")
+    newest = latest_build(session, build.cycle_id)
+    if newest is not None and newest.id != build.id:
+        raise PublishError(
+            f"build {build.id} (cycle {build.cycle_id} v{build.version}) is not the latest: "
+            f"v{newest.version} (build {newest.id}) was built since; review and approve that one"
+        )
+    drafts = drafts_of(build)
+    if seen_sha256 is not None and seen_sha256.lower() not in drafts.values():
+        raise PublishError(
+            f"the file reviewed (SHA-256 {seen_sha256[:16]}…) is not a report of build "
+            f"{build.id}: it was changed or comes from another build; download build "
+            f"{build.id}'s report, read it, and approve with that file"
+        )
     build.state = "approved"
     build.reviewer = reviewer
     build.comment = (comment or "").strip() or None
     build.decided_at = clock.now()
+    build.approved_files = drafts
     audit.record(
-        session, reviewer, "report.approved", f"report_build:{build.id}", comment=build.comment
+        session,
+        reviewer,
+        "report.approved",
+        f"report_build:{build.id}",
+        comment=build.comment,
+        files=drafts,
+        seen=seen_sha256,
     )
     return build
 
@@ -213,7 +261,12 @@ def publication_message(
 
 
 def publish_build(
-    build_id: int, *, reviewer: str, comment: str | None = None, url: str | None = None
+    build_id: int,
+    *,
+    reviewer: str,
+    comment: str | None = None,
+    url: str | None = None,
+    seen_sha256: str | None = None,
 ) -> PublishResult:
     """Approve (if not yet) and publish ``build_id``; queue the Secretariat's email.
 
@@ -222,7 +275,9 @@ def publish_build(
     from resotrack.mail import MailSettings, enqueue
 
     with session_scope(url) as session:
-        build = approve_build(session, build_id, reviewer=reviewer, comment=comment)
+        build = approve_build(
+            session, build_id, reviewer=reviewer, comment=comment, seen_sha256=seen_sha256
+        )
         outputs = dict(build.outputs)
         cycle_id, version = build.cycle_id, build.version
 
@@ -339,6 +394,7 @@ def prepare_approval(
     with session_scope() as session:
         build = request_approval(session, build_id=build_id, cycle_id=cycle_id, run_id=run_id)
         result = BuildResult.of(build, created=False).as_dict()
+        drafts = {n: sha for n, sha in build.outputs.items() if n.endswith(".docx")}
     s = result["summary"]
     cycle, version = result["cycle_id"], result["version"]
     result["subject"] = f"Publish the report of cycle {cycle}, build {version}?"
@@ -347,6 +403,9 @@ def prepare_approval(
         f"{s.get('entities_returned')} of {s.get('entities_asked')} entities returned "
         f"({_percent(s.get('response_rate'))}), {s.get('entities_on_time')} on time.\n\n"
         f"Files: {', '.join(result['outputs'])}\n\n"
+        "Word reports approved by this answer (SHA-256, as downloaded): "
+        + "; ".join(f"{name} {sha}" for name, sha in sorted(drafts.items()))
+        + "\n\n"
         "Approve to publish it and email the Secretariat; reject to keep it unpublished "
         "(say why in the comment)."
     )

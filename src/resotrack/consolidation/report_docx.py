@@ -10,7 +10,9 @@ comment and pass around in Word before it becomes a session document. Its parts:
   measures reported, grouped by similarity (:mod:`resotrack.consolidation.synthesis`), each
   group with its size and one verbatim quote; paragraphs asked of the Secretariat or of an
   institution are reported from their own returns, quoted. Conclusions and recommendations are
-  marked placeholders for staff, prefilled with facts.
+  marked placeholders for staff, prefilled with facts. The introduction, each paragraph's
+  synthesis, the conclusions and the recommendations are blocks staff may rewrite
+  (:mod:`resotrack.consolidation.drafts`): the next build keeps their text.
 - **annexes** (each on a new page): the replies per entity, verbatim, each in its own language
   and direction and marked with it; the entities that did not reply; statistical tables.
 
@@ -25,7 +27,8 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
@@ -42,6 +45,15 @@ from docx.text.paragraph import Paragraph
 
 from resotrack.catalog import Language, Words
 from resotrack.consolidation.charts import Chart
+from resotrack.consolidation.drafts import (
+    TAG_PREFIX,
+    Block,
+    StaffText,
+    block_paragraphs,
+    bookmark_name,
+    plain,
+    same,
+)
 from resotrack.consolidation.export_xlsx import BuildInfo
 from resotrack.consolidation.labels import kind_text, status_text
 from resotrack.consolidation.regions import ORDER as REGION_ORDER
@@ -54,6 +66,7 @@ from resotrack.consolidation.synthesis import (
 )
 from resotrack.consolidation.tables import NO_REPLY, NOT_ASKED, STATUS_COLUMNS, Tables
 from resotrack.questionnaires.i18n import STATUSES
+from resotrack.registry.grammar import display_name
 
 FONT: Final = "DejaVu Sans"
 #: BCP 47 tags Word wants in w:lang.
@@ -98,10 +111,20 @@ def _el(tag: str, **attrs: str) -> Any:
 
 
 class _Doc:
-    """A document in one language, with the styles and helpers the report uses."""
+    """A document in one language, with the styles and helpers the report uses.
 
-    def __init__(self, language: Language) -> None:
+    ``edits`` is staff's text for some blocks (:mod:`resotrack.consolidation.drafts`): a block
+    opened with :meth:`begin_block` is generated as usual, then replaced by staff's text when
+    there is one; ``blocks`` keeps, per key, what was generated and what the draft shows.
+    """
+
+    def __init__(self, language: Language, edits: Mapping[str, StaffText] | None = None) -> None:
         self.language = language
+        self.edits = dict(edits or {})
+        self.blocks: dict[str, Block] = {}
+        self._block: Any = None
+        self._block_key = ""
+        self.built_on: date | None = None
         self.rtl = language == "ar"
         self.w = Words(language, "report")
         self.doc: DocumentType = Document()
@@ -289,7 +312,10 @@ class _Doc:
         if self._sect is None:
             self._sect = body.sectPr
         p = OxmlElement("w:p")
-        self._sect.addprevious(p)
+        if self._block is not None:
+            self._block.append(p)
+        else:
+            self._sect.addprevious(p)
         if style is not None:
             if style not in self._style_ids:
                 self._style_ids[style] = self.doc.styles[style].style_id
@@ -338,6 +364,94 @@ class _Doc:
         else:
             self.para((lead, "i")).paragraph_format.keep_with_next = True
             self.quote(text, lang)
+
+    # -- blocks staff may rewrite -----------------------------------------------------------
+
+    def begin_block(self, key: str, title: str) -> None:
+        """What follows, until :meth:`end_block`, is one block: a content control tagged
+        ``resotrack:<key>`` that cannot be deleted but whose words can be rewritten."""
+        body = self.doc.element.body
+        if self._sect is None:
+            self._sect = body.sectPr
+        sdt = _el("w:sdt")
+        props = _el("w:sdtPr")
+        props.append(_el("w:alias", **{"w:val": xml_safe(title)}))
+        props.append(_el("w:tag", **{"w:val": TAG_PREFIX + key}))
+        props.append(_el("w:id", **{"w:val": str(1000 + len(self.blocks))}))
+        props.append(_el("w:lock", **{"w:val": "sdtLocked"}))
+        sdt.append(props)
+        content = _el("w:sdtContent")
+        sdt.append(content)
+        self._sect.addprevious(sdt)
+        self._block, self._block_key = content, key
+
+    def end_block(self) -> None:
+        """Close the block; staff's text replaces the generated one when there is some, and
+        is flagged with a comment when the generated text has changed since they edited."""
+        content, key = self._block, self._block_key
+        generated = plain(block_paragraphs(content))
+        staff = self.edits.get(key)
+        stale = False
+        if staff is not None:
+            for child in list(content):
+                content.remove(child)
+            for para in staff.paragraphs:
+                p = self._new_paragraph(para.style)
+                for run in para.runs:
+                    self.run(p, run.text, bold=run.bold, italic=run.italic)
+            if not len(content):
+                self._new_paragraph(None)
+            stale = not same(
+                self._undated(staff.replaced, staff.replaced_on),
+                self._undated(generated, self.built_on),
+            )
+            if stale:
+                self._flag(content, staff, generated)
+        self._block, self._block_key = None, ""
+        self._bookmark(content, key)
+        shown = plain(block_paragraphs(content))
+        self.blocks[key] = Block(key, generated, shown, staff is not None, stale)
+
+    def _bookmark(self, content: Any, key: str) -> None:
+        """The block's hidden bookmark, from its first paragraph to its last."""
+        paragraphs = content.findall(qn("w:p"))
+        if not paragraphs:
+            return
+        mark = str(2000 + len(self.blocks))
+        start = _el("w:bookmarkStart", **{"w:id": mark, "w:name": bookmark_name(key)})
+        first = paragraphs[0]
+        ppr = first.find(qn("w:pPr"))
+        if ppr is not None:
+            ppr.addnext(start)
+        else:
+            first.insert(0, start)
+        paragraphs[-1].append(_el("w:bookmarkEnd", **{"w:id": mark}))
+
+    def _undated(self, text: str, on: date | None) -> str:
+        """``text`` without the build's date in it (the facts, not the day they were read)."""
+        return text.replace(self.w.date(on, "long"), "{date}") if on is not None else text
+
+    def _flag(self, content: Any, staff: StaffText, generated: str) -> None:
+        """A comment on staff's text: the facts under it changed; the new generated text."""
+        from docx.text.run import Run as DocxRun
+
+        first = content.find(qn("w:p"))
+        runs = first.findall(qn("w:r")) if first is not None else []
+        if not runs:
+            return
+        paragraph = Paragraph(first, self.doc._body)
+        self.doc.add_comment(
+            [DocxRun(runs[0], paragraph), DocxRun(runs[-1], paragraph)],
+            text=self.w(
+                "The facts under this passage have changed since {who} edited it on {date}. "
+                "Check it; the text generated now reads: {text}",
+                who=staff.edited_by,
+                date=self.w.date(staff.edited_on, "long"),
+                text=generated,
+            ),
+            author="resotrack",
+            initials="RT",
+        )
 
     def heading(self, text: str, level: int) -> Paragraph:
         p = self._new_paragraph("Title" if level == 0 else f"Heading {level}")
@@ -501,10 +615,11 @@ class _Doc:
 
 
 def _names(tables: Tables, language: Language) -> dict[str, str]:
+    """Entity code → its name as a sentence shows it (``République islamique d'Iran``)."""
     e = tables.entities
     column = {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
     return {
-        str(code): str(name or fallback or code)
+        str(code): display_name(str(name or fallback or code))
         for code, name, fallback in zip(e["entity"], e[column], e["name_en"], strict=True)
     }
 
@@ -531,6 +646,14 @@ def _day(w: Words, value: Any) -> str:
     return w.date(pd.Timestamp(value).date(), "long")
 
 
+@dataclass(frozen=True)
+class ReportDocx:
+    """A rendered Word report and its blocks (what was generated, what it shows)."""
+
+    data: bytes
+    blocks: dict[str, Block]
+
+
 def render_docx(
     tables: Tables,
     resolution: dict[str, Any],
@@ -542,12 +665,30 @@ def render_docx(
     """The report on ``resolution``; ``tables`` already narrowed to it
     (:func:`resotrack.consolidation.tables.for_resolution`). ``charts`` by name: heatmap,
     response_rate, status_by_section (drawn for this resolution, in ``language``)."""
+    return render_report(tables, resolution, info, charts, language=language).data
+
+
+def render_report(
+    tables: Tables,
+    resolution: dict[str, Any],
+    info: BuildInfo,
+    charts: dict[str, Chart],
+    *,
+    language: Language | None = None,
+    edits: Mapping[str, StaffText] | None = None,
+    identifier: str = "",
+) -> ReportDocx:
+    """:func:`render_docx` with staff's text for the blocks they edited (block key → text)
+    and the draft's ``identifier`` in its core properties; the document and its blocks."""
     lang = language or report_language(resolution.get("language"))
-    d = _Doc(lang)
+    d = _Doc(lang, edits)
+    if identifier:
+        d.doc.core_properties.identifier = identifier
     w = d.w
     names = _names(tables, lang)
     symbol = str(resolution["symbol"])
     built_on: date = info.built_at.date()
+    d.built_on = built_on
     paragraphs = tables.paragraphs
     texts = {
         int(n): str(t or "") for n, t in zip(paragraphs["number"], paragraphs["text"], strict=True)
@@ -613,6 +754,7 @@ def render_docx(
 
     # -- introduction
     d.heading(w("Introduction"), 1)
+    d.begin_block("introduction", w("Introduction"))
     intro = w("This report is submitted in accordance with resolution {symbol}.", symbol=symbol)
     if mandate is not None:
         intro = w(
@@ -652,6 +794,7 @@ def render_docx(
             "",
         )
     )
+    d.end_block()
 
     # -- method
     d.heading(w("Method"), 1)
@@ -794,6 +937,7 @@ def render_docx(
         for prow in mine[mine["asked"] > 0].itertuples(index=False):
             number = int(prow.number)
             d.heading(w("Paragraph {number}", number=number), 3)
+            d.begin_block(f"paragraph-{number}", w("Paragraph {number}", number=number))
             key = (symbol, number)
             column = matrix.loc[key] if key in matrix.index else pd.Series(dtype=str)
             column = column[column != NOT_ASKED]
@@ -840,6 +984,7 @@ def render_docx(
                     )
                 if here.empty and replied:
                     d.para((w("No measure was described."), "i"))
+                d.end_block()
                 continue
             groups = group_measures(zip(here["entity"], here["measures"], strict=True))
             shown = [g for g in groups if g.size > 1][:GROUPS_SHOWN] or groups[:1]
@@ -867,18 +1012,23 @@ def render_docx(
                         "g",
                     )
                 )
+            d.end_block()
 
     # -- conclusions and recommendations
     d.heading(w("Conclusions"), 1)
+    d.begin_block("conclusions", w("Conclusions"))
     d.placeholder(_conclusion_facts(tables, names, w, lang))
+    d.end_block()
     d.heading(w("Recommendations"), 1)
+    d.begin_block("recommendations", w("Recommendations"))
     d.placeholder(_recommendation_facts(tables, w))
+    d.end_block()
 
     # -- annexes
     _annex_replies(d, tables, names, entity_lang, lang)
     _annex_missing(d, tables, names)
     _annex_tables(d, tables, charts)
-    return d.bytes()
+    return ReportDocx(d.bytes(), d.blocks)
 
 
 def _rate_rows(entities: pd.DataFrame, w: Words, lang: Language) -> list[list[str]]:

@@ -20,6 +20,7 @@ from resotrack.consolidation.charts import Chart
 from resotrack.consolidation.export_xlsx import ADDRESSEES, BuildInfo
 from resotrack.consolidation.labels import COLOURS, INK, kind_text, legend, status_text
 from resotrack.consolidation.tables import STATUS_COLUMNS, Tables
+from resotrack.registry.grammar import display_name
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +67,7 @@ def render_html(
     w = Words(language, "report")
     entities = tables.entities.copy()
     column = {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
-    entities["name"] = entities[column].fillna(entities["name_en"])
+    entities["name"] = [display_name(str(n)) for n in entities[column].fillna(entities["name_en"])]
     entities["kind"] = [kind_text(str(k), language) for k in entities["kind"]]
     missing = entities[~entities["returned"]]
     addressees = tables.addressees.copy()

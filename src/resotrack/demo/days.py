@@ -1,6 +1,9 @@
 """The simulated days: focal points use the real portal, then that day's reminders run.
 
-Day 0 is the day the cycle opens (today). Each day, the focal points whose role says so act,
+Day 0 is the day the cycle opens (today). Each day, the demo first moves the clock every
+process reads (``resotrack.clock.move`` on the layout's clock file) to that day, so the portal
+stamps an upload with the simulated day it arrived on and the report counts a return sent
+after the deadline as late. Then the focal points whose role says so act,
 a few side by side as people would; then ``run_reminders`` runs for that date, the function
 the daily ``send_reminders`` DAG runs, so the ladder (before the deadline, overdue, escalation)
 goes only to those who still owe a return on that simulated day.
@@ -17,8 +20,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
+from pathlib import Path
 
 import httpx
 
@@ -62,6 +66,7 @@ def simulate(sup: Supervisor, cycle: world.Cycle, *, days: int, seed: int) -> Si
         roles=cast(world.people(cycle.id), deadline_day=cycle.deadline_day, days=days, seed=seed),
     )
     links = LinkBook(sup.layout.maildir)
+    calendar = Calendar(sup.layout.clock_file, clock.today(), clock.moved_by())
     with (
         httpx.Client(base_url=sup.layout.api_url, timeout=60) as client,
         progress_bar(sup.console) as progress,
@@ -73,7 +78,8 @@ def simulate(sup: Supervisor, cycle: world.Cycle, *, days: int, seed: int) -> Si
             def note(text: str, day: int = day) -> None:
                 progress.update(task, description=f"day {day}/{days}: {text}")
 
-            _play_day(sup, done, people, links, day, cycle.id, note)
+            calendar.move_to(day)
+            _play_day(sup, done, people, links, calendar.day(day), cycle.id, note)
             progress.update(task, completed=day)
             sup.watch_failures()
         wait_decided(sup, cycle.id, lambda text: progress.update(task, description=text))
@@ -86,14 +92,14 @@ def _play_day(
     done: Simulation,
     people: list[FocalPoint],
     links: LinkBook,
-    day: int,
+    when: tuple[int, date],
     cycle_id: int,
     note: Callable[[str], None],
 ) -> None:
     """One simulated day: who acts today uses the portal, then the day's reminders run."""
     from resotrack.reminders import run_reminders
 
-    today = clock.today() + timedelta(days=day)
+    day, today = when
     began = time.monotonic()
     acting = [p for p in people if p.acts_on(day)]
     if acting:
@@ -119,6 +125,23 @@ def _play_day(
         played_in,
         time.monotonic() - began,
     )
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The simulated days on the clock every demo process reads: day 0 is ``start``, when the
+    clock file held ``base`` (a second run goes on from where the first one stopped)."""
+
+    path: Path
+    start: date
+    base: timedelta
+
+    def day(self, day: int) -> tuple[int, date]:
+        return day, self.start + timedelta(days=day)
+
+    def move_to(self, day: int) -> None:
+        """Every process's clock to ``day``: from now on, what arrives is stamped that day."""
+        clock.move(self.path, self.base + timedelta(days=day))
 
 
 def _play(

@@ -111,7 +111,7 @@ class Story:
         self.seed = seed
         self.console = _console()
         self.started = time.monotonic()
-        self.sup = Supervisor(layout, self.console, clock.now())
+        self.sup = Supervisor(layout, self.console, clock.steady())
 
     # --- the frame: lock, stages, clean stop ---------------------------------------------
 

@@ -65,6 +65,11 @@ class Layout:
         return self.home / "demo"
 
     @property
+    def clock_file(self) -> Path:
+        """The demo's movable clock (``resotrack.clock``): the simulated day, in seconds."""
+        return self.work / "clock-offset"
+
+    @property
     def reports(self) -> Path:
         return self.home / "reports"
 
@@ -228,6 +233,9 @@ def environment(layout: Layout, credentials: Credentials) -> dict[str, str]:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(worker_logs),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_logs),
         "RESOTRACK_HOME": str(layout.home),
+        # Every process reads the simulated day from here: a return is received on the day the
+        # demo plays, and the report judges it late or on time by that day.
+        "RESOTRACK_CLOCK_FILE": str(layout.clock_file),
         "RESOTRACK_DATABASE_URL": f"sqlite:///{layout.home / 'resotrack.db'}",
         "RESOTRACK_SECRET_KEY": credentials.secret_key,
         "RESOTRACK_AIRFLOW_API_URL": layout.api_url,

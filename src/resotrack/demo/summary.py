@@ -205,6 +205,6 @@ def _report(report: dict[str, Any]) -> str:
     waiting = f" in publish_report run {report['run_id']}" if report.get("run_id") else ""
     return (
         f"build v{report['version']} (id {report['build_id']}): {report['headline']}\n"
-        "(“on time” by each upload's real date: the simulated days move only the reminders)\n"
+        "(“on time” by the simulated day each upload was received on)\n"
         f"{report['state'].replace('_', ' ')}{waiting}"
     )

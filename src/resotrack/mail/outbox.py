@@ -429,7 +429,7 @@ def _aware(value: datetime) -> datetime:
 
 def _expire_leases(settings: MailSettings, url: str | None) -> list[int]:
     """Rows left in ``sending`` past the lease: their worker died, they may have been sent."""
-    cutoff = clock.now() - timedelta(seconds=settings.mail_lease_seconds)
+    cutoff = clock.steady() - timedelta(seconds=settings.mail_lease_seconds)
     note = (
         "the worker stopped after claiming this message and before recording the outcome; "
         "it may have been delivered: check, then confirm or resend"
@@ -515,11 +515,10 @@ def _claim(session: Session, row_id: int) -> OutboxMessage | None:
     if row is None:
         return None
     # On SQLite the read takes no lock: this conditional update is the claim.
-    now = clock.now()
     won = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, _due())
-        .values(state=SENDING, claimed_at=now)
+        .values(state=SENDING, claimed_at=clock.steady())  # a lease: see _expire_leases
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if won != 1:

@@ -2,7 +2,9 @@
 how to address it, in Arabic, English and French.
 
 The article of each shipped entity is data (``data/grammar.csv``: ``le Bénin``, ``l'Égypte``,
-``les Comores``, ``the Gambia``); the contractions that follow from it are French grammar
+``les Comores``, ``the Gambia``), given for the name as sentences show it
+(:func:`display_name`: ``la République islamique d'Iran``, not ``Iran (République islamique
+d')``, the form the registry sorts by); the contractions that follow from it are French grammar
 (``à le`` → ``au``, ``de les`` → ``des``, ``de`` → ``d'`` before a vowel) and the Arabic
 ``لـ`` joins its noun (``لبنين``, and ``ل`` + ``ال`` → ``لل``). The form of address depends on the
 kind: a state is written to through its permanent mission, an institution through its head, the
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,6 +88,23 @@ def articles() -> dict[str, tuple[str, str]]:
     return found
 
 
+_BRACKETED: Final = re.compile(r"^\s*(?P<name>[^()]+?)\s*\((?P<before>[^()]+)\)\s*$")
+
+
+def display_name(name: str) -> str:
+    """A registry name as a sentence or a list shows it: the bracketed part the registry sorts
+    by goes back in front (``Iran (Islamic Republic of)`` → ``Islamic Republic of Iran``,
+    ``Iran (République islamique d')`` → ``République islamique d'Iran``); other names are
+    kept as they are."""
+    found = _BRACKETED.match(name)
+    if found is None:
+        return name
+    before, rest = found["before"].strip(), found["name"].strip()
+    if before.endswith(("'", "’")):
+        return before + rest
+    return f"{before} {rest}"
+
+
 def _starts_with_vowel(name: str) -> bool:
     first = unicodedata.normalize("NFKD", name[:1].lower())[:1]
     return first in _VOWELS
@@ -120,7 +140,7 @@ def arabic_li(name: str) -> str:
 
 def words(entity: NamedEntity, language: Language) -> EntityWords:
     """How to name ``entity`` in ``language``; an entity the data lacks takes no article."""
-    name = entity.name(language)
+    name = display_name(entity.name(language))
     article_en, article_fr = articles().get(entity.code, ("", ""))
     if language == "fr":
         the, of, to = _french(name, article_fr)

@@ -582,6 +582,33 @@ class ReportBuild(Base):
     published_at: Mapped[datetime | None]
     published_path: Mapped[str | None] = mapped_column(Text)
     checksum: Mapped[str | None] = mapped_column(String(64))
+    #: The Word reports approved, name → SHA-256: what the reviewer saw (migration 0009).
+    approved_files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ReportEdit(Base):
+    """Staff's own text for one block of a draft report (the introduction, one paragraph's
+    synthesis, the conclusions, the recommendations), kept by the next builds.
+
+    ``paragraphs`` is the block as staff left it (each paragraph's style and runs, plain text
+    and bold/italic only); ``replaced`` the text the builder had generated for the block when
+    staff changed it: a build whose generated text differs keeps staff's text and flags it.
+    """
+
+    __tablename__ = "report_edit"
+    __table_args__ = (UniqueConstraint("cycle_id", "resolution_symbol", "language", "block"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"), index=True)
+    resolution_symbol: Mapped[str] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(2))
+    block: Mapped[str] = mapped_column(String(40))
+    paragraphs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text)
+    replaced: Mapped[str] = mapped_column(Text)
+    build_id: Mapped[int] = mapped_column(ForeignKey("report_build.id"))
+    edited_by: Mapped[str] = mapped_column(String(120))
+    edited_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class SubmissionReview(Base):

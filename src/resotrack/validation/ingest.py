@@ -104,7 +104,7 @@ def _mark(token: str) -> dict[str, str]:
     """What a claim records: whose it is (token, host:pid) and when it was last renewed."""
     return {
         "token": token,
-        "at": clock.now().isoformat(),
+        "at": clock.steady().isoformat(),
         "by": f"{socket.gethostname()}:{os.getpid()}",
     }
 
@@ -218,7 +218,7 @@ def recover_stale_claims(lease_seconds: float | None = None) -> list[int]:
     from resotrack.validation.decide import lock_submission
 
     lease = lease_seconds if lease_seconds is not None else settings().lease_seconds
-    cutoff = clock.now() - dt.timedelta(seconds=lease)
+    cutoff = clock.steady() - dt.timedelta(seconds=lease)
     with session_scope() as session:  # a cheap read first: live claims are never locked
         rows = session.execute(
             select(Submission.id, Submission.report).where(Submission.state == VALIDATING)
