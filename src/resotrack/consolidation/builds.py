@@ -95,6 +95,7 @@ def render_outputs(
         resolutions=[r["symbol"] for r in snapshot.resolutions],
         opened_on=datetime.fromisoformat(opened).date() if opened else None,
         reminders=int(reminders) if reminders is not None else None,
+        theme=theme_label(snapshot.theme, lang),
     )
     names = entity_names(tables, lang)
     built_on = built_at.date()
@@ -121,7 +122,20 @@ def render_outputs(
         files[f"report-{slug(resolution['symbol'])}.docx"] = render_docx(
             narrowed, resolution, info, drawn, language=lang
         )
-    return Rendered(files, {**tables.summary, "builder": BUILDER, "language": lang})
+    summary = {**tables.summary, "builder": BUILDER, "language": lang}
+    if snapshot.theme is not None:
+        summary["theme"] = snapshot.theme
+    return Rendered(files, summary)
+
+
+def theme_label(code: str | None, language: Language) -> str | None:
+    """A theme's name in ``language`` (None for None): people read names, never codes."""
+    if code is None:
+        return None
+    from resotrack.resolutions.themes import themes
+
+    found = themes().get(code)
+    return found.name(language) if found is not None else code
 
 
 def entity_names(tables: Any, language: Language) -> dict[str, str]:
@@ -187,12 +201,14 @@ def build_report(
     force: bool = False,
     url: str | None = None,
     language: str | None = None,
+    theme: str | None = None,
 ) -> BuildResult:
     """Build ``cycle_id`` unless its latest build saw the same inputs in the same language
     (``force`` builds anyway). ``language`` (ar, en, fr): every output of the build speaks
-    it; by default the first resolution's."""
+    it; by default the first resolution's. ``theme`` (a theme code): the tables and reports
+    cover only the paragraphs tagged with it, and their titles say so."""
     with session_scope(url) as session:
-        snapshot = load_snapshot(session, cycle_id)
+        snapshot = load_snapshot(session, cycle_id, theme)
         latest = latest_build(session, cycle_id)
         lang = build_language(snapshot, language)
         if (
@@ -201,6 +217,7 @@ def build_report(
             and latest.snapshot_sha256 == snapshot.sha256
             and latest.summary.get("builder") == BUILDER
             and latest.summary.get("language") == lang
+            and latest.summary.get("theme") == theme
         ):
             log.info("cycle %s: inputs unchanged since build v%s", cycle_id, latest.version)
             return BuildResult.of(latest, created=False)

@@ -562,13 +562,19 @@ def render_docx(
     )
 
     # -- title block
-    d.heading(
-        w(
+    if info.theme:
+        title = w(
+            "Report of the Secretary-General on the implementation of resolution {symbol}: "
+            "paragraphs on {theme}",
+            symbol=symbol,
+            theme=info.theme,
+        )
+    else:
+        title = w(
             "Report of the Secretary-General on the implementation of resolution {symbol}",
             symbol=symbol,
-        ),
-        0,
-    )
+        )
+    d.heading(title, 0)
     if resolution.get("title"):
         d.para((str(resolution["title"]), "b"))
     for label, value in (
@@ -762,6 +768,8 @@ def render_docx(
         caption=w("Answers by status and section"),
     )
 
+    _trend(d, tables.trend, lang)
+
     # -- paragraph by paragraph
     d.heading(w("Implementation, paragraph by paragraph"), 1)
     matrix = tables.matrix
@@ -879,6 +887,83 @@ def render_docx(
     _annex_missing(d, tables, names)
     _annex_tables(d, tables, charts)
     return d.bytes()
+
+
+def _trend(d: _Doc, trend: pd.DataFrame, lang: Language) -> None:
+    """How implementation moved for the paragraphs asked about in earlier cycles (themselves
+    or the paragraph they renew): one line per paragraph, entities per status from cycle to
+    cycle, paragraphs grouped by the cycles they were asked in."""
+    if trend.empty:
+        return
+    w = d.w
+    arrow = w(" → ")
+    cycles = (
+        trend[["cycle", "cycle_title", "deadline"]]
+        .drop_duplicates("cycle")
+        .sort_values(["deadline", "cycle"])
+    )
+    order = list(cycles["cycle"])
+    named = {
+        int(c): w(
+            "{cycle} (deadline {date})",
+            cycle=str(t),
+            date=w.date(date.fromisoformat(str(day)), "long"),
+        )
+        for c, t, day in zip(
+            cycles["cycle"], cycles["cycle_title"], cycles["deadline"], strict=True
+        )
+    }
+    groups: dict[tuple[int, ...], list[tuple[int, pd.DataFrame]]] = {}
+    for (_, number), rows in trend.groupby(["resolution", "number"], sort=False):
+        seen = tuple(c for c in order if c in set(rows["cycle"]))
+        if len(seen) > 1:
+            groups.setdefault(seen, []).append((int(number), rows))
+    if not groups:
+        return
+    d.heading(w("Implementation across cycles"), 2)
+    d.para(
+        (
+            w(
+                "For each paragraph also asked about in an earlier cycle (the paragraph itself, "
+                "or the one it renews), the number of entities that gave each status, from one "
+                "cycle to the next."
+            ),
+            "",
+        )
+    )
+    for seen, members in groups.items():
+        d.para((w("Cycles compared: {cycles}.", cycles=arrow.join(named[c] for c in seen)), "b"))
+        for number, rows in sorted(members, key=lambda m: m[0]):
+            label = w("Paragraph {number}", number=number)
+            renews = rows[
+                (rows["earlier_resolution"] != rows["resolution"])
+                | (rows["earlier_number"] != rows["number"])
+            ]
+            if len(renews):
+                last = renews.sort_values(["deadline", "cycle"]).iloc[-1]
+                label = w(
+                    "Paragraph {number} (renews paragraph {earlier} of {resolution})",
+                    number=number,
+                    earlier=int(last["earlier_number"]),
+                    resolution=str(last["earlier_resolution"]),
+                )
+            counts = rows.groupby(["status", "cycle"])["n"].sum()
+            parts = []
+            for status in (*STATUSES, NO_REPLY):
+                per_cycle = [int(counts.get((status, c), 0)) for c in seen]
+                if not any(per_cycle):
+                    continue
+                text = status_text(status, lang)
+                parts.append(
+                    w.n(
+                        "{status}: {counts} entity",
+                        "{status}: {counts} entities",
+                        per_cycle[-1],
+                        status=text if lang == "ar" else text.lower(),
+                        counts=arrow.join(w.number(n) for n in per_cycle),
+                    )
+                )
+            d.para((w("{paragraph}: ", paragraph=label), "b"), (w("; ").join(parts) + ".", ""))
 
 
 def _rate_rows(entities: pd.DataFrame, w: Words, lang: Language) -> list[list[str]]:
