@@ -913,11 +913,22 @@ def _trend(d: _Doc, trend: pd.DataFrame, lang: Language) -> None:
             cycles["cycle"], cycles["cycle_title"], cycles["deadline"], strict=True
         )
     }
-    groups: dict[tuple[int, ...], list[tuple[int, pd.DataFrame]]] = {}
-    for (_, number), rows in trend.groupby(["resolution", "number"], sort=False):
-        seen = tuple(c for c in order if c in set(rows["cycle"]))
+    # One pass over the rows (a few per paragraph and cycle): counts, cycles, what it renews.
+    counts: dict[int, dict[tuple[str, int], int]] = {}
+    renews: dict[int, tuple[str, int, str, int]] = {}
+    for r in trend.itertuples(index=False):
+        number, cycle = int(r.number), int(r.cycle)
+        mine = counts.setdefault(number, {})
+        mine[(str(r.status), cycle)] = mine.get((str(r.status), cycle), 0) + int(r.n)
+        if (r.earlier_resolution, int(r.earlier_number)) != (r.resolution, number):
+            key = (str(r.deadline), cycle, str(r.earlier_resolution), int(r.earlier_number))
+            renews[number] = max(renews.get(number, key), key)  # the latest one it renews
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for number, mine in counts.items():
+        present = {cycle for _, cycle in mine}
+        seen = tuple(c for c in order if c in present)
         if len(seen) > 1:
-            groups.setdefault(seen, []).append((int(number), rows))
+            groups.setdefault(seen, []).append(number)
     if not groups:
         return
     d.heading(w("Implementation across cycles"), 2)
@@ -933,24 +944,19 @@ def _trend(d: _Doc, trend: pd.DataFrame, lang: Language) -> None:
     )
     for seen, members in groups.items():
         d.para((w("Cycles compared: {cycles}.", cycles=arrow.join(named[c] for c in seen)), "b"))
-        for number, rows in sorted(members, key=lambda m: m[0]):
+        for number in sorted(members):
             label = w("Paragraph {number}", number=number)
-            renews = rows[
-                (rows["earlier_resolution"] != rows["resolution"])
-                | (rows["earlier_number"] != rows["number"])
-            ]
-            if len(renews):
-                last = renews.sort_values(["deadline", "cycle"]).iloc[-1]
+            if number in renews:
+                _day, _cycle, resolution, earlier = renews[number]
                 label = w(
                     "Paragraph {number} (renews paragraph {earlier} of {resolution})",
                     number=number,
-                    earlier=int(last["earlier_number"]),
-                    resolution=str(last["earlier_resolution"]),
+                    earlier=earlier,
+                    resolution=resolution,
                 )
-            counts = rows.groupby(["status", "cycle"])["n"].sum()
             parts = []
             for status in (*STATUSES, NO_REPLY):
-                per_cycle = [int(counts.get((status, c), 0)) for c in seen]
+                per_cycle = [counts[number].get((status, c), 0) for c in seen]
                 if not any(per_cycle):
                     continue
                 text = status_text(status, lang)
