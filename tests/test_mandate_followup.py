@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,10 @@ from resotrack.consolidation.tables import compute, for_resolution
 from resotrack.questionnaires import STATUSES
 from resotrack.questionnaires.cycles import open_cycle
 from resotrack.registry import import_focal_points, sync_entities
-from resotrack.resolutions import import_file, parse_file
 from resotrack.resolutions import lineage as lineage_module
+from resotrack.resolutions import parse_file
 from resotrack.resolutions.lineage import lineage_of
+from resotrack.resolutions.model import ParsedResolution
 from resotrack.resolutions.store import store_parsed
 from resotrack.resolutions.themes import ThemeError, themes
 from resotrack.store import session_scope
@@ -116,11 +118,20 @@ def _asked(cycle_id: int) -> dict[tuple[int, str], set[int]]:
         }
 
 
+@cache
+def _parsed() -> tuple[ParsedResolution, ParsedResolution]:
+    """Seed 004 and its renewal, parsed once per test process (frozen dataclasses)."""
+    seed = parse_file(SEED_004)
+    renewed, _truth = renew(seed, seed=2, symbol=NEW, adopted_on=date(2025, 6, 20))
+    return seed, renewed
+
+
 def _make_world(tmp_path: Path, *, renewal: bool = True) -> World:
     """Both cycles, or (``renewal`` False) the first one alone."""
+    seed, renewed = _parsed()
     with session_scope() as s:
         sync_entities(s)
-    import_file(SEED_004)
+        store_parsed(s, seed, source_text="seed", source=SEED_004.name, actor="test")
     focal = tmp_path / "focal.csv"
     lines = ["entity,name,email,language,role"]
     lines += [f"{c},Focal {c},fp.{c.lower()}@gov.example.org,fr,focal point" for c in STATES]
@@ -134,7 +145,6 @@ def _make_world(tmp_path: Path, *, renewal: bool = True) -> World:
     if not renewal:
         return world
 
-    renewed, _truth = renew(parse_file(SEED_004), seed=2, symbol=NEW, adopted_on=date(2025, 6, 20))
     with session_scope() as s:
         store_parsed(s, renewed, source_text="synthetic", source="renewal", actor="test")
         second_deadline = first_deadline + timedelta(days=365)

@@ -95,7 +95,15 @@ def _render(
 
 
 def same_origin(request: Request) -> bool:
-    """A form posted from our own pages (CSRF defence for cookie-authenticated POSTs)."""
+    """A form posted from our own pages (CSRF defence for cookie-authenticated POSTs).
+
+    A browser says where a request comes from in ``Sec-Fetch-Site``, which no page can set:
+    when it is there, it decides. Our pages send no referrer, so a browser posts their forms
+    with ``Origin: null``; ``Origin`` and ``Referer`` are only read from clients that do not
+    send ``Sec-Fetch-Site`` (older browsers, scripts)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
         return False
