@@ -451,3 +451,29 @@ def test_staff_review_page_in_french_and_arabic_and_the_dashboard_filter(
         assert f'<option value="{code}" selected>{names["en"]} (' in html
         unknown = c.get(f"/resotrack/staff/dashboard/cycles/{world.first}?theme=nothing")
         assert unknown.status_code == 404
+
+
+def test_the_public_site_never_takes_a_build_restricted_to_a_theme(db_url: str) -> None:
+    from resotrack.publicsite.site import approved_builds
+    from resotrack.store.models import ReportBuild, ReportingCycle
+
+    with session_scope() as s:
+        cycle = ReportingCycle(title="Cycle", deadline=date(2027, 1, 1), state="open")
+        s.add(cycle)
+        s.flush()
+        for version, summary in ((1, {}), (2, {"theme": "children"}), (3, {"theme": "sdg4"})):
+            s.add(
+                ReportBuild(
+                    cycle_id=cycle.id,
+                    version=version,
+                    built_at=datetime(2026, 1, version, tzinfo=UTC),
+                    built_by="test",
+                    answers_sha256="a" * 64,
+                    snapshot_sha256="b" * 64,
+                    outputs={},
+                    summary=summary,
+                    state="approved",
+                )
+            )
+        s.flush()
+        assert [b.version for b in approved_builds(s)] == [1]
