@@ -103,7 +103,7 @@ def build_language(snapshot: Snapshot, language: str | None = None) -> Language:
     return report_language(first)
 
 
-def build_info(snapshot: Snapshot, built_at: datetime) -> BuildInfo:
+def build_info(snapshot: Snapshot, built_at: datetime, lang: Language) -> BuildInfo:
     """What the outputs say about the build."""
     from resotrack.consolidation.export_xlsx import BuildInfo
 
@@ -118,6 +118,7 @@ def build_info(snapshot: Snapshot, built_at: datetime) -> BuildInfo:
         resolutions=[r["symbol"] for r in snapshot.resolutions],
         opened_on=datetime.fromisoformat(opened).date() if opened else None,
         reminders=int(reminders) if reminders is not None else None,
+        theme=theme_label(snapshot.theme, lang),
     )
 
 
@@ -158,7 +159,7 @@ def render_draft(
     return render_report(
         narrowed,
         resolution,
-        build_info(snapshot, built_at),
+        build_info(snapshot, built_at, lang),
         drawn,
         language=lang,
         edits=edits,
@@ -190,7 +191,7 @@ def render_outputs(
     edits = edits or {}
     fingerprint = edits_fingerprint(edits)
     tables = compute(snapshot)
-    info = build_info(snapshot, built_at)
+    info = build_info(snapshot, built_at, lang)
     names = entity_names(tables, lang)
     built_on = built_at.date()
     charts = all_charts(tables, snapshot.deadline, built_on=built_on, names=names, language=lang)
@@ -236,7 +237,19 @@ def render_outputs(
     )
     summary = {**tables.summary, "builder": BUILDER, "language": lang}
     summary |= {"edits": fingerprint, "drafts": drafts, "edited": edited, "stale": stale}
+    if snapshot.theme is not None:
+        summary["theme"] = snapshot.theme
     return Rendered(files, summary, blocks)
+
+
+def theme_label(code: str | None, language: Language) -> str | None:
+    """A theme's name in ``language`` (None for None): people read names, never codes."""
+    if code is None:
+        return None
+    from resotrack.resolutions.themes import themes
+
+    found = themes().get(code)
+    return found.name(language) if found is not None else code
 
 
 def entity_names(tables: Any, language: Language) -> dict[str, str]:
@@ -336,12 +349,14 @@ def build_report(
     force: bool = False,
     url: str | None = None,
     language: str | None = None,
+    theme: str | None = None,
 ) -> BuildResult:
     """Build ``cycle_id`` unless its latest build saw the same inputs in the same language
     (``force`` builds anyway). ``language`` (ar, en, fr): every output of the build speaks
-    it; by default the first resolution's."""
+    it; by default the first resolution's. ``theme`` (a theme code): the tables and reports
+    cover only the paragraphs tagged with it, and their titles say so."""
     with session_scope(url) as session:
-        snapshot = load_snapshot(session, cycle_id)
+        snapshot = load_snapshot(session, cycle_id, theme)
         latest = latest_build(session, cycle_id)
         lang = build_language(snapshot, language)
         edits = load_edits(session, cycle_id, lang)
@@ -352,6 +367,7 @@ def build_report(
             and latest.summary.get("builder") == BUILDER
             and latest.summary.get("language") == lang
             and latest.summary.get("edits", edits_fingerprint({})) == edits_fingerprint(edits)
+            and latest.summary.get("theme") == theme
         ):
             log.info("cycle %s: inputs unchanged since build v%s", cycle_id, latest.version)
             return BuildResult.of(latest, created=False)

@@ -69,13 +69,25 @@ def consolidate(
             help="ar, en or fr: every output of the build in it (default: the resolution's).",
         ),
     ] = None,
+    theme: Annotated[
+        str | None,
+        typer.Option(
+            "--theme",
+            help="A theme code (see `resotrack resolutions themes`): only the paragraphs "
+            "tagged with it; the titles name the theme.",
+        ),
+    ] = None,
 ) -> None:
     """Build the tables, charts and draft reports of a cycle; copy the files to --out."""
     from resotrack.consolidation.builds import build_report, write_outputs
 
     try:
         result = build_report(
-            cycle, built_by=f"cli:{getpass.getuser()}", force=force, language=language
+            cycle,
+            built_by=f"cli:{getpass.getuser()}",
+            force=force,
+            language=language,
+            theme=theme,
         )
     except (LookupError, ValueError) as exc:
         raise _fail(str(exc)) from exc

@@ -94,8 +94,16 @@ def _render(
     return templates.TemplateResponse(request, template, values)
 
 
-def _same_origin(request: Request) -> bool:
-    """A form posted from our own pages (CSRF defence for cookie-authenticated POSTs)."""
+def same_origin(request: Request) -> bool:
+    """A form posted from our own pages (CSRF defence for cookie-authenticated POSTs).
+
+    A browser says where a request comes from in ``Sec-Fetch-Site``, which no page can set:
+    when it is there, it decides. Our pages send no referrer, so a browser posts their forms
+    with ``Origin: null``; ``Origin`` and ``Referer`` are only read from clients that do not
+    send ``Sec-Fetch-Site`` (older browsers, scripts)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
         return False
@@ -112,18 +120,22 @@ def gx_docs_root() -> Path:
 # --- what the pages show -------------------------------------------------------------------
 
 
-def cycle_overview(cycle_id: int, today: date | None = None) -> dict[str, Any]:
-    """Everything the cycle page shows, as plain data (also the page's JSON)."""
-    from resotrack.consolidation.builds import list_builds
+def cycle_overview(
+    cycle_id: int, today: date | None = None, theme: str | None = None
+) -> dict[str, Any]:
+    """Everything the cycle page shows, as plain data (also the page's JSON). ``theme`` (a
+    theme code): the counts and the entities cover only the paragraphs tagged with it."""
+    from resotrack.consolidation.builds import list_builds, theme_label
     from resotrack.consolidation.review import ACCEPTED
-    from resotrack.consolidation.snapshot import load_snapshot
+    from resotrack.consolidation.snapshot import cycle_themes, load_snapshot
     from resotrack.consolidation.tables import compute
     from resotrack.store import session_scope
     from resotrack.store.models import OutboxMessage, Submission
 
     today = today or clock.today()
     with session_scope() as session:
-        snapshot = load_snapshot(session, cycle_id)
+        snapshot = load_snapshot(session, cycle_id, theme)
+        themes = cycle_themes(session, cycle_id, "en")
         escalations: dict[str, list[str]] = {}
         for code, created, state in session.execute(
             select(OutboxMessage.entity_code, OutboxMessage.created_at, OutboxMessage.state)
@@ -151,6 +163,7 @@ def cycle_overview(cycle_id: int, today: date | None = None) -> dict[str, Any]:
                 "comment": b.comment,
                 "published_path": b.published_path,
                 "rate": b.summary.get("response_rate"),
+                "theme": theme_label(b.summary.get("theme"), "en"),
                 "files": sorted(b.outputs),
                 "stale": b.summary.get("stale") or [],
                 "edited": len(b.summary.get("edited") or []),
@@ -203,6 +216,8 @@ def cycle_overview(cycle_id: int, today: date | None = None) -> dict[str, Any]:
         "entities": entities,
         "builds": builds,
         "snapshot_sha256": snapshot.sha256,
+        "themes": themes,
+        "theme": None if theme is None else {"code": theme, "name": theme_label(theme, "en")},
         "gx_docs": (gx_docs_root() / "index.html").is_file(),
     }
 
@@ -213,7 +228,7 @@ def _when(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
 
 
-def _heatmap_png(cycle_id: int) -> bytes:
+def _heatmap_png(cycle_id: int, theme: str | None = None) -> bytes:
     from resotrack.consolidation.builds import entity_names
     from resotrack.consolidation.charts import status_matrix
     from resotrack.consolidation.snapshot import load_snapshot
@@ -221,7 +236,7 @@ def _heatmap_png(cycle_id: int) -> bytes:
     from resotrack.store import session_scope
 
     with session_scope() as session:
-        snapshot = load_snapshot(session, cycle_id)
+        snapshot = load_snapshot(session, cycle_id, theme)
 
     def draw() -> bytes:
         tables = compute(snapshot)
@@ -286,11 +301,15 @@ def make_router(
 
     @router.get("/cycles/{cycle_id}", name="dashboard_cycle")
     def cycle(request: Request, user: Staff, cycle_id: int) -> Response:
-        """Who replied, who is late, who was escalated; the heat map; builds; GX docs."""
+        """Who replied, who is late, who was escalated; the heat map; builds; GX docs.
+        ``?theme=CODE``: only the paragraphs tagged with that theme."""
+        theme = request.query_params.get("theme") or None
         try:
-            overview = cycle_overview(cycle_id)
+            overview = cycle_overview(cycle_id, theme=theme)
         except LookupError:
             return JSONResponse({"detail": f"cycle {cycle_id} not found"}, status_code=404)
+        except ValueError as exc:  # an unknown theme, or one no paragraph of the cycle has
+            return JSONResponse({"detail": str(exc)}, status_code=404)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse(overview)
         context = {
@@ -303,10 +322,10 @@ def make_router(
         return render(request, "dashboard/cycle.html", context)
 
     @router.get("/cycles/{cycle_id}/heatmap.png", name="dashboard_heatmap")
-    def heatmap_png(user: Staff, cycle_id: int) -> Response:
+    def heatmap_png(request: Request, user: Staff, cycle_id: int) -> Response:
         try:
-            data = _heatmap_png(cycle_id)
-        except LookupError:
+            data = _heatmap_png(cycle_id, request.query_params.get("theme") or None)
+        except (LookupError, ValueError):
             return JSONResponse({"detail": f"cycle {cycle_id} not found"}, status_code=404)
         return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
 
@@ -369,7 +388,7 @@ def make_router(
         from resotrack.store import session_scope
         from resotrack.store.models import Submission
 
-        if not _same_origin(request):
+        if not same_origin(request):
             raise HTTPException(403, "this form must be sent from the dashboard itself")
         reviewer = str(getattr(user, "name", user))
         cycle_id = None
@@ -409,7 +428,7 @@ def make_router(
         from resotrack.store import session_scope
         from resotrack.store.models import ReportBuild
 
-        if not _same_origin(request):
+        if not same_origin(request):
             raise HTTPException(403, "this form must be sent from the dashboard itself")
         with session_scope() as session:
             found = session.get(ReportBuild, build_id)

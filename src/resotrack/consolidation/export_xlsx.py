@@ -49,6 +49,8 @@ class BuildInfo:
     #: When the questionnaires went out, and how many reminders were sent (None: unknown).
     opened_on: date | None = None
     reminders: int | None = None
+    #: The theme the build is restricted to, by its name in the build's language.
+    theme: str | None = None
 
 
 class _Writer:
@@ -192,7 +194,7 @@ def write_workbook(tables: Tables, info: BuildInfo, *, language: Language = "en"
     t = w.w
     book.set_properties(
         {
-            "title": t("Implementation tables: {cycle}", cycle=info.cycle_title),
+            "title": _title(t, info),
             "subject": t("Reporting cycle {id}", id=info.cycle_id),
             "author": "resotrack",
             "comments": info.snapshot_sha256,
@@ -213,6 +215,16 @@ def write_workbook(tables: Tables, info: BuildInfo, *, language: Language = "en"
     return buffer.getvalue()
 
 
+def _title(t: Words, info: BuildInfo) -> str:
+    if info.theme:
+        return t(
+            "Implementation tables: {cycle}, paragraphs on {theme}",
+            cycle=info.cycle_title,
+            theme=info.theme,
+        )
+    return t("Implementation tables: {cycle}", cycle=info.cycle_title)
+
+
 def _name_column(language: Language) -> str:
     return {"fr": "name_fr", "ar": "name_ar"}.get(language, "name_en")
 
@@ -221,12 +233,11 @@ def _about(ws: Worksheet, w: _Writer, tables: Tables, info: BuildInfo) -> None:
     t = w.w
     ws.set_column(0, 0, 38)
     ws.set_column(1, 1, 70)
-    ws.write_string(
-        0, 0, _neutralise(t("Implementation tables: {cycle}", cycle=info.cycle_title)), w.title
-    )
+    ws.write_string(0, 0, _neutralise(_title(t, info)), w.title)
     s = tables.summary
     rows: list[tuple[str, Any, Format | None]] = [
         (t("Reporting cycle"), info.cycle_id, None),
+        *([(t("Theme"), info.theme, None)] if info.theme else []),
         (t("Resolutions"), ", ".join(info.resolutions), None),
         (t("Deadline"), info.deadline, w.day),
         (t("Built at (UTC)"), info.built_at.replace(tzinfo=None), w.when),

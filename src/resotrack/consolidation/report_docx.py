@@ -703,13 +703,19 @@ def render_report(
     )
 
     # -- title block
-    d.heading(
-        w(
+    if info.theme:
+        title = w(
+            "Report of the Secretary-General on the implementation of resolution {symbol}: "
+            "paragraphs on {theme}",
+            symbol=symbol,
+            theme=info.theme,
+        )
+    else:
+        title = w(
             "Report of the Secretary-General on the implementation of resolution {symbol}",
             symbol=symbol,
-        ),
-        0,
-    )
+        )
+    d.heading(title, 0)
     if resolution.get("title"):
         d.para((str(resolution["title"]), "b"))
     for label, value in (
@@ -905,6 +911,8 @@ def render_report(
         caption=w("Answers by status and section"),
     )
 
+    _trend(d, tables.trend, lang)
+
     # -- paragraph by paragraph
     d.heading(w("Implementation, paragraph by paragraph"), 1)
     matrix = tables.matrix
@@ -1029,6 +1037,89 @@ def render_report(
     _annex_missing(d, tables, names)
     _annex_tables(d, tables, charts)
     return ReportDocx(d.bytes(), d.blocks)
+
+
+def _trend(d: _Doc, trend: pd.DataFrame, lang: Language) -> None:
+    """How implementation moved for the paragraphs asked about in earlier cycles (themselves
+    or the paragraph they renew): one line per paragraph, entities per status from cycle to
+    cycle, paragraphs grouped by the cycles they were asked in."""
+    if trend.empty:
+        return
+    w = d.w
+    arrow = w(" → ")
+    cycles = (
+        trend[["cycle", "cycle_title", "deadline"]]
+        .drop_duplicates("cycle")
+        .sort_values(["deadline", "cycle"])
+    )
+    order = list(cycles["cycle"])
+    named = {
+        int(c): w(
+            "{cycle} (deadline {date})",
+            cycle=str(t),
+            date=w.date(date.fromisoformat(str(day)), "long"),
+        )
+        for c, t, day in zip(
+            cycles["cycle"], cycles["cycle_title"], cycles["deadline"], strict=True
+        )
+    }
+    # One pass over the rows (a few per paragraph and cycle): counts, cycles, what it renews.
+    counts: dict[int, dict[tuple[str, int], int]] = {}
+    renews: dict[int, tuple[str, int, str, int]] = {}
+    for r in trend.itertuples(index=False):
+        number, cycle = int(r.number), int(r.cycle)
+        mine = counts.setdefault(number, {})
+        mine[(str(r.status), cycle)] = mine.get((str(r.status), cycle), 0) + int(r.n)
+        if (r.earlier_resolution, int(r.earlier_number)) != (r.resolution, number):
+            key = (str(r.deadline), cycle, str(r.earlier_resolution), int(r.earlier_number))
+            renews[number] = max(renews.get(number, key), key)  # the latest one it renews
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for number, mine in counts.items():
+        present = {cycle for _, cycle in mine}
+        seen = tuple(c for c in order if c in present)
+        if len(seen) > 1:
+            groups.setdefault(seen, []).append(number)
+    if not groups:
+        return
+    d.heading(w("Implementation across cycles"), 2)
+    d.para(
+        (
+            w(
+                "For each paragraph also asked about in an earlier cycle (the paragraph itself, "
+                "or the one it renews), the number of entities that gave each status, from one "
+                "cycle to the next."
+            ),
+            "",
+        )
+    )
+    for seen, members in groups.items():
+        d.para((w("Cycles compared: {cycles}.", cycles=arrow.join(named[c] for c in seen)), "b"))
+        for number in sorted(members):
+            label = w("Paragraph {number}", number=number)
+            if number in renews:
+                _day, _cycle, resolution, earlier = renews[number]
+                label = w(
+                    "Paragraph {number} (renews paragraph {earlier} of {resolution})",
+                    number=number,
+                    earlier=earlier,
+                    resolution=resolution,
+                )
+            parts = []
+            for status in (*STATUSES, NO_REPLY):
+                per_cycle = [counts[number].get((status, c), 0) for c in seen]
+                if not any(per_cycle):
+                    continue
+                text = status_text(status, lang)
+                parts.append(
+                    w.n(
+                        "{status}: {counts} entity",
+                        "{status}: {counts} entities",
+                        per_cycle[-1],
+                        status=text if lang == "ar" else text.lower(),
+                        counts=arrow.join(w.number(n) for n in per_cycle),
+                    )
+                )
+            d.para((w("{paragraph}: ", paragraph=label), "b"), (w("; ").join(parts) + ".", ""))
 
 
 def _rate_rows(entities: pd.DataFrame, w: Words, lang: Language) -> list[list[str]]:

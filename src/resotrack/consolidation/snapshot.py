@@ -54,6 +54,21 @@ ANSWER_COLUMNS = (
     "evidence",
     "submission_id",
 )
+#: How a paragraph fared in earlier cycles: the paragraph itself, or one it renews (lineage,
+#: links not rejected), asked in an earlier cycle; ``n`` entities per status (or no_reply).
+TREND_COLUMNS = (
+    "resolution",
+    "number",
+    "earlier_resolution",
+    "earlier_number",
+    "cycle",
+    "cycle_title",
+    "deadline",
+    "status",
+    "n",
+)
+#: How far back lineage is followed (a mandate renewed session after session).
+TREND_DEPTH: Final = 6
 
 Row = tuple[Any, ...]
 
@@ -96,6 +111,8 @@ class Snapshot:
     asked: Table
     submissions: Table
     answers: Table
+    #: Earlier cycles of the same mandates (empty when none): see :data:`TREND_COLUMNS`.
+    trend: Table = field(default_factory=lambda: Table(TREND_COLUMNS, []))
     _bytes: list[bytes] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -119,6 +136,8 @@ class Snapshot:
                 "submissions": self.submissions.as_json(),
                 "answers": self.answers.as_json(),
             }
+            if self.trend.rows:  # absent when empty: older snapshots hash as they did
+                document["trend"] = self.trend.as_json()
             self._bytes.append(_canonical(document))
         return self._bytes[0]
 
@@ -144,7 +163,16 @@ class Snapshot:
             asked=Table.from_json(document["asked"]),
             submissions=Table.from_json(document["submissions"]),
             answers=Table.from_json(document["answers"]),
+            trend=Table.from_json(document["trend"])
+            if "trend" in document
+            else Table(TREND_COLUMNS, []),
         )
+
+    @property
+    def theme(self) -> str | None:
+        """The theme code the snapshot is restricted to (None: every paragraph)."""
+        value = self.cycle.get("theme")
+        return str(value) if value else None
 
 
 def _canonical(value: Any) -> bytes:
@@ -165,8 +193,12 @@ def _iso(value: datetime | date | None) -> str | None:
 _KEY: Final = itemgetter(0, 1, 2)
 
 
-def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
-    """Read everything a build of ``cycle_id`` needs; raises LookupError for an unknown cycle."""
+def load_snapshot(session: Session, cycle_id: int, theme: str | None = None) -> Snapshot:
+    """Read everything a build of ``cycle_id`` needs; raises LookupError for an unknown cycle.
+
+    ``theme`` (a theme code): only the paragraphs tagged with it (tags staff rejected do not
+    count), the resolutions that have some, and what entities were asked and answered about
+    them; ValueError when no paragraph of the cycle has the theme."""
     cycle = session.scalar(
         select(ReportingCycle)
         .where(ReportingCycle.id == cycle_id)
@@ -187,11 +219,14 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
         raise LookupError(f"there is no cycle {cycle_id}")
 
     links = sorted(cycle.resolutions, key=lambda link: link.id)
+    keep = None if theme is None else _themed(session, cycle_id, links, theme)
     resolutions: list[dict[str, Any]] = []
     paragraphs: list[Row] = []
     for link in links:
         v = link.version
         symbol = v.resolution.symbol
+        if keep is not None and not any(key[0] == symbol for key in keep):
+            continue
         resolutions.append(
             {
                 "symbol": symbol,
@@ -208,6 +243,8 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
             }
         )
         for p in v.paragraphs:
+            if keep is not None and (symbol, p.number) not in keep:
+                continue
             paragraphs.append(
                 (
                     symbol,
@@ -222,8 +259,11 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
     asked: list[Row] = []
     codes: set[str] = set()
     for q in session.scalars(select(Questionnaire).where(Questionnaire.cycle_id == cycle_id)):
-        codes.add(q.entity_code)
-        asked.extend((q.entity_code, r["resolution"], int(r["number"])) for r in q.rows)
+        rows = [(q.entity_code, r["resolution"], int(r["number"])) for r in q.rows]
+        rows = [r for r in rows if keep is None or (r[1], r[2]) in keep]
+        if rows:
+            codes.add(q.entity_code)
+            asked.extend(rows)
 
     submissions: list[Row] = [
         (sid, code, state, _iso(at))
@@ -253,6 +293,9 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
             ).where(Answer.cycle_id == cycle_id, Answer.current.is_(True))
         )
     ]
+    if keep is not None:
+        answers = [a for a in answers if (a[1], a[2]) in keep]
+        submissions = [r for r in submissions if r[1] in codes]
     codes.update(r[1] for r in submissions)
     codes.update(r[0] for r in answers)
     entities: list[Row] = [
@@ -282,6 +325,7 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
             "non_reporting": non_reporting_entities(session, cycle_id),
             # Reminder emails sent so far (every rung of the ladder), for the report's method.
             "reminders": int(reminders or 0),
+            **({"theme": theme} if theme is not None else {}),
         },
         resolutions=resolutions,
         paragraphs=Table(PARAGRAPH_COLUMNS, paragraphs),
@@ -289,7 +333,168 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
         asked=Table(ASKED_COLUMNS, sorted(asked)),
         submissions=Table(SUBMISSION_COLUMNS, sorted(submissions)),
         answers=Table(ANSWER_COLUMNS, sorted(answers, key=_KEY)),
+        trend=Table(TREND_COLUMNS, sorted(_trend(session, cycle, paragraphs))),
     )
+
+
+def _themed(
+    session: Session, cycle_id: int, links: Sequence[CycleResolution], theme: str
+) -> set[tuple[str, int]]:
+    """(symbol, number) of the cycle's paragraphs tagged ``theme`` and not rejected."""
+    from resotrack.resolutions.themes import REJECTED, ThemeError, themes
+    from resotrack.store.models import ParagraphTheme
+
+    if theme not in themes():
+        raise ThemeError(f"no theme has the code {theme!r}; known: {', '.join(themes())}")
+    ids = {
+        p.id: (link.version.resolution.symbol, p.number)
+        for link in links
+        for p in link.version.paragraphs
+    }
+    found = {
+        ids[pid]
+        for pid in session.scalars(
+            select(ParagraphTheme.paragraph_id).where(
+                ParagraphTheme.paragraph_id.in_(list(ids)),
+                ParagraphTheme.code == theme,
+                ParagraphTheme.state != REJECTED,
+            )
+        )
+    }
+    if not found:
+        raise ThemeError(f"no paragraph of cycle {cycle_id} is tagged with the theme {theme}")
+    return found
+
+
+def cycle_themes(session: Session, cycle_id: int, language: str = "en") -> list[dict[str, Any]]:
+    """The themes the cycle's paragraphs are tagged with (rejected tags left out): code, name
+    in ``language``, kind and how many paragraphs, subjects first, then goals, by name."""
+    from resotrack.resolutions.themes import REJECTED, themes
+    from resotrack.store.models import ParagraphTheme
+
+    rows = session.execute(
+        select(ParagraphTheme.code, func.count(func.distinct(ParagraphTheme.paragraph_id)))
+        .join(OperativeParagraph, OperativeParagraph.id == ParagraphTheme.paragraph_id)
+        .join(
+            CycleResolution,
+            CycleResolution.resolution_version_id == OperativeParagraph.version_id,
+        )
+        .where(CycleResolution.cycle_id == cycle_id, ParagraphTheme.state != REJECTED)
+        .group_by(ParagraphTheme.code)
+    ).all()
+    known = themes()
+    found = [
+        {"code": code, "name": known[code].name(language), "kind": known[code].kind, "n": n}
+        for code, n in rows
+        if code in known
+    ]
+    return sorted(found, key=lambda t: (t["kind"] != "subject", t["name"]))
+
+
+def _trend(session: Session, cycle: ReportingCycle, paragraphs: Sequence[Row]) -> list[Row]:
+    """Per paragraph of ``cycle``: entities per status in each earlier cycle that asked about
+    it or about a paragraph it renews (lineage links rejected by staff are not followed)."""
+    from resotrack.resolutions.lineage import WITH_PREDECESSOR
+    from resotrack.store.models import ParagraphLineage, Resolution
+
+    wanted = {(str(r[0]), int(r[1])) for r in paragraphs}
+    # Every ancestor of every paragraph, the paragraph itself first: paragraph id -> (symbol,
+    # number) of the cycle's paragraph it stands for (one ancestor renews one paragraph).
+    roots = {
+        p.id: (link.version.resolution.symbol, p.number)
+        for link in cycle.resolutions
+        for p in link.version.paragraphs
+        if (link.version.resolution.symbol, p.number) in wanted
+    }
+    owner = dict(roots)
+    frontier = set(roots)
+    for _ in range(TREND_DEPTH):
+        if not frontier:
+            break
+        step = session.execute(
+            select(ParagraphLineage.paragraph_id, ParagraphLineage.predecessor_id).where(
+                ParagraphLineage.paragraph_id.in_(list(frontier)),
+                ParagraphLineage.state.in_(WITH_PREDECESSOR),
+                ParagraphLineage.predecessor_id.is_not(None),
+            )
+        ).all()
+        frontier = set()
+        for pid, predecessor in step:
+            if predecessor is not None and predecessor not in owner:
+                owner[predecessor] = owner[pid]
+                frontier.add(predecessor)
+    if not owner:
+        return []
+    where = session.execute(
+        select(
+            OperativeParagraph.id,
+            OperativeParagraph.version_id,
+            Resolution.symbol,
+            OperativeParagraph.number,
+        )
+        .join(ResolutionVersion, ResolutionVersion.id == OperativeParagraph.version_id)
+        .join(Resolution, Resolution.id == ResolutionVersion.resolution_id)
+        .where(OperativeParagraph.id.in_(list(owner)))
+    ).all()
+    # (version id, symbol, number) of an ancestor -> the cycle paragraph it stands for.
+    ancestors = {(v, s, n): owner[pid] for pid, v, s, n in where}
+    versions = {v for v, _, _ in ancestors}
+    earlier = session.execute(
+        select(
+            ReportingCycle.id,
+            ReportingCycle.title,
+            ReportingCycle.deadline,
+            CycleResolution.resolution_version_id,
+        )
+        .join(CycleResolution, CycleResolution.cycle_id == ReportingCycle.id)
+        .where(
+            CycleResolution.resolution_version_id.in_(versions),
+            ReportingCycle.id != cycle.id,
+            (ReportingCycle.deadline < cycle.deadline)
+            | ((ReportingCycle.deadline == cycle.deadline) & (ReportingCycle.id < cycle.id)),
+        )
+    ).all()
+    out: list[Row] = []
+    by_cycle: dict[int, tuple[str, Any, set[int]]] = {}
+    for cid, title, deadline, version_id in earlier:
+        by_cycle.setdefault(cid, (title, deadline, set()))[2].add(version_id)
+    for cid, (title, deadline, pinned) in sorted(by_cycle.items()):
+        here = {(s, n): key for (v, s, n), key in ancestors.items() if v in pinned}
+        asked: dict[tuple[str, int], int] = {}
+        for rows in session.scalars(
+            select(Questionnaire.rows).where(Questionnaire.cycle_id == cid)
+        ):
+            for r in rows:
+                key = (str(r["resolution"]), int(r["number"]))
+                if key in here:
+                    asked[key] = asked.get(key, 0) + 1
+        reopened = select(Submission.id).where(
+            Submission.cycle_id == cid, Submission.state == "correction_requested"
+        )
+        counts: dict[tuple[tuple[str, int], str], int] = {}
+        for symbol, number, status in session.execute(
+            select(Answer.resolution_symbol, Answer.paragraph_number, Answer.status).where(
+                Answer.cycle_id == cid,
+                Answer.current.is_(True),
+                Answer.resolution_symbol.in_({s for s, _ in here}),
+                Answer.submission_id.not_in(reopened) | Answer.submission_id.is_(None),
+            )
+        ):
+            key = (str(symbol), int(number))
+            if key in asked:
+                counts[(key, str(status))] = counts.get((key, str(status)), 0) + 1
+        for key, n_asked in asked.items():
+            replied = 0
+            target = here[key]
+            for (k, status), n in counts.items():
+                if k == key:
+                    replied += n
+                    out.append((*target, *key, cid, title, _iso(deadline), status, n))
+            if n_asked > replied:
+                out.append(
+                    (*target, *key, cid, title, _iso(deadline), "no_reply", n_asked - replied)
+                )
+    return out
 
 
 def snapshot_from_rows(
@@ -301,6 +506,7 @@ def snapshot_from_rows(
     asked: Sequence[Row],
     submissions: Sequence[Row] = (),
     answers: Sequence[Row] = (),
+    trend: Sequence[Row] = (),
 ) -> Snapshot:
     """A snapshot made by hand (tests, benchmarks): rows in the column orders above."""
     return Snapshot(
@@ -311,4 +517,5 @@ def snapshot_from_rows(
         asked=Table(ASKED_COLUMNS, sorted(tuple(r) for r in asked)),
         submissions=Table(SUBMISSION_COLUMNS, sorted(tuple(r) for r in submissions)),
         answers=Table(ANSWER_COLUMNS, sorted((tuple(r) for r in answers), key=_KEY)),
+        trend=Table(TREND_COLUMNS, sorted(tuple(r) for r in trend)),
     )

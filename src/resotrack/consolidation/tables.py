@@ -37,7 +37,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from resotrack.consolidation.snapshot import Snapshot
+from resotrack.consolidation.snapshot import TREND_COLUMNS, Snapshot
 from resotrack.questionnaires.i18n import STATUSES
 
 KEYS: Final = ["entity", "resolution", "number"]
@@ -90,6 +90,8 @@ class Tables:
     heat: pd.DataFrame
     curve: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    #: Renewed or repeated mandates across cycles: :func:`trend`.
+    trend: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(TREND_COLUMNS)))
 
 
 def frames(snapshot: Snapshot) -> Frames:
@@ -387,6 +389,28 @@ def summary(entity_frame: pd.DataFrame, paragraph_frame: pd.DataFrame) -> dict[s
     }
 
 
+def trend(snapshot: Snapshot, counts: pd.DataFrame) -> pd.DataFrame:
+    """Entities per status, cycle after cycle, for the paragraphs asked about in an earlier
+    cycle (themselves or the paragraph they renew): the snapshot's earlier cycles, then this
+    one (from ``counts``, :func:`status_counts`). Columns :data:`TREND_COLUMNS`, sorted by
+    paragraph, then deadline."""
+    earlier = snapshot.trend.frame()
+    if earlier.empty:
+        return pd.DataFrame(columns=list(TREND_COLUMNS))
+    earlier = earlier.astype({"number": "int64", "earlier_number": "int64", "n": "int64"})
+    renewed = earlier[PARAGRAPH_KEY].drop_duplicates()
+    now = counts.merge(renewed, on=PARAGRAPH_KEY)
+    current = now.assign(
+        earlier_resolution=now["resolution"],
+        earlier_number=now["number"],
+        cycle=snapshot.cycle_id,
+        cycle_title=str(snapshot.cycle["title"]),
+        deadline=snapshot.deadline.isoformat(),
+    )[list(TREND_COLUMNS)]
+    both = pd.concat([earlier, current.astype({"n": "int64"})], ignore_index=True)
+    return both.sort_values([*PARAGRAPH_KEY, "deadline", "cycle", "status"]).reset_index(drop=True)
+
+
 def compute(snapshot: Snapshot) -> Tables:
     """All the tables of a snapshot."""
     f = frames(snapshot)
@@ -415,6 +439,7 @@ def compute(snapshot: Snapshot) -> Tables:
         heat=heat(cell_frame, f.paragraphs, sections),
         curve=response_curve(entity_frame, min(start, snapshot.deadline), snapshot.deadline),
         summary=summary(entity_frame, paragraph_frame),
+        trend=trend(snapshot, counts),
     )
 
 
@@ -441,4 +466,5 @@ def for_resolution(tables: Tables, symbol: str) -> Tables:
         else tables.heat,
         curve=tables.curve,
         summary=summary(entities, paragraphs),
+        trend=tables.trend[tables.trend["resolution"] == symbol].reset_index(drop=True),
     )

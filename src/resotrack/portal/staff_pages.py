@@ -1,24 +1,27 @@
 """Secretariat pages: who has replied in a cycle, through which channel, with what result;
-the original files; and the mail quarantine. Every route requires an Airflow user."""
+the original files; the mail quarantine; and the review of lineage matches and themes (in
+Arabic, English or French: ``?lang=``). Every route requires an Airflow user; decisions need
+one allowed to edit."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from resotrack.intake.names import content_disposition, workbook_download_name
 from resotrack.intake.queries import get_inbound_mail, list_quarantine, list_submissions
-from resotrack.portal.pages import render_staff, wants_json
-from resotrack.portal.staff import StaffUser, require_staff
+from resotrack.portal.pages import base_path, render_staff, request_language, wants_json
+from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.models import Submission
 
 router = APIRouter(prefix="/staff")
 StaffDep = Annotated[StaffUser, Depends(require_staff)]
+EditorDep = Annotated[StaffUser, Depends(require_staff_editor)]
 
 
 def _not_found(what: str) -> Response:
@@ -159,3 +162,130 @@ def quarantined_message(user: StaffDep, mail_id: int) -> Response:
         return _not_found(f"the stored message {mail_id}")
     headers = {"Content-Disposition": content_disposition(f"inbound-{mail_id}.eml")}
     return Response(data, media_type="message/rfc822", headers=headers)
+
+
+# --- review of lineage matches and themes -------------------------------------------------
+
+
+@router.get("/review", name="staff_review")
+def review(request: Request, user: StaffDep) -> Response:
+    """Lineage matches in the review band and themes the lexicons proposed, each with its
+    confirm and reject buttons; ``?decided=1`` lists past decisions too."""
+    from resotrack.catalog import Words
+    from resotrack.portal import i18n
+    from resotrack.resolutions.lineage import FLOOR, REVIEW_THRESHOLD
+    from resotrack.resolutions.review import lineage_queue, theme_queue
+
+    lang = request_language(request)
+    decided = request.query_params.get("decided") == "1"
+    with session_scope() as session:
+        matches = lineage_queue(session, decided=decided)
+        themes = theme_queue(session, lang, decided=decided)
+    if wants_json(request):
+        return JSONResponse(
+            {
+                "band": [FLOOR, REVIEW_THRESHOLD],
+                "matches": [m.as_dict() for m in matches],
+                "themes": [t.as_dict() for t in themes],
+            }
+        )
+    t = Words(lang, "lineage")
+    here = f"{base_path(request)}/staff/review"
+    context = {
+        "user": user,
+        "title": t("Review of lineage and themes"),
+        "lang": lang,
+        "dir": i18n.direction(lang),
+        "t": t,
+        "here": here,
+        "decided": decided,
+        "languages": [
+            {"code": code, "name": name, "href": f"{here}?lang={code}", "current": code == lang}
+            for code, name in i18n.NATIVE_NAMES.items()
+        ],
+        "band": (t.number(FLOOR), t.number(REVIEW_THRESHOLD)),
+        "matches": matches,
+        "themes": themes,
+        "done": request.query_params.get("done"),
+        "error": request.query_params.get("error"),
+    }
+    return render_staff(request, "staff/review.html", context)
+
+
+def _decided(request: Request, lang: str, **message: str) -> Response:
+    from urllib.parse import urlencode
+
+    query = urlencode({"lang": lang, **message})
+    return RedirectResponse(f"{base_path(request)}/staff/review?{query}", status_code=303)
+
+
+def _check_origin(request: Request) -> None:
+    from resotrack.consolidation.dashboard import same_origin
+
+    if not same_origin(request):
+        raise HTTPException(403, "this form must be sent from the review page itself")
+
+
+@router.post("/review/lineage", name="staff_review_lineage")
+def review_lineage(
+    request: Request,
+    user: EditorDep,
+    symbol: Annotated[str, Form()],
+    paragraph: Annotated[int, Form()],
+    decision: Annotated[str, Form()],
+    lang: Annotated[str, Form()] = "en",
+) -> Response:
+    """Confirm or reject a paragraph's proposed predecessor."""
+    from resotrack.catalog import Words, language
+    from resotrack.resolutions.lineage import LineageError, decide
+
+    _check_origin(request)
+    chosen = language(lang)
+    t = Words(chosen, "lineage")
+    if decision not in ("confirm", "reject"):
+        raise HTTPException(422, f"a decision is confirm or reject, not {decision!r}")
+    try:
+        with session_scope() as session:
+            decide(session, symbol, paragraph, confirm=decision == "confirm", actor=user.name)
+    except (LineageError, LookupError) as exc:
+        return _decided(request, chosen, error=str(exc))
+    done = (
+        t("Paragraph {number} of {symbol}: link confirmed.", number=paragraph, symbol=symbol)
+        if decision == "confirm"
+        else t("Paragraph {number} of {symbol}: link rejected.", number=paragraph, symbol=symbol)
+    )
+    return _decided(request, chosen, done=done)
+
+
+@router.post("/review/themes", name="staff_review_themes")
+def review_theme(
+    request: Request,
+    user: EditorDep,
+    symbol: Annotated[str, Form()],
+    paragraph: Annotated[int, Form()],
+    code: Annotated[str, Form()],
+    decision: Annotated[str, Form()],
+    lang: Annotated[str, Form()] = "en",
+) -> Response:
+    """Confirm or reject a theme the lexicons proposed for a paragraph."""
+    from resotrack.catalog import Words, language
+    from resotrack.resolutions.themes import ThemeError, decide, themes
+
+    _check_origin(request)
+    chosen = language(lang)
+    t = Words(chosen, "lineage")
+    if decision not in ("confirm", "reject"):
+        raise HTTPException(422, f"a decision is confirm or reject, not {decision!r}")
+    try:
+        with session_scope() as session:
+            decide(session, symbol, paragraph, code, decision=decision, actor=user.name)
+    except (ThemeError, LookupError) as exc:
+        return _decided(request, chosen, error=str(exc))
+    name = themes()[code].name(chosen)
+    values = {"number": paragraph, "symbol": symbol, "theme": name}
+    done = (
+        t("Paragraph {number} of {symbol}: theme “{theme}” confirmed.", **values)
+        if decision == "confirm"
+        else t("Paragraph {number} of {symbol}: theme “{theme}” rejected.", **values)
+    )
+    return _decided(request, chosen, done=done)

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
@@ -61,23 +61,18 @@ class SiteResult:
 
 
 def approved_builds(session: Session) -> list[ReportBuild]:
-    """Per cycle, its newest approved build; cycles with none are left out."""
-    newest = (
-        select(ReportBuild.cycle_id, func.max(ReportBuild.version).label("v"))
+    """Per cycle, its newest approved build covering every paragraph (a build restricted to
+    one theme, ``consolidate --theme``, is not the cycle's whole story); cycles with none are
+    left out."""
+    newest: dict[int, ReportBuild] = {}
+    for build in session.scalars(
+        select(ReportBuild)
         .where(ReportBuild.state.in_(APPROVED))
-        .group_by(ReportBuild.cycle_id)
-        .subquery()
-    )
-    return list(
-        session.scalars(
-            select(ReportBuild)
-            .join(
-                newest,
-                (newest.c.cycle_id == ReportBuild.cycle_id) & (newest.c.v == ReportBuild.version),
-            )
-            .order_by(ReportBuild.cycle_id)
-        )
-    )
+        .order_by(ReportBuild.cycle_id, ReportBuild.version.desc())
+    ):
+        if build.cycle_id not in newest and not (build.summary or {}).get("theme"):
+            newest[build.cycle_id] = build
+    return [newest[c] for c in sorted(newest)]
 
 
 def set_consent(session: Session, entity_code: str, *, narratives: bool, actor: str) -> None:

@@ -1,4 +1,5 @@
-"""``resotrack resolutions lineage|lineage-confirm|lineage-reject|relink|themes|theme-…``.
+"""``resotrack resolutions lineage|lineage-review|lineage-confirm|lineage-reject|relink|themes|
+themes-review|theme-…``.
 
 Wired into the ``resolutions`` group with ``register(resolutions_app)``; imports only typer and
 rich at module level, the work happens in :mod:`resotrack.resolutions.lineage` and
@@ -179,13 +180,90 @@ def retag(
     out.print(f"themes tagged again: {changed} proposed tag(s) added or withdrawn")
 
 
+DecidedOption = Annotated[
+    bool, typer.Option("--decided", help="Also list what staff already confirmed or rejected.")
+]
+LanguageOption = Annotated[
+    str, typer.Option("--language", help="Language of the theme names: ar, en or fr.")
+]
+
+
+def _short(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def lineage_review(as_json: JsonOption = False, decided: DecidedOption = False) -> None:
+    """Lineage matches to review (score in the review band), lowest score first."""
+    from resotrack.resolutions.lineage import FLOOR, REVIEW_THRESHOLD
+    from resotrack.resolutions.review import lineage_queue
+
+    items = _run(lambda s: lineage_queue(s, decided=decided))
+    if as_json:
+        body = {"band": [FLOOR, REVIEW_THRESHOLD], "matches": [i.as_dict() for i in items]}
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    table = Table("paragraph", "text", "proposed predecessor", "its text", "score", "state")
+    for i in items:
+        table.add_row(
+            f"{i.symbol} §{i.paragraph}",
+            _short(i.text),
+            f"{i.predecessor_symbol} §{i.predecessor_paragraph}",
+            _short(i.predecessor_text),
+            "" if i.score is None else f"{i.score:.1f}",
+            i.state,
+        )
+    out.print(table)
+    pending = sum(i.state == "review" for i in items)
+    out.print(
+        f"{pending} match(es) to review: "
+        "`resotrack resolutions lineage-confirm|lineage-reject SYMBOL PARAGRAPH`",
+        highlight=False,
+    )
+
+
+def themes_review(
+    as_json: JsonOption = False, decided: DecidedOption = False, language: LanguageOption = "en"
+) -> None:
+    """Themes the keyword lexicons proposed and nobody decided yet, paragraph by paragraph."""
+    from resotrack.resolutions.review import theme_queue
+
+    if language not in ("ar", "en", "fr"):
+        err.print(f"[bold red]error:[/] --language is ar, en or fr, not {language!r}")
+        raise typer.Exit(1)
+    items = _run(lambda s: theme_queue(s, language, decided=decided))
+    if as_json:
+        body = {"themes": [i.as_dict() for i in items]}
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    table = Table("paragraph", "text", "theme", "code", "found by", "state")
+    for i in items:
+        table.add_row(
+            f"{i.symbol} §{i.paragraph}",
+            _short(i.text),
+            i.name,
+            i.code,
+            ", ".join(i.evidence),
+            i.state,
+        )
+    out.print(table)
+    pending = sum(i.state == "proposed" for i in items)
+    out.print(
+        f"{pending} theme(s) to review: "
+        "`resotrack resolutions theme-confirm|theme-reject SYMBOL PARAGRAPH CODE`",
+        highlight=False,
+    )
+
+
 def register(resolutions_app: typer.Typer) -> None:
     """Add the lineage and theme commands to ``resotrack resolutions``."""
     resolutions_app.command("lineage")(lineage)
+    resolutions_app.command("lineage-review")(lineage_review)
     resolutions_app.command("lineage-confirm")(lineage_confirm)
     resolutions_app.command("lineage-reject")(lineage_reject)
     resolutions_app.command("relink")(relink)
     resolutions_app.command("themes")(themes)
+    resolutions_app.command("themes-review")(themes_review)
     for decision in ("confirm", "reject", "add"):
         resolutions_app.command(f"theme-{decision}")(_theme_decision(decision))
     resolutions_app.command("retag")(retag)

@@ -252,7 +252,8 @@ class ParagraphLineage(Base):
         ForeignKey("operative_paragraph.id", ondelete="SET NULL"), index=True
     )
     score: Mapped[float | None]
-    state: Mapped[str] = mapped_column(String(20))
+    #: Indexed: the review queue reads the rows in state review.
+    state: Mapped[str] = mapped_column(String(20), index=True)
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[datetime | None]
     computed_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -273,7 +274,8 @@ class ParagraphTheme(Base):
     kind: Mapped[str] = mapped_column(String(10))  # subject | sdg
     code: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(String(20), default="proposed")
+    #: Indexed: the review queue reads the proposed rows.
+    state: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
     evidence: Mapped[list[str]] = mapped_column(default=list)
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[datetime | None]
