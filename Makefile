@@ -64,8 +64,8 @@ LOCALES := src/resotrack/locales
 POT := $(LOCALES)/pot
 PYBABEL := $(UV) run pybabel
 define domain_pot
-	$(PYBABEL) extract --no-default-keywords -k N_ -w 100 --sort-output --omit-header --no-location \
-		-o $(POT)/$(1).pot $(2)
+	$(PYBABEL) extract --no-default-keywords -k N_ -k N_n:1,2 -w 100 --sort-output --omit-header \
+		--no-location -o $(POT)/$(1).pot $(2)
 endef
 catalogs: install
 	@mkdir -p $(POT)

@@ -111,7 +111,7 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             found += extract_from_file("python", str(src / written), keywords={"N_": None})
     else:
         path, keywords = {
-            "portal": ("portal/i18n.py", {"N_": None}),
+            "portal": ("portal/i18n.py", {"N_": None, "N_n": (1, 2)}),
             "questionnaire": ("questionnaires/i18n.py", {"N_": None}),
             "registry": ("registry/grammar.py", {"N_": None}),
             "reminders": ("reminders/messages.py", {"ngettext": (3, 4)}),
