@@ -116,13 +116,15 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             "registry": ("registry/grammar.py", {"N_": None}),
             "reminders": ("reminders/messages.py", {"ngettext": (3, 4)}),
             "validation": ("validation/messages.py", {"N_": None, "Counted": (1, 2)}),
+            # the CLI's words: w(…), w.n(…), w.p(context, …) and N_n(…) in cli.py
+            "cli": ("cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2), "N_n": (1, 2)}),
         }[domain]
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
     return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
 
 
 @pytest.mark.parametrize(
-    "domain", ["portal", "questionnaire", "registry", "reminders", "mail", "validation"]
+    "domain", ["portal", "questionnaire", "registry", "reminders", "mail", "validation", "cli"]
 )
 def test_the_catalog_holds_what_the_code_names(domain: str) -> None:
     """``make catalogs`` has been run since the last message was added, renamed or removed."""
