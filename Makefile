@@ -64,8 +64,8 @@ LOCALES := src/resotrack/locales
 POT := $(LOCALES)/pot
 PYBABEL := $(UV) run pybabel
 define domain_pot
-	$(PYBABEL) extract --no-default-keywords -k N_ -w 100 --sort-output --omit-header --no-location \
-		-o $(POT)/$(1).pot $(2)
+	$(PYBABEL) extract --no-default-keywords -k N_ -k N_n:1,2 -w 100 --sort-output --omit-header \
+		--no-location -o $(POT)/$(1).pot $(2)
 endef
 catalogs: install
 	@mkdir -p $(POT)
@@ -74,10 +74,12 @@ catalogs: install
 	$(call domain_pot,registry,src/resotrack/registry/grammar.py)
 	$(PYBABEL) extract --no-default-keywords -k ngettext:3,4 -w 100 --sort-output --omit-header \
 		--no-location -o $(POT)/reminders.pot src/resotrack/reminders/messages.py
+	$(PYBABEL) extract --no-default-keywords -k N_ -k Counted:1,2 -w 100 --sort-output --omit-header \
+		--no-location -o $(POT)/validation.pot src/resotrack/validation/messages.py
 	$(PYBABEL) extract -F $(LOCALES)/mail.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -w 100 \
 		--no-location --sort-output --omit-header -o $(POT)/mail.pot src/resotrack/mail/templates \
 		src/resotrack/consolidation/review.py src/resotrack/intake/acknowledge.py
-	@for d in portal questionnaire registry mail reminders; do \
+	@for d in portal questionnaire registry mail reminders validation; do \
 		$(PYBABEL) update -i $(POT)/$$d.pot -d $(LOCALES) -D $$d -w 100 --no-fuzzy-matching \
 			--ignore-pot-creation-date || exit 1; \
 	done

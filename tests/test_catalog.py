@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -110,18 +111,23 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         for written in ("consolidation/review.py", "intake/acknowledge.py"):
             found += extract_from_file("python", str(src / written), keywords={"N_": None})
     else:
-        sources: dict[str, tuple[str, dict[str, tuple[int, ...] | None]]] = {
-            "portal": ("portal/i18n.py", {"N_": None}),
+        sources: dict[str, tuple[str, dict[str, Any]]] = {
+            "portal": ("portal/i18n.py", {"N_": None, "N_n": (1, 2)}),
             "questionnaire": ("questionnaires/i18n.py", {"N_": None}),
             "registry": ("registry/grammar.py", {"N_": None}),
             "reminders": ("reminders/messages.py", {"ngettext": (3, 4)}),
+            "validation": ("validation/messages.py", {"N_": None, "Counted": (1, 2)}),
+            # the CLI's words: w(…), w.n(…), w.p(context, …) and N_n(…) in cli.py
+            "cli": ("cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2), "N_n": (1, 2)}),
         }
         path, keywords = sources[domain]
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
     return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
 
 
-@pytest.mark.parametrize("domain", ["portal", "questionnaire", "registry", "reminders", "mail"])
+@pytest.mark.parametrize(
+    "domain", ["portal", "questionnaire", "registry", "reminders", "mail", "validation", "cli"]
+)
 def test_the_catalog_holds_what_the_code_names(domain: str) -> None:
     """``make catalogs`` has been run since the last message was added, renamed or removed."""
     in_catalog = {

@@ -137,7 +137,7 @@ def test_outbox_decisions_on_uncertain_and_failed_messages(db_url: str) -> None:
 
     code, output = run("outbox", "confirm", str(uncertain_a), str(sent))
     assert code == 1, output
-    assert f"1 message(s) recorded as sent: {uncertain_a}" in output
+    assert f"1 message recorded as sent: {uncertain_a}" in output
     assert f"not uncertain (see `resotrack outbox list`), left as they are: {sent}" in output
     assert run("outbox", "resend", str(uncertain_b))[0] == 0
     code, output = run("outbox", "retry", str(failed))

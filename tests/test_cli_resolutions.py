@@ -232,3 +232,25 @@ def test_paragraph_table_refusals_name_the_rows(db_url: str, tmp_path: Path) -> 
     code, output = run("resolutions", "import", str(empty), "--symbol", "5/49-C")
     assert code == 1 and "the table has a header row but no paragraph rows" in output
     assert _versions() == 0
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("fr_FR.UTF-8", "erreur : --language 'de' : utilisez ar, en ou fr"),
+        ("ar_SA.UTF-8", "خطأ: --language 'de': استخدموا ar أو en أو fr"),
+        ("C.UTF-8", "error: --language 'de': use ar, en or fr"),
+    ],
+)
+def test_a_refusal_reads_in_the_terminal_s_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, locale: str, said: str
+) -> None:
+    monkeypatch.setenv("LC_ALL", locale)
+    path = tmp_path / "r.txt"
+    path.write_text(SESSION, "utf-8")
+    code, output = run("resolutions", "parse", str(path), "--language", "de")
+    assert code == 1 and said in " ".join(output.split())
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    code, output = run("resolutions", "parse", str(folder))
+    assert code == 1 and str(folder) in output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -262,3 +263,76 @@ def test_arabic_reminders_count_paragraphs_as_arabic_does(paragraphs: int, said:
     context.pop("paragraphs_text")
     rendered = render("reminder", "ar", context)
     assert said in rendered.text and "وعددها" not in rendered.text
+
+
+def test_each_message_is_one_set_of_templates_translated_by_the_catalog() -> None:
+    root = files("resotrack.mail") / "templates"
+    for template in TEMPLATES:
+        names = {p.name for p in (root / template).iterdir()}
+        assert {"message.subject.txt", "message.txt", "message.html"} <= names, template
+        assert not [n for n in names if n.split(".")[0] in LANGUAGES], template
+
+
+#: Each branch of the messages that have branches, in a French and an Arabic reading.
+VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    *(("feedback", {"outcome": o, "answers": 1, "more": 2}) for o in ("accepted", "unreadable")),
+    ("feedback", {"outcome": "accepted_with_warnings", "answers": 5, "name": None, "more": 0}),
+    ("escalation", {"standing": "needs_correction", "more": 2, "has_annotated_copy": True}),
+    ("escalation", {"focal_points": ["A. B.", "C. D."]}),
+    ("escalation", {"focal_points": [], "upload_url": None}),
+    ("final_notice", {"standing": "needs_correction", "more": 1, "has_annotated_copy": False}),
+    *(
+        ("correction_needed", {"correction_reason": r})
+        for r in ("unreadable", "correction_requested")
+    ),
+    ("correction_needed", {"past_deadline": True, "more": 3, "upload_url": None}),
+    ("reminder", {"past_deadline": True, "owed": ["§ 4"], "upload_url": None}),
+    ("dispatch_summary", {"sent": None, "questionnaires": 3, "problems": ["Chad: none"]}),
+]
+
+
+def _variant(template: str, language: str, extra: dict[str, Any]) -> dict[str, Any]:
+    base = sample(template, language) if template in REMINDER_CONTEXTS else CONTEXTS[template]()
+    return {**base, **extra}
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+@pytest.mark.parametrize(("template", "extra"), VARIANTS)
+def test_no_english_leaks_into_any_branch(
+    template: str, extra: dict[str, Any], language: str
+) -> None:
+    rendered = render(template, language, _variant(template, language, extra))
+    text = "\n".join((rendered.subject, rendered.text, rendered.html))
+    assert leaks(text, language, ["mail", "common", "registry", "reminders"]) == []
+
+
+def test_counted_words_take_each_language_s_plural() -> None:
+    def text(template: str, language: str, **extra: Any) -> str:
+        return render(template, language, _variant(template, language, extra)).text
+
+    assert "1 answer is now recorded" in text("feedback", "en", outcome="accepted", answers=1)
+    assert "5 réponses sont désormais" in text("feedback", "fr", outcome="accepted", answers=5)
+    assert "سُجلت الآن إجابة واحدة" in text("feedback", "ar", outcome="accepted", answers=1)
+    assert "سُجلت الآن 5 إجابات" in text("feedback", "ar", outcome="accepted", answers=5)
+    assert "سُجلت الآن 11 إجابة" in text("feedback", "ar", outcome="accepted", answers=11)
+    nc = {"standing": "needs_correction", "has_annotated_copy": False}
+    assert "… et 1 autre point." in text("final_notice", "fr", more=1, **nc)
+    assert "… et 2 autres points." in text("final_notice", "fr", more=2, **nc)
+    assert "… ونقطتان أخريان." in text("final_notice", "ar", more=2, **nc)
+    assert "… و4 نقاط أخرى." in text("final_notice", "ar", more=4, **nc)
+    two = ["A. B.", "C. D."]
+    assert "aux points focaux (A. B., C. D.)" in text("escalation", "fr", focal_points=two)
+    assert "إلى جهتَي الاتصال (A. B.، C. D.)" in text("escalation", "ar", focal_points=two)
+    assert "2 envoyés" in render("dispatch_summary", "fr", summary(sent=2)).subject
+    assert "1 envoyé," in render("dispatch_summary", "fr", summary(sent=1)).subject
+
+
+def test_a_sentence_names_the_entity_in_the_form_its_language_needs() -> None:
+    fr = render("reminder", "fr", sample("reminder", "fr"))
+    assert "Le rapport <strong>du Senegal</strong> est attendu" in fr.html
+    assert "Ce lien est réservé au Senegal ;" in fr.text
+    ar = render("escalation", "ar", sample("escalation", "ar"))
+    assert '<html lang="ar" dir="rtl">' in ar.html and "text-align:right" in ar.html
+    assert "تتوجه الأمانة العامة إلى <strong>" in ar.html
+    hostile = render("reminder", "fr", sample("reminder", "fr", entity=HOSTILE))
+    assert "<script>" not in hostile.html and HOSTILE in hostile.text

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from catalog_leaks import leaks
 from resotrack import tokens
-from resotrack.portal import create_app, standalone_app
-from resotrack.portal.i18n import missing_translations
+from resotrack.portal import create_app, i18n, standalone_app
+from resotrack.portal.i18n import Count, missing_translations
 from resotrack.portal.pages import HERE
 from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
 from resotrack.store import session_scope
@@ -107,6 +107,39 @@ def test_home_is_in_the_focal_points_language_with_a_switch(
     assert 'hreflang="ar"' in english.text  # the way back to Arabic
     nonsense = client.get(home(world, "SEN"), params={"lang": "xx"})
     assert '<html lang="fr"' in nonsense.text
+
+
+def test_the_file_button_speaks_the_page_s_language(client: TestClient, world: World) -> None:
+    """The browser's own button would say "Choose File" whatever the page's language: the
+    input is only hidden from sight, and our label in the page's language opens it."""
+    for entity, said in (("SEN", "Choisir le fichier"), ("EGY", "اختيار الملف")):
+        page = client.get(home(world, entity)).text
+        (field,) = re.findall(r'<p class="file-field">.*?</p>', page, flags=re.S)
+        assert re.search(r'<input id="file" name="file" type="file" class="visually-hidden"', field)
+        assert f'<label for="file" class="button file-pick">{said}</label>' in field
+        assert "Choose" not in field
+
+
+def test_the_rate_limit_counts_files_and_minutes_in_each_language() -> None:
+    def said(language: str, files: int, window: int, wait: int) -> str:
+        return i18n.text(
+            "error.rate_limited",
+            language,
+            files=Count("files", files),
+            window=Count("minutes", window),
+            time="14:05",
+            wait=Count("minutes", wait),
+        )
+
+    assert said("en", 1, 60, 1).startswith("You have sent 1 file in the last 60 minutes.")
+    assert said("en", 3, 60, 1).endswith("(in about 1 minute).")
+    assert said("fr", 3, 60, 2) == (
+        "Vous avez envoyé 3 fichiers en 60 minutes. Vous pourrez envoyer de nouveau à 14:05 UTC"
+        " (dans 2 minutes environ)."
+    )
+    assert "أرسلتم ملفين خلال 10 دقائق" in said("ar", 2, 10, 2)
+    assert "(بعد نحو دقيقتين)" in said("ar", 2, 10, 2)
+    assert "أرسلتم 12 ملفًا خلال 60 دقيقة" in said("ar", 12, 60, 1)
 
 
 def test_pages_are_light_and_self_contained(client: TestClient, world: World) -> None:

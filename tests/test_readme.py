@@ -301,7 +301,7 @@ EXPECTED: list[tuple[str, Check]] = [
     ("returns list", check_returns_list),
     ("review accept", ok("submission 1 (SEN): accepted")),
     ("reminders run", check_reminders),
-    ("tokens revoke", ok("1 upload link(s) revoked")),
+    ("tokens revoke", ok("1 upload link revoked")),
     ("consolidate", check_consolidate),
     ("reports list", check_reports),
     ("backup", check_backup),

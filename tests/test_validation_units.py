@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import yaml
 
+from catalog_leaks import leaks
 from resotrack.questionnaires.workbook import COLUMNS
 from resotrack.textsafety import neutralise, neutralise_cell
 from resotrack.validation.config import contract_path, suite_path
@@ -335,3 +336,26 @@ def test_a_run_is_split_in_batches_smaller_at_both_ends(n: int) -> None:
     assert all(0 < size <= 200 for size in sizes)
     if n >= 500:  # a long run starts and ends with a quarter batch, then a half one
         assert sizes[:2] == [50, 100] == sizes[:-3:-1]
+
+
+def test_counted_messages_take_each_language_s_plural() -> None:
+    def said(found: int) -> dict[str, str]:
+        return describe(Problem("contract.row_count", values={"found": found, "expected": 12}))[0]
+
+    assert said(1)["en"].startswith("The sheet has 1 answer row,")
+    assert said(1)["fr"].startswith("La feuille compte 1 ligne de réponse,")
+    assert said(7)["fr"].startswith("La feuille compte 7 lignes de réponse,")
+    assert "على صفّين للإجابات" in said(2)["ar"]
+    assert "على 7 صفوف للإجابات" in said(7)["ar"]
+    assert "على 13 صفًا للإجابات" in said(13)["ar"]
+    long = describe(Problem("contract.text_too_long", values={"length": "1,234", "max": "1,000"}))
+    assert long[0]["en"] == "This cell holds 1,234 characters; the limit is 1,000."
+
+
+def test_no_english_in_a_french_or_arabic_problem() -> None:
+    values = {"found": 3, "expected": 4, "letter": "M", "length": "9", "paragraphs": "1–4, 9"}
+    for rule in RULES:
+        message, fix = describe(Problem(rule, row=3, paragraph=4, cell="G3", values=values))
+        for lang in ("ar", "fr"):
+            said = f"{message[lang]}\n{fix[lang]}"
+            assert leaks(said, lang, ["validation"]) == [], (rule, lang)

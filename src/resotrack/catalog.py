@@ -82,6 +82,11 @@ def N_(message: str) -> str:
     return message
 
 
+def N_n(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a counted message (``ngettext``) for extraction; returns its two English forms."""
+    return singular, plural
+
+
 def NP_(context: str, message: str) -> str:
     """Marks a message of a context (``pgettext``) for extraction; returns the message."""
     return message

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from resotrack.catalog import N_n
 from resotrack.settings import get_settings
 from resotrack.terminal import emit_json, fitted
 
@@ -50,13 +51,22 @@ ExistingFile = Annotated[
 ]
 
 
+def error(problem: object) -> None:
+    """``error: …`` on stderr, the label in the terminal's language (the problem as given)."""
+    from rich.markup import escape
+
+    w = words()
+    label = escape(w("error:"))
+    err.print(f"[bold red]{label}[/] {problem}", markup=True, highlight=False, soft_wrap=True)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the domain's ``ValueError``/``LookupError`` into a message and exit code 1."""
     try:
         yield
     except (ValueError, LookupError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        error(exc)
         raise typer.Exit(1) from exc
 
 
@@ -81,7 +91,13 @@ def init() -> None:
     settings.resolutions_inbox.mkdir(parents=True, exist_ok=True)
     migrate.upgrade()
     changed = in_session(sync_entities)
-    out.print(f"database ready at {settings.db_url}; {changed} reporting entities added or updated")
+    said = words().n(
+        "database ready at {url}; {n} reporting entity added or updated",
+        "database ready at {url}; {n} reporting entities added or updated",
+        changed,
+        url=settings.db_url,
+    )
+    out.print(said, highlight=False)
 
 
 # --- resolutions -------------------------------------------------------------------------
@@ -123,9 +139,13 @@ def _resolution_files(paths: list[Path]) -> list[Path]:
                 and p.suffix.lower() in _RESOLUTION_SUFFIXES
             )
             if not found:
+                w = words()
                 raise ValueError(
-                    f"{path}: the folder holds no resolution file "
-                    f"({', '.join(_RESOLUTION_SUFFIXES)})"
+                    w(
+                        "{path}: the folder holds no resolution file ({suffixes})",
+                        path=path,
+                        suffixes=", ".join(_RESOLUTION_SUFFIXES),
+                    )
                 )
             files.extend(found)
         else:
@@ -144,14 +164,19 @@ def _overrides(
     if language is not None:
         lang = language.strip().lower()[:2]
         if lang not in ("ar", "en", "fr"):
-            raise ValueError(f"--language {language!r}: use ar, en or fr")
+            w = words()
+            raise ValueError(w("--language {value}: use ar, en or fr", value=repr(language)))
     day = None
     if adopted is not None:
         try:
             day = date.fromisoformat(adopted.strip())
         except ValueError:
+            w = words()
             raise ValueError(
-                f"--date {adopted!r} is not a date: write it as YYYY-MM-DD (e.g. 2023-06-06)"
+                w(
+                    "--date {value} is not a date: write it as YYYY-MM-DD (e.g. 2023-06-06)",
+                    value=repr(adopted),
+                )
             ) from None
     return Overrides(symbol=symbol, language=lang, title=title, adopted_on=day)  # type: ignore[arg-type]
 
@@ -204,10 +229,16 @@ def resolutions_parse(
         payload = shapes[0] if len(shapes) == 1 and len(paths) == 1 else shapes
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
+        w = words()
         for parsed in found:
-            symbol_shown = parsed.symbol or "(no symbol found: import it with --symbol)"
+            symbol_shown = parsed.symbol or w("(no symbol found: import it with --symbol)")
             out.print(f"[bold]{symbol_shown}[/] ({parsed.language}): {parsed.title}")
-            out.print(f"adopted: {parsed.adopted_gregorian or '?'} ({parsed.adopted_hijri or ''})")
+            adopted = w(
+                "adopted: {gregorian} ({hijri})",
+                gregorian=parsed.adopted_gregorian or "?",
+                hijri=parsed.adopted_hijri or "",
+            )
+            out.print(adopted, highlight=False)
             rows = [
                 (
                     str(p.number),
@@ -229,7 +260,7 @@ def resolutions_parse(
             ]
             out.print(fitted(columns, rows))
     for failure in failures:
-        err.print(f"[bold red]error:[/] {failure}", markup=True, highlight=False, soft_wrap=True)
+        error(failure)
     if failures:
         raise typer.Exit(1)
 
@@ -262,12 +293,7 @@ def resolutions_import(
         for result in results:
             if result.error:
                 failed = True
-                err.print(
-                    f"[bold red]error:[/] {result.error}",
-                    markup=True,
-                    highlight=False,
-                    soft_wrap=True,
-                )
+                error(result.error)
             else:
                 out.print(result.describe())
     if failed:
@@ -366,7 +392,10 @@ def routing_export(
     from resotrack.resolutions.routing import export_routing
 
     rows = in_session(lambda s: export_routing(s, resolution, file))
-    out.print(f"wrote {rows} paragraphs to {file}")
+    said = words().n(
+        "wrote {n} paragraph to {file}", "wrote {n} paragraphs to {file}", rows, file=file
+    )
+    out.print(said, highlight=False)
 
 
 @routing_app.command("import")
@@ -378,7 +407,13 @@ def routing_import(
     from resotrack.resolutions.routing import import_routing
 
     count = in_session(lambda s: import_routing(s, resolution, file))
-    out.print(f"{count} routing overrides stored for {resolution}")
+    said = words().n(
+        "{n} routing override stored for {resolution}",
+        "{n} routing overrides stored for {resolution}",
+        count,
+        resolution=resolution,
+    )
+    out.print(said, highlight=False)
 
 
 # --- registry ----------------------------------------------------------------------------
@@ -421,7 +456,7 @@ def entities_list(
         ]
         keys = ["code", "name_en", "language", "focal_points", "kind", "name_fr", "name_ar"]
         out.print(fitted(columns, [[str(e[k]) for k in keys] for e in found]))
-        out.print(f"{len(found)} entities")
+        out.print(words().n("{n} entity", "{n} entities", len(found)), highlight=False)
 
     in_session(show)
 
@@ -744,7 +779,10 @@ def questionnaires_build(
         return len(c.questionnaires)
 
     count = in_session(build)
-    out.print(f"wrote {count} workbooks to {out_dir}")
+    said = words().n(
+        "wrote {n} workbook to {folder}", "wrote {n} workbooks to {folder}", count, folder=out_dir
+    )
+    out.print(said, highlight=False)
 
 
 @tokens_app.command("revoke")
@@ -760,7 +798,7 @@ def tokens_revoke(
     count = in_session(
         lambda s: tokens.revoke(s, token=token, entity_code=entity, email=email, cycle_id=cycle)
     )
-    out.print(f"{count} upload link(s) revoked")
+    out.print(words().n("{n} upload link revoked", "{n} upload links revoked", count))
 
 
 @outbox_app.command("list")
@@ -826,20 +864,27 @@ def outbox_send() -> None:
 
 
 def _outbox_decision(
-    ids: list[int], state: str, decide: Callable[..., list[int]], done: str
+    ids: list[int], state: str, decide: Callable[..., list[int]], done: tuple[str, str]
 ) -> None:
-    """Apply a staff decision to the listed messages; name the ids it did not apply to."""
+    """Apply a staff decision to the listed messages; name the ids it did not apply to.
+    ``done`` is the English singular and plural of what was done ("{n} message queued again:
+    {ids}")."""
     import getpass
 
+    w = words()
     changed = in_session(lambda s: decide(s, ids, actor=f"cli:{getpass.getuser()}"))
-    out.print(f"{len(changed)} message(s) {done}: {', '.join(map(str, changed)) or '-'}")
+    shown = ", ".join(map(str, changed)) or "-"
+    out.print(w.n(*done, len(changed), ids=shown), highlight=False)
     skipped = sorted(set(ids) - set(changed))
     if skipped:
-        err.print(
-            f"not {state} (see `resotrack outbox list`), left as they are: "
-            + ", ".join(map(str, skipped)),
-            highlight=False,
-        )
+        left = ", ".join(map(str, skipped))
+        if state == "uncertain":
+            said = w(
+                "not uncertain (see `resotrack outbox list`), left as they are: {ids}", ids=left
+            )
+        else:
+            said = w("not failed (see `resotrack outbox list`), left as they are: {ids}", ids=left)
+        err.print(said, highlight=False)
         raise typer.Exit(1)
 
 
@@ -851,7 +896,12 @@ def outbox_confirm(ids: MessageIds) -> None:
     """Uncertain messages you found delivered (the recipient has them): record them as sent."""
     from resotrack.mail import confirm_uncertain
 
-    _outbox_decision(ids, "uncertain", confirm_uncertain, "recorded as sent")
+    _outbox_decision(
+        ids,
+        "uncertain",
+        confirm_uncertain,
+        N_n("{n} message recorded as sent: {ids}", "{n} messages recorded as sent: {ids}"),
+    )
 
 
 @outbox_app.command("resend")
@@ -860,7 +910,12 @@ def outbox_resend(ids: MessageIds) -> None:
     if they were delivered after all)."""
     from resotrack.mail import resend_uncertain
 
-    _outbox_decision(ids, "uncertain", resend_uncertain, "queued again")
+    _outbox_decision(
+        ids,
+        "uncertain",
+        resend_uncertain,
+        N_n("{n} message queued again: {ids}", "{n} messages queued again: {ids}"),
+    )
 
 
 @outbox_app.command("retry")
@@ -868,7 +923,12 @@ def outbox_retry(ids: MessageIds) -> None:
     """Failed messages whose cause you fixed (an address, the relay): give them a new round."""
     from resotrack.mail import retry_failed
 
-    _outbox_decision(ids, "failed", retry_failed, "queued again")
+    _outbox_decision(
+        ids,
+        "failed",
+        retry_failed,
+        N_n("{n} message queued again: {ids}", "{n} messages queued again: {ids}"),
+    )
 
 
 @portal_app.command("serve")

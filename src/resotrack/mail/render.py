@@ -1,10 +1,14 @@
 """Render messages per language, in plain text and HTML, from jinja2 templates.
 
-Each template has, per language, ``<name>/<lang>.subject.txt``, ``<name>/<lang>.txt`` and
-``<name>/<lang>.html``: translators edit whole sentences in their language rather than
-fragments glued together by code. Only ``.html`` is autoescaped, so a hostile name stays
-inert in the HTML part and readable in the text part and the subject. Undefined variables
-raise, so a missing context key fails at enqueue time, not in a minister's inbox.
+Each message has one set of templates, ``<name>/message.subject.txt``, ``<name>/message.txt``
+and ``<name>/message.html``, whose sentences are translated by the ``mail`` catalog through
+jinja2's i18n extension (``_()``, ``ngettext``): a sentence is one message id, so translators
+write whole sentences in their language, naming an entity in the form its grammar needs
+(``**forms``: ``entity``, ``of_entity``, ``to_entity`` … see :mod:`resotrack.registry.grammar`).
+The layout sets the direction (right to left for Arabic). Only ``.html`` is autoescaped, so a
+hostile name stays inert in the HTML part and readable in the text part and the subject.
+Undefined variables raise, so a missing context key fails at enqueue time, not in a minister's
+inbox.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from markupsafe import Markup
 
 from resotrack import catalog
-from resotrack.catalog import LANGUAGES, RTL
+from resotrack.catalog import ENTITY_FIELDS, LANGUAGES, RTL
 from resotrack.registry.grammar import fields
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -57,6 +62,14 @@ class UnknownTemplate(LookupError):
 DOMAIN = "mail"
 
 
+def strong(value: Any) -> Any:
+    """``<strong>value</strong>`` (escaped), or each value of a mapping so: the HTML part
+    stresses an entity or a date inside a translated sentence (``**(forms | strong)``)."""
+    if isinstance(value, Mapping):
+        return {key: strong(item) for key, item in value.items()}
+    return Markup("<strong>%s</strong>") % (value,)
+
+
 @lru_cache(maxsize=len(LANGUAGES) + 1)
 def environment(language: str | None = None) -> Environment:
     """The templates' environment; with a ``language``, jinja2's i18n extension reads that
@@ -71,19 +84,16 @@ def environment(language: str | None = None) -> Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
     )
+    env.filters["strong"] = strong
     if language is not None:
         translations = catalog.translations(catalog.language(language), DOMAIN)
         env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
-def _names(template: str, language: str) -> tuple[str, str, str]:
-    """The subject, text and HTML files of ``template``: one ``message.*`` set translated by
-    the catalog, or (for templates not yet moved to it) one set per language."""
-    if (TEMPLATE_DIR / template / "message.txt").exists():
-        stem = f"{template}/message"
-    else:
-        stem = f"{template}/{language}"
+def _names(template: str) -> tuple[str, str, str]:
+    """The subject, text and HTML files of ``template``, translated by the catalog."""
+    stem = f"{template}/message"
     return f"{stem}.subject.txt", f"{stem}.txt", f"{stem}.html"
 
 
@@ -100,12 +110,18 @@ def render(template: str, language: str, context: Mapping[str, Any]) -> Rendered
     check(template, language)
     env = environment(language)
     values: dict[str, Any] = {**_DEFAULTS, **_TEMPLATE_DEFAULTS.get(template, {}), **context}
-    if "entity_name" in values and "entity" not in values:
-        # A caller that gave only the name: the forms without article (see registry.grammar).
+    if "entity_name" in values:
+        # The forms a caller did not give, from the name (see registry.grammar): a sentence
+        # may name the entity in any of them in a translation.
         code = str(values.get("entity_code") or "")
         kind = str(values.get("entity_kind") or "institution")
         names = {language: str(values["entity_name"])}
         values = {**fields(code, kind, names, catalog.language(language)), **values}
+    if "entity" in values:
+        values = {**dict.fromkeys(ENTITY_FIELDS, values["entity"]), **values}
+        values["forms"] = {key: values[key] for key in ENTITY_FIELDS}
+    else:
+        values["forms"] = {}
     if isinstance(values.get("paragraphs"), int) and "paragraphs_text" not in values:
         values["paragraphs_text"] = catalog.ngettext(
             catalog.language(language),
@@ -117,7 +133,7 @@ def render(template: str, language: str, context: Mapping[str, Any]) -> Rendered
     values["language"] = language
     values["direction"] = "rtl" if language in RTL_LANGUAGES else "ltr"
     try:
-        subject_file, text_file, html_file = _names(template, language)
+        subject_file, text_file, html_file = _names(template)
         raw_subject = env.get_template(subject_file).render(values)
         # One line, whatever the names contain: a newline in a header is an injection.
         values["subject"] = " ".join(raw_subject.split())

@@ -287,10 +287,10 @@ async def upload(request: Request, background: BackgroundTasks, v: ScopedDep) ->
             429,
             "rate_limited",
             headers={"Retry-After": str(wait * 60)},
-            limit=exc.limit,
-            minutes=exc.window_seconds // 60,
+            files=i18n.Count("files", exc.limit),
+            window=i18n.Count("minutes", max(1, exc.window_seconds // 60)),
             time=f"{exc.retry_at:%H:%M}",
-            wait=wait,
+            wait=i18n.Count("minutes", wait),
         ) from exc
     too_large = PageError(413, "too_large", max=i18n.size_text(limit, v.lang))
     declared = request.headers.get("content-length", "")

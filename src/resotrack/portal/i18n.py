@@ -9,10 +9,10 @@ English only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, NamedTuple
 
 from resotrack import catalog
-from resotrack.catalog import DEFAULT, LANGUAGES, N_, Language
+from resotrack.catalog import DEFAULT, LANGUAGES, N_, Language, N_n
 
 DOMAIN: Final = "portal"
 NATIVE_NAMES: Final[dict[Language, str]] = {"ar": "العربية", "en": "English", "fr": "Français"}
@@ -50,6 +50,9 @@ MESSAGES: Final[dict[str, str]] = {
     ),
     "step_upload": N_("2. Send back the completed workbook"),
     "upload_label": N_("Completed workbook (.xlsx, up to {max})"),
+    "choose_file": N_("Choose the file"),
+    "no_file_chosen": N_("No file chosen yet."),
+    "file_chosen": N_("A file is chosen; you can send it."),
     "upload_button": N_("Send"),
     "upload_hint": N_("You can also reply to our email with the workbook attached."),
     "cycle_closed_note": N_("This cycle is closed: uploads are no longer accepted."),
@@ -157,8 +160,8 @@ MESSAGES: Final[dict[str, str]] = {
     "error.no_file": N_("Choose your completed workbook, then press “Send”."),
     "error.rate_limited.title": N_("Please wait before sending again"),
     "error.rate_limited": N_(
-        "You have sent {limit} files in the last {minutes} minutes. You can send again at "
-        "{time} UTC (in about {wait} minutes)."
+        "You have sent {files} in the last {window}. You can send again at {time} UTC (in "
+        "about {wait})."
     ),
     "error.forbidden.title": N_("Not available with your link"),
     "error.forbidden": N_("Your personal link is for {entity}, cycle {cycle}, only."),
@@ -182,9 +185,35 @@ MESSAGES: Final[dict[str, str]] = {
 }
 
 
+#: Key -> English singular and plural of a count, ``{n}`` (each language has its own forms).
+COUNTED: Final[dict[str, tuple[str, str]]] = {
+    "files": N_n("{n} file", "{n} files"),
+    "minutes": N_n("{n} minute", "{n} minutes"),
+}
+
+
+class Count(NamedTuple):
+    """A value of a message that is a count of something (:data:`COUNTED`), said in the
+    reader's language when the message is: ``text("error.rate_limited", "ar", files=Count(
+    "files", 3))``."""
+
+    key: str
+    n: int
+
+
+def counted(key: str, language: str, n: int) -> str:
+    """``n`` things of the kind ``key`` in ``language``: "1 file", "3 fichiers", "ملفين"."""
+    singular, plural = COUNTED[key]
+    return catalog.ngettext(catalog.language(language), DOMAIN, singular, plural, n)
+
+
 def text(key: str, language: str, **values: object) -> str:
     """The message ``key`` in ``language`` (English for a language we lack), filled in."""
-    return catalog.gettext(catalog.language(language), DOMAIN, MESSAGES[key], **values)
+    said = {
+        name: counted(value.key, language, value.n) if isinstance(value, Count) else value
+        for name, value in values.items()
+    }
+    return catalog.gettext(catalog.language(language), DOMAIN, MESSAGES[key], **said)
 
 
 def has(key: str) -> bool:

@@ -1,8 +1,9 @@
 """What each planned message says: the template context, its attachments, the staff notice.
 
-The words live in the templates (``resotrack/mail/templates/<kind>/<lang>.*``); this module
-only gathers the facts they need, in the recipient's language: dates in Gregorian and
-Hijri, the problems of a refused return, the annotated copy of the workbook.
+The words live in the templates (``resotrack/mail/templates/<kind>/message.*``, translated by
+the ``mail`` catalog); this module only gathers the facts they need, in the recipient's
+language: dates in Gregorian and Hijri, the problems of a refused return, the annotated copy
+of the workbook.
 """
 
 from __future__ import annotations
