@@ -122,6 +122,14 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         }
         path, keywords = sources[domain]
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
+        if domain == "cli":  # the report drafts' refusals, said by `reports edits import`
+            for other, named in (
+                ("consolidation/cli.py", {"w": None, "n": (1, 2)}),
+                ("consolidation/edits.py", {"EditError": None}),
+                ("consolidation/drafts.py", {"DraftUnreadable": None}),
+                ("consolidation/dashboard.py", {"w": None, "n": (1, 2), "EditError": None}),
+            ):
+                found += extract_from_file("python", str(src / other), keywords=named)
     return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
 
 

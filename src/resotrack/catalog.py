@@ -14,6 +14,7 @@ has six), through :func:`ngettext`.
 from __future__ import annotations
 
 import gettext as _gettext
+import os
 from functools import cache
 from importlib import resources
 from io import BytesIO
@@ -49,6 +50,13 @@ def language(value: object, default: Language = DEFAULT) -> Language:
         if text == lang:
             return lang
     return default
+
+
+def terminal_words(domain: str) -> Words:
+    """``domain`` in the language of the terminal's locale (``LANG=fr_FR.UTF-8``): what a
+    command line says to whoever runs it."""
+    env = os.environ
+    return Words(language(env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG")), domain)
 
 
 def locales_dir() -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -480,10 +479,9 @@ def focal_points_import(
 
 def words() -> Words:
     """The CLI's words in the language of the terminal's locale (``LANG=fr_FR.UTF-8``)."""
-    from resotrack.catalog import Words, language
+    from resotrack.catalog import terminal_words
 
-    env = os.environ
-    return Words(language(env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG")), "cli")
+    return terminal_words("cli")
 
 
 def _airflow_configured() -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from resotrack.catalog import Words, language
+from resotrack.catalog import terminal_words
 
 out = Console()
 err = Console(stderr=True)
@@ -34,12 +33,6 @@ ReviewerOption = Annotated[
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(1)
-
-
-def _words() -> Words:
-    """The command line's words in the terminal's language (``LANG=fr_FR.UTF-8``)."""
-    env = os.environ
-    return Words(language(env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG")), "cli")
 
 
 def _reviewer(value: str | None) -> str:
@@ -105,7 +98,7 @@ def consolidate(
         f"({'–' if rate is None else f'{rate:.0%}'}), {s.get('entities_on_time')} on time",
         highlight=False,
     )
-    w = _words()
+    w = terminal_words("cli")
     if s.get("edited"):
         out.print(
             w.n(
@@ -314,7 +307,7 @@ def edits_import(
     """Keep staff's text from an edited Word report: the next build uses it."""
     from resotrack.consolidation.edits import EditError, import_edits
 
-    w = _words()
+    w = terminal_words("cli")
     try:
         data = file.read_bytes()
     except OSError as exc:
