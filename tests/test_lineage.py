@@ -27,9 +27,10 @@ from resotrack.resolutions.lineage import (
     link_all,
     normalise,
 )
+from resotrack.resolutions.models import ParagraphLineage
 from resotrack.resolutions.store import store_parsed
 from resotrack.store import session_scope
-from resotrack.store.models import AuditLog, ParagraphLineage
+from resotrack.store.models import AuditLog
 
 SYMBOL_004 = "OIC/MCSD-2/2023/RES/FINAL"
 runner = CliRunner()

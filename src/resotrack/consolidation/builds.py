@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
 from resotrack.catalog import LANGUAGES, Language
+from resotrack.consolidation.models import ReportBuild
 from resotrack.consolidation.snapshot import Snapshot, load_snapshot
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.store.blobs import blob_store
 from resotrack.store.db import session_scope
-from resotrack.store.models import ReportBuild, ReportingCycle
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
 from resotrack.consolidation.builds import content_type, get_build, latest_build
+from resotrack.consolidation.models import ReportBuild
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.settings import get_settings
 from resotrack.store.blobs import blob_store
 from resotrack.store.db import session_scope
-from resotrack.store.models import ReportBuild, ReportingCycle
 
 log = logging.getLogger(__name__)
 

@@ -22,14 +22,11 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit, catalog
 from resotrack.catalog import N_
+from resotrack.consolidation.models import SubmissionReview
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.registry import grammar
-from resotrack.store.models import (
-    FocalPoint,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-    SubmissionReview,
-)
+from resotrack.registry.models import FocalPoint, ReportingEntity
+from resotrack.validation.models import Submission
 
 ACCEPTED: Final = frozenset({"accepted", "accepted_with_warnings"})
 CORRECTION_REQUESTED: Final = "correction_requested"

@@ -19,16 +19,10 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from resotrack.store.models import (
-    Answer,
-    CycleResolution,
-    OperativeParagraph,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    ResolutionVersion,
-    Submission,
-)
+from resotrack.questionnaires.models import CycleResolution, Questionnaire, ReportingCycle
+from resotrack.registry.models import ReportingEntity
+from resotrack.resolutions.models import OperativeParagraph, ResolutionVersion
+from resotrack.validation.models import Answer, Submission
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -259,8 +253,8 @@ def load_snapshot(session: Session, cycle_id: int) -> Snapshot:
         (e.code, e.kind, e.name_en, e.name_fr, e.name_ar, e.language)
         for e in session.scalars(select(ReportingEntity).where(ReportingEntity.code.in_(codes)))
     ]
+    from resotrack.mail.models import OutboxMessage
     from resotrack.reminders import non_reporting_entities
-    from resotrack.store.models import OutboxMessage
 
     reminders = session.scalar(
         select(func.count(OutboxMessage.id)).where(

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
+from resotrack.registry.models import FocalPoint
 from resotrack.settings import get_settings
-from resotrack.store.models import FocalPoint, Questionnaire, ReportingCycle
 from resotrack.validation.report import Problem
 
 

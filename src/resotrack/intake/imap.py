@@ -42,6 +42,7 @@ from resotrack.intake.identify import (
     has_questionnaire,
     identify_workbook,
 )
+from resotrack.intake.models import InboundMail
 from resotrack.intake.names import display_name
 from resotrack.intake.receive import (
     Receipt,
@@ -53,9 +54,9 @@ from resotrack.intake.receive import (
 )
 from resotrack.intake.replyauth import mta_vouches, signed_tags
 from resotrack.intake.sniff import NotAWorkbook, sniff_workbook
+from resotrack.registry.models import FocalPoint
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import FocalPoint, InboundMail
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from resotrack.intake.names import display_name
 from resotrack.intake.sniff import sniff_workbook
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import Submission
+from resotrack.validation.models import Submission
 
 log = logging.getLogger(__name__)
 

@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from resotrack import audit, clock
 from resotrack.mail.config import MailSettings
+from resotrack.mail.models import OutboxMessage
 from resotrack.mail.render import UnknownTemplate, check, render
 from resotrack.mail.sender import (
     XLSX,
@@ -71,7 +72,6 @@ from resotrack.mail.sender import (
 )
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.db import session_scope
-from resotrack.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -32,17 +32,13 @@ from resotrack.portal import i18n
 from resotrack.portal.pages import LinkRefused, PageError, link, render, wants_json
 from resotrack.portal.ratelimit import RateLimited, count_upload
 from resotrack.portal.upload import ENVELOPE_BYTES, BadForm, FormStream, boundary_of
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
 from resotrack.registry import grammar
+from resotrack.registry.models import FocalPoint, ReportingEntity
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
-from resotrack.store.models import (
-    FocalPoint,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-    UploadToken,
-)
+from resotrack.tokens.models import UploadToken
+from resotrack.validation.models import Submission
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_TOKEN_CHARS = 400

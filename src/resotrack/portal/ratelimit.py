@@ -13,8 +13,8 @@ from sqlalchemy import delete, select
 
 from resotrack import clock
 from resotrack.intake.config import IntakeSettings
+from resotrack.portal.models import UploadAttempt
 from resotrack.store import session_scope
-from resotrack.store.models import UploadAttempt
 
 
 class RateLimited(Exception):

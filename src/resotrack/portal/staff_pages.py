@@ -15,7 +15,7 @@ from resotrack.portal.pages import render_staff, wants_json
 from resotrack.portal.staff import StaffUser, require_staff
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
-from resotrack.store.models import Submission
+from resotrack.validation.models import Submission
 
 router = APIRouter(prefix="/staff")
 StaffDep = Annotated[StaffUser, Depends(require_staff)]

@@ -19,21 +19,16 @@ from resotrack.mail import enqueue
 from resotrack.mail.config import MailSettings
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import as_language
+from resotrack.questionnaires.models import CycleResolution, Questionnaire, ReportingCycle
 from resotrack.questionnaires.spec import ANSWER_FIELDS, QuestionnaireSpec, QuestionRow
 from resotrack.questionnaires.template import build_cycle_workbook
 from resotrack.questionnaires.workbook import questionnaire_filename
 from resotrack.registry import grammar
+from resotrack.registry.models import FocalPoint
+from resotrack.resolutions.models import OperativeParagraph, ResolutionVersion
 from resotrack.settings import get_settings
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import (
-    Answer,
-    CycleResolution,
-    FocalPoint,
-    OperativeParagraph,
-    Questionnaire,
-    ReportingCycle,
-    ResolutionVersion,
-)
+from resotrack.validation.models import Answer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

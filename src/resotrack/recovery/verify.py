@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from resotrack import clock
+from resotrack.mail.models import OutboxMessage
 from resotrack.recovery.config import RecoverySettings
 from resotrack.recovery.inventory import (
     BlobRef,
@@ -40,7 +41,7 @@ from resotrack.recovery.inventory import (
 )
 from resotrack.recovery.manifest import SHA256, blob_name, hash_file, listing
 from resotrack.settings import get_settings
-from resotrack.store.models import Answer, OutboxMessage, Submission
+from resotrack.validation.models import Answer, Submission
 
 ANSWERING_STATES: Final = frozenset({"accepted", "accepted_with_warnings", "correction_requested"})
 CHECKS: Final = ("schema", "blobs", "answers", "outbox")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit
 from resotrack.catalog import LANGUAGES
-from resotrack.store.models import FocalPoint, ReportingEntity
+from resotrack.registry.models import FocalPoint, ReportingEntity
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 COLUMNS = ("entity", "name", "email", "language", "role")

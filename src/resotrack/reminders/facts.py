@@ -15,6 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resotrack.catalog import LANGUAGES
+from resotrack.mail.models import OutboxMessage
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
+from resotrack.registry.models import FocalPoint, ReportingEntity
 from resotrack.reminders import ladder as ladders
 from resotrack.reminders.plan import (
     MESSAGE_KINDS,
@@ -27,16 +30,8 @@ from resotrack.reminders.plan import (
     standing_of,
 )
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import (
-    Answer,
-    AuditLog,
-    FocalPoint,
-    OutboxMessage,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-)
+from resotrack.store.models import AuditLog
+from resotrack.validation.models import Answer, Submission
 
 PROBLEM_ACTION = "reminders.problem"
 

@@ -27,16 +27,12 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from resotrack import audit, catalog, clock
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.questionnaires.spec import ANSWER_FIELDS
 from resotrack.registry import grammar
-from resotrack.store.models import (
-    Answer,
-    FocalPoint,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-    UploadToken,
-)
+from resotrack.registry.models import FocalPoint, ReportingEntity
+from resotrack.tokens.models import UploadToken
+from resotrack.validation.models import Answer, Submission
 from resotrack.validation.report import (
     ACCEPTED,
     ACCEPTED_WITH_WARNINGS,

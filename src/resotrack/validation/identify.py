@@ -17,15 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resotrack.questionnaires.meta import META_KEYS, SIGNATURE, verify_meta
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
 from resotrack.questionnaires.spec import TEMPLATE_VERSION
-from resotrack.store.models import (
-    FocalPoint,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-    UploadToken,
-)
+from resotrack.registry.models import FocalPoint, ReportingEntity
+from resotrack.tokens.models import UploadToken
+from resotrack.validation.models import Submission
 from resotrack.validation.report import Problem
 
 #: Template versions this code can read. A new version adds a contract, then its number here.
