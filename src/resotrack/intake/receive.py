@@ -40,6 +40,7 @@ from resotrack.intake.names import display_name
 from resotrack.intake.sniff import sniff_workbook
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
+from resotrack.validation.lifecycle import SubmissionState
 from resotrack.validation.models import Submission
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def record_submission(
         "channel": channel,
         "sender": sender[:254] if sender else None,
         "token_id": token_id,
-        "state": "received",
+        "state": SubmissionState.RECEIVED,
         "report": {},
         "received_at": now,
     }

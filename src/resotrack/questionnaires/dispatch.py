@@ -24,6 +24,7 @@ from resotrack.questionnaires.spec import ANSWER_FIELDS, QuestionnaireSpec, Ques
 from resotrack.questionnaires.template import build_cycle_workbook
 from resotrack.questionnaires.workbook import questionnaire_filename
 from resotrack.registry import grammar
+from resotrack.registry.focal_points import active_focal_points
 from resotrack.registry.models import FocalPoint
 from resotrack.resolutions.models import OperativeParagraph, ResolutionVersion
 from resotrack.settings import get_settings
@@ -197,14 +198,7 @@ def dispatch_cycle(session: Session, cycle_id: int, *, actor: str = "dispatch") 
     """Build and queue a cycle's questionnaires; the cycle becomes ``open``."""
     cycle = load_cycle(session, cycle_id)
     summary = DispatchSummary(cycle.id)
-    people = session.scalars(
-        select(FocalPoint)
-        .where(
-            FocalPoint.active.is_(True),
-            FocalPoint.entity_code.in_([q.entity_code for q in cycle.questionnaires]),
-        )
-        .order_by(FocalPoint.id)
-    ).all()
+    people = active_focal_points(session, [q.entity_code for q in cycle.questionnaires])
     by_entity: dict[str, list[FocalPoint]] = {}
     for person in people:
         by_entity.setdefault(person.entity_code, []).append(person)

@@ -41,9 +41,10 @@ from resotrack.recovery.inventory import (
 )
 from resotrack.recovery.manifest import SHA256, blob_name, hash_file, listing
 from resotrack.settings import get_settings
+from resotrack.validation import lifecycle
 from resotrack.validation.models import Answer, Submission
 
-ANSWERING_STATES: Final = frozenset({"accepted", "accepted_with_warnings", "correction_requested"})
+ANSWERING_STATES: Final = lifecycle.VALIDATED
 CHECKS: Final = ("schema", "blobs", "answers", "outbox")
 SHOWN_PER_CHECK: Final = 50
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from resotrack.catalog import LANGUAGES
 from resotrack.mail.models import OutboxMessage
 from resotrack.questionnaires.models import Questionnaire, ReportingCycle
-from resotrack.registry.models import FocalPoint, ReportingEntity
+from resotrack.registry.focal_points import active_focal_points
+from resotrack.registry.models import ReportingEntity
 from resotrack.reminders import ladder as ladders
 from resotrack.reminders.plan import (
     MESSAGE_KINDS,
@@ -185,11 +186,7 @@ def load_facts(session: Session, cycle_id: int, *, secretariat: Sequence[str] = 
     ).all()
     codes = [code for code, *_ in asked]
     contacts: dict[str, list[Contact]] = {}
-    people = session.scalars(
-        select(FocalPoint)
-        .where(FocalPoint.entity_code.in_(codes), FocalPoint.active.is_(True))
-        .order_by(FocalPoint.id)
-    )
+    people = active_focal_points(session, codes)
     languages = {code: language for code, language, *_ in asked}
     for p in people:
         contacts.setdefault(p.entity_code, []).append(

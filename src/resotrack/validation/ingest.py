@@ -62,15 +62,17 @@ from resotrack.validation.identify import (
     upload_of,
     verify,
 )
+from resotrack.validation.lifecycle import SubmissionState
 from resotrack.validation.models import Answer, Submission
 from resotrack.validation.partial import OWED_RULES, carried, owed, owed_problems
 from resotrack.validation.read import Refusal
-from resotrack.validation.report import RECEIVED, VALIDATING, Problem
+from resotrack.validation.report import Problem
 from resotrack.validation.steps import Checked, check_workbook, verification_keys
 
 if TYPE_CHECKING:
     from resotrack.validation.quality import QualityInput
 
+RECEIVED, VALIDATING = SubmissionState.RECEIVED, SubmissionState.VALIDATING
 log = logging.getLogger(__name__)
 ACTOR: Final = "validation"
 #: Batches claimed and being read while one is decided: the readers never wait for the

@@ -210,13 +210,13 @@ def remember(submission_id: int, report: QuickReport) -> bool:
     from sqlalchemy import update
 
     from resotrack.store import session_scope
+    from resotrack.validation.lifecycle import SubmissionState
     from resotrack.validation.models import Submission
-    from resotrack.validation.report import RECEIVED
 
     with session_scope() as session:
         changed = session.execute(
             update(Submission)
-            .where(Submission.id == submission_id, Submission.state == RECEIVED)
+            .where(Submission.id == submission_id, Submission.state == SubmissionState.RECEIVED)
             .values(report={"quick": report.as_dict()})
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
