@@ -453,9 +453,9 @@ def words() -> Words:
 
 def _airflow_configured() -> bool:
     """Whether this process was told where Airflow is (``RESOTRACK_AIRFLOW_API_URL``)."""
-    from resotrack.settings import Settings
+    from resotrack.settings import get_settings
 
-    return "airflow_api_url" in Settings().model_fields_set
+    return "airflow_api_url" in get_settings().model_fields_set
 
 
 def _dispatch_here(only: int | None) -> int:

@@ -220,7 +220,8 @@ def publish_build(
 
     The caller delivers the outbox (``resotrack.mail.send_pending``) after this returns.
     """
-    from resotrack.mail import MailSettings, enqueue
+    from resotrack.mail import enqueue
+    from resotrack.mail.config import mail_settings
 
     with session_scope(url) as session:
         build = approve_build(session, build_id, reviewer=reviewer, comment=comment)
@@ -249,7 +250,7 @@ def publish_build(
                 folder=str(folder),
                 checksum=checksum,
             )
-        secretariat = MailSettings().secretariat
+        secretariat = mail_settings().secretariat
         message_id = None
         if secretariat:
             subject, paragraphs = publication_message(build, cycle.title, folder, checksum_file)

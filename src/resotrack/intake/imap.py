@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
 from resotrack.intake import attempts
-from resotrack.intake.config import IntakeSettings
+from resotrack.intake.config import IntakeSettings, intake_settings
 from resotrack.intake.identify import (
     Refused,
     Unidentified,
@@ -189,7 +189,7 @@ def poll_mailbox(settings: IntakeSettings | None = None) -> list[dict[str, Any]]
     New submissions are announced to Airflow after their transaction committed. A message
     that breaks the processing is quarantined with the error, so it cannot block the poll.
     """
-    settings = settings or IntakeSettings()
+    settings = settings or intake_settings()
     if not settings.imap_host:
         log.info("RESOTRACK_IMAP_HOST is not set: no returns mailbox to poll")
         return []

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from resotrack import audit, catalog, clock
 from resotrack.mail import enqueue
-from resotrack.mail.config import MailSettings
+from resotrack.mail.config import mail_settings
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import as_language
 from resotrack.questionnaires.models import CycleResolution, Questionnaire, ReportingCycle
@@ -144,7 +144,7 @@ def questionnaire_spec(
         language=as_language(questionnaire.language),
         deadline=cycle.deadline,
         upload_url=None,
-        reply_to=MailSettings().from_address,
+        reply_to=mail_settings().from_address,
         template_version=questionnaire.template_version,
         rows=tuple(rows),
     )
@@ -252,7 +252,7 @@ def dispatch_cycle(session: Session, cycle_id: int, *, actor: str = "dispatch") 
             )
             summary.queued += 1
 
-    secretariat = MailSettings().secretariat
+    secretariat = mail_settings().secretariat
     if secretariat:
         enqueue(
             session,

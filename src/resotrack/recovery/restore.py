@@ -441,10 +441,10 @@ def _key_warning(folder: Path, manifest: Manifest) -> list[str]:
 
 def _hold_outbox(url: str, manifest: Manifest) -> list[int]:
     """Pending and sending emails become uncertain (see the module docstring)."""
-    from resotrack.mail.config import MailSettings
+    from resotrack.mail.config import mail_settings
     from resotrack.mail.outbox import message_id
 
-    mail = MailSettings()
+    mail = mail_settings()
     held: list[int] = []
     with session_scope(url) as session:
         rows = session.scalars(

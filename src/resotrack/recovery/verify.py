@@ -31,7 +31,7 @@ from sqlalchemy.pool import NullPool
 
 from resotrack import clock
 from resotrack.mail.models import OutboxMessage
-from resotrack.recovery.config import RecoverySettings
+from resotrack.recovery.config import recovery_settings
 from resotrack.recovery.inventory import (
     BlobRef,
     alembic_revision,
@@ -369,11 +369,11 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _outbox(conn: Connection, report: VerifyReport) -> None:
-    from resotrack.mail.config import MailSettings
+    from resotrack.mail.config import mail_settings
 
     c = report.checks["outbox"]
-    lease = MailSettings().mail_lease_seconds
-    grace = RecoverySettings().verify_outbox_grace_seconds
+    lease = mail_settings().mail_lease_seconds
+    grace = recovery_settings().verify_outbox_grace_seconds
     now = clock.now()
     o = OutboxMessage
     by_state = {
