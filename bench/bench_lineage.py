@@ -91,8 +91,8 @@ def main() -> None:
 
     from renewal import ADDED_FR, renew
     from resotrack.resolutions import lineage
+    from resotrack.resolutions.importer import store_parsed
     from resotrack.resolutions.models import OperativeParagraph
-    from resotrack.resolutions.store import store_parsed
     from resotrack.store import migrate, session_scope
 
     migrate.upgrade(url)

@@ -218,7 +218,7 @@ def test_a_message_that_breaks_processing_is_quarantined(
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("calamine fell over")
-        from resotrack.intake.identify import identify_workbook
+        from resotrack.intake.owner import identify_workbook
 
         return identify_workbook(data)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from resotrack import tokens
-from resotrack.intake.identify import Unidentified, identify_workbook
+from resotrack.intake.owner import Unidentified, identify_workbook
 from resotrack.recovery.backup import key_fingerprint
 from resotrack.recovery.restore import _key_warning
 from resotrack.registry.models import FocalPoint

@@ -248,7 +248,7 @@ def resolutions_import(
     (.xlsx or .csv: number, section, text, verbs, addressees) needs --symbol.
     """
     from resotrack.resolutions.errors import ResolutionParseError
-    from resotrack.resolutions.store import ImportResult, import_path
+    from resotrack.resolutions.importer import ImportResult, import_path
 
     with user_errors():
         options = _overrides(symbol, language, title, adopted)

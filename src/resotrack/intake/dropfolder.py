@@ -20,7 +20,7 @@ from typing import Any
 from resotrack import clock
 from resotrack.intake import attempts
 from resotrack.intake.config import IntakeSettings, intake_settings
-from resotrack.intake.identify import Unidentified, has_questionnaire, identify_workbook
+from resotrack.intake.owner import Unidentified, has_questionnaire, identify_workbook
 from resotrack.intake.receive import TooLarge, announce, receive
 from resotrack.intake.sniff import NotAWorkbook, sniff_workbook
 from resotrack.store import session_scope

@@ -35,15 +35,15 @@ from sqlalchemy.orm import Session
 from resotrack import audit, clock
 from resotrack.intake import attempts
 from resotrack.intake.config import IntakeSettings, intake_settings
-from resotrack.intake.identify import (
+from resotrack.intake.models import InboundMail
+from resotrack.intake.names import display_name
+from resotrack.intake.owner import (
     Refused,
     Unidentified,
     focal_points_for,
     has_questionnaire,
     identify_workbook,
 )
-from resotrack.intake.models import InboundMail
-from resotrack.intake.names import display_name
 from resotrack.intake.receive import (
     Receipt,
     StoredFile,

@@ -3,7 +3,7 @@
 ``create_app()`` builds the FastAPI app the Airflow plugin mounts at ``/resotrack``;
 ``serve()`` (or ``python -m resotrack.portal``) runs it alone under uvicorn.
 The names below are imported on first use, so that loading the portal's table
-(``resotrack.portal.models``, see ``resotrack.tables``) does not load FastAPI.
+(``resotrack.portal.models``, see ``resotrack.schema``) does not load FastAPI.
 """
 
 from __future__ import annotations

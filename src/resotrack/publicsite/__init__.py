@@ -1,7 +1,7 @@
 """The public read-only site: static pages from approved report builds only.
 
 The names below are imported on first use, so that loading the site's table
-(``resotrack.publicsite.models``, see ``resotrack.tables``) does not load pandas.
+(``resotrack.publicsite.models``, see ``resotrack.schema``) does not load pandas.
 """
 
 from __future__ import annotations

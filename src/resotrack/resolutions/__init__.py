@@ -2,6 +2,7 @@
 
 from resotrack.resolutions.document import parse_file
 from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.resolutions.importer import ImportResult, import_file, import_inbox
 from resotrack.resolutions.model import (
     ParsedAction,
     ParsedParagraph,
@@ -10,7 +11,6 @@ from resotrack.resolutions.model import (
 )
 from resotrack.resolutions.parser import parse_resolution
 from resotrack.resolutions.queries import ResolutionNotFound, get_resolution, list_resolutions
-from resotrack.resolutions.store import ImportResult, import_file, import_inbox
 
 __all__ = [
     "ImportResult",

@@ -1,5 +1,5 @@
 """The resolutions stage's tables: resolutions and their versions, sections, operative
-paragraphs and actions (``store``/``parse``), routing overrides (``routing``), paragraph
+paragraphs and actions (``importer``, ``parse``), routing overrides (``routing``), paragraph
 lineage (``lineage``) and themes (``themes``).
 """
 

@@ -32,12 +32,12 @@ _engines: dict[str, Engine] = {}
 
 
 def load_models() -> None:
-    """Import every stage's tables (``resotrack.tables``) so that ``Base.metadata`` is whole.
+    """Import every stage's tables (``resotrack.schema``) so that ``Base.metadata`` is whole.
 
     Each stage keeps its models; the store is the bottom layer and names no stage, so the
     module is imported by name here, before the first engine is made.
     """
-    importlib.import_module("resotrack.tables")
+    importlib.import_module("resotrack.schema")
 
 
 def get_engine(url: str | None = None) -> Engine:

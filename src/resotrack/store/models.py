@@ -19,7 +19,7 @@ covers the whole schema because every table hangs off this ``Base.metadata``:
 ``publicsite.models``       PublicationConsent
 ==========================  =====================================================================
 
-The store is the bottom layer and imports no stage: ``resotrack.tables`` imports every
+The store is the bottom layer and imports no stage: ``resotrack.schema`` imports every
 ``models`` module, and ``resotrack.store.db.load_models()`` imports it (by name) before an
 engine is made, the schema created or a migration compared.
 """

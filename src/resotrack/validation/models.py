@@ -1,5 +1,8 @@
-"""The validation stage's tables: submissions (one uploaded file each, and their lifecycle) and
-the accepted answers (``ingest``, ``decide``, ``lifecycle``).
+"""The validation stage's tables: submissions and the accepted answers.
+
+Intake inserts a submission (one uploaded file, state ``received``); from then on only the
+validation stage writes its state and report (``ingest``, ``decide``, ``quick``,
+``lifecycle``), and the answers (``decide``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Whose return is it? For channels without a personal link (email, drop folder, CLI).
 
+(``validation.identify`` is another question: which questionnaire a return answers.)
+
 A workbook carries a signed identity card, the ``_meta`` sheet written by the questionnaires
 stage; a mail also has a sender address that must belong to a focal point of that entity.
 
