@@ -75,20 +75,17 @@ def populate(url: str, answers_wanted: int, paragraphs_per_resolution: int, seed
     """Write the synthetic cycle; returns its id."""
     from sqlalchemy import insert
 
-    from resotrack.store import session_scope
-    from resotrack.store.models import (
+    from resotrack.questionnaires.models import CycleResolution, Questionnaire, ReportingCycle
+    from resotrack.registry.models import ReportingEntity
+    from resotrack.resolutions.models import (
         Action,
-        Answer,
-        CycleResolution,
         OperativeParagraph,
-        Questionnaire,
-        ReportingCycle,
-        ReportingEntity,
         Resolution,
         ResolutionVersion,
         Section,
-        Submission,
     )
+    from resotrack.store import session_scope
+    from resotrack.validation.models import Answer, Submission
 
     rng = random.Random(seed)
     symbols = ["OIC/BENCH-1/2030/RES/FINAL", "OIC/BENCH-2/2030/RES/FINAL"]
@@ -235,7 +232,7 @@ def one_round(url: str, cycle_id: int) -> dict[str, float]:
     from resotrack.consolidation.snapshot import load_snapshot
     from resotrack.consolidation.tables import compute, for_resolution
     from resotrack.store import get_engine, session_scope
-    from resotrack.store.models import Answer
+    from resotrack.validation.models import Answer
 
     t: dict[str, float] = {}
     query = select(

@@ -368,8 +368,8 @@ def portal_costs(world: Any, uploads: int, tmp: Path) -> Through:
 
     import return_fixtures as fx
     from resotrack import tokens
+    from resotrack.registry.models import FocalPoint
     from resotrack.store import session_scope
-    from resotrack.store.models import FocalPoint
 
     with session_scope() as session:
         person = session.get_one(FocalPoint, world.focal_points["PAK"])

@@ -91,9 +91,9 @@ def main() -> None:
 
     from renewal import ADDED_FR, renew
     from resotrack.resolutions import lineage
-    from resotrack.resolutions.store import store_parsed
+    from resotrack.resolutions.importer import store_parsed
+    from resotrack.resolutions.models import OperativeParagraph
     from resotrack.store import migrate, session_scope
-    from resotrack.store.models import OperativeParagraph
 
     migrate.upgrade(url)
     first = synthetic_session(args.resolutions, args.paragraphs, seed=50)

@@ -51,7 +51,7 @@ def one_round(url: str, cycle_id: int, language: str) -> dict[str, float]:
     from resotrack.consolidation.snapshot import load_snapshot
     from resotrack.consolidation.tables import compute, for_resolution
     from resotrack.store import get_engine, session_scope
-    from resotrack.store.models import Answer
+    from resotrack.validation.models import Answer
 
     t: dict[str, float] = {}
     query = select(

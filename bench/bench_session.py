@@ -79,8 +79,8 @@ def one(size: int, folder: Path) -> dict[str, float]:
     found["quick"] = time.perf_counter() - t
     from resotrack.consolidation.builds import build_report
     from resotrack.store.blobs import blob_store
-    from resotrack.store.models import Submission
     from resotrack.validation import ingest_pending
+    from resotrack.validation.models import Submission
     from resotrack.validation.quality import warm
 
     warm()  # Great Expectations' import is paid once per process, not by the first size

@@ -123,10 +123,11 @@ def prepare(base_url: str) -> list[Upload]:
     """50 entities with a focal point, a questionnaire and a link; 200 distinct workbooks."""
     from resotrack import clock, tokens
     from resotrack.questionnaires import QuestionnaireSpec, QuestionRow, build_workbook
+    from resotrack.questionnaires.models import Questionnaire, ReportingCycle
     from resotrack.registry import list_entities, sync_entities
+    from resotrack.registry.models import FocalPoint
     from resotrack.settings import get_settings
     from resotrack.store import session_scope
-    from resotrack.store.models import FocalPoint, Questionnaire, ReportingCycle
 
     key = get_settings().secret_key.get_secret_value().encode()
     links: list[tuple[str, str, str]] = []
@@ -299,7 +300,7 @@ def lost(run: Run) -> list[str]:
 
     from resotrack.store import session_scope
     from resotrack.store.blobs import blob_store
-    from resotrack.store.models import Submission
+    from resotrack.validation.models import Submission
 
     with session_scope() as session:
         rows = {s.id: s for s in session.scalars(select(Submission))}

@@ -18,10 +18,12 @@ from sqlalchemy import select
 
 from resotrack.questionnaires import STATUSES
 from resotrack.questionnaires.cycles import open_cycle
+from resotrack.questionnaires.models import Questionnaire
 from resotrack.registry import sync_entities
+from resotrack.registry.models import ReportingEntity
 from resotrack.resolutions import import_file
 from resotrack.store import session_scope
-from resotrack.store.models import Answer, Questionnaire, ReportingEntity, Submission
+from resotrack.validation.models import Answer, Submission
 
 SEED_004: Final = (
     Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "004_7627369674135aea.txt"

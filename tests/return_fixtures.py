@@ -28,13 +28,15 @@ from sqlalchemy import func, select
 from resotrack import clock, tokens
 from resotrack.questionnaires.cycles import open_cycle
 from resotrack.questionnaires.dispatch import ensure_built, load_cycle, questionnaire_spec
+from resotrack.questionnaires.models import Questionnaire
 from resotrack.questionnaires.spec import QuestionnaireSpec, QuestionRow
 from resotrack.questionnaires.workbook import build_workbook
 from resotrack.registry import import_focal_points, sync_entities
+from resotrack.registry.models import FocalPoint
 from resotrack.resolutions import import_file
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import Answer, FocalPoint, Questionnaire, Submission
+from resotrack.validation.models import Answer, Submission
 
 #: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -80,7 +82,7 @@ def make_world(
     import_file(SEED_004)
     lines = ["entity,name,email,language,role"]
     with session_scope() as session:
-        from resotrack.store.models import ReportingEntity
+        from resotrack.registry.models import ReportingEntity
 
         languages = {
             code: session.get(ReportingEntity, code).language  # type: ignore[union-attr]
@@ -129,7 +131,7 @@ def make_world(
             world.emails[person.entity_code] = person.email
             tokens.issue(session, person, cycle_id)
         session.flush()
-        from resotrack.store.models import UploadToken
+        from resotrack.tokens.models import UploadToken
 
         for token in session.scalars(select(UploadToken).where(UploadToken.cycle_id == cycle_id)):
             world.token_ids[token.entity_code] = token.id

@@ -17,12 +17,13 @@ from resotrack import intake
 from resotrack.intake import collect_returns
 from resotrack.intake.cli import register
 from resotrack.intake.imap import poll_mailbox
+from resotrack.mail.models import OutboxMessage
 from resotrack.questionnaires.meta import META_SHEET
 from resotrack.questionnaires.workbook import RETURN_SHEET
 from resotrack.store import session_scope
-from resotrack.store.models import OutboxMessage, Submission
 from resotrack.validation.config import settings
 from resotrack.validation.messages import describe
+from resotrack.validation.models import Submission
 from resotrack.validation.quick import quick_check
 from resotrack.validation.read import read_package
 from resotrack.validation.report import Problem

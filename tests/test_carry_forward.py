@@ -23,8 +23,8 @@ from resotrack.questionnaires.cycles import open_cycle
 from resotrack.questionnaires.dispatch import build_questionnaire, load_cycle
 from resotrack.questionnaires.i18n import status_label
 from resotrack.resolutions import parse_file
+from resotrack.resolutions.importer import store_parsed
 from resotrack.resolutions.lineage import lineage_of
-from resotrack.resolutions.store import store_parsed
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.validation.entry import ingest_pending

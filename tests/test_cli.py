@@ -16,15 +16,12 @@ from typer.testing import CliRunner
 from conftest import SEED_000, SEED_004
 from resotrack import clock
 from resotrack.cli import app
+from resotrack.mail.models import OutboxMessage
+from resotrack.questionnaires.models import ReportingCycle
+from resotrack.registry.models import FocalPoint, ReportingEntity
+from resotrack.resolutions.models import ResolutionVersion
 from resotrack.store import session_scope
-from resotrack.store.models import (
-    AuditLog,
-    FocalPoint,
-    OutboxMessage,
-    ReportingCycle,
-    ReportingEntity,
-    ResolutionVersion,
-)
+from resotrack.store.models import AuditLog
 from smtp_server import SmtpServer
 
 runner = CliRunner()

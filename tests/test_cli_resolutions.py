@@ -20,8 +20,8 @@ from conftest import SEED_000
 from office_documents import make_docx
 from resotrack import cli
 from resotrack.cli import app
+from resotrack.resolutions.models import Resolution, ResolutionVersion
 from resotrack.store import session_scope
-from resotrack.store.models import Resolution, ResolutionVersion
 
 runner = CliRunner()
 

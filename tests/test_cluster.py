@@ -40,18 +40,15 @@ from cluster import Cluster, marked_pids, running_cluster
 from conftest import SEED_004, _pg_admin_url
 from resotrack import clock
 from resotrack.intake.receive import announce, receive, reset_announce_backoff
+from resotrack.mail.models import OutboxMessage
 from resotrack.questionnaires.cycles import open_cycle
+from resotrack.questionnaires.models import ReportingCycle
+from resotrack.registry.models import ReportingEntity
+from resotrack.resolutions.models import Resolution
 from resotrack.settings import get_settings
 from resotrack.store import reset_engines, session_scope
-from resotrack.store.models import (
-    Answer,
-    AuditLog,
-    OutboxMessage,
-    ReportingCycle,
-    ReportingEntity,
-    Resolution,
-    Submission,
-)
+from resotrack.store.models import AuditLog
+from resotrack.validation.models import Answer, Submission
 from return_fixtures import KEY, World, filled, make_world
 from smtp_server import SmtpServer
 

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from resotrack.consolidation.builds import BUILDER, build_report, consolidate_pending
 from resotrack.consolidation.cli import register
+from resotrack.consolidation.models import ReportBuild, SubmissionReview
 from resotrack.consolidation.publish import (
     PublishError,
     checksum_name,
@@ -36,18 +37,13 @@ from resotrack.consolidation.review import (
 from resotrack.consolidation.snapshot import Snapshot, load_snapshot
 from resotrack.consolidation.tables import NO_REPLY, compute
 from resotrack.mail import send_pending
+from resotrack.mail.models import OutboxMessage
 from resotrack.questionnaires.cycles import open_cycle
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import (
-    Answer,
-    AuditLog,
-    OutboxMessage,
-    ReportBuild,
-    Submission,
-    SubmissionReview,
-)
+from resotrack.store.models import AuditLog
+from resotrack.validation.models import Answer, Submission
 from smtp_server import SmtpServer
 from test_consolidation_support import (  # noqa: F401
     SECRETARIAT,

@@ -20,11 +20,12 @@ from starlette.routing import Mount
 from resotrack import clock
 from resotrack.consolidation.builds import build_report
 from resotrack.mail import enqueue
+from resotrack.mail.models import OutboxMessage
 from resotrack.portal import create_app
 from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import OutboxMessage, Submission
+from resotrack.validation.models import Submission
 from smtp_server import SmtpServer
 from test_consolidation_support import Script, scripted_fixture  # noqa: F401
 

@@ -34,19 +34,15 @@ from resotrack.consolidation import charts, drafts
 from resotrack.consolidation.builds import BuildResult, build_report, slug
 from resotrack.consolidation.cli import register
 from resotrack.consolidation.edits import EditError, import_edits
+from resotrack.consolidation.models import ReportBuild, ReportEdit
 from resotrack.consolidation.publish import PublishError, approve_build
 from resotrack.questionnaires.cycles import open_cycle
+from resotrack.questionnaires.models import Questionnaire
 from resotrack.registry import sync_entities
 from resotrack.resolutions import import_file
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import (
-    Answer,
-    Questionnaire,
-    ReportBuild,
-    ReportEdit,
-    Submission,
-)
+from resotrack.validation.models import Answer, Submission
 
 SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"
 STATES = ("BEN", "EGY", "IRN", "SEN")

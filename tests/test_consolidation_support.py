@@ -34,16 +34,13 @@ from conftest import SEED_004
 from resotrack import clock
 from resotrack.questionnaires import STATUSES
 from resotrack.questionnaires.cycles import open_cycle
+from resotrack.questionnaires.models import Questionnaire
 from resotrack.registry import import_focal_points, sync_entities
+from resotrack.registry.models import ReportingEntity
 from resotrack.resolutions import import_file
+from resotrack.resolutions.models import OperativeParagraph
 from resotrack.store import session_scope
-from resotrack.store.models import (
-    Answer,
-    OperativeParagraph,
-    Questionnaire,
-    ReportingEntity,
-    Submission,
-)
+from resotrack.validation.models import Answer, Submission
 
 SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"
 HYPERLINK = '=HYPERLINK("http://evil.example/x","click me")'

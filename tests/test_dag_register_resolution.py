@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from airflow_env import DAGS_FOLDER, AirflowHome
 from resotrack.orchestration import ASSET_URIS
+from resotrack.resolutions.models import OperativeParagraph, Resolution, ResolutionVersion
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import OperativeParagraph, Resolution, ResolutionVersion
 
 pytestmark = pytest.mark.airflow
 

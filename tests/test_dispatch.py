@@ -27,21 +27,18 @@ from airflow_env import AirflowHome
 from conftest import SEED_004
 from resotrack import clock
 from resotrack.mail import OutboxDeliveryError, confirm_uncertain, resend_uncertain
+from resotrack.mail.models import OutboxMessage
 from resotrack.questionnaires import read_meta, status_label, verify_meta
 from resotrack.questionnaires.cycles import CycleError, open_cycle
 from resotrack.questionnaires.dispatch import build_questionnaire, dispatch_pending, load_cycle
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.registry import import_focal_points, sync_entities
+from resotrack.registry.models import FocalPoint, ReportingEntity
 from resotrack.resolutions import import_file
 from resotrack.resolutions.routing import routing_for
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import (
-    Answer,
-    FocalPoint,
-    OutboxMessage,
-    ReportingCycle,
-    ReportingEntity,
-)
+from resotrack.validation.models import Answer
 from smtp_server import SmtpServer
 
 SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"

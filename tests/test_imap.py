@@ -20,10 +20,12 @@ from sqlalchemy import select
 
 from imap_server import DovecotServer, Mailbox, imap_server_fixture, mailbox_fixture  # noqa: F401
 from resotrack.intake.imap import connect, poll_mailbox
+from resotrack.intake.models import InboundMail
 from resotrack.intake.queries import list_quarantine
+from resotrack.mail.models import OutboxMessage
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import InboundMail, OutboxMessage, Submission
+from resotrack.validation.models import Submission
 from test_intake_support import REPO, World, make_workbook, world_fixture  # noqa: F401
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -53,7 +55,8 @@ def signed_reply_address(sender: str) -> str:
     the plain mailbox for an address not in the registry."""
     from sqlalchemy import func
 
-    from resotrack.store.models import FocalPoint, Questionnaire, ReportingCycle
+    from resotrack.questionnaires.models import Questionnaire, ReportingCycle
+    from resotrack.registry.models import FocalPoint
     from resotrack.tokens import reply_address
 
     with session_scope() as session:
@@ -215,7 +218,7 @@ def test_a_message_that_breaks_processing_is_quarantined(
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("calamine fell over")
-        from resotrack.intake.identify import identify_workbook
+        from resotrack.intake.owner import identify_workbook
 
         return identify_workbook(data)
 

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from imap_server import Mailbox, imap_server_fixture, mailbox_fixture  # noqa: F401
 from resotrack.intake.imap import poll_mailbox
+from resotrack.mail.models import OutboxMessage
 from resotrack.store import session_scope
-from resotrack.store.models import OutboxMessage, Submission
 from resotrack.tokens import reply_address, reply_tag
+from resotrack.validation.models import Submission
 from test_imap import XLSX, rows
 from test_intake_support import World, run_python, world_fixture  # noqa: F401
 

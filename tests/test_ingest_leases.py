@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from resotrack import clock
+from resotrack.mail.models import OutboxMessage
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import OutboxMessage
 from resotrack.validation.entry import ingest_pending
 from resotrack.validation.ingest import (
     Lease,

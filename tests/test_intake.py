@@ -30,7 +30,8 @@ from resotrack.intake.cli import register
 from resotrack.intake.names import FALLBACK, MAX_CHARS, is_windows_reserved
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import AuditLog, Submission
+from resotrack.store.models import AuditLog
+from resotrack.validation.models import Submission
 from test_intake_support import World, make_workbook, world_fixture  # noqa: F401
 
 # --- sniffing ----------------------------------------------------------------------------

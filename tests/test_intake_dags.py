@@ -16,10 +16,11 @@ from sqlalchemy import select
 from airflow_env import AirflowHome
 from imap_server import Mailbox, imap_server_fixture, mailbox_fixture  # noqa: F401
 from resotrack.intake import IntakeSettings
+from resotrack.intake.models import InboundMail
 from resotrack.orchestration import ASSET_URIS
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import InboundMail, Submission
+from resotrack.validation.models import Submission
 from test_imap import signed_reply_address
 from test_intake_support import World, world_fixture  # noqa: F401
 

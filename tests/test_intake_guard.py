@@ -17,7 +17,7 @@ from sqlalchemy import select
 from imap_server import Mailbox, imap_server_fixture, mailbox_fixture  # noqa: F401
 from resotrack import intake
 from resotrack.store import session_scope
-from resotrack.store.models import Submission
+from resotrack.validation.models import Submission
 from test_imap import poll_in_a_new_process, reply
 from test_intake_support import (  # noqa: F401
     World,

@@ -28,11 +28,12 @@ import pytest
 from resotrack import clock, tokens
 from resotrack.intake.receive import reset_announce_backoff
 from resotrack.questionnaires import QuestionnaireSpec, QuestionRow, build_workbook
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
 from resotrack.registry import sync_entities
+from resotrack.registry.models import FocalPoint
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import FocalPoint, Questionnaire, ReportingCycle
 
 #: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from resotrack import tokens
-from resotrack.intake.identify import Unidentified, identify_workbook
+from resotrack.intake.owner import Unidentified, identify_workbook
 from resotrack.recovery.backup import key_fingerprint
 from resotrack.recovery.restore import _key_warning
+from resotrack.registry.models import FocalPoint
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import FocalPoint
 from resotrack.validation.ingest import run
 from resotrack.validation.quick import quick_check
 from return_fixtures import KEY, World, filled, make_world, submission, submit

@@ -19,6 +19,7 @@ from conftest import SEED_000, SEED_004
 from renewal import renew
 from resotrack.cli import app
 from resotrack.resolutions import import_file, parse_file
+from resotrack.resolutions.importer import store_parsed
 from resotrack.resolutions.lineage import (
     REVIEW_THRESHOLD,
     LineageError,
@@ -27,9 +28,9 @@ from resotrack.resolutions.lineage import (
     link_all,
     normalise,
 )
-from resotrack.resolutions.store import store_parsed
+from resotrack.resolutions.models import ParagraphLineage
 from resotrack.store import session_scope
-from resotrack.store.models import AuditLog, ParagraphLineage
+from resotrack.store.models import AuditLog
 
 SYMBOL_004 = "OIC/MCSD-2/2023/RES/FINAL"
 runner = CliRunner()

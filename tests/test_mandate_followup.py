@@ -37,23 +37,22 @@ from resotrack.consolidation.snapshot import cycle_themes, load_snapshot
 from resotrack.consolidation.tables import compute, for_resolution
 from resotrack.questionnaires import STATUSES
 from resotrack.questionnaires.cycles import open_cycle
+from resotrack.questionnaires.models import Questionnaire
 from resotrack.registry import import_focal_points, sync_entities
 from resotrack.resolutions import lineage as lineage_module
 from resotrack.resolutions import parse_file
+from resotrack.resolutions.importer import store_parsed
 from resotrack.resolutions.lineage import lineage_of
 from resotrack.resolutions.model import ParsedResolution
-from resotrack.resolutions.store import store_parsed
-from resotrack.resolutions.themes import ThemeError, themes
-from resotrack.store import session_scope
-from resotrack.store.models import (
-    Answer,
+from resotrack.resolutions.models import (
     OperativeParagraph,
     ParagraphTheme,
-    Questionnaire,
     Resolution,
     ResolutionVersion,
-    Submission,
 )
+from resotrack.resolutions.themes import ThemeError, themes
+from resotrack.store import session_scope
+from resotrack.validation.models import Answer, Submission
 
 OLD = "OIC/MCSD-2/2023/RES/FINAL"
 NEW = "OIC/MCSD-3/2025/RES/FINAL"
@@ -455,8 +454,9 @@ def test_staff_review_page_in_french_and_arabic_and_the_dashboard_filter(
 
 
 def test_the_public_site_never_takes_a_build_restricted_to_a_theme(db_url: str) -> None:
+    from resotrack.consolidation.models import ReportBuild
     from resotrack.publicsite.site import approved_builds
-    from resotrack.store.models import ReportBuild, ReportingCycle
+    from resotrack.questionnaires.models import ReportingCycle
 
     with session_scope() as s:
         cycle = ReportingCycle(title="Cycle", deadline=date(2027, 1, 1), state="open")

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from resotrack import clock, tokens
 from resotrack.mail import MailSettings, OutboxDeliveryError, send_pending
+from resotrack.mail.models import OutboxMessage
 from resotrack.mail.outbox import (
     Message,
     confirm_uncertain,
@@ -36,17 +37,13 @@ from resotrack.mail.outbox import (
     retry_failed,
 )
 from resotrack.mail.sender import XLSX, YagmailSender
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.registry import sync_entities
+from resotrack.registry.models import FocalPoint
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import (
-    AuditLog,
-    Base,
-    FocalPoint,
-    OutboxMessage,
-    ReportingCycle,
-    UploadToken,
-)
+from resotrack.store.models import AuditLog, Base
+from resotrack.tokens.models import UploadToken
 from smtp_server import Received, SmtpServer, make_certificate
 
 REPO = Path(__file__).resolve().parents[1]

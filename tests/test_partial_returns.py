@@ -24,6 +24,7 @@ from resotrack.questionnaires.cycles import open_cycle, session_symbols
 from resotrack.questionnaires.dispatch import ensure_built, load_cycle
 from resotrack.questionnaires.workbook import build_workbook
 from resotrack.registry import import_focal_points, sync_entities
+from resotrack.registry.models import FocalPoint
 from resotrack.reminders.facts import load_facts
 from resotrack.reminders.messages import context
 from resotrack.reminders.plan import plan_cycle
@@ -32,7 +33,7 @@ from resotrack.resolutions.synthetic import write_session
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import FocalPoint, UploadToken
+from resotrack.tokens.models import UploadToken
 from resotrack.validation import ingest_pending
 from return_fixtures import KEY, REPO, World, answers_for, current_answers, submission, submit
 
@@ -100,7 +101,7 @@ def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _current(world: World) -> dict[tuple[str, int], tuple[int | None, str]]:
-    from resotrack.store.models import Answer
+    from resotrack.validation.models import Answer
 
     with session_scope() as session:
         rows = session.scalars(

@@ -22,11 +22,13 @@ from catalog_leaks import leaks
 from resotrack import tokens
 from resotrack.portal import create_app, i18n, standalone_app
 from resotrack.portal.i18n import Count, missing_translations
+from resotrack.portal.models import UploadAttempt
 from resotrack.portal.pages import HERE
 from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import ReportingCycle, Submission, UploadAttempt
+from resotrack.validation.models import Submission
 from test_intake_support import REPO, World, world_fixture  # noqa: F401
 
 with warnings.catch_warnings():  # starlette would rather have httpx2; httpx works

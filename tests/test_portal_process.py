@@ -19,7 +19,7 @@ from sqlalchemy import select
 from resotrack.intake import cleanup_incoming
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import Submission
+from resotrack.validation.models import Submission
 from test_intake_support import (  # noqa: F401
     PortalProcess,
     World,

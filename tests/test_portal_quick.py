@@ -23,13 +23,15 @@ from sqlalchemy import select
 
 from resotrack import tokens
 from resotrack.intake.receive import reset_announce_backoff
+from resotrack.mail.models import OutboxMessage
 from resotrack.mail.render import render
 from resotrack.questionnaires.spec import QuestionRow
+from resotrack.registry.models import FocalPoint
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import FocalPoint, OutboxMessage, Submission
 from resotrack.validation import ingest
+from resotrack.validation.models import Submission
 from return_fixtures import KEY, World, case, filled, make_world, rows_of, set_text, with_openpyxl
 from test_intake_support import NO_AIRFLOW, PortalProcess
 from test_portal_browser import browser  # noqa: F401  (the module's headless Chromium)

@@ -16,13 +16,15 @@ from typer.testing import CliRunner
 
 from resotrack.cli import app
 from resotrack.consolidation.builds import build_report, slug
+from resotrack.consolidation.models import ReportBuild
 from resotrack.consolidation.publish import approve_build
 from resotrack.consolidation.snapshot import Snapshot
 from resotrack.publicsite.site import SiteError, build_site
 from resotrack.registry import sync_entities
+from resotrack.registry.models import FocalPoint
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import Answer, FocalPoint, ReportBuild
+from resotrack.validation.models import Answer
 from test_consolidation_support import SYMBOL, Script, scripted_fixture  # noqa: F401
 
 runner = CliRunner()

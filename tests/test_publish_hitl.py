@@ -35,9 +35,9 @@ from sqlalchemy import select
 
 from airflow_env import DAGS_FOLDER, REPO, AirflowHome
 from resotrack.consolidation.builds import build_report
+from resotrack.consolidation.models import ReportBuild
 from resotrack.settings import get_settings
 from resotrack.store import migrate, reset_engines, session_scope
-from resotrack.store.models import ReportBuild
 from smtp_server import SmtpServer
 from test_consolidation_support import SECRETARIAT, Script, make_script_cycle
 

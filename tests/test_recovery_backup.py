@@ -23,7 +23,7 @@ from resotrack.recovery.manifest import (
 )
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import Submission
+from resotrack.validation.models import Submission
 from test_recovery_world import FEW, invoke, make_world
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

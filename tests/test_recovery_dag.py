@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from airflow_env import AirflowHome
+from resotrack.mail.models import OutboxMessage
 from resotrack.recovery.manifest import Manifest, blob_name, list_generations
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import OutboxMessage, Submission
+from resotrack.validation.models import Submission
 from test_recovery_world import FEW, make_world
 
 pytestmark = [pytest.mark.airflow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from resotrack.mail.models import OutboxMessage
 from resotrack.recovery.manifest import blob_name, list_generations
 from resotrack.recovery.nightly import NightlyFailure, nightly_backup, nightly_verify
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import OutboxMessage, Submission
+from resotrack.validation.models import Submission
 from smtp_server import SmtpServer
 from test_recovery_world import FEW, make_world
 

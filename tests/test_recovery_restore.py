@@ -13,13 +13,14 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from resotrack.mail import enqueue
+from resotrack.mail.models import OutboxMessage
 from resotrack.recovery import RecoveryError
 from resotrack.recovery.backup import backup
 from resotrack.recovery.manifest import MANIFEST, DamagedBackup, Manifest
 from resotrack.recovery.restore import restore
 from resotrack.settings import get_settings
 from resotrack.store import reset_engines, session_scope
-from resotrack.store.models import Answer, OutboxMessage, Submission
+from resotrack.validation.models import Answer, Submission
 from test_recovery_world import FEW, invoke, make_world
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import select, text, update
 
 from resotrack import clock
+from resotrack.mail.models import OutboxMessage
 from resotrack.recovery.inventory import head_revision
 from resotrack.recovery.manifest import blob_name
 from resotrack.recovery.verify import verify_live
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import Answer, OutboxMessage, Submission
+from resotrack.validation.models import Answer, Submission
 from test_recovery_world import FEW, invoke, make_world
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

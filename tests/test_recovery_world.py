@@ -30,10 +30,11 @@ from resotrack.questionnaires.i18n import STATUSES
 from resotrack.questionnaires.spec import QuestionnaireSpec
 from resotrack.questionnaires.workbook import build_workbook
 from resotrack.registry import sync_entities
+from resotrack.registry.models import ReportingEntity
 from resotrack.resolutions import import_file
 from resotrack.settings import get_settings
 from resotrack.store import reset_engines, session_scope
-from resotrack.store.models import Answer, ReportingEntity, Submission
+from resotrack.validation.models import Answer, Submission
 
 #: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -13,8 +13,9 @@ from resotrack.registry import (
     list_entities,
     sync_entities,
 )
+from resotrack.registry.models import FocalPoint, ReportingEntity
 from resotrack.store import session_scope
-from resotrack.store.models import AuditLog, FocalPoint, ReportingEntity
+from resotrack.store.models import AuditLog
 
 GOOD = """entity code,name,email,language,role
 SEN,Awa Ndiaye,awa.ndiaye@example.sn,fr,focal point

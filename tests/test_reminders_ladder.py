@@ -12,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from resotrack.questionnaires.cycles import DEFAULT_LADDER
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.reminders import cli as reminders_cli
 from resotrack.reminders.ladder import (
     Fatigue,
@@ -28,7 +29,7 @@ from resotrack.reminders.ladder import (
     warnings,
 )
 from resotrack.store import session_scope
-from resotrack.store.models import AuditLog, ReportingCycle
+from resotrack.store.models import AuditLog
 from smtp_server import SmtpServer
 from test_reminders_world import build_world, mail_env  # noqa: F401  (fixture)
 

@@ -13,13 +13,15 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from airflow_env import AirflowHome
+from resotrack.mail.models import OutboxMessage
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.registry import import_focal_points
 from resotrack.reminders import ReminderError, run_reminders
 from resotrack.reminders import cli as reminders_cli
 from resotrack.reminders.ladder import parse_ladder, set_ladder
 from resotrack.reminders.run import today_for_run
 from resotrack.store import session_scope
-from resotrack.store.models import AuditLog, OutboxMessage, ReportingCycle
+from resotrack.store.models import AuditLog
 from smtp_server import SmtpServer
 from test_reminders_world import (
     DEADLINE,

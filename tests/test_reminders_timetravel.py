@@ -18,10 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from resotrack.mail.models import OutboxMessage
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.reminders import non_reporting_entities, run_reminders
 from resotrack.store import session_scope
-from resotrack.store.models import AuditLog, OutboxMessage
+from resotrack.store.models import AuditLog
 from smtp_server import SmtpServer
 from test_reminders_world import (
     CC_SEN,

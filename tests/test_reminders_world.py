@@ -24,14 +24,16 @@ from sqlalchemy import select
 from conftest import SEED_004
 from resotrack import clock
 from resotrack.mail import send_pending
+from resotrack.mail.models import OutboxMessage
 from resotrack.questionnaires.cycles import open_cycle
 from resotrack.questionnaires.dispatch import dispatch_cycle
 from resotrack.registry import import_focal_points, sync_entities
+from resotrack.registry.models import ReportingEntity
 from resotrack.resolutions import import_file
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import OutboxMessage, ReportingEntity, Submission
+from resotrack.validation.models import Submission
 from smtp_server import Received, SmtpServer
 
 SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"

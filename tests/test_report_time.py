@@ -23,8 +23,9 @@ from resotrack.consolidation.snapshot import load_snapshot
 from resotrack.consolidation.tables import compute
 from resotrack.intake.receive import StoredFile, record_submission
 from resotrack.registry.grammar import display_name
+from resotrack.registry.models import ReportingEntity
 from resotrack.store import session_scope
-from resotrack.store.models import Answer, ReportingEntity, Submission
+from resotrack.validation.models import Answer, Submission
 from test_consolidation_support import SYMBOL, Script, scripted_fixture  # noqa: F401
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -10,6 +10,13 @@ from sqlalchemy import func, select
 from conftest import SEED_000, SEED_004
 from resotrack.registry import sync_entities
 from resotrack.resolutions import ResolutionParseError, import_file, import_inbox
+from resotrack.resolutions.models import (
+    Action,
+    OperativeParagraph,
+    Resolution,
+    ResolutionVersion,
+    RoutingOverride,
+)
 from resotrack.resolutions.queries import ResolutionNotFound, get_resolution
 from resotrack.resolutions.routing import (
     RoutingError,
@@ -19,13 +26,6 @@ from resotrack.resolutions.routing import (
 )
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import (
-    Action,
-    OperativeParagraph,
-    Resolution,
-    ResolutionVersion,
-    RoutingOverride,
-)
 
 SYMBOL_004 = "OIC/MCSD-2/2023/RES/FINAL"
 

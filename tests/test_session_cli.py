@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from conftest import SEED_000
 from resotrack import clock
 from resotrack.cli import app
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
 from resotrack.resolutions.synthetic import write_session
 from resotrack.store import session_scope
-from resotrack.store.models import Questionnaire, ReportingCycle
 
 runner = CliRunner()
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from resotrack.mail.models import OutboxMessage
 from resotrack.store import session_scope
-from resotrack.store.models import OutboxMessage
 from resotrack.validation.ingest import run
 from return_fixtures import CASES, Case, World, answer_count, rows_of, submission, submit
 from validation_env import module_world

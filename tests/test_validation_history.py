@@ -12,11 +12,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from resotrack import clock
+from resotrack.mail.models import OutboxMessage
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import Answer, OutboxMessage, Submission
 from resotrack.validation.entry import ingest_pending
 from resotrack.validation.ingest import claim, run
+from resotrack.validation.models import Answer, Submission
 from return_fixtures import (
     KEY,
     World,

@@ -13,10 +13,10 @@ import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
+from resotrack.mail.models import OutboxMessage
 from resotrack.questionnaires.meta import verify_meta
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
-from resotrack.store.models import OutboxMessage
 from resotrack.validation import ingest_pending
 from return_fixtures import (
     KEY,

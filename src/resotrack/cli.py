@@ -278,7 +278,7 @@ def resolutions_import(
     (.xlsx or .csv: number, section, text, verbs, addressees) needs --symbol.
     """
     from resotrack.resolutions.errors import ResolutionParseError
-    from resotrack.resolutions.store import ImportResult, import_path
+    from resotrack.resolutions.importer import ImportResult, import_path
 
     with user_errors():
         options = _overrides(symbol, language, title, adopted)
@@ -486,9 +486,9 @@ def words() -> Words:
 
 def _airflow_configured() -> bool:
     """Whether this process was told where Airflow is (``RESOTRACK_AIRFLOW_API_URL``)."""
-    from resotrack.settings import Settings
+    from resotrack.settings import get_settings
 
-    return "airflow_api_url" in Settings().model_fields_set
+    return "airflow_api_url" in get_settings().model_fields_set
 
 
 def _dispatch_here(only: int | None) -> int:

@@ -143,9 +143,9 @@ def _client(url: str) -> httpx.Client:
 
 def _api_config() -> tuple[str, str, str]:
     """API URL and credentials, read at call time so tests and deployments can change them."""
-    from resotrack.settings import Settings
+    from resotrack.settings import get_settings
 
-    settings = Settings()
+    settings = get_settings()
     return (
         settings.airflow_api_url.rstrip("/"),
         settings.airflow_username,

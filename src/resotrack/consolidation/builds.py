@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 from resotrack import audit, clock
 from resotrack.catalog import LANGUAGES, Language
 from resotrack.consolidation.drafts import Block, StaffText, identifier, plain
+from resotrack.consolidation.models import ReportBuild, ReportEdit
 from resotrack.consolidation.snapshot import Snapshot, load_snapshot
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.store.blobs import blob_store
 from resotrack.store.db import session_scope
-from resotrack.store.models import ReportBuild, ReportEdit, ReportingCycle
 
 if TYPE_CHECKING:
     from resotrack.consolidation.export_xlsx import BuildInfo

@@ -129,8 +129,9 @@ def cycle_overview(
     from resotrack.consolidation.review import ACCEPTED
     from resotrack.consolidation.snapshot import cycle_themes, load_snapshot
     from resotrack.consolidation.tables import compute
+    from resotrack.mail.models import OutboxMessage
     from resotrack.store import session_scope
-    from resotrack.store.models import OutboxMessage, Submission
+    from resotrack.validation.models import Submission
 
     today = today or clock.today()
     with session_scope() as session:
@@ -333,10 +334,10 @@ def make_router(
     def build_file(user: Staff, build_id: int, name: str) -> Response:
         """One file of a build, from the blob store."""
         from resotrack.consolidation.builds import content_type
+        from resotrack.consolidation.models import ReportBuild
         from resotrack.intake.names import content_disposition
         from resotrack.store import session_scope
         from resotrack.store.blobs import BlobNotFound, blob_store
-        from resotrack.store.models import ReportBuild
 
         with session_scope() as session:
             build = session.get(ReportBuild, build_id)
@@ -386,7 +387,7 @@ def make_router(
             request_correction,
         )
         from resotrack.store import session_scope
-        from resotrack.store.models import Submission
+        from resotrack.validation.models import Submission
 
         if not same_origin(request):
             raise HTTPException(403, "this form must be sent from the dashboard itself")
@@ -425,8 +426,8 @@ def make_router(
         from resotrack.catalog import Words
         from resotrack.consolidation.drafts import MAX_FILE
         from resotrack.consolidation.edits import EditError, import_edits
+        from resotrack.consolidation.models import ReportBuild
         from resotrack.store import session_scope
-        from resotrack.store.models import ReportBuild
 
         if not same_origin(request):
             raise HTTPException(403, "this form must be sent from the dashboard itself")

@@ -31,8 +31,8 @@ from resotrack.consolidation.drafts import (
     read_draft,
     same,
 )
+from resotrack.consolidation.models import ReportBuild, ReportEdit
 from resotrack.store.db import session_scope
-from resotrack.store.models import ReportBuild, ReportEdit
 
 
 class EditError(ValueError):

@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
 from resotrack.consolidation.builds import content_type, get_build, latest_build
+from resotrack.consolidation.models import ReportBuild
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.settings import get_settings
 from resotrack.store.blobs import blob_store
 from resotrack.store.db import session_scope
-from resotrack.store.models import ReportBuild, ReportingCycle
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +273,8 @@ def publish_build(
 
     The caller delivers the outbox (``resotrack.mail.send_pending``) after this returns.
     """
-    from resotrack.mail import MailSettings, enqueue
+    from resotrack.mail import enqueue
+    from resotrack.mail.config import mail_settings
 
     with session_scope(url) as session:
         build = approve_build(
@@ -303,7 +305,7 @@ def publish_build(
                 folder=str(folder),
                 checksum=checksum,
             )
-        secretariat = MailSettings().secretariat
+        secretariat = mail_settings().secretariat
         message_id = None
         if secretariat:
             subject, paragraphs = publication_message(build, cycle.title, folder, checksum_file)

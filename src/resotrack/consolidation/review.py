@@ -17,22 +17,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resotrack import audit, catalog
 from resotrack.catalog import N_
+from resotrack.consolidation.models import SubmissionReview
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.registry import grammar
-from resotrack.store.models import (
-    FocalPoint,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-    SubmissionReview,
-)
+from resotrack.registry.focal_points import active_focal_points
+from resotrack.registry.models import ReportingEntity
+from resotrack.validation import lifecycle
+from resotrack.validation.models import Submission
 
-ACCEPTED: Final = frozenset({"accepted", "accepted_with_warnings"})
-CORRECTION_REQUESTED: Final = "correction_requested"
+ACCEPTED: Final = lifecycle.ANSWERS_STORED
+CORRECTION_REQUESTED: Final = lifecycle.SubmissionState.CORRECTION_REQUESTED
 MAX_COMMENT: Final = 4000
 
 
@@ -195,24 +194,7 @@ def request_correction(
         )
     if submission.cycle_id is None or submission.entity_code is None:
         raise ReviewError(f"submission {submission_id} was never matched to a cycle and entity")
-    newer = session.scalar(
-        select(Submission.id)
-        .where(
-            Submission.cycle_id == submission.cycle_id,
-            Submission.entity_code == submission.entity_code,
-            Submission.state.in_([*ACCEPTED, CORRECTION_REQUESTED]),
-            # The validation stage's order: the newest upload by reception time wins.
-            or_(
-                Submission.received_at > submission.received_at,
-                and_(
-                    Submission.received_at == submission.received_at,
-                    Submission.id > submission.id,
-                ),
-            ),
-        )
-        .order_by(Submission.received_at.desc(), Submission.id.desc())
-        .limit(1)
-    )
+    newer = lifecycle.newer_validated(session, submission)
     if newer is not None:
         raise ReviewError(
             f"submission {submission_id} has been superseded by submission {newer}; "
@@ -220,7 +202,7 @@ def request_correction(
         )
 
     _record(session, submission, CORRECTION_REQUESTED, reviewer, text)
-    submission.state = CORRECTION_REQUESTED
+    lifecycle.request_correction(submission)
     audit.record(
         session,
         reviewer,
@@ -234,13 +216,7 @@ def request_correction(
     cycle = session.get(ReportingCycle, submission.cycle_id)
     entity = session.get(ReportingEntity, submission.entity_code)
     assert cycle is not None and entity is not None  # foreign keys
-    people = list(
-        session.scalars(
-            select(FocalPoint)
-            .where(FocalPoint.entity_code == entity.code, FocalPoint.active.is_(True))
-            .order_by(FocalPoint.id)
-        )
-    )
+    people = active_focal_points(session, entity.code)
     cc = [p.email for p in people if p.role == "cc" and _good_address(p.email)]
     result = ReviewResult(
         submission.id, cycle.id, entity.code, CORRECTION_REQUESTED, submission.state

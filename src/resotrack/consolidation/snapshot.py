@@ -19,16 +19,10 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from resotrack.store.models import (
-    Answer,
-    CycleResolution,
-    OperativeParagraph,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    ResolutionVersion,
-    Submission,
-)
+from resotrack.questionnaires.models import CycleResolution, Questionnaire, ReportingCycle
+from resotrack.registry.models import ReportingEntity
+from resotrack.resolutions.models import OperativeParagraph, ResolutionVersion
+from resotrack.validation.models import Answer, Submission
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -302,8 +296,8 @@ def load_snapshot(session: Session, cycle_id: int, theme: str | None = None) -> 
         (e.code, e.kind, e.name_en, e.name_fr, e.name_ar, e.language)
         for e in session.scalars(select(ReportingEntity).where(ReportingEntity.code.in_(codes)))
     ]
+    from resotrack.mail.models import OutboxMessage
     from resotrack.reminders import non_reporting_entities
-    from resotrack.store.models import OutboxMessage
 
     reminders = session.scalar(
         select(func.count(OutboxMessage.id)).where(
@@ -341,8 +335,8 @@ def _themed(
     session: Session, cycle_id: int, links: Sequence[CycleResolution], theme: str
 ) -> set[tuple[str, int]]:
     """(symbol, number) of the cycle's paragraphs tagged ``theme`` and not rejected."""
+    from resotrack.resolutions.models import ParagraphTheme
     from resotrack.resolutions.themes import REJECTED, ThemeError, themes
-    from resotrack.store.models import ParagraphTheme
 
     if theme not in themes():
         raise ThemeError(f"no theme has the code {theme!r}; known: {', '.join(themes())}")
@@ -369,8 +363,8 @@ def _themed(
 def cycle_themes(session: Session, cycle_id: int, language: str = "en") -> list[dict[str, Any]]:
     """The themes the cycle's paragraphs are tagged with (rejected tags left out): code, name
     in ``language``, kind and how many paragraphs, subjects first, then goals, by name."""
+    from resotrack.resolutions.models import ParagraphTheme
     from resotrack.resolutions.themes import REJECTED, themes
-    from resotrack.store.models import ParagraphTheme
 
     rows = session.execute(
         select(ParagraphTheme.code, func.count(func.distinct(ParagraphTheme.paragraph_id)))
@@ -395,7 +389,7 @@ def _trend(session: Session, cycle: ReportingCycle, paragraphs: Sequence[Row]) -
     """Per paragraph of ``cycle``: entities per status in each earlier cycle that asked about
     it or about a paragraph it renews (lineage links rejected by staff are not followed)."""
     from resotrack.resolutions.lineage import WITH_PREDECESSOR
-    from resotrack.store.models import ParagraphLineage, Resolution
+    from resotrack.resolutions.models import ParagraphLineage, Resolution
 
     wanted = {(str(r[0]), int(r[1])) for r in paragraphs}
     # Every ancestor of every paragraph, the paragraph itself first: paragraph id -> (symbol,

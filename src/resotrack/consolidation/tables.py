@@ -39,6 +39,7 @@ import pandas as pd
 
 from resotrack.consolidation.snapshot import TREND_COLUMNS, Snapshot
 from resotrack.questionnaires.i18n import STATUSES
+from resotrack.validation import lifecycle
 
 KEYS: Final = ["entity", "resolution", "number"]
 PARAGRAPH_KEY: Final = ["resolution", "number"]
@@ -46,8 +47,8 @@ NO_REPLY: Final = "no_reply"
 NOT_ASKED: Final = ""
 #: Columns of every status distribution: the scale, then the cells nobody answered.
 STATUS_COLUMNS: Final[tuple[str, ...]] = (*STATUSES, NO_REPLY)
-VALIDATED: Final = frozenset({"accepted", "accepted_with_warnings", "correction_requested"})
-REOPENED: Final = frozenset({"correction_requested"})
+VALIDATED: Final = lifecycle.VALIDATED
+REOPENED: Final = lifecycle.REOPENED
 ADDRESSEE_ORDER: Final = ("MS", "SG", "ORG", "GRP", "INTL", "ALL", "NONE")
 #: How far along each status is, for the heat map; the others say nothing about progress.
 SCORES: Final[dict[str, float]] = {

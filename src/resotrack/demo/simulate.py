@@ -26,12 +26,13 @@ from typing import Any, Final, Literal
 import httpx
 
 from resotrack.demo import mailsink
+from resotrack.validation import lifecycle
 
 Behaviour = Literal["on_time", "with_errors", "late", "never"]
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON: Final = {"accept": "application/json"}
-DECIDED_OK: Final = frozenset({"accepted", "accepted_with_warnings"})
-PENDING: Final = frozenset({"received", "validating"})
+DECIDED_OK: Final = lifecycle.ANSWERS_STORED
+PENDING: Final = lifecycle.PENDING
 
 #: Shares of the cast, in order of assignment; the rest reply on time.
 SHARES: Final[tuple[tuple[Behaviour, float], ...]] = (

@@ -20,7 +20,7 @@ from resotrack import clock
 from resotrack.demo.stack import DemoError
 
 if TYPE_CHECKING:
-    from resotrack.store.models import ReportingEntity
+    from resotrack.registry.models import ReportingEntity
 
 DEMO_TITLE: Final = "resotrack demo"
 DEADLINE_DAYS: Final = 30

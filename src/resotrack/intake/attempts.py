@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from resotrack import clock
+from resotrack.intake.models import IntakeAttempt
 from resotrack.store import session_scope
-from resotrack.store.models import IntakeAttempt
 
 UNFINISHED = "the intake stopped while reading it (a crash or a time-out)"
 

@@ -29,7 +29,7 @@ def _choose_cycle(entity: str, cycle: int | None, data: bytes, name: str) -> int
     The workbook is read in the sandboxed readers first, whatever was given: one the readers
     refuse (too large, active content, a sheet reaching far) is refused here too.
     """
-    from resotrack.intake.identify import (
+    from resotrack.intake.owner import (
         Refused,
         Unidentified,
         identify_workbook,
@@ -73,14 +73,14 @@ def submit(
     ] = None,
 ) -> None:
     """Receive a returned workbook on an entity's behalf (it is then checked like any upload)."""
-    from resotrack.intake.config import IntakeSettings
-    from resotrack.intake.identify import has_questionnaire
+    from resotrack.intake.config import intake_settings
+    from resotrack.intake.owner import has_questionnaire
     from resotrack.intake.receive import TooLarge, announce, receive
     from resotrack.intake.sniff import NotAWorkbook
     from resotrack.store import session_scope
 
     code = entity.strip().upper()
-    limit = IntakeSettings().upload_max_bytes
+    limit = intake_settings().upload_max_bytes
     if file.stat().st_size > limit:
         raise _fail(f"{file.name}: the file is larger than the limit of {limit:,} bytes")
     data = file.read_bytes()

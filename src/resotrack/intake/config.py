@@ -1,6 +1,7 @@
 """Intake settings, read from ``RESOTRACK_*`` environment variables.
 
-Kept beside the code that uses them until they are folded into ``resotrack.settings``. Every
+Kept beside the code that uses them, reached through ``intake_settings()`` (a section of
+``resotrack.settings.get_settings()``, built once per process). Every
 field has a default that works on one machine; IMAP polling stays off until a host is set.
 """
 
@@ -93,7 +94,12 @@ class IntakeSettings(BaseSettings):
         """Whom a focal point should write to about a refused link or upload."""
         if self.portal_contact:
             return self.portal_contact
-        from resotrack.mail.config import MailSettings
+        from resotrack.mail.config import mail_settings
 
-        mail = MailSettings()
+        mail = mail_settings()
         return mail.mail_reply_to or mail.mail_from
+
+
+def intake_settings() -> IntakeSettings:
+    """The process's intake settings, a section of ``resotrack.settings.get_settings()``."""
+    return get_settings().section(IntakeSettings)

@@ -19,8 +19,8 @@ from typing import Any
 
 from resotrack import clock
 from resotrack.intake import attempts
-from resotrack.intake.config import IntakeSettings
-from resotrack.intake.identify import Unidentified, has_questionnaire, identify_workbook
+from resotrack.intake.config import IntakeSettings, intake_settings
+from resotrack.intake.owner import Unidentified, has_questionnaire, identify_workbook
 from resotrack.intake.receive import TooLarge, announce, receive
 from resotrack.intake.sniff import NotAWorkbook, sniff_workbook
 from resotrack.store import session_scope
@@ -55,7 +55,7 @@ def _move(path: Path, folder: Path, reason: str | None = None) -> Path:
 
 def collect_returns(settings: IntakeSettings | None = None) -> list[dict[str, Any]]:
     """Receive every settled file in the drop folder; one summary per file handled."""
-    settings = settings or IntakeSettings()
+    settings = settings or intake_settings()
     inbox = settings.returns_inbox
     inbox.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []

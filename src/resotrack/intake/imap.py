@@ -34,15 +34,16 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
 from resotrack.intake import attempts
-from resotrack.intake.config import IntakeSettings
-from resotrack.intake.identify import (
+from resotrack.intake.config import IntakeSettings, intake_settings
+from resotrack.intake.models import InboundMail
+from resotrack.intake.names import display_name
+from resotrack.intake.owner import (
     Refused,
     Unidentified,
     focal_points_for,
     has_questionnaire,
     identify_workbook,
 )
-from resotrack.intake.names import display_name
 from resotrack.intake.receive import (
     Receipt,
     StoredFile,
@@ -53,9 +54,9 @@ from resotrack.intake.receive import (
 )
 from resotrack.intake.replyauth import mta_vouches, signed_tags
 from resotrack.intake.sniff import NotAWorkbook, sniff_workbook
+from resotrack.registry.models import FocalPoint
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import FocalPoint, InboundMail
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def poll_mailbox(settings: IntakeSettings | None = None) -> list[dict[str, Any]]
     New submissions are announced to Airflow after their transaction committed. A message
     that breaks the processing is quarantined with the error, so it cannot block the poll.
     """
-    settings = settings or IntakeSettings()
+    settings = settings or intake_settings()
     if not settings.imap_host:
         log.info("RESOTRACK_IMAP_HOST is not set: no returns mailbox to poll")
         return []

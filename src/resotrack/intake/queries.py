@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from resotrack.store.models import InboundMail, Submission
+from resotrack.intake.models import InboundMail
+from resotrack.validation.models import Submission
 
 
 def list_submissions(

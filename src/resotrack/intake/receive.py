@@ -35,12 +35,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
-from resotrack.intake.config import IntakeSettings
+from resotrack.intake.config import intake_settings
 from resotrack.intake.names import display_name
 from resotrack.intake.sniff import sniff_workbook
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import Submission
+from resotrack.validation.lifecycle import SubmissionState
+from resotrack.validation.models import Submission
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def store_file(source: Source, *, max_bytes: int | None = None) -> StoredFile:
 
     Raises :class:`~resotrack.intake.sniff.NotAWorkbook` or :class:`TooLarge` (nothing kept).
     """
-    limit = max_bytes or IntakeSettings().upload_max_bytes
+    limit = max_bytes or intake_settings().upload_max_bytes
     with _opened(source) as file:
         file.seek(0, os.SEEK_END)
         if file.tell() > limit:
@@ -165,7 +166,7 @@ def record_submission(
         "channel": channel,
         "sender": sender[:254] if sender else None,
         "token_id": token_id,
-        "state": "received",
+        "state": SubmissionState.RECEIVED,
         "report": {},
         "received_at": now,
     }
@@ -302,7 +303,7 @@ def cleanup_incoming(max_age_seconds: float | None = None) -> int:
     age = (
         max_age_seconds
         if max_age_seconds is not None
-        else IntakeSettings().incoming_max_age_seconds
+        else intake_settings().incoming_max_age_seconds
     )
     root = blob_store().root
     if not root.is_dir():

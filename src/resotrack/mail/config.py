@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from resotrack.settings import get_settings
+
 
 class MailSettings(BaseSettings):
     """How resotrack sends mail; every field has a default that works with a local relay."""
@@ -79,3 +81,8 @@ class MailSettings(BaseSettings):
     def upload_url(self, token: str) -> str:
         """The personal upload link for a raw token."""
         return f"{self.mail_portal_url.rstrip('/')}/t/{token}"
+
+
+def mail_settings() -> MailSettings:
+    """The process's mail settings, a section of ``resotrack.settings.get_settings()``."""
+    return get_settings().section(MailSettings)

@@ -58,7 +58,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from resotrack import audit, clock
-from resotrack.mail.config import MailSettings
+from resotrack.mail.config import MailSettings, mail_settings
+from resotrack.mail.models import OutboxMessage
 from resotrack.mail.render import UnknownTemplate, check, render
 from resotrack.mail.sender import (
     XLSX,
@@ -71,7 +72,6 @@ from resotrack.mail.sender import (
 )
 from resotrack.store.blobs import BlobNotFound, blob_store
 from resotrack.store.db import session_scope
-from resotrack.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def _values(message: Message) -> dict[str, Any]:
         and isinstance(link.get("cycle_id"), int)
     ):
         raise ValueError('upload_link must be {"focal_point_id": int, "cycle_id": int}')
-    preview = MailSettings().upload_url(_PLACEHOLDER_TOKEN) if link else None
+    preview = mail_settings().upload_url(_PLACEHOLDER_TOKEN) if link else None
     template, language = message.template, message.language
     try:
         render(template, language, _render_context(stored_context, files, preview))
@@ -355,7 +355,7 @@ def send_pending(
     timeout per round, not one per message. ``sender`` defaults to a
     :class:`YagmailSender`, closed at the end; a sender passed in is left open for its owner.
     """
-    settings = settings or MailSettings()
+    settings = settings or mail_settings()
     owned = sender is None
     smtp: Sender = sender if sender is not None else YagmailSender(settings)
     outcomes: dict[int, str] = {}

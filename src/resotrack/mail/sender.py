@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import yagmail
 
-from resotrack.mail.config import MailSettings
+from resotrack.mail.config import MailSettings, mail_settings
 from resotrack.mail.headers import EncodedSubject
 from resotrack.mail.render import Rendered
 
@@ -143,7 +143,7 @@ class YagmailSender:
     """One SMTP connection per batch, opened by yagmail, reopened after any failure."""
 
     def __init__(self, settings: MailSettings | None = None) -> None:
-        self.settings = settings or MailSettings()
+        self.settings = settings or mail_settings()
         self._client: Any = None  # yagmail.SMTP; untyped package
 
     # -- connection ------------------------------------------------------------------------

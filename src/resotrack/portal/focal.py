@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from resotrack import clock, tokens
 from resotrack.catalog import Language
-from resotrack.intake.config import IntakeSettings
+from resotrack.intake.config import intake_settings
 from resotrack.intake.names import content_disposition, workbook_download_name
 from resotrack.intake.queries import list_submissions
 from resotrack.intake.receive import TooLarge, announce, receive, spool_file
@@ -32,17 +32,13 @@ from resotrack.portal import i18n
 from resotrack.portal.pages import LinkRefused, PageError, link, render, wants_json
 from resotrack.portal.ratelimit import RateLimited, count_upload
 from resotrack.portal.upload import ENVELOPE_BYTES, BadForm, FormStream, boundary_of
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
 from resotrack.registry import grammar
+from resotrack.registry.models import FocalPoint, ReportingEntity
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
-from resotrack.store.models import (
-    FocalPoint,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-    UploadToken,
-)
+from resotrack.tokens.models import UploadToken
+from resotrack.validation.models import Submission
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_TOKEN_CHARS = 400
@@ -214,7 +210,7 @@ def home(request: Request, v: VisitDep) -> Response:
         else v.cycle_state,
         "expires": _day_text(v.expires_at.date(), v.lang),
         "has_questionnaire": _has_questionnaire(v),
-        "max_size": IntakeSettings().upload_max_bytes,
+        "max_size": intake_settings().upload_max_bytes,
         "history": _history(request, v),
         **_scope_paths(request, v),
     }
@@ -271,7 +267,7 @@ async def upload(request: Request, background: BackgroundTasks, v: ScopedDep) ->
     The answer ("received", a redirect to the result page) is sent only after the bytes are
     fsynced and the Submission committed; the ingest DAG is triggered after the answer left.
     """
-    settings = IntakeSettings()
+    settings = intake_settings()
     limit = settings.upload_max_bytes
     if v.cycle_state == "closed":
         raise PageError(403, "cycle_closed")

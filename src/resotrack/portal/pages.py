@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.templating import Jinja2Templates
 
 from resotrack.catalog import LANGUAGES, Language
-from resotrack.intake.config import IntakeSettings
+from resotrack.intake.config import intake_settings
 from resotrack.portal import i18n
 from resotrack.portal.staff import StaffLoginRequired
 
@@ -126,7 +126,7 @@ def render(
         "t": t,
         "size": lambda n: i18n.size_text(int(n), lang),
         "switch": switch,
-        "contact": IntakeSettings().contact_address(),
+        "contact": intake_settings().contact_address(),
         "css": link(request, "/static/portal.css", v=STATIC_VERSION),
         **context,
     }

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from resotrack import clock
-from resotrack.intake.config import IntakeSettings
+from resotrack.intake.config import IntakeSettings, intake_settings
+from resotrack.portal.models import UploadAttempt
 from resotrack.store import session_scope
-from resotrack.store.models import UploadAttempt
 
 
 class RateLimited(Exception):
@@ -33,7 +33,7 @@ def _aware(value: datetime) -> datetime:
 
 def count_upload(token_id: int, settings: IntakeSettings | None = None) -> None:
     """Count one upload through ``token_id``, or raise :class:`RateLimited` (not counted)."""
-    settings = settings or IntakeSettings()
+    settings = settings or intake_settings()
     limit = settings.upload_rate_limit
     if limit <= 0:
         return

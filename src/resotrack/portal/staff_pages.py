@@ -17,7 +17,7 @@ from resotrack.portal.pages import base_path, render_staff, request_language, wa
 from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
-from resotrack.store.models import Submission
+from resotrack.validation.models import Submission
 
 router = APIRouter(prefix="/staff")
 StaffDep = Annotated[StaffUser, Depends(require_staff)]

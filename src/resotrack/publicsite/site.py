@@ -32,10 +32,12 @@ from resotrack import audit, clock
 from resotrack.catalog import LANGUAGES, Language, Words
 from resotrack.consolidation.builds import slug
 from resotrack.consolidation.labels import COLOURS, INK, status_text
+from resotrack.consolidation.models import ReportBuild
 from resotrack.consolidation.snapshot import Snapshot
 from resotrack.consolidation.tables import NO_REPLY, STATUS_COLUMNS
+from resotrack.publicsite.models import PublicationConsent
+from resotrack.registry.models import ReportingEntity
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import PublicationConsent, ReportBuild, ReportingEntity
 
 APPROVED: Final = ("approved", "published")
 DOMAIN: Final = "public"

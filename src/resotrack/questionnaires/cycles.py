@@ -15,18 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from resotrack import audit, clock
+from resotrack.questionnaires.models import CycleResolution, Questionnaire, ReportingCycle
 from resotrack.questionnaires.spec import TEMPLATE_VERSION
+from resotrack.registry.models import ReportingEntity
 from resotrack.resolutions.areas import session_order
+from resotrack.resolutions.models import Resolution, ResolutionVersion
 from resotrack.resolutions.queries import get_resolution
 from resotrack.resolutions.routing import routing_for
-from resotrack.store.models import (
-    CycleResolution,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    Resolution,
-    ResolutionVersion,
-)
 
 #: The default reminder ladder: days relative to the deadline and what is sent then.
 DEFAULT_LADDER: tuple[dict[str, Any], ...] = (
@@ -152,7 +147,7 @@ def find_cycle(
     ``resotrack cycles open`` repeated after a crash (or by a second click) finds the cycle the
     first run committed instead of opening an identical second one.
     """
-    from resotrack.store.models import Resolution, ResolutionVersion
+    from resotrack.resolutions.models import Resolution, ResolutionVersion
 
     wanted = set(symbols)
     candidates = session.scalars(

@@ -16,24 +16,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from resotrack import audit, catalog, clock
 from resotrack.mail import enqueue
-from resotrack.mail.config import MailSettings
+from resotrack.mail.config import mail_settings
 from resotrack.questionnaires.dates import format_deadline
 from resotrack.questionnaires.i18n import as_language
+from resotrack.questionnaires.models import CycleResolution, Questionnaire, ReportingCycle
 from resotrack.questionnaires.spec import ANSWER_FIELDS, QuestionnaireSpec, QuestionRow
 from resotrack.questionnaires.template import build_cycle_workbook
 from resotrack.questionnaires.workbook import questionnaire_filename
 from resotrack.registry import grammar
+from resotrack.registry.focal_points import active_focal_points
+from resotrack.registry.models import FocalPoint
+from resotrack.resolutions.models import OperativeParagraph, ResolutionVersion
 from resotrack.settings import get_settings
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import (
-    Answer,
-    CycleResolution,
-    FocalPoint,
-    OperativeParagraph,
-    Questionnaire,
-    ReportingCycle,
-    ResolutionVersion,
-)
+from resotrack.validation.models import Answer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -148,7 +144,7 @@ def questionnaire_spec(
         language=as_language(questionnaire.language),
         deadline=cycle.deadline,
         upload_url=None,
-        reply_to=MailSettings().from_address,
+        reply_to=mail_settings().from_address,
         template_version=questionnaire.template_version,
         rows=tuple(rows),
     )
@@ -202,14 +198,7 @@ def dispatch_cycle(session: Session, cycle_id: int, *, actor: str = "dispatch") 
     """Build and queue a cycle's questionnaires; the cycle becomes ``open``."""
     cycle = load_cycle(session, cycle_id)
     summary = DispatchSummary(cycle.id)
-    people = session.scalars(
-        select(FocalPoint)
-        .where(
-            FocalPoint.active.is_(True),
-            FocalPoint.entity_code.in_([q.entity_code for q in cycle.questionnaires]),
-        )
-        .order_by(FocalPoint.id)
-    ).all()
+    people = active_focal_points(session, [q.entity_code for q in cycle.questionnaires])
     by_entity: dict[str, list[FocalPoint]] = {}
     for person in people:
         by_entity.setdefault(person.entity_code, []).append(person)
@@ -263,7 +252,7 @@ def dispatch_cycle(session: Session, cycle_id: int, *, actor: str = "dispatch") 
             )
             summary.queued += 1
 
-    secretariat = MailSettings().secretariat
+    secretariat = mail_settings().secretariat
     if secretariat:
         enqueue(
             session,

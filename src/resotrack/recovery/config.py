@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from resotrack.settings import get_settings
+
 
 class RecoverySettings(BaseSettings):
     """Where nightly backups go, how many are kept, and where the PostgreSQL tools are."""
@@ -29,3 +31,8 @@ class RecoverySettings(BaseSettings):
         gt=0,
         description="A pending email this long past its due time counts as stuck.",
     )
+
+
+def recovery_settings() -> RecoverySettings:
+    """The process's recovery settings, a section of ``resotrack.settings.get_settings()``."""
+    return get_settings().section(RecoverySettings)

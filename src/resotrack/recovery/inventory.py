@@ -16,14 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, inspect, select, table, text
 
+from resotrack.consolidation.models import ReportBuild
+from resotrack.intake.models import InboundMail
+from resotrack.mail.models import OutboxMessage
+from resotrack.questionnaires.models import Questionnaire
 from resotrack.recovery.manifest import SHA256
-from resotrack.store.models import (
-    InboundMail,
-    OutboxMessage,
-    Questionnaire,
-    ReportBuild,
-    Submission,
-)
+from resotrack.validation.models import Submission
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from resotrack import clock
-from resotrack.recovery.config import RecoverySettings
+from resotrack.recovery.config import recovery_settings
 from resotrack.recovery.manifest import listing
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def nightly_backup(*, run_key: str) -> dict[str, Any]:
     from resotrack.recovery.backup import backup
     from resotrack.recovery.manifest import verify_backup
 
-    conf = RecoverySettings()
+    conf = recovery_settings()
     subject = "resotrack: last night's backup FAILED"
     if conf.backup_dir is None:
         _alarm(
@@ -107,10 +107,10 @@ def alert(kind: str, run_key: str, subject: str, lines: Sequence[str]) -> str:
     If the relay is down the email stays queued: the dispatch DAG's sweep delivers it later.
     """
     from resotrack.mail import OutboxDeliveryError, enqueue, send_pending
-    from resotrack.mail.config import MailSettings
+    from resotrack.mail.config import mail_settings
     from resotrack.store import session_scope
 
-    to = MailSettings().secretariat
+    to = mail_settings().secretariat
     if not to:
         log.error("%s; RESOTRACK_MAIL_SECRETARIAT is empty, nobody was emailed", subject)
         return "Nobody was emailed: RESOTRACK_MAIL_SECRETARIAT is empty."
@@ -141,7 +141,7 @@ def alert(kind: str, run_key: str, subject: str, lines: Sequence[str]) -> str:
         log.exception("the alert email could not be queued")
         return f"The alert email could not be queued ({exc}): only this task's failure shows it."
     try:  # one attempt now, no in-run retries: an alert must not wait minutes on a dead relay
-        send_pending(settings=MailSettings().model_copy(update={"mail_run_retries": 0}))
+        send_pending(settings=mail_settings().model_copy(update={"mail_run_retries": 0}))
     except OutboxDeliveryError as exc:
         log.warning("alert queued as outbox message %s, not delivered yet: %s", row_id, exc)
     except Exception:

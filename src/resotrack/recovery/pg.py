@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from resotrack.recovery import RecoveryError
-from resotrack.recovery.config import RecoverySettings
+from resotrack.recovery.config import recovery_settings
 
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
 
@@ -47,7 +47,7 @@ def libpq(url: str) -> tuple[str, dict[str, str]]:
 
 def find_tool(name: str, server_major: int | None = None) -> Tool:
     """Locate ``name`` (RESOTRACK_PG_BIN_DIR, else PATH) and check it can serve the server."""
-    folder = RecoverySettings().pg_bin_dir
+    folder = recovery_settings().pg_bin_dir
     found = (str(folder / name) if folder and (folder / name).is_file() else None) or shutil.which(
         name
     )

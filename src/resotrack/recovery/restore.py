@@ -39,6 +39,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from resotrack import audit
+from resotrack.mail.models import OutboxMessage
 from resotrack.recovery import RecoveryError, pg
 from resotrack.recovery.inventory import (
     head_revision,
@@ -61,7 +62,8 @@ from resotrack.recovery.manifest import (
 from resotrack.recovery.verify import VerifyReport, verify_live
 from resotrack.settings import get_settings
 from resotrack.store import reset_engines, session_scope
-from resotrack.store.models import Base, OutboxMessage
+from resotrack.store.db import load_models
+from resotrack.store.models import Base
 
 Progress = Callable[[str, str], None]
 ACTOR = "restore"
@@ -219,6 +221,7 @@ def _generation(path: Path) -> Path:
 
 
 def _resotrack_tables(manifest: Manifest) -> set[str]:
+    load_models()
     return set(Base.metadata.tables) | set(manifest.tables) | {"alembic_version"}
 
 
@@ -438,10 +441,10 @@ def _key_warning(folder: Path, manifest: Manifest) -> list[str]:
 
 def _hold_outbox(url: str, manifest: Manifest) -> list[int]:
     """Pending and sending emails become uncertain (see the module docstring)."""
-    from resotrack.mail.config import MailSettings
+    from resotrack.mail.config import mail_settings
     from resotrack.mail.outbox import message_id
 
-    mail = MailSettings()
+    mail = mail_settings()
     held: list[int] = []
     with session_scope(url) as session:
         rows = session.scalars(

@@ -30,7 +30,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from resotrack import clock
-from resotrack.recovery.config import RecoverySettings
+from resotrack.mail.models import OutboxMessage
+from resotrack.recovery.config import recovery_settings
 from resotrack.recovery.inventory import (
     BlobRef,
     alembic_revision,
@@ -40,9 +41,10 @@ from resotrack.recovery.inventory import (
 )
 from resotrack.recovery.manifest import SHA256, blob_name, hash_file, listing
 from resotrack.settings import get_settings
-from resotrack.store.models import Answer, OutboxMessage, Submission
+from resotrack.validation import lifecycle
+from resotrack.validation.models import Answer, Submission
 
-ANSWERING_STATES: Final = frozenset({"accepted", "accepted_with_warnings", "correction_requested"})
+ANSWERING_STATES: Final = lifecycle.VALIDATED
 CHECKS: Final = ("schema", "blobs", "answers", "outbox")
 SHOWN_PER_CHECK: Final = 50
 
@@ -367,11 +369,11 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _outbox(conn: Connection, report: VerifyReport) -> None:
-    from resotrack.mail.config import MailSettings
+    from resotrack.mail.config import mail_settings
 
     c = report.checks["outbox"]
-    lease = MailSettings().mail_lease_seconds
-    grace = RecoverySettings().verify_outbox_grace_seconds
+    lease = mail_settings().mail_lease_seconds
+    grace = recovery_settings().verify_outbox_grace_seconds
     now = clock.now()
     o = OutboxMessage
     by_state = {

@@ -11,7 +11,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from resotrack import audit
-from resotrack.store.models import ReportingEntity
+from resotrack.registry.models import ReportingEntity
 
 
 @dataclass(frozen=True)

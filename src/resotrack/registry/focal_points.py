@@ -5,16 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resotrack import audit
 from resotrack.catalog import LANGUAGES
-from resotrack.store.models import FocalPoint, ReportingEntity
+from resotrack.registry.models import FocalPoint, ReportingEntity
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 COLUMNS = ("entity", "name", "email", "language", "role")
@@ -209,3 +210,22 @@ def import_focal_points(
     if added or updated or deactivated:
         audit.record(session, actor, "focal_points.imported", path.name, result=result.describe())
     return result
+
+
+def active_focal_points(
+    session: Session, entities: str | Iterable[str] | None = None, *, email: str | None = None
+) -> list[FocalPoint]:
+    """The active focal points (every role), oldest first: of one entity (a code), of several
+    (an iterable of codes) or of all (``None``); with only this address if ``email`` is given,
+    compared case-insensitively (an empty address matches nobody)."""
+    query = select(FocalPoint).where(FocalPoint.active.is_(True))
+    if isinstance(entities, str):
+        query = query.where(FocalPoint.entity_code == entities)
+    elif entities is not None:
+        query = query.where(FocalPoint.entity_code.in_(list(entities)))
+    if email is not None:
+        address = email.strip().lower()
+        if not address:
+            return []
+        query = query.where(func.lower(FocalPoint.email) == address)
+    return list(session.scalars(query.order_by(FocalPoint.id)))

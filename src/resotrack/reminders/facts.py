@@ -15,6 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resotrack.catalog import LANGUAGES
+from resotrack.mail.models import OutboxMessage
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
+from resotrack.registry.focal_points import active_focal_points
+from resotrack.registry.models import ReportingEntity
 from resotrack.reminders import ladder as ladders
 from resotrack.reminders.plan import (
     MESSAGE_KINDS,
@@ -27,16 +31,8 @@ from resotrack.reminders.plan import (
     standing_of,
 )
 from resotrack.store.blobs import blob_store
-from resotrack.store.models import (
-    Answer,
-    AuditLog,
-    FocalPoint,
-    OutboxMessage,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-)
+from resotrack.store.models import AuditLog
+from resotrack.validation.models import Answer, Submission
 
 PROBLEM_ACTION = "reminders.problem"
 
@@ -190,11 +186,7 @@ def load_facts(session: Session, cycle_id: int, *, secretariat: Sequence[str] = 
     ).all()
     codes = [code for code, *_ in asked]
     contacts: dict[str, list[Contact]] = {}
-    people = session.scalars(
-        select(FocalPoint)
-        .where(FocalPoint.entity_code.in_(codes), FocalPoint.active.is_(True))
-        .order_by(FocalPoint.id)
-    )
+    people = active_focal_points(session, codes)
     languages = {code: language for code, language, *_ in asked}
     for p in people:
         contacts.setdefault(p.entity_code, []).append(

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit
 from resotrack.questionnaires.cycles import DEFAULT_LADDER
-from resotrack.store.models import ReportingCycle
+from resotrack.questionnaires.models import ReportingCycle
 
 RungKind = Literal["reminder", "overdue", "escalation", "final"]
 KINDS: Final[tuple[RungKind, ...]] = get_args(RungKind)

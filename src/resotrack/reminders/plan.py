@@ -45,18 +45,19 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal
 
 from resotrack.reminders.ladder import Fatigue, Rung, RungKind
+from resotrack.validation import lifecycle
 
 # --- what an entity owes -----------------------------------------------------------------
 
 Standing = Literal["no_return", "needs_correction", "being_checked", "returned"]
 
-RETURNED_STATES: Final = frozenset({"accepted", "accepted_with_warnings"})
+RETURNED_STATES: Final = lifecycle.ANSWERS_STORED
 #: Decided, and the entity must send again: refused or unreadable by validation, or sent
 #: back by staff after review.
-CORRECTION_STATES: Final = frozenset({"refused", "unreadable", "correction_requested"})
+CORRECTION_STATES: Final = lifecycle.NEEDS_CORRECTION
 #: States in which the Secretariat has taken a return (``correction_requested`` was accepted
 #: before staff sent it back, so it replaces an older accepted return).
-VALIDATED_STATES: Final = RETURNED_STATES | {"correction_requested"}
+VALIDATED_STATES: Final = lifecycle.VALIDATED
 
 
 @dataclass(frozen=True)

@@ -120,11 +120,12 @@ def run_reminders(
     Each cycle commits on its own, so a broken cycle does not hold back the others; broken
     ladders are raised together at the end, after the others' messages have gone.
     """
-    from resotrack.mail import MailSettings, send_pending
+    from resotrack.mail import send_pending
+    from resotrack.mail.config import mail_settings
     from resotrack.store import session_scope
 
     run = ReminderRun(today or clock.today(), dry_run)
-    secretariat = MailSettings().secretariat
+    secretariat = mail_settings().secretariat
     with session_scope() as session:
         ids, run.notes = cycles_to_remind(session, cycle_id)
     broken: list[str] = []

@@ -11,6 +11,7 @@ import lazy_loader
 if TYPE_CHECKING:
     from resotrack.resolutions.document import parse_file
     from resotrack.resolutions.errors import ResolutionParseError
+    from resotrack.resolutions.importer import ImportResult, import_file, import_inbox
     from resotrack.resolutions.model import (
         ParsedAction,
         ParsedParagraph,
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     )
     from resotrack.resolutions.parser import parse_resolution
     from resotrack.resolutions.queries import ResolutionNotFound, get_resolution, list_resolutions
-    from resotrack.resolutions.store import ImportResult, import_file, import_inbox
 
 __getattr__, __dir__, _ = lazy_loader.attach(
     __name__,
@@ -29,7 +29,7 @@ __getattr__, __dir__, _ = lazy_loader.attach(
         "model": ["ParsedAction", "ParsedParagraph", "ParsedResolution", "ParsedSection"],
         "parser": ["parse_resolution"],
         "queries": ["ResolutionNotFound", "get_resolution", "list_resolutions"],
-        "store": ["ImportResult", "import_file", "import_inbox"],
+        "importer": ["ImportResult", "import_file", "import_inbox"],
     },
 )
 

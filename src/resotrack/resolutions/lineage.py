@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
-from resotrack.store.models import (
+from resotrack.resolutions.models import (
     OperativeParagraph,
     ParagraphLineage,
     Resolution,

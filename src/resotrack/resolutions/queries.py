@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from resotrack.store.models import OperativeParagraph, Resolution, ResolutionVersion
+from resotrack.resolutions.models import OperativeParagraph, Resolution, ResolutionVersion
 
 
 class ResolutionNotFound(LookupError):

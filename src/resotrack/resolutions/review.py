@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from resotrack.resolutions import lineage, themes
-from resotrack.store.models import (
+from resotrack.resolutions.models import (
     OperativeParagraph,
     ParagraphLineage,
     ParagraphTheme,

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit
 from resotrack.catalog import Words
+from resotrack.registry.models import ReportingEntity
 from resotrack.resolutions.confidence import describe, doubts
+from resotrack.resolutions.models import OperativeParagraph, RoutingOverride
 from resotrack.resolutions.queries import get_resolution
-from resotrack.store.models import OperativeParagraph, ReportingEntity, RoutingOverride
 
 #: The code that stands for "every member state" in routing sheets.
 ALL_MEMBER_STATES = "MS"

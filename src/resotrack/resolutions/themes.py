@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
 from resotrack.resolutions.lineage import normalise
-from resotrack.store.models import (
+from resotrack.resolutions.models import (
     OperativeParagraph,
     ParagraphTheme,
     Resolution,

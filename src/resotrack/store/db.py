@@ -5,6 +5,7 @@ SQLite runs in WAL mode with foreign keys on, so that the portal can write while
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -30,8 +31,18 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 _engines: dict[str, Engine] = {}
 
 
+def load_models() -> None:
+    """Import every stage's tables (``resotrack.schema``) so that ``Base.metadata`` is whole.
+
+    Each stage keeps its models; the store is the bottom layer and names no stage, so the
+    module is imported by name here, before the first engine is made.
+    """
+    importlib.import_module("resotrack.schema")
+
+
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL per process; the URL defaults to the settings' database."""
+    load_models()
     url = url or get_settings().db_url
     if url not in _engines:
         _engines[url] = _create_engine(url)

@@ -27,8 +27,8 @@ def _questionnaire(identity: Any) -> dict[str, Any] | None:
     """What the database knows of the workbook's questionnaire, or None (no DB, no cycle)."""
     from sqlalchemy import select
 
+    from resotrack.questionnaires.models import Questionnaire
     from resotrack.store import session_scope
-    from resotrack.store.models import Questionnaire
     from resotrack.validation.ingest import adoption_dates
 
     try:

@@ -6,13 +6,13 @@ a questionnaire (12 columns, a few hundred rows, tens of kilobytes) and tight fo
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from resotrack.settings import get_settings
 
 PACKAGED: Final = Path(__file__).resolve().parents[1] / "rules"  # inside an installed wheel
 CHECKOUT: Final = Path(__file__).resolve().parents[3]  # the repository, for an editable install
@@ -81,17 +81,9 @@ class ValidationSettings(BaseSettings):
 
 
 def settings() -> ValidationSettings:
-    """Read at call time (tests and the CLI change the environment between calls), but
-    built once per distinct environment: pydantic-settings costs a millisecond a time."""
-    snapshot = tuple(
-        sorted((k, v) for k, v in os.environ.items() if k.startswith("RESOTRACK_VALIDATION_"))
-    )
-    return _settings(snapshot)
-
-
-@lru_cache(maxsize=16)
-def _settings(snapshot: tuple[tuple[str, str], ...]) -> ValidationSettings:
-    return ValidationSettings()
+    """The process's validation settings, a section of ``resotrack.settings.get_settings()``
+    (made again when the ``RESOTRACK_*`` environment changes)."""
+    return get_settings().section(ValidationSettings)
 
 
 def contract_path() -> Path:

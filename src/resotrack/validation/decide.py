@@ -27,24 +27,14 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from resotrack import audit, catalog, clock
+from resotrack.questionnaires.models import ReportingCycle
 from resotrack.questionnaires.spec import ANSWER_FIELDS
 from resotrack.registry import grammar
-from resotrack.store.models import (
-    Answer,
-    FocalPoint,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-    UploadToken,
-)
-from resotrack.validation.report import (
-    ACCEPTED,
-    ACCEPTED_WITH_WARNINGS,
-    VALIDATING,
-    Problem,
-    outcome_of,
-    sort_key,
-)
+from resotrack.registry.models import FocalPoint, ReportingEntity
+from resotrack.tokens.models import UploadToken
+from resotrack.validation.lifecycle import ANSWERS_STORED, SubmissionState
+from resotrack.validation.models import Answer, Submission
+from resotrack.validation.report import Problem, outcome_of, sort_key
 
 if TYPE_CHECKING:
     import psycopg
@@ -513,7 +503,7 @@ def record_many(session: Session, decisions: Sequence[Decision]) -> list[dict[st
         claim = (submission.report or {}).get("claim", {}) if submission is not None else {}
         if (
             submission is None
-            or submission.state != VALIDATING
+            or submission.state != SubmissionState.VALIDATING
             or claim.get("token") != decision.claim
         ):
             raise ClaimLost(f"submission {decision.submission_id} is no longer ours to decide")
@@ -521,7 +511,7 @@ def record_many(session: Session, decisions: Sequence[Decision]) -> list[dict[st
     accepting = [
         (submission, decision.rows)
         for submission, decision in zip(submissions, decisions, strict=True)
-        if decision.outcome in (ACCEPTED, ACCEPTED_WITH_WARNINGS)
+        if decision.outcome in ANSWERS_STORED
     ]
     changed = dict(
         zip((s.id for s, _ in accepting), store_returns(session, accepting), strict=True)

@@ -13,19 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resotrack.questionnaires.meta import META_KEYS, SIGNATURE, verify_meta
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
 from resotrack.questionnaires.spec import TEMPLATE_VERSION
-from resotrack.store.models import (
-    FocalPoint,
-    Questionnaire,
-    ReportingCycle,
-    ReportingEntity,
-    Submission,
-    UploadToken,
-)
+from resotrack.registry.focal_points import active_focal_points
+from resotrack.registry.models import FocalPoint, ReportingEntity
+from resotrack.tokens.models import UploadToken
+from resotrack.validation.models import Submission
 from resotrack.validation.report import Problem
 
 #: Template versions this code can read. A new version adds a contract, then its number here.
@@ -224,17 +221,7 @@ def match(
 
 def focal_points(session: Session, address: str, entity_code: str) -> list[FocalPoint]:
     """Active focal points of ``entity_code`` with this address (case-insensitive)."""
-    return list(
-        session.scalars(
-            select(FocalPoint)
-            .where(
-                func.lower(FocalPoint.email) == address.strip().lower(),
-                FocalPoint.entity_code == entity_code,
-                FocalPoint.active.is_(True),
-            )
-            .order_by(FocalPoint.id)
-        )
-    )
+    return active_focal_points(session, entity_code, email=address)
 
 
 __all__ = [

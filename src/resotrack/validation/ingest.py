@@ -34,18 +34,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
+from resotrack.questionnaires.models import CycleResolution
+from resotrack.registry.models import FocalPoint
+from resotrack.resolutions.models import Resolution, ResolutionVersion
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
-from resotrack.store.models import (
-    Answer,
-    CycleResolution,
-    FocalPoint,
-    Resolution,
-    ResolutionVersion,
-    Submission,
-    UploadToken,
-)
+from resotrack.tokens.models import UploadToken
 from resotrack.validation.config import ValidationSettings, settings
 from resotrack.validation.decide import (
     XLSX,
@@ -67,14 +62,17 @@ from resotrack.validation.identify import (
     upload_of,
     verify,
 )
+from resotrack.validation.lifecycle import SubmissionState
+from resotrack.validation.models import Answer, Submission
 from resotrack.validation.partial import OWED_RULES, carried, owed, owed_problems
 from resotrack.validation.read import Refusal
-from resotrack.validation.report import RECEIVED, VALIDATING, Problem
+from resotrack.validation.report import Problem
 from resotrack.validation.steps import Checked, check_workbook, verification_keys
 
 if TYPE_CHECKING:
     from resotrack.validation.quality import QualityInput
 
+RECEIVED, VALIDATING = SubmissionState.RECEIVED, SubmissionState.VALIDATING
 log = logging.getLogger(__name__)
 ACTOR: Final = "validation"
 #: Batches claimed and being read while one is decided: the readers never wait for the

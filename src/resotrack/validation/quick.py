@@ -86,8 +86,8 @@ def _questionnaire_rows(entity: str, cycle: int) -> list[tuple[str, int]] | None
     """The paragraphs sent to ``entity`` in ``cycle`` (None: no such questionnaire)."""
     from sqlalchemy import select
 
+    from resotrack.questionnaires.models import Questionnaire
     from resotrack.store import session_scope
-    from resotrack.store.models import Questionnaire
 
     try:
         with session_scope() as session:
@@ -110,8 +110,8 @@ def _match(
     """``identify.match`` for an upload through ``entity``'s link in ``cycle``: the same
     checks and wording as the ingest's; the paragraphs of the questionnaire it answers."""
     from resotrack.store import session_scope
-    from resotrack.store.models import Submission
     from resotrack.validation.identify import match, upload_of
+    from resotrack.validation.models import Submission
 
     submission = Submission(entity_code=entity, cycle_id=cycle, channel="portal", token_id=token_id)
     with session_scope() as session:
@@ -210,13 +210,13 @@ def remember(submission_id: int, report: QuickReport) -> bool:
     from sqlalchemy import update
 
     from resotrack.store import session_scope
-    from resotrack.store.models import Submission
-    from resotrack.validation.report import RECEIVED
+    from resotrack.validation.lifecycle import SubmissionState
+    from resotrack.validation.models import Submission
 
     with session_scope() as session:
         changed = session.execute(
             update(Submission)
-            .where(Submission.id == submission_id, Submission.state == RECEIVED)
+            .where(Submission.id == submission_id, Submission.state == SubmissionState.RECEIVED)
             .values(report={"quick": report.as_dict()})
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]

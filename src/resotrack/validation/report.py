@@ -15,19 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 Severity = Literal["blocker", "warning"]
 Outcome = Literal["accepted", "accepted_with_warnings", "refused", "unreadable"]
 
-#: Submission states (``Submission.state``), in the order a submission moves through them.
-RECEIVED: Final = "received"  # stored by intake, waiting for validation
-VALIDATING: Final = "validating"  # claimed by one ingest run (report carries the claim)
-ACCEPTED: Final = "accepted"  # answers stored, nothing to say
-ACCEPTED_WITH_WARNINGS: Final = "accepted_with_warnings"  # answers stored, sender told why
-REFUSED: Final = "refused"  # readable, but not an acceptable return: nothing stored
-UNREADABLE: Final = "unreadable"  # not a workbook we can safely open: nothing stored
-FINAL_STATES: Final = (ACCEPTED, ACCEPTED_WITH_WARNINGS, REFUSED, UNREADABLE)
+# The submission states an outcome becomes are ``lifecycle.SubmissionState``.
 
 
 @dataclass(frozen=True)
@@ -89,13 +82,6 @@ def sort_key(problem: Problem) -> tuple[int, int, str, str]:
 
 
 __all__ = [
-    "ACCEPTED",
-    "ACCEPTED_WITH_WARNINGS",
-    "FINAL_STATES",
-    "RECEIVED",
-    "REFUSED",
-    "UNREADABLE",
-    "VALIDATING",
     "Outcome",
     "Problem",
     "Severity",

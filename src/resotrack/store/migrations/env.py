@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from resotrack.store.db import get_engine
+from resotrack.store.db import get_engine, load_models
 from resotrack.store.models import Base
 
+load_models()
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
 

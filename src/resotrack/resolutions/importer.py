@@ -14,16 +14,16 @@ from resotrack import audit
 from resotrack.resolutions.document import Overrides, read_document
 from resotrack.resolutions.errors import ResolutionParseError
 from resotrack.resolutions.model import ParsedResolution
-from resotrack.resolutions.table import is_table, read_table
-from resotrack.settings import get_settings
-from resotrack.store import session_scope
-from resotrack.store.models import (
+from resotrack.resolutions.models import (
     Action,
     OperativeParagraph,
     Resolution,
     ResolutionVersion,
     Section,
 )
+from resotrack.resolutions.table import is_table, read_table
+from resotrack.settings import get_settings
+from resotrack.store import session_scope
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
+from resotrack.registry.models import FocalPoint
 from resotrack.settings import get_settings
-from resotrack.store.models import FocalPoint, UploadToken
+from resotrack.tokens.models import UploadToken
 
 SALT = "resotrack.upload-token"
 _REPLY_CONTEXT = b"resotrack.reply-address.v1\n"

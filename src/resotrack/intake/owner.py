@@ -1,5 +1,7 @@
 """Whose return is it? For channels without a personal link (email, drop folder, CLI).
 
+(``validation.identify`` is another question: which questionnaire a return answers.)
+
 A workbook carries a signed identity card, the ``_meta`` sheet written by the questionnaires
 stage; a mail also has a sender address that must belong to a focal point of that entity.
 
@@ -15,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from resotrack.questionnaires.models import Questionnaire, ReportingCycle
+from resotrack.registry.focal_points import active_focal_points
+from resotrack.registry.models import FocalPoint
 from resotrack.settings import get_settings
-from resotrack.store.models import FocalPoint, Questionnaire, ReportingCycle
 from resotrack.validation.report import Problem
 
 
@@ -122,16 +126,7 @@ def read_guarded(data: bytes) -> list[list[Any]] | None:
 
 def focal_points_for(session: Session, email: str) -> list[FocalPoint]:
     """Active focal points (any role) with this address, case-insensitively."""
-    address = email.strip().lower()
-    if not address:
-        return []
-    return list(
-        session.scalars(
-            select(FocalPoint)
-            .where(func.lower(FocalPoint.email) == address, FocalPoint.active.is_(True))
-            .order_by(FocalPoint.id)
-        )
-    )
+    return active_focal_points(session, email=email)
 
 
 def has_questionnaire(session: Session, entity_code: str, cycle_id: int) -> bool:
