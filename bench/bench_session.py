@@ -130,7 +130,7 @@ def one(size: int, folder: Path) -> dict[str, float]:
     assert result.get("outcome") == "accepted", result
     if size <= REPORT_MAX:
         t, cpu = time.perf_counter(), cpu_seconds()
-        build_report(cycle_id, force=True, **({} if WORKERS is None else {"workers": WORKERS}))
+        build_report(cycle_id, force=True, workers=WORKERS)
         found["report"] = time.perf_counter() - t
         found["report_cpu"] = cpu_seconds() - cpu
     found["entities"] = len(rows)

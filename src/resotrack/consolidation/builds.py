@@ -202,6 +202,13 @@ def default_workers() -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
+def start_method() -> str:
+    """fork is cheap (nothing to import again) but unsafe beside other threads: spawn then."""
+    import threading
+
+    return "fork" if threading.active_count() == 1 else "spawn"
+
+
 class _ResolutionReports:
     """The per-resolution reports, started on entry (in worker processes when worth it) so
     that this process draws the cycle-wide outputs meanwhile; :meth:`results` in the
@@ -227,14 +234,11 @@ class _ResolutionReports:
 
     def _start(self) -> None:
         import multiprocessing
-        import threading
         from concurrent.futures import ProcessPoolExecutor
 
-        # fork is cheap (nothing to import again) but unsafe beside other threads
-        method = "fork" if threading.active_count() == 1 else "spawn"
         self._pool = ProcessPoolExecutor(
             min(self.workers, len(self.resolutions)),
-            mp_context=multiprocessing.get_context(method),
+            mp_context=multiprocessing.get_context(start_method()),
             initializer=_worker_start,
             initargs=(self.job,),
         )
