@@ -122,7 +122,8 @@ class Story:
             # SIGINT too: a shell that starts the demo in the background ignores it otherwise.
             signal.signal(sig, _interrupt)
         L = self.layout
-        self.console.rule("[bold]resotrack demo")
+        synthetic = f" — SYNTHETIC session of {self.session} resolutions" if self.session else ""
+        self.console.rule(f"[bold]resotrack demo{synthetic}")
         self.console.print(
             f"home {shown(L.home)} · Airflow on {L.api_url} · mail sink on port {L.smtp_port}"
         )
