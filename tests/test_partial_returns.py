@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
@@ -35,17 +35,27 @@ from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.tokens.models import UploadToken
 from resotrack.validation import ingest_pending
-from return_fixtures import KEY, REPO, World, answers_for, current_answers, submission, submit
+from resotrack.validation.quick import quick_check
+from return_fixtures import (
+    KEY,
+    REPO,
+    World,
+    answers_for,
+    current_answers,
+    submission,
+    submit,
+    with_openpyxl,
+)
 
 SEED_000 = REPO.parent / "shared" / "seeds" / "000_538a0b500d10359b.txt"
 SESSION = "quarante-neuvième session"
 COUNT = 20
 
 
-def _session_world(tmp_path: Path, *, require_complete: bool = False) -> World:
+def _session_world(tmp_path: Path, *, require_complete: bool = False, count: int = COUNT) -> World:
     with session_scope() as session:
         sync_entities(session)
-    for path in write_session(SEED_000, tmp_path / "session", COUNT):
+    for path in write_session(SEED_000, tmp_path / "session", count):
         import_file(path)
     csv = tmp_path / "focal.csv"
     csv.write_text(
@@ -55,7 +65,7 @@ def _session_world(tmp_path: Path, *, require_complete: bool = False) -> World:
         import_focal_points(session, csv)
     with session_scope() as session:
         symbols = session_symbols(session, "  Quarante-neuvième  SESSION ")
-        assert len(symbols) == COUNT
+        assert len(symbols) == count
         cycle = open_cycle(
             session,
             symbols,
@@ -209,3 +219,50 @@ def test_a_cycle_requiring_whole_returns_refuses_a_part(env: None, tmp_path: Pat
     assert result["outcome"] == "refused"
     rules = {p["rule"] for p in submission(sid).report["problems"]}
     assert rules == {"quality.status_required"} and current_answers(world) == {}
+
+
+def _without(world: World, symbols: set[str], answered: set[str]) -> bytes:
+    """SEN's questionnaire with the rows of ``answered`` answered, then the rows of
+    ``symbols`` deleted in the spreadsheet (a ministry that kept only its share)."""
+    gone = [i for i, row in enumerate(world.spec("SEN").rows) if row.resolution in symbols]
+
+    def delete(book: Any) -> None:
+        for index in reversed(gone):  # from the bottom, so the rows above keep their numbers
+            book["Return"].delete_rows(index + 2)  # row 1 is the header
+
+    return with_openpyxl(_part(world, answered), delete)
+
+
+def test_the_quick_check_of_a_partial_cycle_lists_deleted_rows_as_still_owed(
+    env: None, tmp_path: Path
+) -> None:
+    world = _session_world(tmp_path, count=4)
+    symbols = sorted({row.resolution for row in world.spec("SEN").rows})
+    foreign, planning = set(symbols[:2]), set(symbols[2:])
+
+    # The planning ministry deleted the foreign ministry's rows: not an error, still owed.
+    data = _without(world, foreign, planning)
+    report = quick_check(data, expected_entity="SEN", expected_cycle=world.cycle_id)
+    rules = [p["rule"] for p in report.problems]
+    assert report.outcome == "ok", rules
+    assert rules == ["partial.still_owed"] * len(foreign)
+    assert sorted(p["resolution"] for p in report.problems) == sorted(foreign)
+    assert all(p["severity"] == "warning" for p in report.problems)
+
+    # Once the foreign ministry's part is stored, the same deletion owes nothing more.
+    submit(world, _part(world, foreign), name="foreign-affairs.xlsx")
+    (result,) = ingest_pending()
+    assert result["outcome"] == "accepted_with_warnings"
+    report = quick_check(data, expected_entity="SEN", expected_cycle=world.cycle_id)
+    assert report.outcome == "ok" and report.problems == []
+
+
+def test_the_quick_check_of_a_whole_return_cycle_still_wants_every_row(
+    env: None, tmp_path: Path
+) -> None:
+    world = _session_world(tmp_path, require_complete=True, count=2)
+    symbols = sorted({row.resolution for row in world.spec("SEN").rows})
+    data = _without(world, set(symbols[:1]), set(symbols))
+    report = quick_check(data, expected_entity="SEN", expected_cycle=world.cycle_id)
+    rules = {p["rule"] for p in report.problems}
+    assert report.outcome == "invalid" and rules == {"contract.paragraph_missing"}

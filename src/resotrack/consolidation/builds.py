@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -179,14 +180,19 @@ def render_outputs(
     *,
     language: str | None = None,
     edits: Edits | None = None,
+    workers: int | None = None,
 ) -> Rendered:
     """Every output of a build, all in one language, with staff's texts where they edited
-    the Word drafts. Pure: no database, no blob store."""
-    from resotrack.consolidation.charts import all_charts
+    the Word drafts. Pure: no database, no blob store.
+
+    The per-resolution reports are drawn in ``workers`` processes (by default one per
+    core, at most :data:`MAX_WORKERS`) when the cycle has :data:`PARALLEL_FROM` resolutions
+    or more, else in this process; the files are the same either way.
+    """
+    from resotrack.consolidation.charts import all_charts, response_rate
     from resotrack.consolidation.export_xlsx import write_workbook
-    from resotrack.consolidation.report_docx import render_report
     from resotrack.consolidation.report_html import render_html
-    from resotrack.consolidation.tables import compute, for_resolution
+    from resotrack.consolidation.tables import compute
 
     lang = build_language(snapshot, language)
     edits = edits or {}
@@ -195,41 +201,39 @@ def render_outputs(
     info = build_info(snapshot, built_at, lang)
     names = entity_names(tables, lang)
     built_on = built_at.date()
-    charts = all_charts(tables, snapshot.deadline, built_on=built_on, names=names, language=lang)
-    files: dict[str, bytes] = {
-        "tables.xlsx": write_workbook(tables, info, language=lang),
-        "report.html": render_html(tables, charts, info, language=lang),
-        "answers-snapshot.json": snapshot.to_bytes(),
-    }
-    for chart in charts:
-        files[f"chart-{chart.name}.svg"] = chart.svg
-        files[f"chart-{chart.name}.png"] = chart.png
-    blocks: dict[str, dict[str, Block]] = {}
-    drafts: dict[str, str] = {}
-    for resolution in snapshot.resolutions:
-        symbol = str(resolution["symbol"])
-        narrowed = for_resolution(tables, symbol)
-        charts_here = all_charts(
-            narrowed,
-            snapshot.deadline,
-            built_on=built_on,
-            names=names,
-            language=lang,
-            svg=False,
+    # The response curve is cycle-wide (``for_resolution`` keeps it), so every resolution's
+    # report shows the same response-rate chart: drawn once here, not once per resolution.
+    job = _ReportJob(
+        tables=tables,
+        info=info,
+        names=names,
+        language=lang,
+        deadline=snapshot.deadline,
+        built_on=built_on,
+        rate=response_rate(tables.curve, snapshot.deadline, built_on, language=lang, svg=False),
+        cycle_id=snapshot.cycle_id,
+        edits=dict(edits),
+        drafts={
+            str(r["symbol"]): draft_digest(snapshot.sha256, fingerprint, lang, str(r["symbol"]))
+            for r in snapshot.resolutions
+        },
+    )
+    with _ResolutionReports(job, snapshot.resolutions, workers) as reports:
+        charts = all_charts(
+            tables, snapshot.deadline, built_on=built_on, names=names, language=lang
         )
-        drawn = {c.name: c for c in charts_here}
-        drafts[symbol] = draft_digest(snapshot.sha256, fingerprint, lang, symbol)
-        report = render_report(
-            narrowed,
-            resolution,
-            info,
-            drawn,
-            language=lang,
-            edits=edits.get(symbol),
-            identifier=identifier(snapshot.cycle_id, symbol, lang, drafts[symbol]),
-        )
-        files[f"report-{slug(symbol)}.docx"] = report.data
-        blocks[symbol] = report.blocks
+        files: dict[str, bytes] = {
+            "tables.xlsx": write_workbook(tables, info, language=lang),
+            "report.html": render_html(tables, charts, info, language=lang),
+            "answers-snapshot.json": snapshot.to_bytes(),
+        }
+        for chart in charts:
+            files[f"chart-{chart.name}.svg"] = chart.svg
+            files[f"chart-{chart.name}.png"] = chart.png
+        blocks: dict[str, dict[str, Block]] = {}
+        for symbol, (name, data, mine) in reports.results().items():
+            files[name] = data
+            blocks[symbol] = mine
     edited = sorted(
         f"{symbol} {key}" for symbol, mine in blocks.items() for key, b in mine.items() if b.edited
     )
@@ -237,7 +241,7 @@ def render_outputs(
         f"{symbol} {key}" for symbol, mine in blocks.items() for key, b in mine.items() if b.stale
     )
     summary = {**tables.summary, "builder": BUILDER, "language": lang}
-    summary |= {"edits": fingerprint, "drafts": drafts, "edited": edited, "stale": stale}
+    summary |= {"edits": fingerprint, "drafts": job.drafts, "edited": edited, "stale": stale}
     if snapshot.theme is not None:
         summary["theme"] = snapshot.theme
     return Rendered(files, summary, blocks)
@@ -264,6 +268,141 @@ def entity_names(tables: Any, language: Language) -> dict[str, str]:
         str(code): display_name(str(name or fallback or code))
         for code, name, fallback in zip(e["entity"], e[column], e["name_en"], strict=True)
     }
+
+
+#: From this many resolutions on, their reports are drawn in worker processes.
+PARALLEL_FROM: Final = 8
+#: At most this many worker processes, whatever the number of cores.
+MAX_WORKERS: Final = 4
+
+
+@dataclass(frozen=True)
+class _ReportJob:
+    """What every resolution's report needs (sent once to each worker process)."""
+
+    tables: Any
+    info: Any
+    names: dict[str, str]
+    language: Language
+    deadline: date
+    built_on: date
+    rate: Any  # the response-rate chart, the same for every resolution
+    cycle_id: int
+    edits: dict[str, Any]  # symbol → staff's texts by block
+    drafts: dict[str, str]  # symbol → the draft's digest
+
+
+def _resolution_report(
+    job: _ReportJob, resolution: dict[str, Any]
+) -> tuple[str, tuple[str, bytes, dict[str, Block]]]:
+    """One resolution's draft report (docx, with its charts drawn as PNG) and its blocks."""
+    from resotrack.consolidation.charts import status_by_section, status_matrix
+    from resotrack.consolidation.report_docx import render_report
+    from resotrack.consolidation.tables import for_resolution
+
+    symbol = str(resolution["symbol"])
+    narrowed = for_resolution(job.tables, symbol)
+    drawn = {
+        "heatmap": status_matrix(narrowed.matrix, job.names, language=job.language, svg=False),
+        "response_rate": job.rate,
+        "status_by_section": status_by_section(narrowed.sections, language=job.language, svg=False),
+    }
+    report = render_report(
+        narrowed,
+        resolution,
+        job.info,
+        drawn,
+        language=job.language,
+        edits=job.edits.get(symbol),
+        identifier=identifier(job.cycle_id, symbol, job.language, job.drafts[symbol]),
+    )
+    return symbol, (f"report-{slug(symbol)}.docx", report.data, report.blocks)
+
+
+_WORKER_JOB: _ReportJob | None = None
+
+
+def _worker_start(job: _ReportJob) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = job
+
+
+def _worker_report(
+    resolution: dict[str, Any],
+) -> tuple[str, tuple[str, bytes, dict[str, Block]]]:
+    assert _WORKER_JOB is not None, "the worker was started without its job"
+    return _resolution_report(_WORKER_JOB, resolution)
+
+
+def default_workers() -> int:
+    """One worker per core this process may use, at most :data:`MAX_WORKERS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
+def start_method() -> str:
+    """fork is cheap (nothing to import again) but unsafe beside other threads: spawn then."""
+    import threading
+
+    return "fork" if threading.active_count() == 1 else "spawn"
+
+
+class _ResolutionReports:
+    """The per-resolution reports, started on entry (in worker processes when worth it) so
+    that this process draws the cycle-wide outputs meanwhile; :meth:`results` in the
+    cycle's resolution order."""
+
+    def __init__(
+        self, job: _ReportJob, resolutions: Sequence[dict[str, Any]], workers: int | None
+    ) -> None:
+        self.job = job
+        self.resolutions = list(resolutions)
+        self.workers = default_workers() if workers is None else workers
+        self._pool: Any = None
+        self._pending: Any = None
+
+    def __enter__(self) -> _ResolutionReports:
+        if self.workers > 1 and len(self.resolutions) >= PARALLEL_FROM:
+            try:
+                self._start()
+            except (AssertionError, OSError) as exc:  # e.g. a daemonic process: no children
+                log.warning("report workers unavailable (%s); drawing in this process", exc)
+                self._close()
+        return self
+
+    def _start(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool = ProcessPoolExecutor(
+            min(self.workers, len(self.resolutions)),
+            mp_context=multiprocessing.get_context(start_method()),
+            initializer=_worker_start,
+            initargs=(self.job,),
+        )
+        self._pending = [self._pool.submit(_worker_report, r) for r in self.resolutions]
+
+    def results(self) -> dict[str, tuple[str, bytes, dict[str, Block]]]:
+        if self._pending is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                return dict(future.result() for future in self._pending)
+            except BrokenProcessPool as exc:
+                log.warning("report workers failed (%s); drawing in this process", exc)
+                self._close()
+        return dict(_resolution_report(self.job, r) for r in self.resolutions)
+
+    def _close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._pending = None
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
 
 
 @dataclass
@@ -351,11 +490,13 @@ def build_report(
     url: str | None = None,
     language: str | None = None,
     theme: str | None = None,
+    workers: int | None = None,
 ) -> BuildResult:
     """Build ``cycle_id`` unless its latest build saw the same inputs in the same language
     (``force`` builds anyway). ``language`` (ar, en, fr): every output of the build speaks
     it; by default the first resolution's. ``theme`` (a theme code): the tables and reports
-    cover only the paragraphs tagged with it, and their titles say so."""
+    cover only the paragraphs tagged with it, and their titles say so. ``workers``: see
+    :func:`render_outputs`."""
     with session_scope(url) as session:
         snapshot = load_snapshot(session, cycle_id, theme)
         latest = latest_build(session, cycle_id)
@@ -374,7 +515,7 @@ def build_report(
             return BuildResult.of(latest, created=False)
 
     built_at = clock.now()
-    rendered = render_outputs(snapshot, built_at, language=lang, edits=edits)
+    rendered = render_outputs(snapshot, built_at, language=lang, edits=edits, workers=workers)
     store = blob_store()
     blobs = {name: store.put(data) for name, data in rendered.files.items()}
     blocks = {

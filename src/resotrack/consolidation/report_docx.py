@@ -45,6 +45,7 @@ from docx.text.paragraph import Paragraph
 
 from resotrack.catalog import Language, Words
 from resotrack.consolidation.charts import Chart
+from resotrack.consolidation.docx_rows import RowCopier
 from resotrack.consolidation.drafts import (
     TAG_PREFIX,
     Block,
@@ -509,14 +510,20 @@ class _Doc:
         header._tr.get_or_add_trPr().append(_el("w:cantSplit"))
         for cell, text in zip(header.cells, headers, strict=True):
             self._cell(cell, text, bold=True, shade="DDE4EE")
+        for cell, width in zip(header.cells, widths_cm, strict=True):
+            cell.width = Cm(width)
+        copier = RowCopier(table._tbl, xml_safe)  # a row like one built: copied, same XML
         for values in rows:
+            key = copier.key(values)
+            if copier.add(key, values):
+                continue
             row = table.add_row()
             row._tr.get_or_add_trPr().append(_el("w:cantSplit"))
             for i, (cell, text) in enumerate(zip(row.cells, values, strict=True)):
                 self._cell(cell, text, align_end=i >= numeric_from)
-        for row in table.rows:
             for cell, width in zip(row.cells, widths_cm, strict=True):
                 cell.width = Cm(width)
+            copier.remember(key, row._tr)
         self.doc.add_paragraph().paragraph_format.space_after = Pt(2)
 
     def _cell(

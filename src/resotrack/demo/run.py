@@ -105,10 +105,11 @@ def _console(*, stderr: bool = False) -> Console:
 class Story:
     """One run of the demo: its stages, in order, and what they found."""
 
-    def __init__(self, layout: Layout, *, days: int, seed: int) -> None:
+    def __init__(self, layout: Layout, *, days: int, seed: int, session: int | None = None) -> None:
         self.layout = layout
         self.days = days
         self.seed = seed
+        self.session = session
         self.console = _console()
         self.started = time.monotonic()
         self.sup = Supervisor(layout, self.console, clock.steady())
@@ -121,7 +122,8 @@ class Story:
             # SIGINT too: a shell that starts the demo in the background ignores it otherwise.
             signal.signal(sig, _interrupt)
         L = self.layout
-        self.console.rule("[bold]resotrack demo")
+        synthetic = f" — SYNTHETIC session of {self.session} resolutions" if self.session else ""
+        self.console.rule(f"[bold]resotrack demo{synthetic}")
         self.console.print(
             f"home {shown(L.home)} · Airflow on {L.api_url} · mail sink on port {L.smtp_port}"
         )
@@ -234,17 +236,34 @@ class Story:
         with self.step("Starting airflow standalone") as s:
             airflow = sup.start_airflow()
             s.done(f"pid {airflow.pid}, log {shown(airflow.log)} (it warms up meanwhile)")
-        with self.step("Importing the seed resolutions") as s:
-            resolutions = world.import_seeds(L.seeds)
-            s.done("; ".join(r.describe() for r in resolutions))
+        resolutions = self._resolutions()
         with self.step("Registering simulated focal points") as s:
             path = world.focal_point_csv(L.work / "focal_points.csv")
             focal_points = world.import_focal_points(path)
             s.done(f"{shown(path)}: {focal_points}")
         with self.step("Opening the demo cycle") as s:
-            cycle = world.open_demo_cycle([r.symbol for r in resolutions])
+            title = world.session_title(self.session) if self.session else world.DEMO_TITLE
+            cycle = world.open_demo_cycle([r.symbol for r in resolutions], title)
             s.done(cycle.describe())
         return Setup(registry, resolutions, focal_points, cycle)
+
+    def _resolutions(self) -> list[world.Imported]:
+        """The seed resolutions, or (``--session N``) N synthetic ones made from seed 000."""
+        L = self.layout
+        if not self.session:
+            with self.step("Importing the seed resolutions") as s:
+                resolutions = world.import_seeds(L.seeds)
+                s.done("; ".join(r.describe() for r in resolutions))
+            return resolutions
+        title = f"Generating a SYNTHETIC session of {self.session} resolutions from seed 000"
+        with self.step(title) as s:
+            resolutions = world.import_session(L.seeds, L.work / "session", self.session)
+            rows = sum(r.paragraphs for r in resolutions)
+            s.done(
+                f"{summary.span(resolutions)}: {rows} operative paragraphs, titled "
+                f"[SYNTHÉTIQUE …] (not adopted texts), in {shown(L.work / 'session')}/"
+            )
+        return resolutions
 
     def _drive(self, cycle: world.Cycle) -> tuple[days.Simulation, pipeline.Report]:
         """The pipeline through Airflow, with the simulated focal points in the middle."""
@@ -397,6 +416,15 @@ def main(
         Path | None, typer.Option(help="Folder of seed resolutions; default ../shared/seeds.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Decides who replies, when and how.")] = 7,
+    session: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=world.MAX_SESSION,
+            help="Run on a generated, SYNTHETIC session of this many resolutions (made from "
+            "seed 000) instead of the seed resolutions.",
+        ),
+    ] = None,
 ) -> None:
     """Run the resotrack story on the seed resolutions (see ``python -m resotrack.demo``)."""
     console = _console(stderr=True)
@@ -410,4 +438,5 @@ def main(
     if problem:
         console.print(f"[red]✗[/] {problem}")
         raise typer.Exit(2)
-    raise typer.Exit(Story(layout, days=days, seed=seed).run(wait=not no_wait))
+    story = Story(layout, days=days, seed=seed, session=session)
+    raise typer.Exit(story.run(wait=not no_wait))

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from rich.console import Console
 from rich.table import Table
@@ -22,7 +22,10 @@ from resotrack.demo.stack import Layout, shown
 
 if TYPE_CHECKING:
     from resotrack.demo.days import Simulation
-from resotrack.demo.world import Cycle, Imported, Registry
+from resotrack.demo.world import DEMO_TITLE, Cycle, Imported, Registry
+
+#: Up to this many resolutions are listed one per line; more are summed up (``--session``).
+LISTED: Final = 6
 
 
 def collect(
@@ -60,8 +63,10 @@ def collect(
             "institutions": registry.institutions,
         },
         "focal_points": focal_points,
+        "synthetic": cycle.title != DEMO_TITLE,
         "cycle": {
             "id": cycle.id,
+            "title": cycle.title,
             "deadline": cycle.deadline.isoformat(),
             "questionnaires": cycle.questionnaires,
             "reused": cycle.reused,
@@ -100,7 +105,10 @@ def _percent(part: int, whole: int) -> str:
 
 def show(console: Console, facts: dict[str, Any], where: Sequence[tuple[str, str]]) -> None:
     """The two tables: what happened, and where to look."""
-    table = Table(title="resotrack demo — summary", show_header=False, title_justify="left")
+    title = "resotrack demo — summary"
+    if facts.get("synthetic"):
+        title += " — SYNTHETIC session (generated resolutions, not adopted texts)"
+    table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for name, value in _what_happened(facts):
@@ -116,8 +124,16 @@ def show(console: Console, facts: dict[str, Any], where: Sequence[tuple[str, str
 
 def _what_happened(facts: dict[str, Any]) -> list[tuple[str, str]]:
     sim, cycle, entities = facts["simulation"], facts["cycle"], facts["entities"]
+    listed = facts["resolutions"]
+    resolutions = (
+        "\n".join(map(_resolution, listed))
+        if len(listed) <= LISTED
+        else f"{len(listed)} SYNTHETIC resolutions, {span(listed)}, "
+        f"{sum(r['paragraphs'] for r in listed)} operative paragraphs in all "
+        f"({sum(1 for r in listed if r['created'])} imported by this run)"
+    )
     rows = [
-        ("Resolutions", "\n".join(map(_resolution, facts["resolutions"]))),
+        ("Resolutions", resolutions),
         (
             "Reporting entities",
             f"{entities['member_states']} member states, {entities['institutions']} institutions",
@@ -125,7 +141,7 @@ def _what_happened(facts: dict[str, Any]) -> list[tuple[str, str]]:
         ("Focal points", f"import: {facts['focal_points']}"),
         (
             "Cycle",
-            f"#{cycle['id']} “resotrack demo”, deadline {cycle['deadline']}, "
+            f"#{cycle['id']} “{cycle.get('title', DEMO_TITLE)}”, deadline {cycle['deadline']}, "
             f"{cycle['questionnaires']} questionnaires" + (" (reused)" if cycle["reused"] else ""),
         ),
         (f"Focal points, {sim['days']} simulated days", _simulation(sim)),
@@ -168,6 +184,14 @@ def _airflow_notes(airflow: dict[str, Any]) -> list[str]:
         f"{lost} uploads' ingest triggers did not reach Airflow: the 5-minute sweep "
         "validated those returns"
     ]
+
+
+def span(resolutions: Sequence[Imported | dict[str, Any]]) -> str:
+    """The first and last symbols of many resolutions: ``1/49-POL … 40/49-IT``."""
+    symbols = [r.symbol if isinstance(r, Imported) else r["symbol"] for r in resolutions]
+    if not symbols:
+        return "none"
+    return symbols[0] if len(symbols) == 1 else f"{symbols[0]} … {symbols[-1]}"
 
 
 def _resolution(r: dict[str, Any]) -> str:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from resotrack.registry.models import ReportingEntity
 
 DEMO_TITLE: Final = "resotrack demo"
+#: ``--session N``: the most resolutions a generated session may have.
+MAX_SESSION: Final = 300
 DEADLINE_DAYS: Final = 30
 FOCAL_POINT: Final = {"en": "Focal point", "fr": "Point focal", "ar": "نقطة الاتصال"}
 MISSION: Final = {
@@ -83,14 +85,46 @@ class Imported:
 
 def import_seeds(seeds: Path) -> list[Imported]:
     """Both seed resolutions, through the same function as ``resotrack resolutions import``."""
-    from resotrack.resolutions import import_file
-
     files = sorted(seeds.glob("*.txt"))
     if not files:
         raise DemoError(
             f"no seed resolution in {seeds}: the shared material (seeds/*.txt) is expected in "
             "../shared beside the repository"
         )
+    return _import(files)
+
+
+def session_title(count: int) -> str:
+    """The cycle title of ``--session``: it says the resolutions are synthetic, and is shown
+    on every questionnaire, in the report and on the dashboard."""
+    return f"{DEMO_TITLE} — SYNTHETIC session of {count} resolutions (not adopted texts)"
+
+
+def import_session(seeds: Path, folder: Path, count: int) -> list[Imported]:
+    """``count`` synthetic resolutions made from the real resolution 1/49-IT (seed 000,
+    :mod:`resotrack.resolutions.synthetic`: each title says ``SYNTHÉTIQUE``), written to
+    ``folder`` and imported as ``resotrack resolutions import`` would."""
+    from resotrack.resolutions.synthetic import SyntheticError, synthetic_text, write_session
+
+    if not 1 <= count <= MAX_SESSION:
+        raise DemoError(f"a session has 1 to {MAX_SESSION} resolutions, not {count}")
+    for path in sorted(seeds.glob("*.txt")):
+        try:
+            synthetic_text(path.read_text("utf-8"), 1, "IT")
+        except SyntheticError:
+            continue
+        written = write_session(path, folder, count)
+        break
+    else:
+        raise DemoError(
+            f"no seed in {seeds} is resolution 1/49-IT (seed 000), which --session varies"
+        )
+    return _import(written)
+
+
+def _import(files: list[Path]) -> list[Imported]:
+    from resotrack.resolutions import import_file
+
     found = []
     for path in files:
         try:
@@ -167,6 +201,7 @@ class Cycle:
     questionnaires: int
     reused: bool
     ladder_offsets: tuple[int, ...]
+    title: str = DEMO_TITLE
 
     def describe(self) -> str:
         how = f"reused: already {self.state}" if self.reused else "new"
@@ -181,23 +216,22 @@ class Cycle:
         return (self.deadline - clock.today()).days
 
 
-def open_demo_cycle(symbols: list[str]) -> Cycle:
-    """The demo's cycle on both resolutions, deadline in 30 days; an open one is reused."""
+def open_demo_cycle(symbols: list[str], title: str = DEMO_TITLE) -> Cycle:
+    """The demo's cycle on ``symbols``, deadline in 30 days; an open one of the same title is
+    reused."""
     from resotrack.questionnaires.cycles import CycleError, list_cycles, open_cycle
     from resotrack.store import session_scope
 
     with session_scope() as session:
         mine = [
-            c
-            for c in list_cycles(session)
-            if c.title == DEMO_TITLE and c.state in ("waiting", "open")
+            c for c in list_cycles(session) if c.title == title and c.state in ("waiting", "open")
         ]
         if mine:
             cycle, reused = mine[-1], True
         else:
             deadline = clock.today() + timedelta(days=DEADLINE_DAYS)
             try:
-                cycle = open_cycle(session, symbols, deadline, title=DEMO_TITLE, actor="demo")
+                cycle = open_cycle(session, symbols, deadline, title=title, actor="demo")
             except (CycleError, LookupError) as exc:
                 raise DemoError(f"the demo cycle could not be opened: {exc}") from exc
             reused = False
@@ -208,6 +242,7 @@ def open_demo_cycle(symbols: list[str]) -> Cycle:
             questionnaires=len(cycle.questionnaires),
             reused=reused,
             ladder_offsets=tuple(int(rung["offset"]) for rung in cycle.ladder),
+            title=cycle.title,
         )
 
 

@@ -34,7 +34,7 @@ from resotrack.validation.steps import (
 )
 
 if TYPE_CHECKING:
-    from resotrack.validation.identify import Identity
+    from resotrack.validation.identify import Asked, Identity
 
 log = logging.getLogger(__name__)
 
@@ -104,18 +104,42 @@ def _questionnaire_rows(entity: str, cycle: int) -> list[tuple[str, int]] | None
     return [(str(r["resolution"]), int(r["number"])) for r in rows]
 
 
-def _match(
-    identity: Identity, entity: str, cycle: int, token_id: int | None
-) -> list[tuple[str, int]]:
+def _match(identity: Identity, entity: str, cycle: int, token_id: int | None) -> Asked:
     """``identify.match`` for an upload through ``entity``'s link in ``cycle``: the same
-    checks and wording as the ingest's; the paragraphs of the questionnaire it answers."""
+    checks and wording as the ingest's; the questionnaire it answers."""
     from resotrack.store import session_scope
     from resotrack.validation.identify import match, upload_of
     from resotrack.validation.models import Submission
 
     submission = Submission(entity_code=entity, cycle_id=cycle, channel="portal", token_id=token_id)
     with session_scope() as session:
-        return list(match(session, upload_of(session, submission), identity).sent)
+        return match(session, upload_of(session, submission), identity)
+
+
+def _still_owed(problems: list[Problem], asked: Asked, entity: str, cycle: int) -> list[Problem]:
+    """In a cycle that takes partial returns, as the ingest does: a row the return left out
+    (deleted from the copy) is not an error but stays owed, and is listed as such unless
+    another upload already answered it."""
+    from sqlalchemy import select
+
+    from resotrack.store import session_scope
+    from resotrack.validation.models import Answer
+    from resotrack.validation.partial import OWED_RULES, owed, owed_problems
+
+    left_out = {(p.resolution, p.paragraph) for p in problems if p.rule in OWED_RULES}
+    if not left_out:
+        return problems
+    with session_scope() as session:
+        rows = session.execute(
+            select(Answer.resolution_symbol, Answer.paragraph_number).where(
+                Answer.cycle_id == cycle,
+                Answer.entity_code == entity,
+                Answer.current.is_(True),
+            )
+        )
+        answered = {(symbol, number) for symbol, number in rows}
+    still = owed([key for key in asked.sent if key in left_out], answered)
+    return [p for p in problems if p.rule not in OWED_RULES] + owed_problems(still)
 
 
 def _as_ingest(
@@ -132,13 +156,16 @@ def _as_ingest(
         found.checked = check_workbook(data, sent)
         found.identity = verify(meta_fields(found.checked.meta_rows), verification_keys())
         asked = _match(found.identity, entity, cycle, token_id)
-        if asked != sent:  # it answers another questionnaire than expected: check against it
-            found.checked = check_workbook(data, asked)
+        if list(asked.sent) != sent:  # it answers another questionnaire: check against it
+            found.checked = check_workbook(data, list(asked.sent))
     except Refusal as refusal:
         return [Problem(refusal.rule, values=refusal.values)], True, found
     except NotIdentified as exc:
         return [exc.problem], False, found
-    return list(found.checked.contract.problems), False, found
+    problems = list(found.checked.contract.problems)
+    if asked.partial:
+        problems = _still_owed(problems, asked, entity, cycle)
+    return problems, False, found
 
 
 def quick_check(
