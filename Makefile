@@ -58,7 +58,7 @@ bench: install
 
 # The message catalog (src/resotrack/locales): extract each domain's message ids from the code
 # and templates that name them into a .pot, merge it into the ar/en/fr .po files (new ids come
-# in untranslated, so tests/test_catalog.py names them), then compile each .po as a check.
+# in untranslated, so tests/unit/test_catalog.py names them), then compile each .po as a check.
 # `common` is kept by hand (its ids are read from several stages).
 LOCALES := src/resotrack/locales
 POT := $(LOCALES)/pot

@@ -1,6 +1,6 @@
 """Figures of the distributed run: 100 returns on a Celery cluster with a worker killed.
 
-Runs ``tests/test_cluster.py::test_100_returns_ingested_once_despite_a_killed_worker`` (it
+Runs ``tests/e2e/test_cluster.py::test_100_returns_ingested_once_despite_a_killed_worker`` (it
 starts scheduler, dag-processor, triggerer, api-server and two Celery workers as processes on
 the local PostgreSQL and Redis), reads the figures the test leaves in ``figures.json``, and
 replaces this benchmark's section of bench/RESULTS.md. The test's own assertions (each return
@@ -27,7 +27,7 @@ from results import RESULTS, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 HEADING = "## Cluster: 100 returns, two Celery workers, one killed"
-TEST = "tests/test_cluster.py::test_100_returns_ingested_once_despite_a_killed_worker"
+TEST = "tests/e2e/test_cluster.py::test_100_returns_ingested_once_despite_a_killed_worker"
 
 
 def run_test() -> tuple[dict[str, Any], float]:

@@ -89,11 +89,11 @@ def main() -> None:
 
     from sqlalchemy import select
 
-    from renewal import ADDED_FR, renew
     from resotrack.resolutions import lineage
     from resotrack.resolutions.importer import store_parsed
     from resotrack.resolutions.models import OperativeParagraph
     from resotrack.store import migrate, session_scope
+    from support.renewal import ADDED_FR, renew
 
     migrate.upgrade(url)
     first = synthetic_session(args.resolutions, args.paragraphs, seed=50)

@@ -36,8 +36,8 @@ from results import RESULTS, write_section
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from office_documents import make_docx, make_pdf  # noqa: E402
 from resotrack.resolutions.document import read_document  # noqa: E402
+from support.office_documents import make_docx, make_pdf  # noqa: E402
 
 SEED_004 = REPO.parent / "shared" / "seeds" / "004_7627369674135aea.txt"
 HEADING = "## Parse a session PDF (~100 pages)"

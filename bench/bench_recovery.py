@@ -1,6 +1,6 @@
 """Benchmark: the disaster recovery drill, and how restore time grows with the data.
 
-Part 1 is the drill of ``tests/test_recovery_drill.py`` (same code, ``run_drill``): 57 member
+Part 1 is the drill of ``tests/integration/test_recovery_drill.py`` (same code, ``run_drill``): 57 member
 states of seed 004, one accepted return each through ``intake.receive``, a backup while a
 thread keeps uploading, the database and home destroyed, ``resotrack restore`` into a fresh
 home and empty database, ``resotrack verify``. It measures the recovery point at backup time
@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from resotrack.settings import get_settings  # noqa: E402
 from resotrack.store import migrate, reset_engines  # noqa: E402
 from results import RESULTS, write_section  # noqa: E402
-from test_recovery_world import DrillFigures, invoke, make_world, run_drill  # noqa: E402
+from support.recovery_world import DrillFigures, invoke, make_world, run_drill  # noqa: E402
 
 
 def _admin(url: str) -> str:
@@ -212,7 +212,7 @@ def section(
         "",
         f"Run {started} on {platform.machine()} ({os.cpu_count()} CPUs), Python "
         f"{platform.python_version()}, `uv run python bench/bench_recovery.py` (the drill is "
-        "`tests/test_recovery_drill.py`, same code). Load average at start: "
+        "`tests/integration/test_recovery_drill.py`, same code). Load average at start: "
         f"{os.getloadavg()[0]:.1f}.",
         "",
         "The drill: 57 member states × seed 004, one accepted return each received through "

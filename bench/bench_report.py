@@ -3,7 +3,7 @@
 Two worlds, each in its own SQLite database:
 
 - **seed 004 × 57 replies**: the resolution's 137 operative paragraphs, every member state
-  replying in its own language (tests/report_world.py, the world the report tests render);
+  replying in its own language (tests/support/report_world.py, the world the report tests render);
 - **250k answers** (``--large``): bench_consolidate's synthetic cycle (two resolutions of 250
   paragraphs, ~560 entities), the report of its first resolution.
 
@@ -120,7 +120,7 @@ STEPS = (
 
 def world_small(url: str) -> int:
     sys.path.insert(0, str(REPO / "tests"))
-    from report_world import make_world
+    from support.report_world import make_world
 
     return make_world().cycle_id
 

@@ -49,7 +49,7 @@ def one(size: int, folder: Path) -> dict[str, float]:
     from resotrack.store import reset_engines, session_scope
     from resotrack.store.migrate import upgrade
     from resotrack.validation.steps import check_workbook
-    from return_fixtures import answers_for
+    from support.return_fixtures import answers_for
 
     get_settings.cache_clear()
     reset_engines()

@@ -112,7 +112,7 @@ What the builder does now, and what was measured and left out (2026-11-24):
   rows' strings to sharedStrings.xml with xlsxwriter's dedupe, renumber string indices and
   formats, re-zip; re-deflating the two big parts is 2.4 ms of it). Every part of every
   workbook is byte-identical to `build_workbook`'s, checked above for the 57 and by
-  tests/test_workbook_template.py (languages, markup and emoji in names and links, an
+  tests/unit/test_workbook_template.py (languages, markup and emoji in names and links, an
   over-long link, no link, no rows, strings shared with an entity's own, A-B-A builds,
   edited paragraphs). For that, `build_workbook` now writes the Return rows' strings last
   (after `_lists` and `_meta`): the only change to its output is the order of

@@ -25,7 +25,7 @@ Usage::
     python bench/parse_corpus.py --only ar04 --only fr # just those documents
 
 The thresholds the issue asks for (paragraphs >= 98 %, verbs >= 95 %, addressee sets
->= 90 %, symbol and date >= 95 % per language) are in ``THRESHOLDS``; ``tests/test_corpus.py``
+>= 90 %, symbol and date >= 95 % per language) are in ``THRESHOLDS``; ``tests/unit/test_corpus.py``
 asserts them.
 """
 

@@ -1,6 +1,6 @@
 """Regenerate docs/report-samples/*.png: pages of the Secretary-General's report as read.
 
-Seed 004 answered by the 57 member states (tests/report_world.py) is built in Arabic, English
+Seed 004 answered by the 57 member states (tests/support/report_world.py) is built in Arabic, English
 and French; each Word report goes through LibreOffice to PDF, and pdftoppm turns two of its
 pages into PNG: a page of the body (the synthesis, paragraph by paragraph) and the first page of
 annex I (replies verbatim). Needs soffice and pdftoppm (scripts/system-deps.sh).
@@ -38,7 +38,7 @@ def main() -> int:
         os.environ["RESOTRACK_DATABASE_URL"] = url
         import pypdfium2 as pdfium
 
-        from report_world import SYMBOL, make_world
+        from support.report_world import SYMBOL, make_world
         from resotrack.catalog import Words
         from resotrack.consolidation.builds import render_outputs, slug
         from resotrack.consolidation.snapshot import load_snapshot

@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from airflow_env import airflow_home_fixture  # noqa: F401  (shared Airflow home)
 from resotrack.settings import get_settings
 from resotrack.store import migrate, reset_engines
-from smtp_server import smtp_server  # noqa: F401  (a real SMTP server on loopback)
+from support.airflow_env import airflow_home_fixture  # noqa: F401  (shared Airflow home)
+from support.chromium import browser  # noqa: F401  (headless Chromium, one per module)
+from support.smtp_server import smtp_server  # noqa: F401  (a real SMTP server on loopback)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

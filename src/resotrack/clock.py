@@ -1,7 +1,7 @@
 """The one place that reads the wall clock, so reminders, tests and the demo can travel in time.
 
 ``RESOTRACK_CLOCK_OFFSET_SECONDS`` (a number, default 0) moves every reading by that much, in
-every process that inherits it: a trial or a test of the command line (``tests/test_readme.py``)
+every process that inherits it: a trial or a test of the command line (``tests/e2e/test_readme.py``)
 then runs on the same calendar whatever the day it runs, while time still passes.
 
 ``RESOTRACK_CLOCK_FILE`` names a file holding a further offset in seconds, read again whenever

@@ -12,7 +12,7 @@ status labels).
 The wording of the quality rules lives with the rules, in the ``meta`` of each expectation of
 ``expectations/return_quality.json``, so that staff who change a rule change its words too;
 :func:`describe` finds it there. A missing translation fails when the suite is loaded or in
-``tests/test_catalog.py``, never in an email.
+``tests/unit/test_catalog.py``, never in an email.
 """
 
 from __future__ import annotations

@@ -1,0 +1,143 @@
+"""Run DAGs under a real Airflow in tests (a helper module, not a test module).
+
+``airflow db migrate`` takes seconds, so one Airflow home is made per pytest session and shared.
+Import the fixture into a test module (``from support.airflow_env import airflow_home_fixture``) or,
+better, once into ``tests/conftest.py``; tests ask for it as ``airflow_home``. Either way the
+migration runs once per session (see ``_HOMES``).
+
+Airflow runs as subprocesses of the venv's interpreter (``python -m airflow``), never inside the
+pytest process: importing Airflow reads its configuration once, at import, and would tie every
+later test to the first home it saw. The Airflow metadata DB is SQLite in the home; the
+application database comes from the environment (``RESOTRACK_*``, set by the ``db_url`` fixture)
+at each call, so one Airflow home serves tests on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DAGS_FOLDER = REPO / "dags"
+
+
+def _tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class AirflowHome:
+    """A migrated Airflow home whose DAGs folder is the repository's ``dags/``."""
+
+    home: Path
+    timings: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def metadata_db(self) -> Path:
+        return self.home / "airflow.db"
+
+    def config(self) -> dict[str, str]:
+        """The ``AIRFLOW_HOME`` and ``AIRFLOW__*`` variables every command here runs with."""
+        return {
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(self.home / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.metadata_db}",
+        }
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """This process's environment without the caller's own Airflow settings, plus ours."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        return {**base, **self.config(), **(extra or {})}
+
+    def run(
+        self,
+        *args: str,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float = 300,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``airflow ARGS``; with ``check``, a failure raises with the output's tail."""
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "airflow", *args],
+            env=self.env(extra_env),
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        self.timings.setdefault(" ".join(args[:2]), []).append(time.perf_counter() - started)
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"`airflow {' '.join(args)}` exited {result.returncode}\n"
+                f"--- stdout (tail)\n{_tail(result.stdout)}\n"
+                f"--- stderr (tail)\n{_tail(result.stderr)}"
+            )
+        return result
+
+    def dags_test(
+        self, dag_id: str, conf: Mapping[str, Any] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """One in-process DAG run (``airflow dags test``); exits non-zero if the run failed."""
+        args = ["dags", "test", dag_id]
+        if conf:
+            args += ["--conf", json.dumps(dict(conf))]
+        return self.run(*args)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read Airflow's metadata DB, to check what a run recorded (task states, events)."""
+        with sqlite3.connect(self.metadata_db) as conn:
+            return list(conn.execute(sql, params))
+
+    def task_states(self, dag_id: str, task_id: str) -> list[str | None]:
+        """States of ``task_id`` in every run of ``dag_id``, oldest run first."""
+        rows = self.query(
+            "SELECT ti.state FROM dag_run dr JOIN task_instance ti"
+            " ON ti.dag_id = dr.dag_id AND ti.run_id = dr.run_id"
+            " WHERE dr.dag_id = ? AND ti.task_id = ? ORDER BY dr.id",
+            (dag_id, task_id),
+        )
+        return [row[0] for row in rows]
+
+    def asset_event_count(self, asset_name: str) -> int:
+        """How many events the asset named ``asset_name`` has received."""
+        rows = self.query(
+            "SELECT count(*) FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = ?",
+            (asset_name,),
+        )
+        return int(rows[0][0])
+
+
+_HOMES: dict[Path, AirflowHome] = {}
+
+
+def make_airflow_home(home: Path) -> AirflowHome:
+    """Create and migrate an Airflow home in ``home`` (once per path and process)."""
+    if home in _HOMES:
+        return _HOMES[home]
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "plugins").mkdir(exist_ok=True)
+    airflow = AirflowHome(home)
+    airflow.run("db", "migrate", timeout=600)
+    _HOMES[home] = airflow
+    return airflow
+
+
+@pytest.fixture(scope="session", name="airflow_home")
+def airflow_home_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowHome]:
+    """One migrated Airflow home for the whole session; DAG runs accumulate in it."""
+    base = tmp_path_factory.getbasetemp() / "airflow-home"
+    yield make_airflow_home(base)

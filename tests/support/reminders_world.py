@@ -1,0 +1,211 @@
+"""A reporting cycle to remind about (helpers for the reminder tests; no tests here).
+
+Seed 004 goes to member states with one focal point each, in its working language, and a
+permanent mission contact (except those named in ``no_mission``); Senegal has a copy
+contact and Cameroon a second, English-speaking focal point. The questionnaires are really
+dispatched through the outbox on :data:`DAY0`, so the fatigue gap sees them, and the
+deadline is :data:`DAY0` + 30 days. Replies are simulated by :meth:`World.reply`, which
+records a submission in the state validation would have given it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from conftest import SEED_004
+from resotrack import clock
+from resotrack.mail import send_pending
+from resotrack.mail.models import OutboxMessage
+from resotrack.questionnaires.cycles import open_cycle
+from resotrack.questionnaires.dispatch import dispatch_cycle
+from resotrack.registry import import_focal_points, sync_entities
+from resotrack.registry.models import ReportingEntity
+from resotrack.resolutions import import_file
+from resotrack.settings import get_settings
+from resotrack.store import session_scope
+from resotrack.store.blobs import blob_store
+from resotrack.validation.models import Submission
+from support.smtp_server import Received, SmtpServer
+
+SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"
+SECRETARIAT = "follow-up@oic.example.org"
+DAY0 = date(2026, 3, 2)
+DEADLINE = DAY0 + timedelta(days=30)
+
+#: Stored the way validation stores a refused return's problems.
+PROBLEMS: list[dict[str, Any]] = [
+    {
+        "row": 5,
+        "paragraph": 18,
+        "column": "measures",
+        "severity": "blocker",
+        "rule": "contract.required",
+        "message": {
+            "en": "The measures taken are not described.",
+            "fr": "Les mesures prises ne sont pas décrites.",
+            "ar": "لم تُوصف التدابير المتخذة.",
+        },
+        "fix": {
+            "en": "Describe briefly what was done.",
+            "fr": "Décrivez brièvement ce qui a été fait.",
+            "ar": "صِف بإيجاز ما تم إنجازه.",
+        },
+    },
+    {
+        "row": 7,
+        "paragraph": 21,
+        "column": "start_date",
+        "severity": "warning",
+        "rule": "quality.date",
+        "message": {"en": "The date is in the future.", "fr": "La date est future.", "ar": "x"},
+        "fix": {"en": "Check the year.", "fr": "Vérifiez l'année.", "ar": "y"},
+    },
+]
+
+
+@contextmanager
+def on(day: date, hour: int = 6) -> Iterator[None]:
+    """Travel to ``day`` (06:00 UTC, when the DAG runs)."""
+    with clock.frozen(datetime.combine(day, time(hour), UTC)):
+        yield
+
+
+def fp(code: str) -> str:
+    return f"fp.{code.lower()}@gov.example.org"
+
+
+def pm(code: str) -> str:
+    return f"pm.{code.lower()}@mission.example.org"
+
+
+CC_SEN = "cc.sen@gov.example.org"
+FP2_CMR = "fp2.cmr@gov.example.org"
+
+
+@dataclass
+class World:
+    cycle_id: int
+    server: SmtpServer
+    codes: list[str]
+    languages: dict[str, str]
+
+    @staticmethod
+    def day(n: int) -> date:
+        return DAY0 + timedelta(days=n)
+
+    def reply(
+        self,
+        code: str,
+        state: str,
+        *,
+        problems: Iterable[dict[str, Any]] = (),
+        annotated: bytes | None = None,
+    ) -> int:
+        """Record a return of ``code`` as validation would have decided it, now."""
+        report: dict[str, Any] = {"outcome": state, "problems": list(problems), "summary": {}}
+        if annotated is not None:
+            report["summary"]["annotated_sha256"] = blob_store().put(annotated)
+        now = clock.now()
+        with session_scope() as s:
+            row = Submission(
+                cycle_id=self.cycle_id,
+                entity_code=code,
+                sha256=hashlib.sha256(f"{code}{now.isoformat()}{state}".encode()).hexdigest(),
+                size=1000,
+                original_name=f"{self.cycle_id}-{code}.xlsx",
+                channel="portal",
+                sender=fp(code),
+                state=state,
+                report=report,
+                received_at=now,
+                decided_at=None if state == "received" else now,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def decide(self, submission_id: int, state: str) -> None:
+        with session_scope() as s:
+            row = s.get(Submission, submission_id)
+            assert row is not None
+            row.state, row.decided_at = state, clock.now()
+
+    def outbox_by_message_id(self) -> dict[str, OutboxMessage]:
+        with session_scope() as s:
+            rows = list(s.scalars(select(OutboxMessage)))
+            s.expunge_all()
+        return {str(row.message_id): row for row in rows if row.message_id}
+
+    def messages_since(self, count: int) -> list[Received]:
+        return self.server.received()[count:]
+
+
+def build_world(
+    server: SmtpServer,
+    tmp_path: Path,
+    *,
+    entities: Iterable[str] | None = None,
+    no_mission: Iterable[str] = ("TCD",),
+) -> World:
+    """Open and dispatch the cycle on :data:`DAY0`; ``entities`` None: the 57 member states."""
+    with on(DAY0):
+        with session_scope() as s:
+            sync_entities(s)
+            states = list(
+                s.scalars(
+                    select(ReportingEntity)
+                    .where(ReportingEntity.kind == "member_state")
+                    .order_by(ReportingEntity.code)
+                )
+            )
+            languages = {e.code: e.language for e in states}
+        import_file(SEED_004)
+        codes = sorted(entities) if entities is not None else sorted(languages)
+        skip = set(no_mission)
+        lines = ["entity,name,email,language,role"]
+        for code in codes:
+            lang = languages[code]
+            lines.append(f"{code},Focal {code},{fp(code)},{lang},focal point")
+            if code not in skip:
+                lines.append(f"{code},Mission {code},{pm(code)},{lang},permanent mission")
+        if "SEN" in codes:
+            lines.append(f"SEN,Copie Sénégal,{CC_SEN},fr,cc")
+        if "CMR" in codes:
+            lines.append(f"CMR,Second Focal CMR,{FP2_CMR},en,focal point")
+        csv = tmp_path / "focal.csv"
+        csv.write_text("\n".join(lines) + "\n", "utf-8")
+        with session_scope() as s:
+            import_focal_points(s, csv)
+        with session_scope() as s:
+            cycle = open_cycle(s, [SYMBOL], DEADLINE, entities=codes, title="Follow-up MCSD-2")
+            cycle_id = cycle.id
+        with session_scope() as s:
+            dispatch_cycle(s, cycle_id)
+        send_pending()
+    return World(cycle_id, server, codes, {c: languages[c] for c in codes})
+
+
+@pytest.fixture
+def mail_env(db_url: str, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> SmtpServer:
+    monkeypatch.setenv("RESOTRACK_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("RESOTRACK_MAIL_SECRETARIAT", SECRETARIAT)
+    monkeypatch.setenv("RESOTRACK_MAIL_BACKOFF_BASE_SECONDS", "0")
+    monkeypatch.setenv("RESOTRACK_MAIL_RUN_RETRIES", "1")
+    monkeypatch.setenv("RESOTRACK_SECRET_KEY", "test-signing-key")
+    get_settings.cache_clear()
+    return smtp_server
+
+
+def plain(message: Received) -> str:
+    body = message.message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
