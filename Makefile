@@ -11,7 +11,7 @@ export RESOTRACK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 help:
 	@echo "make demo   run the story on seed resolutions"
 	@echo "make test   install what is needed and run the whole test suite"
-	@echo "make test-fast  the inner loop: no Airflow, cluster, browser or LibreOffice tests"
+	@echo "make test-fast  the inner loop: unit tests, and integration tests on SQLite"
 	@echo "make lint   ruff, mypy and the import contracts"
 	@echo "make catalogs  extract messages into .pot files, update the .po files, compile-check"
 	@echo "make bench  run the benchmarks and update bench/RESULTS.md"
@@ -36,11 +36,11 @@ system:
 test: install services system
 	$(UV) run pytest -n 2 --dist loadgroup --durations=15
 
-# The inner loop: everything but Airflow, the cluster, Chromium and LibreOffice, on both
-# databases; `make test` still runs every test.
-FAST := not airflow and not cluster and not browser and not libreoffice
-test-fast: install services
-	$(UV) run pytest -m "$(FAST)" $(PYTEST_ARGS)
+# The inner loop: the unit tests, and the integration tests on SQLite without LibreOffice or
+# the slow ones, on two workers; `make test` still runs every test.
+FAST := not postgres and not airflow and not cluster and not browser and not libreoffice and not slow
+test-fast: install
+	$(UV) run pytest -n 2 -m "$(FAST)" tests/unit tests/integration $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run ruff check src tests dags plugins bench
