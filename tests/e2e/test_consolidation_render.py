@@ -20,14 +20,13 @@ import io
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 from PIL import Image, ImageStat
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from resotrack.consolidation.builds import Rendered, render_outputs, slug
 from resotrack.consolidation.labels import status_text
@@ -36,7 +35,6 @@ from support.rendering import CONVERT_TIMEOUT, NASTY, RESOLUTIONS, _snapshot, co
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
@@ -174,21 +172,6 @@ def _coloured_share(image: Image.Image) -> float:
     hsv = image.convert("RGB").convert("HSV")
     saturation = hsv.getchannel("S").point(lambda s: 255 if s > 20 else 0)
     return float(ImageStat.Stat(saturation).mean[0]) / 255
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/system-deps.sh")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.mark.browser

@@ -237,7 +237,8 @@ def _record_latency(backend: str, timings: list[float], p50: float, p95: float) 
         f"| {p50:.2f} | {p95:.2f} | {min(timings):.2f} | {max(timings):.2f} | {verdict} |"
     )
     body = [
-        "Measured by `RESOTRACK_BENCH_RECORD=1 uv run pytest tests/e2e/test_ingest_dag.py -k latency`"
+        "Measured by `RESOTRACK_BENCH_RECORD=1 uv run pytest tests/e2e/test_ingest_dag.py"
+        " -k latency`"
         f" on this machine ({os.cpu_count()} cores, shared with other engineers' test runs: "
         "the load average at the end of each run is in the table).",
         "A running Airflow (scheduler, DAG processor and API server, LocalExecutor, SQLite "

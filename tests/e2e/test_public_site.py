@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageStat
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -28,8 +27,6 @@ from resotrack.validation.models import Answer
 from support.consolidation_world import SYMBOL, Script, scripted_fixture  # noqa: F401
 
 runner = CliRunner()
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 SECRET = "Plan confidentiel — joindre amina.diallo@gouv.example.sn"
 UNAPPROVED = "Mesure ajoutée après l'approbation"
 
@@ -123,18 +120,6 @@ def test_the_public_site_refuses_unknown_entities_for_consent(db_url: str) -> No
     assert code == 1 and "no reporting entity has the code 'XXX'" in output
     with session_scope() as s, pytest.raises(SiteError, match="nothing to publish"):
         build_site(s, Path("/nonexistent/never-written"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/system-deps.sh")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.mark.slow

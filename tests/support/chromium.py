@@ -1,4 +1,5 @@
-"""Shared by several test modules (moved from test_portal_browser.py)."""
+"""Headless Chromium for the page tests: one browser per test module (``browser``, made
+available to every test by ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
-
-from support.intake_world import (  # noqa: F401
-    PortalProcess,
-    World,
-    portal_process_fixture,
-    world_fixture,
-)
 
 CHROMIUM = Path("/usr/bin/chromium")
 
