@@ -1,10 +1,10 @@
 """Benchmark: the disaster recovery drill, and how restore time grows with the data.
 
-Part 1 is the drill of ``tests/integration/test_recovery_drill.py`` (same code,
-``run_drill``): 57 member states of seed 004, one accepted return each through
-``intake.receive``, a backup while a thread keeps uploading, the database and home
-destroyed, ``resotrack restore`` into a fresh home and empty database, ``resotrack verify``. It measures the recovery point at backup time
-(how many uploads acknowledged before the backup started are missing after the restore: the
+Part 1 is the drill of ``tests/integration/test_recovery_drill.py`` (same code, ``run_drill``):
+57 member states of seed 004, one accepted return each through ``intake.receive``, a backup
+while a thread keeps uploading, the database and home destroyed, ``resotrack restore`` into a
+fresh home and empty database, ``resotrack verify``. It measures the recovery point at backup
+time (how many uploads acknowledged before the backup started are missing after the restore: the
 goal is 0) and the recovery time (the restore, end to end: check every file against the
 manifest, copy, restore the database, count rows, run ``verify``).
 
