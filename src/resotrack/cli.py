@@ -825,14 +825,15 @@ def outbox_list(
         if as_json:
             emit_json(found)
             return
+        w = words()
         columns = [
-            ("id", 0),
-            ("kind", 1),
-            ("to", 0),
-            ("state", 0),
-            ("attempts", 2),
-            ("sent", 1),
-            ("error", 3),
+            (w.p("column", "id"), 0),
+            (w.p("column", "kind"), 1),
+            (w.p("column", "to"), 0),
+            (w.p("column", "state"), 0),
+            (w.p("column", "attempts"), 2),
+            (w.p("column", "sent"), 1),
+            (w.p("column", "error"), 3),
         ]
         rows = [
             (

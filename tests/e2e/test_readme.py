@@ -244,7 +244,7 @@ def check_returns_list(session: Session, line: str, done: subprocess.CompletedPr
 
 def check_reminders(session: Session, line: str, done: subprocess.CompletedProcess[str]) -> None:
     sent = len(session.smtp.messages)
-    ok("2027-03-24: 1 message(s) would be sent")(session, line, done)
+    ok("2027-03-24: 1 message would be sent")(session, line, done)
     assert "focal.egy@gov.example" in done.stdout and "focal.sen@gov.example" not in done.stdout
     assert len(session.smtp.messages) == sent
 

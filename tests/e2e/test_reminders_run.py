@@ -90,7 +90,7 @@ def test_a_dry_run_sends_nothing_and_lists_exactly_what_the_real_run_sends(
         ("SEN", fp("SEN"), "D-14 reminder", "reminder"),
         ("TCD", fp("TCD"), "D-14 reminder", "reminder"),
     }
-    assert "5 message(s) would be sent (dry run: nothing queued)" in shown.output
+    assert "5 messages would be sent (dry run: nothing queued)" in shown.output
     for code, email, _, _ in planned:
         assert code in shown.output and email in shown.output
     assert "cc.sen@gov.example.org" in shown.output and "no return yet (" in shown.output
@@ -111,7 +111,7 @@ def test_a_dry_run_sends_nothing_and_lists_exactly_what_the_real_run_sends(
     # The same day again, from the command line: nothing to send.
     with on(D(-14).date()):
         again = CliRunner().invoke(cli(), ["reminders", "run"])
-    assert again.exit_code == 0 and "0 message(s) queued: nothing to send" in again.output
+    assert again.exit_code == 0 and "0 messages queued: nothing to send" in again.output
     assert len(world.server.received()) == before + 5
 
 

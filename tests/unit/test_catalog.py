@@ -122,9 +122,10 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         }
         path, keywords = sources[domain]
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
-        if domain == "cli":  # the report drafts' refusals, said by `reports edits import`
+        if domain == "cli":  # the sub-commands' lines, and the report drafts' refusals
             for other, named in (
                 ("consolidation/cli.py", {"w": None, "n": (1, 2)}),
+                ("reminders/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("consolidation/edits.py", {"EditError": None}),
                 ("consolidation/drafts.py", {"DraftUnreadable": None}),
                 ("consolidation/dashboard.py", {"w": None, "n": (1, 2), "EditError": None}),

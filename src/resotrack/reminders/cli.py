@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from resotrack.catalog import terminal_words
+
 if TYPE_CHECKING:
     from resotrack.reminders.ladder import CycleLadder
     from resotrack.reminders.run import ReminderRun
@@ -23,7 +25,8 @@ err = Console(stderr=True)
 
 
 def _fail(message: object) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    w = terminal_words("cli")
+    err.print(f"[bold red]{w('error:')}[/] {message}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -33,7 +36,8 @@ def _day(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"--today {value!r} is not a date like 2026-06-30") from None
+        w = terminal_words("cli")
+        raise _fail(w("--today {value} is not a date like 2026-06-30", value=repr(value))) from None
 
 
 # --- reminders run -----------------------------------------------------------------------
@@ -57,9 +61,13 @@ def run(
     try:
         result = run_reminders(day, dry_run=dry_run, cycle_id=cycle)
     except OutboxDeliveryError as exc:
+        w = terminal_words("cli")
         raise _fail(
-            f"the reminders are queued but some did not go out; the outbox tries again on "
-            f"the next run (`resotrack outbox list`).\n{exc}"
+            w(
+                "the reminders are queued but some did not go out; the outbox tries again "
+                "on the next run (`resotrack outbox list`).\n{error}",
+                error=exc,
+            )
         ) from exc
     except (ValueError, LookupError) as exc:
         raise _fail(exc) from exc
@@ -68,11 +76,30 @@ def run(
 
 def show_run(result: ReminderRun) -> None:
     """The run as staff read it: one row per message, then what was held back and why."""
-    verb = "would be sent (dry run: nothing queued)" if result.dry_run else "queued"
-    title = f"{result.today:%Y-%m-%d}: {len(result.messages)} message(s) {verb}"
+    w = terminal_words("cli")
+    day, count = f"{result.today:%Y-%m-%d}", len(result.messages)
+    if result.dry_run:
+        title = w.n(
+            "{day}: {n} message would be sent (dry run: nothing queued)",
+            "{day}: {n} messages would be sent (dry run: nothing queued)",
+            count,
+            day=day,
+        )
+    else:
+        title = w.n("{day}: {n} message queued", "{day}: {n} messages queued", count, day=day)
     if not result.messages:
-        out.print(f"{title}: nothing to send", highlight=False)
-    table = Table("cycle", "entity", "to", "cc", "rung", "message", "lang", "reason", title=title)
+        out.print(w("{title}: nothing to send", title=title), highlight=False)
+    table = Table(
+        w.p("column", "cycle"),
+        w.p("column", "entity"),
+        w.p("column", "to"),
+        w.p("column", "cc"),
+        w.p("column", "rung"),
+        w.p("column", "message"),
+        w.p("column", "lang"),
+        w.p("column", "reason"),
+        title=title,
+    )
     for m in result.messages:
         table.add_row(
             str(m.cycle_id),
@@ -89,37 +116,61 @@ def show_run(result: ReminderRun) -> None:
 
     held = [(plan.cycle_id, w) for plan in result.plans for w in plan.withheld]
     if held:
-        table = Table("cycle", "entity", "to", "rung", "why", "until", title="Held back")
-        for cycle_id, w in held:
-            until = f"{w.until:%Y-%m-%d}" if w.until else "dropped"
-            table.add_row(str(cycle_id), w.entity_code, w.to.email, w.rung.label, w.reason, until)
+        table = Table(
+            w.p("column", "cycle"),
+            w.p("column", "entity"),
+            w.p("column", "to"),
+            w.p("column", "rung"),
+            w.p("column", "why"),
+            w.p("column", "until"),
+            title=w("Held back"),
+        )
+        for cycle_id, h in held:
+            until = f"{h.until:%Y-%m-%d}" if h.until else w("dropped")
+            table.add_row(str(cycle_id), h.entity_code, h.to.email, h.rung.label, h.reason, until)
         out.print(table)
 
     fresh = {p.key for p in result.reported}
     for plan in result.plans:
-        rung = plan.rung.label if plan.rung else "none due yet"
+        rung = plan.rung.label if plan.rung else w("none due yet")
         quiet = ", ".join(f"{n} {why}" for why, n in sorted(plan.quiet.items()))
-        out.print(
-            f"cycle {plan.cycle_id} “{plan.title}”: D{plan.day:+d}, latest rung {rung}"
-            + (f"; nothing for: {quiet}" if quiet else ""),
-            highlight=False,
-        )
+        said = {"cycle": plan.cycle_id, "title": plan.title, "day": f"{plan.day:+d}", "rung": rung}
+        if quiet:
+            line = w(
+                "cycle {cycle} “{title}”: D{day}, latest rung {rung}; nothing for: {quiet}",
+                quiet=quiet,
+                **said,
+            )
+        else:
+            line = w("cycle {cycle} “{title}”: D{day}, latest rung {rung}", **said)
+        out.print(line, highlight=False)
         for p in plan.problems:
             if p.key in fresh:
-                tag = "would be reported" if result.dry_run else "reported to the Secretariat"
+                tag = w("would be reported") if result.dry_run else w("reported to the Secretariat")
             else:
-                tag = "reported earlier"
-            out.print(f"  [yellow]problem[/] ({tag}): {p.text}", highlight=False)
+                tag = w("reported earlier")
+            problem = w("problem")
+            out.print(f"  [yellow]{problem}[/] ({tag}): {p.text}", highlight=False)
     if result.reported:
-        verb = "would get" if result.dry_run else "gets"
-        out.print(
-            f"the Secretariat {verb} a summary of {len(result.reported)} new problem(s)",
-            highlight=False,
-        )
+        count = len(result.reported)
+        if result.dry_run:
+            summary = w.n(
+                "the Secretariat would get a summary of {n} new problem",
+                "the Secretariat would get a summary of {n} new problems",
+                count,
+            )
+        else:
+            summary = w.n(
+                "the Secretariat gets a summary of {n} new problem",
+                "the Secretariat gets a summary of {n} new problems",
+                count,
+            )
+        out.print(summary, highlight=False)
     for note in result.notes:
         out.print(note, highlight=False)
     if result.delivery is not None:
-        out.print(f"outbox: {len(result.delivery['sent'])} sent", highlight=False)
+        sent = len(result.delivery["sent"])
+        out.print(w.n("outbox: {n} sent", "outbox: {n} sent", sent), highlight=False)
 
 
 # --- reminders ladder --------------------------------------------------------------------
@@ -128,26 +179,40 @@ def show_run(result: ReminderRun) -> None:
 def show_ladder(info: CycleLadder) -> None:
     from resotrack.reminders.ladder import AUDIENCE, compact
 
+    w = terminal_words("cli")
     out.print(
-        f"[bold]cycle {info.cycle_id}[/] “{info.title}”: deadline {info.deadline:%Y-%m-%d}, "
-        f"{info.state}",
+        w(
+            "[bold]cycle {cycle}[/] “{title}”: deadline {deadline}, {state}",
+            cycle=info.cycle_id,
+            title=info.title,
+            deadline=f"{info.deadline:%Y-%m-%d}",
+            state=info.state,
+        ),
         highlight=False,
     )
-    table = Table("rung", "date", "kind", "to")
+    table = Table(
+        w.p("column", "rung"), w.p("column", "date"), w.p("column", "kind"), w.p("column", "to")
+    )
     for rung in info.ladder:
         table.add_row(rung.label, f"{info.day_of(rung):%Y-%m-%d}", rung.kind, AUDIENCE[rung.kind])
     if info.ladder:
         out.print(table)
     else:
-        out.print("no reminders: the ladder is empty")
+        out.print(w("no reminders: the ladder is empty"))
     out.print(
-        f"fatigue: at most {info.fatigue.max_messages} reminder messages per person, "
-        f"at least {info.fatigue.min_gap_days} day(s) apart",
+        w.n(
+            "fatigue: at most {most} reminder messages per person, at least {n} day apart",
+            "fatigue: at most {most} reminder messages per person, at least {n} days apart",
+            info.fatigue.min_gap_days,
+            most=info.fatigue.max_messages,
+        ),
         highlight=False,
     )
-    out.print(f"as a compact ladder: {compact(info.ladder) or '(empty: --none)'}", highlight=False)
+    shown = compact(info.ladder) or w("(empty: --none)")
+    out.print(w("as a compact ladder: {ladder}", ladder=shown), highlight=False)
     for warning in info.warnings:
-        out.print(f"[yellow]note:[/] {warning}", highlight=False)
+        note = w("note:")
+        out.print(f"[yellow]{note}[/] {warning}", highlight=False)
 
 
 def ladder_show(
@@ -224,7 +289,9 @@ def ladder_set(
     ways = {"--rung": bool(rung), "--ladder": ladder is not None, "--default": default}
     sources = [flag for flag, given in {**ways, "--none": none}.items() if given]
     if len(sources) > 1:
-        raise _fail(f"give the ladder one way only, not {' and '.join(sources)}")
+        w = terminal_words("cli")
+        both = " {} ".format(w("and")).join(sources)
+        raise _fail(w("give the ladder one way only, not {ways}", ways=both))
     try:
         rungs = None
         if rung:
@@ -246,7 +313,8 @@ def ladder_set(
             )
     except (LadderError, LookupError) as exc:
         raise _fail(exc) from exc
-    out.print(f"cycle {cycle}: ladder saved", highlight=False)
+    w = terminal_words("cli")
+    out.print(w("cycle {cycle}: ladder saved", cycle=cycle), highlight=False)
     show_ladder(info)
 
 
