@@ -171,3 +171,26 @@ def test_ladder_show_and_set_from_the_command_line(
     assert runner.invoke(app, [*args, "--default"]).exit_code == 0
     with session_scope() as s:
         assert ladder_of(s, world_cycle).ladder == default_ladder()
+
+
+def test_the_reminders_command_speaks_the_terminal_language(
+    world_cycle: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``LANG=fr_FR.UTF-8``: the dry run and the ladder are told in French, counted right."""
+    monkeypatch.setattr(reminders_cli.out, "width", 200)
+    monkeypatch.setattr(reminders_cli.err, "width", 200)
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    app, runner = _cli(), CliRunner()
+    args = ["reminders", "run", "--dry-run", "--cycle", str(world_cycle)]
+
+    dry = runner.invoke(app, [*args, "--today", "2026-03-18"])  # D-14: SEN's first reminder
+    assert dry.exit_code == 0, dry.output
+    assert "2026-03-18 : 1 message serait envoyé (essai à blanc" in dry.output
+    assert "dernier palier D-14 reminder" in dry.output and "message(s)" not in dry.output
+    shown = runner.invoke(app, ["reminders", "ladder", "show", "--cycle", str(world_cycle)])
+    assert shown.exit_code == 0, shown.output
+    assert "échéance le 2026-04-01" in shown.output and "échelle en abrégé" in shown.output
+    bad = runner.invoke(app, [*args, "--today", "18/03/2026"])
+    assert bad.exit_code == 1 and "n’est pas une date" in bad.output
