@@ -239,7 +239,7 @@ def check_ingest(session: Session, line: str, done: subprocess.CompletedProcess[
 
 
 def check_returns_list(session: Session, line: str, done: subprocess.CompletedProcess[str]) -> None:
-    ok("1-SEN.xlsx", "1 submission(s) in cycle 1")(session, line, done)
+    ok("1-SEN.xlsx", "1 submission in cycle 1")(session, line, done)
 
 
 def check_reminders(session: Session, line: str, done: subprocess.CompletedProcess[str]) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from resotrack.catalog import terminal_words
 from resotrack.terminal import emit_json, fitted
 
 out = Console()
@@ -19,7 +20,9 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    w = terminal_words("cli")
+    said = w("error:")
+    err.print(f"[bold red]{said}[/] {message}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -37,6 +40,7 @@ def _choose_cycle(entity: str, cycle: int | None, data: bytes, name: str) -> int
     )
     from resotrack.store import session_scope
 
+    w = terminal_words("cli")
     try:
         identity = identify_workbook(data)
     except Refused as refused:
@@ -48,19 +52,27 @@ def _choose_cycle(entity: str, cycle: int | None, data: bytes, name: str) -> int
     if identity is not None and identity.entity_code == entity:
         return identity.cycle_id
     if identity is not None:
-        err.print(
-            f"warning: the workbook says it is {identity.entity_code}'s; receiving it for "
-            f"{entity} as asked (validation will compare)",
-            highlight=False,
+        said = w(
+            "warning: the workbook says it is {owner}'s; receiving it for {entity} as asked "
+            "(validation will compare)",
+            owner=identity.entity_code,
+            entity=entity,
         )
+        err.print(said, highlight=False)
     with session_scope() as session:
         cycles = open_cycles_for(session, entity)
     if len(cycles) == 1:
         return cycles[0]
     if not cycles:
-        raise _fail(f"{entity} has no open questionnaire in any cycle")
+        raise _fail(w("{entity} has no open questionnaire in any cycle", entity=entity))
     listed = ", ".join(str(c) for c in cycles)
-    raise _fail(f"{entity} reports in several open cycles ({listed}); say which with --cycle")
+    raise _fail(
+        w(
+            "{entity} reports in several open cycles ({cycles}); say which with --cycle",
+            entity=entity,
+            cycles=listed,
+        )
+    )
 
 
 def submit(
@@ -79,15 +91,27 @@ def submit(
     from resotrack.intake.sniff import NotAWorkbook
     from resotrack.store import session_scope
 
+    w = terminal_words("cli")
     code = entity.strip().upper()
     limit = intake_settings().upload_max_bytes
     if file.stat().st_size > limit:
-        raise _fail(f"{file.name}: the file is larger than the limit of {limit:,} bytes")
+        raise _fail(
+            w.n(
+                "{file}: the file is larger than the limit of {limit} byte",
+                "{file}: the file is larger than the limit of {limit} bytes",
+                limit,
+                file=file.name,
+                limit=w.number(limit),
+            )
+        )
     data = file.read_bytes()
     cycle_id = _choose_cycle(code, cycle, data, file.name)
     with session_scope() as session:
         if not has_questionnaire(session, code, cycle_id):
-            raise _fail(f"{code} has no open questionnaire in cycle {cycle_id}")
+            said = w(
+                "{entity} has no open questionnaire in cycle {cycle}", entity=code, cycle=cycle_id
+            )
+            raise _fail(said)
     try:
         receipt = receive(
             data,
@@ -100,17 +124,33 @@ def submit(
     except (NotAWorkbook, TooLarge) as exc:
         raise _fail(f"{file.name}: {exc}") from exc
     if receipt.duplicate:
-        out.print(
-            f"{file.name}: the same file was already received as submission "
-            f"#{receipt.submission_id} ({receipt.state})"
+        said = w(
+            "{file}: the same file was already received as submission #{submission} ({state})",
+            file=file.name,
+            submission=receipt.submission_id,
+            state=receipt.state,
         )
+        out.print(said)
         return
-    out.print(
-        f"{file.name}: received as submission #{receipt.submission_id} for {code} in cycle "
-        f"{cycle_id} (sha256 {receipt.sha256[:12]}, {receipt.size:,} bytes)"
+    said = w.n(
+        "{file}: received as submission #{submission} for {entity} in cycle {cycle} "
+        "(sha256 {sha256}, {size} byte)",
+        "{file}: received as submission #{submission} for {entity} in cycle {cycle} "
+        "(sha256 {sha256}, {size} bytes)",
+        receipt.size,
+        file=file.name,
+        submission=receipt.submission_id,
+        entity=code,
+        cycle=cycle_id,
+        sha256=receipt.sha256[:12],
+        size=w.number(receipt.size),
     )
+    out.print(said)
     run = announce(receipt)
-    out.print(f"ingest run {run} started" if run else "Airflow not reached: the sweep ingests it")
+    if run:
+        out.print(w("ingest run {run} started", run=run))
+    else:
+        out.print(w("Airflow not reached: the sweep ingests it"))
 
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
@@ -143,15 +183,16 @@ def list_returns(
     if as_json:
         emit_json(found)
         return
+    w = terminal_words("cli")
     columns = [
         ("#", 0),
-        ("entity", 0),
-        ("received", 1),
-        ("channel", 3),
-        ("sender", 4),
-        ("state", 0),
-        ("file", 2),
-        ("bytes", 5),
+        (w.p("column", "entity"), 0),
+        (w.p("column", "received"), 1),
+        (w.p("column", "channel"), 3),
+        (w.p("column", "sender"), 4),
+        (w.p("column", "state"), 0),
+        (w.p("column", "file"), 2),
+        (w.p("column", "bytes"), 5),
     ]
     rows = [
         (
@@ -167,7 +208,14 @@ def list_returns(
         for s in found
     ]
     out.print(fitted(columns, rows))
-    out.print(f"{len(found)} submission(s) in cycle {cycle}")
+    out.print(
+        w.n(
+            "{n} submission in cycle {cycle}",
+            "{n} submissions in cycle {cycle}",
+            len(found),
+            cycle=cycle,
+        )
+    )
 
 
 def quarantine(
@@ -196,14 +244,15 @@ def quarantine(
     if as_json:
         emit_json(found)
         return
+    w = terminal_words("cli")
     columns = [
         ("#", 0),
-        ("at", 1),
-        ("from", 0),
-        ("subject", 2),
-        ("state", 0),
-        ("reason", 0),
-        ("raw sha256", 3),
+        (w.p("column", "at"), 1),
+        (w.p("column", "from"), 0),
+        (w.p("column", "subject"), 2),
+        (w.p("column", "state"), 0),
+        (w.p("column", "reason"), 0),
+        (w.p("column", "raw sha256"), 3),
     ]
     rows = [
         (
@@ -218,7 +267,7 @@ def quarantine(
         for m in found
     ]
     out.print(fitted(columns, rows))
-    out.print(f"{len(found)} message(s)")
+    out.print(w.n("{n} message", "{n} messages", len(found)))
 
 
 def register(app: typer.Typer) -> typer.Typer:
