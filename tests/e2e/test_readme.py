@@ -260,13 +260,13 @@ def check_reports(session: Session, line: str, done: subprocess.CompletedProcess
 
 
 def check_backup(session: Session, line: str, done: subprocess.CompletedProcess[str]) -> None:
-    ok("backup written", "1 submissions, 1 answers")(session, line, done)
+    ok("backup written", "1 submission, 1 answer")(session, line, done)
     generations = list((session.work / "backups").glob("resotrack-*"))
     assert len(generations) == 1 and (generations[0] / "manifest.json").exists()
 
 
 def check_restore(session: Session, line: str, done: subprocess.CompletedProcess[str]) -> None:
-    ok("restored resotrack-", "1 submissions, 1 answers")(session, line, done)
+    ok("restored resotrack-", "1 submission, 1 answer")(session, line, done)
     restored = {**session.env, "RESOTRACK_HOME": str(session.work / "restored")}
     shown = subprocess.run(
         [RESOTRACK, "returns", "list", "--cycle", "1"],

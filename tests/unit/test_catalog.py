@@ -127,6 +127,7 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
                 ("consolidation/cli.py", {"w": None, "n": (1, 2)}),
                 ("reminders/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("intake/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
+                ("recovery/cli.py", {"w": None, "n": (1, 2)}),
                 ("consolidation/edits.py", {"EditError": None}),
                 ("consolidation/drafts.py", {"DraftUnreadable": None}),
                 ("consolidation/dashboard.py", {"w": None, "n": (1, 2), "EditError": None}),

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from resotrack.catalog import LOCALES, Words, terminal_words
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 RESTORED_WITH_PROBLEMS = 3
@@ -25,7 +27,8 @@ def _fail(message: str, as_json: bool) -> typer.Exit:
     if as_json:
         typer.echo(json.dumps({"ok": False, "error": message}, ensure_ascii=False, indent=2))
     else:
-        err.print(f"[bold red]error:[/] {message}", markup=True)
+        said = terminal_words("cli")("error:")
+        err.print(f"[bold red]{said}[/] {message}", markup=True)
     return typer.Exit(1)
 
 
@@ -37,8 +40,23 @@ def _say(_phase: str, message: str) -> None:
     err.print(f"… {message}")
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:,.1f} MB"
+def _decimal(w: Words, value: float) -> str:
+    """``value`` with one decimal, written the reader's way (1,234.5 or 1 234,5)."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, format="#,##0.0", locale=LOCALES[w.language]))
+
+
+def _mb(w: Words, size: int) -> str:
+    return w("{size} MB", size=_decimal(w, size / 1024 / 1024))
+
+
+def _counted(w: Words, submissions: int, answers: int) -> tuple[str, str]:
+    """ "1 submission", "12 answers" … as the reader's language counts them."""
+    return (
+        w.n("{count} submission", "{count} submissions", submissions, count=w.number(submissions)),
+        w.n("{count} answer", "{count} answers", answers, count=w.number(answers)),
+    )
 
 
 def backup_command(
@@ -63,24 +81,49 @@ def backup_command(
     if as_json:
         _print_json({"ok": not result.problems, **result.as_dict()})
     else:
+        w = terminal_words("cli")
         m = result.manifest
-        tables = m.tables
+        submissions, answers = _counted(w, m.tables.get("submission", 0), m.tables.get("answer", 0))
+        unreferenced = m.blobs["unreferenced"]
+        out.print(w("backup written: {folder}", folder=result.folder))
         out.print(
-            f"backup written: {result.folder}\n"
-            f"  database  {m.engine}, snapshot at {m.database.get('snapshot_at')}, "
-            f"{tables.get('submission', 0):,} submissions, {tables.get('answer', 0):,} answers\n"
-            f"  blobs     {m.blobs['files']:,} ({_mb(m.blobs['bytes'])}), "
-            f"{m.blobs['unreferenced']:,} not referenced by the snapshot (harmless)\n"
-            f"  files     {len(m.files):,}, {_mb(m.total_bytes)}, in {result.seconds:.1f} s"
+            w(
+                "  database  {engine}, snapshot at {snapshot}, {submissions}, {answers}",
+                engine=m.engine,
+                snapshot=m.database.get("snapshot_at"),
+                submissions=submissions,
+                answers=answers,
+            )
         )
+        out.print(
+            w.n(
+                "  blobs     {files} ({size}), {count} not referenced by the snapshot (harmless)",
+                "  blobs     {files} ({size}), {count} not referenced by the snapshot (harmless)",
+                unreferenced,
+                files=w.number(m.blobs["files"]),
+                size=_mb(w, m.blobs["bytes"]),
+                count=w.number(unreferenced),
+            )
+        )
+        out.print(
+            w(
+                "  files     {files}, {size}, in {seconds} s",
+                files=w.number(len(m.files)),
+                size=_mb(w, m.total_bytes),
+                seconds=_decimal(w, result.seconds),
+            )
+        )
+        warning = w("warning:")
         for line in result.warnings:
-            err.print(f"[yellow]warning:[/] {line}", markup=True)
+            err.print(f"[yellow]{warning}[/] {line}", markup=True)
         for path in result.pruned:
-            out.print(f"  removed old generation {path.name}")
+            out.print(w("  removed old generation {name}", name=path.name))
         if result.problems:
             err.print(
-                "[bold red]the live system is damaged[/] (the backup is whole, but holds "
-                "what was there):",
+                w(
+                    "[bold red]the live system is damaged[/] (the backup is whole, but holds "
+                    "what was there):"
+                ),
                 markup=True,
             )
             for line in result.problems:
@@ -124,22 +167,41 @@ def restore_command(
     if as_json:
         _print_json({"ok": healthy, **result.as_dict()})
     else:
+        w = terminal_words("cli")
         m = result.manifest
+        submissions, answers = _counted(w, m.tables.get("submission", 0), m.tables.get("answer", 0))
+        blobs = m.blobs.get("files", 0)
         out.print(
-            f"restored {m.name} (snapshot {m.database.get('snapshot_at')}) into\n"
-            f"  home      {result.home}\n"
-            f"  database  {result.database}\n"
-            f"  {m.tables.get('submission', 0):,} submissions, {m.tables.get('answer', 0):,} "
-            f"answers, {m.blobs.get('files', 0):,} blobs, {_mb(result.bytes)} in "
-            f"{result.seconds:.1f} s; every table holds the rows the backup recorded"
+            w(
+                "restored {name} (snapshot {snapshot}) into",
+                name=m.name,
+                snapshot=m.database.get("snapshot_at"),
+            )
+        )
+        out.print(w("  home      {home}", home=result.home))
+        out.print(w("  database  {database}", database=result.database))
+        out.print(
+            w.n(
+                "  {submissions}, {answers}, {count} blob, {size} in {seconds} s; every table "
+                "holds the rows the backup recorded",
+                "  {submissions}, {answers}, {count} blobs, {size} in {seconds} s; every table "
+                "holds the rows the backup recorded",
+                blobs,
+                submissions=submissions,
+                answers=answers,
+                count=w.number(blobs),
+                size=_mb(w, result.bytes),
+                seconds=_decimal(w, result.seconds),
+            )
         )
         for line in result.replaced:
-            out.print(f"  replaced: {line}")
+            out.print(w("  replaced: {line}", line=line))
+        warning = w("warning:")
         for line in result.warnings:
-            err.print(f"[bold yellow]warning:[/] {line}", markup=True)
+            err.print(f"[bold yellow]{warning}[/] {line}", markup=True)
         if result.verify is not None:
             out.print(result.verify.text())
-        out.print("next steps:")
+        out.print(w("next steps:"))
         for i, step in enumerate(result.next_steps, 1):
             out.print(f"  {i}. {step}")
     if result.verify is not None and not result.verify.ok:
@@ -184,19 +246,33 @@ def _verify_backups(folder: Path, as_json: bool) -> None:
     if as_json:
         _print_json({"ok": all(c.ok for c in checks), "backups": [c.as_dict() for c in checks]})
     else:
+        w = terminal_words("cli")
         for c in checks:
             if c.ok:
                 m = c.manifest
                 assert m is not None
-                out.print(f"OK      {c.folder}  ({len(m.files):,} files, {_mb(m.total_bytes)})")
+                files = len(m.files)
+                said = w.n(
+                    "OK      {folder}  ({count} file, {size})",
+                    "OK      {folder}  ({count} files, {size})",
+                    files,
+                    folder=c.folder,
+                    count=w.number(files),
+                    size=_mb(w, m.total_bytes),
+                )
+                out.print(said)
                 if m.problems:
-                    out.print(
-                        f"        made while the live system had {len(m.problems)} problem(s)"
+                    said = w.n(
+                        "        made while the live system had {n} problem",
+                        "        made while the live system had {n} problems",
+                        len(m.problems),
                     )
+                    out.print(said)
             else:
-                out.print(f"DAMAGED {c.folder}\n{listing(c.problems)}")
+                out.print(w("DAMAGED {folder}", folder=c.folder))
+                out.print(listing(c.problems))
             for line in c.warnings[:5]:
-                out.print(f"        warning: {line}")
+                out.print(w("        warning: {line}", line=line))
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
