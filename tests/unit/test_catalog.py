@@ -128,6 +128,8 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
                 ("reminders/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("intake/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("recovery/cli.py", {"w": None, "n": (1, 2)}),
+                ("validation/cli.py", {"w": None, "p": ((1, "c"), 2)}),
+                ("publicsite/cli.py", {"w": None}),
                 ("consolidation/edits.py", {"EditError": None}),
                 ("consolidation/drafts.py", {"DraftUnreadable": None}),
                 ("consolidation/dashboard.py", {"w": None, "n": (1, 2), "EditError": None}),

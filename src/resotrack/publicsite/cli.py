@@ -9,12 +9,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from resotrack.catalog import terminal_words
+
 out = Console()
 err = Console(stderr=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    w = terminal_words("cli")
+    said = w("error:")
+    err.print(f"[bold red]{said}[/] {exc}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -55,8 +59,15 @@ def consent(
             set_consent(session, entity, narratives=narratives, actor=by or getpass.getuser())
     except (ValueError, LookupError) as exc:
         raise _fail(exc) from exc
-    what = "statuses, measures and evidence" if narratives else "statuses only"
-    out.print(f"{entity.upper()}: the public site shows its {what}")
+    w = terminal_words("cli")
+    if narratives:
+        said = w(
+            "{entity}: the public site shows its statuses, measures and evidence",
+            entity=entity.upper(),
+        )
+    else:
+        said = w("{entity}: the public site shows its statuses only", entity=entity.upper())
+    out.print(said)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from resotrack.catalog import Words
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -122,8 +125,11 @@ def check_command(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     language: Annotated[
-        str, typer.Option("--language", help="Language of the messages: ar, en or fr.")
-    ] = "en",
+        str | None,
+        typer.Option(
+            "--language", help="Language of the messages: ar, en or fr (default: the terminal's)."
+        ),
+    ] = None,
 ) -> None:
     """Check a returned workbook (nothing is recorded); exit 0 valid, 1 invalid, 2 unreadable."""
     from resotrack.validation.config import settings
@@ -135,30 +141,72 @@ def check_command(
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
-        _print(report, language if language in ("ar", "en", "fr") else "en")
+        from resotrack.catalog import Words, terminal_words
+        from resotrack.catalog import language as language_of
+
+        _print(
+            report,
+            terminal_words("cli") if language is None else Words(language_of(language), "cli"),
+        )
     raise typer.Exit(report["exit_code"])
 
 
-def _print(report: dict[str, Any], language: str) -> None:
+def _print(report: dict[str, Any], w: Words) -> None:
     from rich.console import Console
     from rich.table import Table
 
     out = Console()
+    language = w.language
     summary = report["summary"]
-    who = (
-        f"{summary['entity_code']}, cycle {summary['cycle_id']}, "
-        f"questionnaire {summary['questionnaire_id']}, template {summary['template_version']}"
-        if summary["entity_code"]
-        else "not identified"
+    if summary["entity_code"]:
+        who = w(
+            "{entity}, cycle {cycle}, questionnaire {questionnaire}, template {template}",
+            entity=summary["entity_code"],
+            cycle=summary["cycle_id"],
+            questionnaire=summary["questionnaire_id"],
+            template=summary["template_version"],
+        )
+    else:
+        who = w("not identified")
+    outcomes = {
+        "accepted": w.p("outcome", "accepted"),
+        "accepted_with_warnings": w.p("outcome", "accepted with warnings"),
+        "refused": w.p("outcome", "refused"),
+        "unreadable": w.p("outcome", "unreadable"),
+    }
+    quality = {
+        "run": w.p("quality", "run"),
+        "not run: the file is not readable": w.p("quality", "not run: the file is not readable"),
+        "not run: the workbook is not identified or its structure is wrong": w.p(
+            "quality", "not run: the workbook is not identified or its structure is wrong"
+        ),
+        "not run: no database knows this questionnaire (structural checks only)": w.p(
+            "quality", "not run: no database knows this questionnaire (structural checks only)"
+        ),
+    }
+    said = w(
+        "[bold]{outcome}[/] ({who}); quality rules: {quality}",
+        outcome=outcomes.get(report["outcome"], report["outcome"]),
+        who=who,
+        quality=quality.get(summary["quality"], summary["quality"]),
     )
-    out.print(f"[bold]{report['outcome']}[/] ({who}); quality rules: {summary['quality']}")
+    out.print(said)
     if not report["problems"]:
-        out.print("no problem found")
+        out.print(w("no problem found"))
         return
-    table = Table("severity", "row", "§", "column", "problem", "fix", show_lines=False)
+    severities = {"blocker": w.p("severity", "blocker"), "warning": w.p("severity", "warning")}
+    table = Table(
+        w.p("column", "severity"),
+        w.p("column", "row"),
+        "§",
+        w.p("column", "column"),
+        w.p("column", "problem"),
+        w.p("column", "fix"),
+        show_lines=False,
+    )
     for p in report["problems"]:
         table.add_row(
-            p["severity"],
+            severities.get(p["severity"], p["severity"]),
             str(p["row"] or ""),
             str(p["paragraph"] or ""),
             p["column"] or "",
