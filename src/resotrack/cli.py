@@ -251,11 +251,11 @@ def resolutions_parse(
             ]
             columns = [
                 ("§", 0),
-                ("section", 2),
-                ("verbs", 1),
-                ("addressees", 0),
-                ("institutions", 2),
-                ("confidence", 1),
+                (w.p("column", "section"), 2),
+                (w.p("column", "verbs"), 1),
+                (w.p("column", "addressees"), 0),
+                (w.p("column", "institutions"), 2),
+                (w.p("column", "confidence"), 1),
             ]
             out.print(fitted(columns, rows))
     for failure in failures:
@@ -366,13 +366,14 @@ def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
             )
             for p in paragraphs
         ]
+        w = words()
         columns = [
             ("§", 0),
-            ("section", 2),
-            ("verbs", 1),
-            ("addressees", 0),
-            ("confidence", 1),
-            ("text", 3),
+            (w.p("column", "section"), 2),
+            (w.p("column", "verbs"), 1),
+            (w.p("column", "addressees"), 0),
+            (w.p("column", "confidence"), 1),
+            (w.p("column", "text"), 3),
         ]
         out.print(fitted(columns, rows))
 
@@ -444,14 +445,15 @@ def entities_list(
         if as_json:
             emit_json(found)
             return
+        w = words()
         columns = [
-            ("code", 0),
-            ("name (en)", 0),
-            ("lang", 1),
-            ("focal points", 1),
-            ("kind", 2),
-            ("name (fr)", 3),
-            ("name (ar)", 4),
+            (w.p("column", "code"), 0),
+            (w.p("column", "name (en)"), 0),
+            (w.p("column", "lang"), 1),
+            (w.p("column", "focal points"), 1),
+            (w.p("column", "kind"), 2),
+            (w.p("column", "name (fr)"), 3),
+            (w.p("column", "name (ar)"), 4),
         ]
         keys = ["code", "name_en", "language", "focal_points", "kind", "name_fr", "name_ar"]
         out.print(fitted(columns, [[str(e[k]) for k in keys] for e in found]))
@@ -691,13 +693,14 @@ def cycles_list(as_json: AsJson = False) -> None:
         if as_json:
             emit_json(found)
             return
+        w = words()
         columns = [
-            ("id", 0),
-            ("title", 0),
-            ("state", 0),
-            ("deadline", 0),
-            ("questionnaires", 1),
-            ("opened", 2),
+            (w.p("column", "id"), 0),
+            (w.p("column", "title"), 0),
+            (w.p("column", "state"), 0),
+            (w.p("column", "deadline"), 0),
+            (w.p("column", "questionnaires"), 1),
+            (w.p("column", "opened"), 2),
         ]
         keys = ["id", "title", "state", "deadline", "questionnaires", "opened"]
         out.print(fitted(columns, [[str(c[k]) for k in keys] for c in found]))
@@ -739,21 +742,39 @@ def cycles_show(
                 }
             )
             return
-        out.print(f"[bold]cycle {c.id}[/] {c.title}: {c.state}, deadline {c.deadline:%Y-%m-%d}")
+        w = words()
+        said = w(
+            "[bold]cycle {cycle}[/] {title}: {state}, deadline {deadline}",
+            cycle=c.id,
+            title=c.title,
+            state=c.state,
+            deadline=f"{c.deadline:%Y-%m-%d}",
+        )
+        out.print(said)
         for link in c.resolutions:
-            out.print(f"  resolution {link.version.resolution.symbol} v{link.version.version}")
+            said = w(
+                "  resolution {symbol} v{version}",
+                symbol=link.version.resolution.symbol,
+                version=link.version.version,
+            )
+            out.print(said)
         ladder = ", ".join(f"D{r['offset']:+d} {r['kind']}" for r in c.ladder)
-        out.print(f"  reminder ladder: {ladder}")
+        out.print(w("  reminder ladder: {ladder}", ladder=ladder))
         rows = [
             (
                 q["entity"],
                 q["language"],
                 str(q["paragraphs"]),
-                f"{q['built_at']:%Y-%m-%d %H:%M}" if q["built_at"] else "not yet",
+                f"{q['built_at']:%Y-%m-%d %H:%M}" if q["built_at"] else w("not yet"),
             )
             for q in questionnaires
         ]
-        columns = [("entity", 0), ("language", 0), ("paragraphs", 0), ("workbook built", 1)]
+        columns = [
+            (w.p("column", "entity"), 0),
+            (w.p("column", "language"), 0),
+            (w.p("column", "paragraphs"), 0),
+            (w.p("column", "workbook built"), 1),
+        ]
         out.print(fitted(columns, rows))
 
     in_session(show)
