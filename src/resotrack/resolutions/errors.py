@@ -2,19 +2,69 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
+#: The catalog domain of the messages below (``locales/<lang>/LC_MESSAGES/resolutions.po``).
+DOMAIN = "resolutions"
+
+
+class _Words(Protocol):
+    def __call__(self, message: str, **values: Any) -> str: ...
+
+
+class Phrase(str):
+    """A value that is itself a message id (marked with ``N_``): said in the reader's language."""
+
+    __slots__ = ()
+
 
 class ResolutionParseError(ValueError):
     """A resolution text that cannot be read or does not have the shape of a resolution.
 
-    It subclasses ``ValueError`` so generic callers can still catch it; its message is plain
-    language that names the problem (and, where possible, how to fix it), because the CLI and
-    the portal show it as is to Secretariat staff. ``problems`` lists the individual findings
-    (e.g. each duplicated or missing paragraph number) for callers that want them one by one.
+    It subclasses ``ValueError`` so generic callers can still catch it. ``msgid`` is a message
+    id of the ``resolutions`` catalog domain (English with named placeholders) and ``values``
+    its fields: ``str()`` is the English text (for logs), :meth:`said_in` the text in a reader's
+    language (the CLI uses the terminal's). ``problems`` lists the individual findings (e.g.
+    each duplicated or missing paragraph number) for callers that want them one by one;
+    ``parts`` holds the errors this one gathers (one per resolution of a session document).
     """
 
     def __init__(
-        self, message: str, *, problems: tuple[str, ...] = (), source: str | None = None
+        self,
+        msgid: str,
+        *,
+        problems: tuple[str, ...] = (),
+        source: str | None = None,
+        parts: tuple[ResolutionParseError, ...] = (),
+        **values: Any,
     ) -> None:
-        self.problems = problems or (message,)
+        self.msgid = msgid
+        self.values = values
+        self.parts = parts
         self.source = source
+        message = " | ".join(str(p) for p in parts) if parts else msgid.format(**values)
+        self.message = message
+        self.problems = problems or (message,)
         super().__init__(f"{source}: {message}" if source else message)
+
+    @classmethod
+    def gathered(cls, parts: tuple[ResolutionParseError, ...]) -> ResolutionParseError:
+        """One error saying each of ``parts``, joined by `` | ``."""
+        return cls("", problems=tuple(p for f in parts for p in f.problems), parts=parts)
+
+    def said_in(self, words: _Words) -> str:
+        """The message in the language of ``words`` (a ``Words`` of the ``resolutions`` domain)."""
+        if self.parts:
+            return " | ".join(part.said_in(words) for part in self.parts)
+        values = {
+            key: words(value) if isinstance(value, Phrase) else value
+            for key, value in self.values.items()
+        }
+        text = words(self.msgid, **values)
+        return f"{self.source}: {text}" if self.source else text
+
+    def placed(self, source: str) -> ResolutionParseError:
+        """The same error, said of ``source`` (a file name, or a place in a file)."""
+        return ResolutionParseError(
+            self.msgid, problems=self.problems, source=source, parts=self.parts, **self.values
+        )
