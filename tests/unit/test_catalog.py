@@ -129,8 +129,8 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             "words": None,
             "p": ((1, "c"), 2),
         }
-        for written in sorted((src / "resolutions").glob("*.py")):
-            found += extract_from_file("python", str(written), keywords=said)
+        for module in sorted((src / "resolutions").glob("*.py")):
+            found += extract_from_file("python", str(module), keywords=said)
         found.append((0, "confidence", [], None))  # the routing sheet's column, Words(…)(…)
     elif domain != "mail":
         path, keywords = sources[domain]
@@ -148,7 +148,16 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
 
 @pytest.mark.parametrize(
     "domain",
-    ["portal", "questionnaire", "registry", "reminders", "mail", "validation", "cli", "resolutions"],
+    [
+        "portal",
+        "questionnaire",
+        "registry",
+        "reminders",
+        "mail",
+        "validation",
+        "cli",
+        "resolutions",
+    ],
 )
 def test_the_catalog_holds_what_the_code_names(domain: str) -> None:
     """``make catalogs`` has been run since the last message was added, renamed or removed."""
