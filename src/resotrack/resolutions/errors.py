@@ -11,6 +11,8 @@ DOMAIN = "resolutions"
 class _Words(Protocol):
     def __call__(self, message: str, **values: Any) -> str: ...
 
+    def n(self, singular: str, plural: str, n: int, **values: Any) -> str: ...
+
 
 class Phrase(str):
     """A value that is itself a message id (marked with ``N_``): said in the reader's language."""
@@ -36,13 +38,16 @@ class ResolutionParseError(ValueError):
         problems: tuple[str, ...] = (),
         source: str | None = None,
         parts: tuple[ResolutionParseError, ...] = (),
+        plural: str | None = None,
         **values: Any,
     ) -> None:
         self.msgid = msgid
+        self.plural = plural  # a counted message: ``values["n"]`` picks the form
         self.values = values
         self.parts = parts
         self.source = source
-        message = " | ".join(str(p) for p in parts) if parts else msgid.format(**values)
+        form = plural if plural is not None and values["n"] != 1 else msgid
+        message = " | ".join(str(p) for p in parts) if parts else form.format(**values)
         self.message = message
         self.problems = problems or (message,)
         super().__init__(f"{source}: {message}" if source else message)
@@ -60,11 +65,20 @@ class ResolutionParseError(ValueError):
             key: words(value) if isinstance(value, Phrase) else value
             for key, value in self.values.items()
         }
-        text = words(self.msgid, **values)
+        if self.plural is not None:
+            count = int(values.pop("n"))
+            text = words.n(self.msgid, self.plural, count, **values)
+        else:
+            text = words(self.msgid, **values)
         return f"{self.source}: {text}" if self.source else text
 
     def placed(self, source: str) -> ResolutionParseError:
         """The same error, said of ``source`` (a file name, or a place in a file)."""
         return ResolutionParseError(
-            self.msgid, problems=self.problems, source=source, parts=self.parts, **self.values
+            self.msgid,
+            problems=self.problems,
+            source=source,
+            parts=self.parts,
+            plural=self.plural,
+            **self.values,
         )

@@ -93,12 +93,15 @@ def pdf_pages(data: bytes, *, source: str = "the file") -> tuple[str, ...]:
     if not any(page.strip() for page in pages):
         count = len(pages)
         raise ResolutionParseError(
-            "this PDF document (pages: {count}) has no text layer: "
+            "this PDF document ({n} page) has no text layer: "
             "it is a scanned image. Run it through OCR (for example 'ocrmypdf -l ara+eng+fra "
             "in.pdf out.pdf'), or import the text as a paragraph table "
             "('resotrack resolutions import paragraphs.xlsx').",
             source=source,
-            count=count,
+            plural="this PDF document ({n} pages) has no text layer: it is a scanned image. Run "
+            "it through OCR (for example 'ocrmypdf -l ara+eng+fra in.pdf out.pdf'), or import "
+            "the text as a paragraph table ('resotrack resolutions import paragraphs.xlsx').",
+            n=count,
         )
     return tuple(pages)
 
