@@ -273,3 +273,8 @@ def test_a_parse_error_is_said_in_the_terminal_language(
     empty.write_text("   \n")
     code, output = run("resolutions", "parse", str(empty))
     assert code == 1 and "empty.txt: le fichier est vide" in output
+    session = tmp_path / "session.txt"
+    session.write_text(SESSION.replace("2. Urges the Member States", "3. Urges the Member States"))
+    code, output = run("resolutions", "parse", str(session))
+    assert code == 1
+    assert "session.txt, la résolution commençant à la ligne 5: la numérotation" in output

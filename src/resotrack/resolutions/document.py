@@ -18,9 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
+from resotrack.catalog import N_
 from resotrack.resolutions import lexicon
 from resotrack.resolutions.clean import Cleaned, clean_pages
-from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.resolutions.errors import Phrase, ResolutionParseError
 from resotrack.resolutions.extract import Kind, extract, sniff
 from resotrack.resolutions.model import Language, ParsedResolution
 from resotrack.resolutions.parser import (
@@ -169,7 +170,9 @@ def parse_text(
         except ResolutionParseError as exc:
             label = source
             if len(parts) > 1:
-                label = f"{source}, the resolution starting at {where(1)}"
+                label = Phrase(
+                    N_("{file}, the resolution starting at {place}"), file=source, place=where(1)
+                )
             failures.append(exc.placed(label))
             continue
         resolutions.append(parsed)

@@ -15,9 +15,25 @@ class _Words(Protocol):
 
 
 class Phrase(str):
-    """A value that is itself a message id (marked with ``N_``): said in the reader's language."""
+    """A value that is itself a message id (marked with ``N_``), with its own ``values``: it
+    reads as its English text, and :meth:`said_in` says it in the reader's language."""
 
-    __slots__ = ()
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Phrase:
+        phrase = super().__new__(cls, msgid.format(**values) if values else msgid)
+        phrase.msgid = msgid
+        phrase.values = values
+        return phrase
+
+    def said_in(self, words: _Words) -> str:
+        return words(self.msgid, **_said(self.values, words))
+
+
+def _said(values: dict[str, Any], words: _Words) -> dict[str, Any]:
+    """``values`` with each :class:`Phrase` among them said in the language of ``words``."""
+    return {k: v.said_in(words) if isinstance(v, Phrase) else v for k, v in values.items()}
 
 
 class ResolutionParseError(ValueError):
@@ -61,16 +77,14 @@ class ResolutionParseError(ValueError):
         """The message in the language of ``words`` (a ``Words`` of the ``resolutions`` domain)."""
         if self.parts:
             return " | ".join(part.said_in(words) for part in self.parts)
-        values = {
-            key: words(value) if isinstance(value, Phrase) else value
-            for key, value in self.values.items()
-        }
+        values = _said(self.values, words)
         if self.plural is not None:
             count = int(values.pop("n"))
             text = words.n(self.msgid, self.plural, count, **values)
         else:
             text = words(self.msgid, **values)
-        return f"{self.source}: {text}" if self.source else text
+        source = self.source.said_in(words) if isinstance(self.source, Phrase) else self.source
+        return f"{source}: {text}" if source else text
 
     def placed(self, source: str) -> ResolutionParseError:
         """The same error, said of ``source`` (a file name, or a place in a file)."""

@@ -122,7 +122,7 @@ def parse_resolution(
     if not text.strip():
         raise ResolutionParseError("the file is empty (it has no text, only blank space).")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    locate = where or (lambda line: f"line {line}")
+    locate = where or (lambda line: Phrase(N_("line {line}"), line=line))
     lines = [clean_line(line) for line in text.split("\n")]
     if not any(paragraph_start(line) for line in lines):
         lines = _break_inline_paragraphs(lines)
