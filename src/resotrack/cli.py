@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from resotrack.catalog import N_n
+from resotrack.catalog import N_n, terminal_words
 from resotrack.settings import get_settings
 from resotrack.terminal import emit_json, fitted
 
@@ -201,7 +201,7 @@ def resolutions_parse(
         options = replace(_overrides(symbol, language, title, adopted), require_symbol=False)
         paths = _resolution_files(files)
     found = []
-    failures: list[str] = []
+    failures: list[ResolutionParseError] = []
     for path in paths:
         try:
             if is_table(path, path.read_bytes()[:4096]):
@@ -219,10 +219,10 @@ def resolutions_parse(
                 path, max_bytes=get_settings().max_resolution_bytes, overrides=options
             )
         except ResolutionParseError as exc:
-            failures.append(str(exc))
+            failures.append(exc)
             continue
         found.extend(document.resolutions)
-        failures.extend(str(failure) for failure in document.failures)
+        failures.extend(document.failures)
     if as_json:
         shapes = [parsed.as_dict() for parsed in found]
         payload = shapes[0] if len(shapes) == 1 and len(paths) == 1 else shapes
@@ -258,8 +258,9 @@ def resolutions_parse(
                 (w.p("column", "confidence"), 1),
             ]
             out.print(fitted(columns, rows))
+    said = terminal_words("resolutions")
     for failure in failures:
-        error(failure)
+        error(failure.said_in(said))
     if failures:
         raise typer.Exit(1)
 
@@ -288,11 +289,12 @@ def resolutions_import(
         try:
             results = import_path(path, overrides=options)
         except ResolutionParseError as exc:
-            results = [ImportResult(path.name, None, None, False, 0, error=str(exc))]
+            results = [ImportResult(path.name, None, None, False, 0, error=str(exc), failure=exc)]
+        said = terminal_words("resolutions")
         for result in results:
             if result.error:
                 failed = True
-                error(result.error)
+                error(result.failure.said_in(said) if result.failure else result.error)
             else:
                 out.print(result.describe())
     if failed:
@@ -481,8 +483,6 @@ def focal_points_import(
 
 def words() -> Words:
     """The CLI's words in the language of the terminal's locale (``LANG=fr_FR.UTF-8``)."""
-    from resotrack.catalog import terminal_words
-
     return terminal_words("cli")
 
 

@@ -227,7 +227,7 @@ def test_paragraph_table_refusals_name_the_rows(db_url: str, tmp_path: Path) -> 
         assert part in output, part
     columns = _table(tmp_path / "cols.csv", [["paragraphe", "texte"], [1, "Urges."]])
     code, output = run("resolutions", "import", str(columns), "--symbol", "5/49-C")
-    assert code == 1 and "number is missing" in output
+    assert code == 1 and "missing: number" in output
     empty = _table(tmp_path / "empty.csv", [["number", "text"]])
     code, output = run("resolutions", "import", str(empty), "--symbol", "5/49-C")
     assert code == 1 and "the table has a header row but no paragraph rows" in output
@@ -254,3 +254,27 @@ def test_a_refusal_reads_in_the_terminal_s_language(
     folder.mkdir()
     code, output = run("resolutions", "parse", str(folder))
     assert code == 1 and str(folder) in output
+
+
+def test_a_parse_error_is_said_in_the_terminal_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal comes from the ``resolutions`` catalog: French for ``LANG=fr_FR.UTF-8``."""
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    path = tmp_path / "broken.txt"
+    path.write_text(SESSION.split("RESOLUTION NO. 2/49-POL")[0].replace("2. Urges", "4. Urges"))
+    code, output = run("resolutions", "parse", str(path))
+    assert code == 1
+    assert "broken.txt: la numérotation des paragraphes est rompue" in output
+    assert "the paragraph numbering is broken" not in output
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n")
+    code, output = run("resolutions", "parse", str(empty))
+    assert code == 1 and "empty.txt: le fichier est vide" in output
+    session = tmp_path / "session.txt"
+    session.write_text(SESSION.replace("2. Urges the Member States", "3. Urges the Member States"))
+    code, output = run("resolutions", "parse", str(session))
+    assert code == 1
+    assert "session.txt, la résolution commençant à la ligne 5: la numérotation" in output

@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from conftest import GROUNDTRUTH_004, SEED_004
+from resotrack.catalog import Words
 from resotrack.resolutions import ParsedResolution, ResolutionParseError, parse_file
 from resotrack.resolutions.document import read_document
 from support.office_documents import make_docx, make_pdf, soffice
@@ -140,3 +141,27 @@ def test_an_arabic_pdf(tmp_path: Path) -> None:
     assert parsed.paragraph(3).addressees == ("MS",)
     assert "الإسلامية" in parsed.paragraph(1).text  # lam-alef read in the right order
     assert parsed.adopted_on is not None and parsed.adopted_on.isoformat() == "1976-05-15"
+
+
+@pytest.mark.parametrize(
+    ("pages", "english", "french", "arabic"),
+    [
+        (1, "(1 page) has", "ce document PDF (1 page) n’a pas", "وثيقة PDF هذه (صفحة واحدة)"),
+        (2, "(2 pages) has", "ce document PDF (2 pages) n’a pas", "وثيقة PDF هذه (صفحتان)"),
+        (3, "(3 pages) has", "ce document PDF (3 pages) n’a pas", "وثيقة PDF هذه (3 صفحات)"),
+    ],
+)
+def test_a_scanned_pdf_refusal_counts_its_pages_in_each_language(
+    tmp_path: Path, pages: int, english: str, french: str, arabic: str
+) -> None:
+    document = pdfium.PdfDocument.new()
+    for _ in range(pages):
+        document.new_page(595, 842)
+    path = tmp_path / "scan.pdf"
+    document.save(str(path))
+    document.close()
+    with pytest.raises(ResolutionParseError) as caught:
+        read_document(path)
+    assert english in str(caught.value)
+    assert caught.value.said_in(Words("fr", "resolutions")).startswith(f"scan.pdf: {french}")
+    assert caught.value.said_in(Words("ar", "resolutions")).startswith(f"scan.pdf: {arabic}")

@@ -120,6 +120,19 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             # the CLI's words: w(…), w.n(…), w.p(context, …) and N_n(…) in cli.py
             "cli": ("cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2), "N_n": (1, 2)}),
         }
+    if domain == "resolutions":
+        # the parser's refusals (``ResolutionParseError(msgid, …)``), the phrases they carry
+        # (``N_``) and the words the confidence column and routing sheet say (``words(…)``)
+        said: dict[str, Any] = {
+            "ResolutionParseError": None,
+            "N_": None,
+            "words": None,
+            "p": ((1, "c"), 2),
+        }
+        for module in sorted((src / "resolutions").glob("*.py")):
+            found += extract_from_file("python", str(module), keywords=said)
+        found.append((0, "confidence", [], None))  # the routing sheet's column, Words(…)(…)
+    elif domain != "mail":
         path, keywords = sources[domain]
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
         if domain == "cli":  # the sub-commands' lines, and the report drafts' refusals
@@ -139,7 +152,17 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
 
 
 @pytest.mark.parametrize(
-    "domain", ["portal", "questionnaire", "registry", "reminders", "mail", "validation", "cli"]
+    "domain",
+    [
+        "portal",
+        "questionnaire",
+        "registry",
+        "reminders",
+        "mail",
+        "validation",
+        "cli",
+        "resolutions",
+    ],
 )
 def test_the_catalog_holds_what_the_code_names(domain: str) -> None:
     """``make catalogs`` has been run since the last message was added, renamed or removed."""

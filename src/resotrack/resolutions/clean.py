@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Final
 
+from resotrack.catalog import N_
 from resotrack.resolutions import lexicon
+from resotrack.resolutions.errors import Phrase
 
 _INVISIBLE: Final = dict.fromkeys(
     map(
@@ -80,8 +82,8 @@ class Cleaned:
     def where(self, line: int) -> str:
         """``page 3, line 112`` for a 1-based line of ``text`` (just the line for one page)."""
         if 0 < line <= len(self.line_pages) and self.line_pages[-1] > 1:
-            return f"page {self.line_pages[line - 1]}, line {line}"
-        return f"line {line}"
+            return Phrase(N_("page {page}, line {line}"), page=self.line_pages[line - 1], line=line)
+        return Phrase(N_("line {line}"), line=line)
 
 
 _EDGE: Final = 3  # lines at the top and bottom of a page where furniture is looked for

@@ -18,9 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
+from resotrack.catalog import N_
 from resotrack.resolutions import lexicon
 from resotrack.resolutions.clean import Cleaned, clean_pages
-from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.resolutions.errors import Phrase, ResolutionParseError
 from resotrack.resolutions.extract import Kind, extract, sniff
 from resotrack.resolutions.model import Language, ParsedResolution
 from resotrack.resolutions.parser import (
@@ -67,10 +68,7 @@ class Document:
             return
         if len(self.failures) == 1 and not self.resolutions:
             raise self.failures[0]
-        raise ResolutionParseError(
-            " | ".join(str(f) for f in self.failures),
-            problems=tuple(p for f in self.failures for p in f.problems),
-        )
+        raise ResolutionParseError.gathered(self.failures)
 
 
 def read_document(
@@ -84,7 +82,7 @@ def read_document(
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise ResolutionParseError(_too_big(size, max_bytes), source=name)
+            raise _too_big(size, max_bytes, source=name)
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except IsADirectoryError:
@@ -95,9 +93,11 @@ def read_document(
         ) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise ResolutionParseError(f"cannot read the file ({reason}).", source=name) from exc
+        raise ResolutionParseError(
+            "cannot read the file ({reason}).", source=name, reason=reason
+        ) from exc
     if len(data) > max_bytes:
-        raise ResolutionParseError(_too_big(len(data), max_bytes), source=name)
+        raise _too_big(len(data), max_bytes, source=name)
     return parse_bytes(data, source=name, max_chars=max_bytes, overrides=overrides)
 
 
@@ -129,15 +129,14 @@ def parse_text(
 ) -> Document:
     options = overrides or Overrides()
     if len(cleaned.text) > max_chars:
-        raise ResolutionParseError(
-            _too_big(len(cleaned.text), max_chars, unit="characters"), source=source
-        )
+        raise _too_big(len(cleaned.text), max_chars, unit="characters", source=source)
     parts = split_resolutions(cleaned.text)
     if options.symbol and len(parts) > 1:
         raise ResolutionParseError(
-            f"--symbol names one resolution, but this document holds {len(parts)} resolutions "
+            "--symbol names one resolution, but this document holds {count} resolutions "
             "(each printed with its own number). Import it without --symbol.",
             source=source,
+            count=len(parts),
         )
     language = options.language
     if language is None and len(parts) > 1:
@@ -171,8 +170,10 @@ def parse_text(
         except ResolutionParseError as exc:
             label = source
             if len(parts) > 1:
-                label = f"{source}, the resolution starting at {where(1)}"
-            failures.append(ResolutionParseError(exc.args[0], problems=exc.problems, source=label))
+                label = Phrase(
+                    N_("{file}, the resolution starting at {place}"), file=source, place=where(1)
+                )
+            failures.append(exc.placed(label))
             continue
         resolutions.append(parsed)
         texts.append(part.text)
@@ -181,9 +182,10 @@ def parse_text(
         if parsed.symbol in seen:
             failures.append(
                 ResolutionParseError(
-                    f"the symbol {parsed.symbol} is printed on two resolutions of this document; "
+                    "the symbol {symbol} is printed on two resolutions of this document; "
                     "check the numbers in the text.",
                     source=source,
+                    symbol=parsed.symbol,
                 )
             )
         seen[parsed.symbol] = index
@@ -292,8 +294,10 @@ def parse_file(
     if len(document.resolutions) > 1:
         symbols = ", ".join(r.symbol for r in document.resolutions)
         raise ResolutionParseError(
-            f"this document holds {len(document.resolutions)} resolutions ({symbols}); "
+            "this document holds {count} resolutions ({symbols}); "
             "'resotrack resolutions import' stores each of them.",
             source=document.source,
+            count=len(document.resolutions),
+            symbols=symbols,
         )
     return document.resolutions[0]

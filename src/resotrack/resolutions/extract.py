@@ -15,7 +15,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.catalog import N_
+from resotrack.resolutions.errors import Phrase, ResolutionParseError
 
 Kind = Literal["pdf", "docx", "text"]
 
@@ -92,11 +93,15 @@ def pdf_pages(data: bytes, *, source: str = "the file") -> tuple[str, ...]:
     if not any(page.strip() for page in pages):
         count = len(pages)
         raise ResolutionParseError(
-            f"this PDF document ({count} page{'s' if count != 1 else ''}) has no text layer: "
+            "this PDF document ({n} page) has no text layer: "
             "it is a scanned image. Run it through OCR (for example 'ocrmypdf -l ara+eng+fra "
             "in.pdf out.pdf'), or import the text as a paragraph table "
             "('resotrack resolutions import paragraphs.xlsx').",
             source=source,
+            plural="this PDF document ({n} pages) has no text layer: it is a scanned image. Run "
+            "it through OCR (for example 'ocrmypdf -l ara+eng+fra in.pdf out.pdf'), or import "
+            "the text as a paragraph table ('resotrack resolutions import paragraphs.xlsx').",
+            n=count,
         )
     return tuple(pages)
 
@@ -142,22 +147,24 @@ def docx_text(data: bytes, *, source: str = "the file") -> str:
     except zipfile.BadZipFile:
         names = set()
     if "word/document.xml" not in names:
-        what = "an Excel workbook" if "xl/workbook.xml" in names else "a zip archive"
+        what = N_("an Excel workbook") if "xl/workbook.xml" in names else N_("a zip archive")
         if not names:
-            what = "a damaged zipped document"
+            what = N_("a damaged zipped document")
         raise ResolutionParseError(
-            f"this is {what}, not a Word document (.docx). Import a resolution as PDF, Word "
+            "this is {what}, not a Word document (.docx). Import a resolution as PDF, Word "
             "or text; a paragraph table goes through 'resotrack resolutions import' with a "
             ".xlsx or .csv name.",
             source=source,
+            what=Phrase(what),
         )
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError) as exc:
         raise ResolutionParseError(
-            f"this Word document cannot be read ({exc}). Open it in Word or LibreOffice, save "
+            "this Word document cannot be read ({reason}). Open it in Word or LibreOffice, save "
             "it again as .docx, and import that copy.",
             source=source,
+            reason=str(exc),
         ) from None
     counters: dict[tuple[str, int], int] = {}
     lines: list[str] = []

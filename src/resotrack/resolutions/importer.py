@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,13 @@ class ImportResult:
     created: bool
     paragraphs: int
     error: str | None = None
+    #: the refusal itself, to say it in the reader's language (``error`` is its English text)
+    failure: ResolutionParseError | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        shape = asdict(replace(self, failure=None))
+        del shape["failure"]
+        return shape
 
     def describe(self) -> str:
         if self.error:
@@ -179,7 +183,7 @@ def import_path(
                 store_parsed(session, parsed, source_text=text, source=path.name, actor=actor)
             )
     results += [
-        ImportResult(path.name, None, None, False, 0, error=str(failure))
+        ImportResult(path.name, None, None, False, 0, error=str(failure), failure=failure)
         for failure in document.failures
     ]
     return results
@@ -192,14 +196,15 @@ def import_file(
     results = import_path(path, actor=actor, url=url, overrides=overrides)
     failed = [result for result in results if result.error]
     if failed:
-        raise ResolutionParseError(
-            " | ".join(result.error or "" for result in failed)
-            + (
-                f" ({len(results) - len(failed)} other resolutions of the file were imported)"
-                if len(results) > len(failed)
-                else ""
+        parts = tuple(result.failure for result in failed if result.failure)
+        if len(results) > len(failed):
+            parts += (
+                ResolutionParseError(
+                    "{count} other resolutions of the file were imported",
+                    count=len(results) - len(failed),
+                ),
             )
-        )
+        raise ResolutionParseError.gathered(parts)
     return results[0]
 
 
@@ -216,7 +221,7 @@ def import_inbox(*, actor: str = "drop-folder", url: str | None = None) -> list[
         try:
             found = import_path(path, actor=actor, url=url)
         except ResolutionParseError as exc:
-            found = [ImportResult(path.name, None, None, False, 0, error=str(exc))]
+            found = [ImportResult(path.name, None, None, False, 0, error=str(exc), failure=exc)]
         errors = [result.error for result in found if result.error]
         if errors:
             target = _move(path, inbox / "failed")

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, Literal
 
+from resotrack.catalog import N_
 from resotrack.resolutions import lexicon
 from resotrack.resolutions.clean import clean_characters
-from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.resolutions.errors import Phrase, ResolutionParseError
 from resotrack.resolutions.model import (
     CONCRETE_ADDRESSEES,
     Language,
@@ -55,26 +56,36 @@ def decode_text(data: bytes, *, source: str = "the file") -> str:
     kind = _binary_kind(data)
     if kind:
         raise ResolutionParseError(
-            f"this is {kind}, not a text file. Export or convert the resolution to plain "
+            "this is {kind}, not a text file. Export or convert the resolution to plain "
             "text (UTF-8) first.",
             source=source,
+            kind=Phrase(kind),
         )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         bad = data[exc.start]
-        guess = "Windows-1252 (Latin-1)"
         try:
             data.decode("cp1252")
         except UnicodeDecodeError:
-            guess = "another encoding"
+            raise ResolutionParseError(
+                "the file is not UTF-8 text: byte 0x{byte} on line {line} is not valid "
+                "UTF-8; it looks like another encoding. Save the file again as UTF-8 (in most "
+                "editors: Save as... > Encoding: UTF-8), then import the copy.",
+                source=source,
+                byte=f"{bad:02X}",
+                line=line,
+            ) from None
         raise ResolutionParseError(
-            f"the file is not UTF-8 text: byte 0x{bad:02X} on line {line} is not valid "
-            f"UTF-8; it looks like {guess}. Save the file again as UTF-8 (in most editors: "
-            "Save as... > Encoding: UTF-8), or convert it with "
-            f"'iconv -f CP1252 -t UTF-8 {source} > converted.txt', then import the copy.",
+            "the file is not UTF-8 text: byte 0x{byte} on line {line} is not valid "
+            "UTF-8; it looks like Windows-1252 (Latin-1). Save the file again as UTF-8 (in most "
+            "editors: Save as... > Encoding: UTF-8), or convert it with "
+            "'iconv -f CP1252 -t UTF-8 {file} > converted.txt', then import the copy.",
             source=source,
+            file=source,
+            byte=f"{bad:02X}",
+            line=line,
         ) from None
 
 
@@ -101,7 +112,7 @@ def parse_resolution(
     binary, has no operative paragraphs, or its numbering is broken.
     """
     if len(text) > max_chars:
-        raise ResolutionParseError(_too_big(len(text), max_chars, unit="characters"))
+        raise _too_big(len(text), max_chars, unit="characters")
     if "\x00" in text:
         raise ResolutionParseError(
             "the text contains NUL characters: it is a binary file, not text. Export the "
@@ -111,7 +122,7 @@ def parse_resolution(
     if not text.strip():
         raise ResolutionParseError("the file is empty (it has no text, only blank space).")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    locate = where or (lambda line: f"line {line}")
+    locate = where or (lambda line: Phrase(N_("line {line}"), line=line))
     lines = [clean_line(line) for line in text.split("\n")]
     if not any(paragraph_start(line) for line in lines):
         lines = _break_inline_paragraphs(lines)
@@ -124,10 +135,11 @@ def parse_resolution(
     if not resolution_symbol and require_symbol:
         raise ResolutionParseError(
             "no resolution symbol was found in the header (lines 1-"
-            f"{max(layout.preamble, 1)}, before the preamble): expected a line such as "
+            "{last}, before the preamble): expected a line such as "
             "'RESOLUTION NO. 1/49-POL', 'القرار رقم 6/39' or 'A/RES/78/123'. Add it to the "
             "text, or give it with --symbol (for example: resotrack resolutions import "
-            "FILE --symbol 1/49-POL)."
+            "FILE --symbol 1/49-POL).",
+            last=max(layout.preamble, 1),
         )
     gregorian, day, hijri = header.gregorian, header.adopted_on, header.hijri
     if day is None:
@@ -167,14 +179,23 @@ def parse_resolution(
     )
 
 
-def _too_big(size: int, limit: int, unit: str = "bytes") -> str:
+def _too_big(
+    size: int, limit: int, unit: str = "bytes", source: str | None = None
+) -> ResolutionParseError:
     if unit == "bytes":
-        return (
-            f"the file is {_human_size(size)}, more than the {_human_size(limit)} accepted for "
-            "a resolution text. Is it the right file (a resolution is usually well under 1 MB "
-            "of text)?"
+        return ResolutionParseError(
+            "the file is {size}, more than the {limit} accepted for a resolution text. Is it "
+            "the right file (a resolution is usually well under 1 MB of text)?",
+            source=source,
+            size=_human_size(size),
+            limit=_human_size(limit),
         )
-    return f"the text has {size:,} {unit}, more than the {limit:,} accepted for a resolution."
+    return ResolutionParseError(
+        "the text has {size} characters, more than the {limit} accepted for a resolution.",
+        source=source,
+        size=f"{size:,}",
+        limit=f"{limit:,}",
+    )
 
 
 def _human_size(size: int) -> str:
@@ -186,10 +207,10 @@ def _human_size(size: int) -> str:
 
 
 _BINARY_MAGIC: Final = (
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a zipped document (Word .docx, Excel .xlsx or a zip archive)"),
-    (b"\xd0\xcf\x11\xe0", "an old-style Word or Excel document"),
-    (b"{\\rtf", "an RTF document"),
+    (b"%PDF", N_("a PDF document")),
+    (b"PK\x03\x04", N_("a zipped document (Word .docx, Excel .xlsx or a zip archive)")),
+    (b"\xd0\xcf\x11\xe0", N_("an old-style Word or Excel document")),
+    (b"{\\rtf", N_("an RTF document")),
 )
 
 
@@ -198,7 +219,7 @@ def _binary_kind(data: bytes) -> str | None:
         if data.startswith(magic):
             return kind
     if b"\x00" in data:
-        return "a binary file (it contains NUL bytes)"
+        return N_("a binary file (it contains NUL bytes)")
     return None
 
 
@@ -371,12 +392,14 @@ def _split(lines: list[str], language: Language, locate: Callable[[int], str]) -
             last = len(lines)
             raise ResolutionParseError(
                 "no numbered operative paragraphs were found (read from "
-                f"{locate(1)} to {locate(last)}): expected numbered lines such as "
+                "{start} to {end}): expected numbered lines such as "
                 "'1. Requests ...', '1- يطلب ...', '(1) DEMANDE ...', or unnumbered items "
                 "after a line 'Decides:' / 'Décide :' / 'يقرر ما يلي'. Is this the full text of "
                 "a resolution? If the text was read in the wrong language, give --language; a "
                 "text no parser can read can be imported as a paragraph table "
-                "(resotrack resolutions import paragraphs.xlsx)."
+                "(resotrack resolutions import paragraphs.xlsx).",
+                start=locate(1),
+                end=locate(last),
             )
         first_paragraph = decides + 1
         unnumbered = True
@@ -583,8 +606,9 @@ def _operative(
     if not any(unit.kind == "paragraph" for unit in units):
         raise ResolutionParseError(
             "no numbered operative paragraphs were found after "
-            f"{locate(layout.operative + 1)}: the lines there are headings only. Check the text, "
-            "or import the paragraphs as a table (resotrack resolutions import paragraphs.xlsx)."
+            "{place}: the lines there are headings only. Check the text, "
+            "or import the paragraphs as a table (resotrack resolutions import paragraphs.xlsx).",
+            place=locate(layout.operative + 1),
         )
     kept: list[_Unit] = []
     for unit in units[: last + 1]:
@@ -786,8 +810,9 @@ def _unnumbered(lines: list[str], layout: _Layout) -> _Operative:
     if not units:
         raise ResolutionParseError(
             "no operative paragraphs were found after the line 'Decides:' "
-            f"(line {layout.operative}). Check the text, or import the paragraphs as a table "
-            "(resotrack resolutions import paragraphs.xlsx)."
+            "(line {line}). Check the text, or import the paragraphs as a table "
+            "(resotrack resolutions import paragraphs.xlsx).",
+            line=layout.operative,
         )
     return _Operative(tuple(units), (), tuple(stray))
 
@@ -835,12 +860,12 @@ def _check_numbering(
         if len(problems) > len(shown):
             shown.append(f"and {len(problems) - len(shown)} more problems")
         raise ResolutionParseError(
-            "the paragraph numbering is broken: "
-            + "; ".join(shown)
-            + ". Check the numbers in the text (a number may be mistyped, or a page missing "
+            "the paragraph numbering is broken: {findings}. Check the numbers in the text (a "
+            "number may be mistyped, or a page missing "
             "from the conversion), correct them and import again; or import the paragraphs as "
             "a table (resotrack resolutions import paragraphs.xlsx).",
             problems=tuple(problems),
+            findings="; ".join(shown),
         )
 
 

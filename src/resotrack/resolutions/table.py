@@ -73,8 +73,9 @@ def read_table(
     if not symbol:
         raise ResolutionParseError(
             "a paragraph table has no header page to read the symbol from: give it with "
-            f"--symbol (for example: resotrack resolutions import {name} --symbol 1/49-POL).",
+            "--symbol (for example: resotrack resolutions import {name} --symbol 1/49-POL).",
             source=name,
+            name=name,
         )
     rows = _rows(path)
     if not rows:
@@ -83,11 +84,12 @@ def read_table(
     missing = [column for column in REQUIRED if column not in header]
     if missing:
         raise ResolutionParseError(
-            f"the first row must name the columns; {', '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} missing (found: "
-            f"{', '.join(str(c) for c in rows[0]) or 'nothing'}). Expected: "
-            f"{', '.join(COLUMNS)} (number and text required).",
+            "the first row must name the columns; missing: {missing} (found: {found}). "
+            "Expected: {expected} (number and text required).",
             source=name,
+            missing=", ".join(missing),
+            found=", ".join(str(c) for c in rows[0]) or "-",
+            expected=", ".join(COLUMNS),
         )
     at = {column: header.index(column) for column in COLUMNS if column in header}
     records: list[tuple[int, int, str | None, str, str, str]] = []
@@ -130,9 +132,10 @@ def read_table(
         problems.append("the table has a header row but no paragraph rows")
     if problems:
         raise ResolutionParseError(
-            "the paragraph table was not imported: " + "; ".join(problems[:20]) + ".",
+            "the paragraph table was not imported: {findings}.",
             problems=tuple(problems),
             source=name,
+            findings="; ".join(problems[:20]),
         )
     records.sort(key=lambda record: record[1])
     lang = language or detect_language(" ".join(record[3] for record in records))
@@ -216,7 +219,7 @@ def _rows(path: Path) -> list[list[object]]:
         head = path.read_bytes()[:8]
     except OSError as exc:
         raise ResolutionParseError(
-            f"cannot read the file ({exc.strerror or exc}).", source=path.name
+            "cannot read the file ({reason}).", source=path.name, reason=exc.strerror or str(exc)
         ) from exc
     if head.startswith(b"PK\x03\x04"):
         from python_calamine import CalamineWorkbook
@@ -226,8 +229,9 @@ def _rows(path: Path) -> list[list[object]]:
             return [list(row) for row in book.get_sheet_by_index(0).to_python()]
         except Exception as exc:
             raise ResolutionParseError(
-                f"this workbook cannot be read ({exc}). Save it again as .xlsx or .csv.",
+                "this workbook cannot be read ({reason}). Save it again as .xlsx or .csv.",
                 source=path.name,
+                reason=str(exc),
             ) from None
     try:
         text = path.read_text("utf-8-sig")
