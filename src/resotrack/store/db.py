@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Mapper, Session, sessionmaker
 
 from resotrack.settings import get_settings
 
@@ -38,6 +38,14 @@ def load_models() -> None:
     module is imported by name here, before the first engine is made.
     """
     importlib.import_module("resotrack.schema")
+
+
+@event.listens_for(Mapper, "before_configured")
+def _whole_schema_before_mapping() -> None:
+    """Relationships name other stages' tables by string: before SQLAlchemy resolves them
+    (the first query of a process, on any engine, ours or one a backup makes itself), every
+    stage's tables are loaded."""
+    load_models()
 
 
 def get_engine(url: str | None = None) -> Engine:
