@@ -31,10 +31,9 @@ services:
 system:
 	scripts/system-deps.sh
 
-# Two workers: every test that drives Airflow (or the cluster) runs in one xdist group, one
-# after another on one worker, while the other worker takes the rest.
+# Two workers; each has its own Airflow home, so tests that drive Airflow run on both.
 test: install services system
-	$(UV) run pytest -n 2 --dist loadgroup --durations=15
+	$(UV) run pytest -n 2 --durations=15
 
 # The inner loop: the unit tests, and the integration tests on SQLite without LibreOffice or
 # the slow ones, on two workers; `make test` still runs every test.

@@ -147,10 +147,12 @@ def _on_postgresql(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test by what it needs (``_FIXTURE_MARKERS``; ``postgres`` also for the
-    PostgreSQL variant of a database fixture), and keep the Airflow, cluster and demo tests in
-    one xdist group: they start servers and share the session's Airflow home, so under
-    ``-n 2 --dist loadgroup`` they run one after another on one worker while the rest of the
-    suite runs on the other."""
+    PostgreSQL variant of a database fixture).
+
+    Under ``-n 2`` each worker has its own Airflow home (a session fixture) and its servers on
+    free ports, so Airflow tests run on both workers. (An ``xdist_group`` mark added here
+    would not keep them on one: xdist's worker reads the marks in its own collection hook,
+    which runs before this one.)"""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         for marker, fixtures in _FIXTURE_MARKERS.items():
@@ -158,5 +160,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
         if _on_postgresql(item) and not item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.postgres)
-        if any(item.get_closest_marker(m) for m in ("airflow", "cluster")):
-            item.add_marker(pytest.mark.xdist_group("airflow"))
