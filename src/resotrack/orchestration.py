@@ -153,11 +153,16 @@ def _api_config() -> tuple[str, str, str]:
     )
 
 
+#: How many times a trigger is sent when Airflow answers with a server error.
+TRIGGER_TRIES = 4
+
+
 def trigger_dag(dag_id: str, conf: dict[str, Any], *, timeout: float = 5.0) -> str | None:
     """Start one run of ``dag_id`` with ``conf`` through Airflow's public REST API.
 
     Returns the new run's id, or ``None`` when Airflow cannot be reached or refuses (the reason
-    is logged). ``None`` is not an error for the caller: its work is already in the database,
+    is logged); a server error is sent again, up to :data:`TRIGGER_TRIES` times within
+    ``timeout``. ``None`` is not an error for the caller: its work is already in the database,
     so the DAG's sweep picks it up. ``timeout`` bounds the whole call, token request included.
     A paused DAG accepts the run but leaves it queued until it is unpaused.
     """
@@ -171,7 +176,8 @@ def trigger_dag(dag_id: str, conf: dict[str, Any], *, timeout: float = 5.0) -> s
 
     try:
         client = _client(url)
-        for attempt in (1, 2):
+        relogged = False
+        for attempt in range(1, TRIGGER_TRIES + 1):
             token = _token(client, (url, username), password, remaining())
             if token is None:
                 return None
@@ -181,9 +187,10 @@ def trigger_dag(dag_id: str, conf: dict[str, Any], *, timeout: float = 5.0) -> s
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=remaining(),
             )
-            if response.status_code in (401, 403) and attempt == 1:
+            if response.status_code in (401, 403) and not relogged:
                 # 401 "Token Expired", 403 "Invalid JWT token" (the API server's secret
                 # changed): drop the cached token and log in once more.
+                relogged = True
                 with _tokens_lock:
                     _tokens.pop((url, username), None)
                 continue
@@ -191,6 +198,14 @@ def trigger_dag(dag_id: str, conf: dict[str, Any], *, timeout: float = 5.0) -> s
                 run_id = response.json().get("dag_run_id")
                 log.info("triggered %s run %s", dag_id, run_id)
                 return str(run_id) if run_id else None
+            pause = 0.5 * attempt
+            if response.is_server_error and attempt < TRIGGER_TRIES and remaining() > pause:
+                # A server error ("Database error" while its metadata database is busy) passes:
+                # try again shortly. A run that was made all the same is harmless: the DAGs
+                # claim their work, so a second run finds nothing left to do.
+                log.info("Airflow answered HTTP %s to %s; again", response.status_code, dag_id)
+                time.sleep(pause)
+                continue
             log.warning(
                 "Airflow refused to trigger %s (HTTP %s): %s; the sweep will pick it up",
                 dag_id,
