@@ -365,8 +365,8 @@ def portal_costs(world: Any, uploads: int, tmp: Path) -> Through:
     """``uploads`` distinct 137-row returns through PAK's link, each after the same POST to
     the discard endpoint (interleaved, so both see the same machine)."""
     import httpx
-
     import return_fixtures as fx
+
     from resotrack import tokens
     from resotrack.registry.models import FocalPoint
     from resotrack.store import session_scope

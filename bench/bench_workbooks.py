@@ -49,14 +49,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
 from python_calamine import CalamineWorkbook
 
+from resotrack.catalog import LANGUAGES, Language
 from resotrack.questionnaires import (
     COLUMNS,
     INSTRUCTIONS_SHEET,
-    LANGUAGES,
     META_SHEET,
     RETURN_SHEET,
     STATUSES,
-    Language,
     QuestionnaireSpec,
     QuestionRow,
     build_workbook,

@@ -21,12 +21,11 @@ import pytest
 from openpyxl.utils import range_boundaries
 from python_calamine import CalamineWorkbook
 
+from resotrack.catalog import LANGUAGES, Language
 from resotrack.questionnaires import (
     COLUMNS,
-    LANGUAGES,
     META_SHEET,
     RETURN_SHEET,
-    Language,
     build_workbook,
     read_meta,
     status_label,

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from resotrack.catalog import Language
 from resotrack.questionnaires import (
-    Language,
     QuestionnaireSpec,
     QuestionRow,
 )

@@ -21,7 +21,17 @@ def test_loading_the_command_line_loads_no_heavy_library() -> None:
     assert result.stdout.strip() == ""
 
 
-@pytest.mark.parametrize("package", ["resotrack.intake", "resotrack.resolutions"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "resotrack.intake",
+        "resotrack.mail",
+        "resotrack.publicsite",
+        "resotrack.questionnaires",
+        "resotrack.registry",
+        "resotrack.resolutions",
+    ],
+)
 def test_every_exported_name_of_a_lazy_package_resolves(package: str) -> None:
     module = importlib.import_module(package)
     missing = [name for name in module.__all__ if getattr(module, name, None) is None]

@@ -21,16 +21,15 @@ from openpyxl.utils import range_boundaries
 from python_calamine import CalamineWorkbook
 
 from resotrack import catalog
+from resotrack.catalog import LANGUAGES, Language
 from resotrack.questionnaires import (
     ANSWER_KEYS,
     COLUMNS,
     INSTRUCTIONS_SHEET,
-    LANGUAGES,
     META_KEYS,
     META_SHEET,
     RETURN_SHEET,
     STATUSES,
-    Language,
     MetaError,
     QuestionRow,
     as_language,

@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
+from resotrack.catalog import LANGUAGES, Language
 from resotrack.questionnaires import (
-    LANGUAGES,
-    Language,
     QuestionnaireSpec,
     QuestionRow,
     build_workbook,
