@@ -1,9 +1,9 @@
 """Run DAGs under a real Airflow in tests (a helper module, not a test module).
 
-``airflow db migrate`` takes seconds, so one Airflow home is made per pytest session and shared.
-Import the fixture into a test module (``from support.airflow_env import airflow_home_fixture``) or,
-better, once into ``tests/conftest.py``; tests ask for it as ``airflow_home``. Either way the
-migration runs once per session (see ``_HOMES``).
+``airflow db migrate`` takes tens of seconds of CPU, so each pytest process (each xdist worker)
+makes one Airflow home and keeps it, and the migration itself runs once per run: the first
+worker migrates, the others copy its metadata database. Tests ask for the home as
+``airflow_home`` (the fixture is imported once into ``tests/conftest.py``).
 
 Airflow runs as subprocesses of the venv's interpreter (``python -m airflow``), never inside the
 pytest process: importing Airflow reads its configuration once, at import, and would tie every
@@ -14,8 +14,10 @@ at each call, so one Airflow home serves tests on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -124,20 +126,40 @@ class AirflowHome:
 _HOMES: dict[Path, AirflowHome] = {}
 
 
-def make_airflow_home(home: Path) -> AirflowHome:
-    """Create and migrate an Airflow home in ``home`` (once per path and process)."""
+def make_airflow_home(home: Path, migrated: Path | None = None) -> AirflowHome:
+    """Create and migrate an Airflow home in ``home`` (once per path and process).
+
+    With ``migrated`` (the metadata database of a home migrated before, by this or another
+    pytest worker), ``home`` starts from a copy of it instead of migrating again."""
     if home in _HOMES:
         return _HOMES[home]
     home.mkdir(parents=True, exist_ok=True)
     (home / "plugins").mkdir(exist_ok=True)
     airflow = AirflowHome(home)
-    airflow.run("db", "migrate", timeout=600)
+    if migrated is not None:
+        shutil.copyfile(migrated, airflow.metadata_db)
+    else:
+        airflow.run("db", "migrate", timeout=600)
     _HOMES[home] = airflow
     return airflow
 
 
+def _migrated_once(shared: Path) -> Path:
+    """The metadata database of one home migrated for every worker of this run (in
+    ``shared``, which all workers see); the first worker to come migrates, the others wait on
+    the lock and copy it: ``airflow db migrate`` costs each worker tens of seconds of CPU."""
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared / "migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        template = make_airflow_home(shared / "home")
+    return template.metadata_db
+
+
 @pytest.fixture(scope="session", name="airflow_home")
 def airflow_home_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowHome]:
-    """One migrated Airflow home for the whole session; DAG runs accumulate in it."""
-    base = tmp_path_factory.getbasetemp() / "airflow-home"
-    yield make_airflow_home(base)
+    """One migrated Airflow home per pytest process (each xdist worker has its own, so
+    their runs and servers never meet); DAG runs accumulate in it."""
+    base = tmp_path_factory.getbasetemp()
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # set by xdist in every worker of a run
+    migrated = _migrated_once(base.parent / f"airflow-migrated-{run}") if run else None
+    yield make_airflow_home(base / "airflow-home", migrated)
