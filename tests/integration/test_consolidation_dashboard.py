@@ -19,7 +19,7 @@ from resotrack import clock
 from resotrack.consolidation.builds import build_report
 from resotrack.mail import enqueue
 from resotrack.mail.models import OutboxMessage
-from resotrack.portal.staff import StaffUser
+from resotrack.portal.staff.auth import StaffUser
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.validation.models import Submission
@@ -90,7 +90,9 @@ def test_cycle_page_shows_replied_late_escalated_heatmap_and_builds(
 
     assert page.status_code == 200
     html = page.text
-    assert f'src="/resotrack/staff/dashboard/cycles/{scripted.cycle_id}/heatmap.png"' in html
+    assert (
+        f'src="/resotrack/staff/dashboard/cycles/{scripted.cycle_id}/heatmap.png?lang=en"' in html
+    )
     for name in build.outputs:
         assert f"/resotrack/staff/dashboard/builds/{build.build_id}/files/{name}" in html
     assert "Signed in as amina" in html

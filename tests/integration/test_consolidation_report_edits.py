@@ -397,7 +397,7 @@ def test_the_edited_report_renders_with_staff_text_and_nothing_machine_made(
 def test_the_dashboard_takes_an_edited_report_from_our_own_page(cycle: int) -> None:
     from fastapi.testclient import TestClient
 
-    from resotrack.portal.staff import StaffUser
+    from resotrack.portal.staff.auth import StaffUser
     from support.dashboard_app import HOST, _app
 
     build = build_report(cycle)

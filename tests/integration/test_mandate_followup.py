@@ -299,7 +299,7 @@ def _tagged(cycle_version_symbol: str, code: str) -> set[int]:
 
 def _app(staff: object) -> FastAPI:
     from resotrack.portal import create_app
-    from resotrack.portal.staff import require_staff, require_staff_editor
+    from resotrack.portal.staff.auth import require_staff, require_staff_editor
 
     portal = create_app()
     portal.dependency_overrides[require_staff] = lambda: staff
@@ -372,7 +372,7 @@ def test_a_theme_restricts_the_tables_workbook_and_report_and_a_rejected_tag_dro
 def test_staff_review_page_in_french_and_arabic_and_the_dashboard_filter(
     db_url: str, tmp_path: Path
 ) -> None:
-    from resotrack.portal.staff import StaffUser
+    from resotrack.portal.staff.auth import StaffUser
     from resotrack.resolutions.lineage import predecessors
 
     world = _make_world(tmp_path)

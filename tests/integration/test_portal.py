@@ -23,7 +23,7 @@ from resotrack.portal import create_app, i18n, standalone_app
 from resotrack.portal.i18n import Count, missing_translations
 from resotrack.portal.models import UploadAttempt
 from resotrack.portal.pages import HERE
-from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
+from resotrack.portal.staff.auth import StaffUser, require_staff, require_staff_editor
 from resotrack.questionnaires.models import ReportingCycle
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
