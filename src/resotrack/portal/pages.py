@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-STATIC_VERSION = "3"  # bump when static/portal.css changes: browsers cache it for a day
+STATIC_VERSION = "4"  # bump when static/portal.css changes: browsers cache it for a day
 
 
 class PageError(Exception):
