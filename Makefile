@@ -66,6 +66,10 @@ define domain_pot
 	$(PYBABEL) extract --no-default-keywords -k N_ -k N_n:1,2 -w 100 --sort-output --omit-header \
 		--no-location -o $(POT)/$(1).pot $(2)
 endef
+# The staff domain: the Secretariat's pages (their templates and the code that speaks on them).
+STAFF_SOURCES := src/resotrack/portal/templates/staff src/resotrack/consolidation/templates/dashboard \
+	src/resotrack/portal/staff src/resotrack/consolidation/staff_words.py \
+	src/resotrack/consolidation/dashboard.py src/resotrack/consolidation/review.py
 catalogs: install
 	@mkdir -p $(POT)
 	$(call domain_pot,portal,src/resotrack/portal/i18n.py)
@@ -78,7 +82,10 @@ catalogs: install
 	$(PYBABEL) extract -F $(LOCALES)/mail.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -w 100 \
 		--no-location --sort-output --omit-header -o $(POT)/mail.pot src/resotrack/mail/templates \
 		src/resotrack/consolidation/review.py src/resotrack/intake/acknowledge.py
-	@for d in portal questionnaire registry mail reminders validation; do \
+	$(PYBABEL) extract -F $(LOCALES)/staff.cfg --no-default-keywords -k t -k tn:1,2 -k NP_:1c,2 \
+		-k ReviewError -w 100 --sort-output --omit-header --no-location -o $(POT)/staff.pot \
+		$(STAFF_SOURCES)
+	@for d in portal questionnaire registry mail reminders validation staff; do \
 		$(PYBABEL) update -i $(POT)/$$d.pot -d $(LOCALES) -D $$d -w 100 --no-fuzzy-matching \
 			--ignore-pot-creation-date || exit 1; \
 	done

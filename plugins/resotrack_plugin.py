@@ -2,7 +2,7 @@
 
 Focal points open ``/resotrack/t/{token}`` without an Airflow account (their link is their
 credential); the Secretariat pages under ``/resotrack/staff/`` require Airflow's own login
-(see ``resotrack.portal.staff``) and open inside the Airflow UI from the links added here.
+(see ``resotrack.portal.staff.auth``) and open inside the Airflow UI from the links added here.
 All behaviour lives in ``resotrack.portal``; this file only wires it in.
 """
 

@@ -25,6 +25,8 @@ Language = Literal["ar", "en", "fr"]
 LANGUAGES: Final[tuple[Language, ...]] = cast(tuple[Language, ...], get_args(Language))
 DEFAULT: Final[Language] = "en"
 RTL: Final[frozenset[Language]] = frozenset({"ar"})
+#: Each language in its own words, for a language switcher.
+NATIVE_NAMES: Final[dict[Language, str]] = {"ar": "العربية", "en": "English", "fr": "Français"}
 #: The forms of an entity's name a message may take (``resotrack.registry.grammar``): a message
 #: that names one of them may use any other in a translation, as that language's grammar needs
 #: ("for {entity}" → "pour {entity}", "reserved for {entity}" → "réservé {to_entity}").

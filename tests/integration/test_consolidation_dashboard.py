@@ -8,6 +8,7 @@ and the outbox, a real SMTP server.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
@@ -19,10 +20,11 @@ from resotrack import clock
 from resotrack.consolidation.builds import build_report
 from resotrack.mail import enqueue
 from resotrack.mail.models import OutboxMessage
-from resotrack.portal.staff import StaffUser
+from resotrack.portal.staff.auth import StaffUser
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.validation.models import Submission
+from support.catalog_leaks import leaks
 from support.consolidation_world import Script, scripted_fixture  # noqa: F401
 from support.dashboard_app import HOST, _app
 from support.smtp_server import SmtpServer
@@ -90,7 +92,9 @@ def test_cycle_page_shows_replied_late_escalated_heatmap_and_builds(
 
     assert page.status_code == 200
     html = page.text
-    assert f'src="/resotrack/staff/dashboard/cycles/{scripted.cycle_id}/heatmap.png"' in html
+    assert (
+        f'src="/resotrack/staff/dashboard/cycles/{scripted.cycle_id}/heatmap.png?lang=en"' in html
+    )
     for name in build.outputs:
         assert f"/resotrack/staff/dashboard/builds/{build.build_id}/files/{name}" in html
     assert "Signed in as amina" in html
@@ -161,3 +165,50 @@ def test_review_form_needs_our_origin_and_sends_the_correction(
         follow_redirects=False,
     )
     assert again.status_code == 303 and "error=" in again.headers["location"]
+
+
+def test_the_dashboard_in_french_and_arabic_has_no_english_left(
+    scripted: Script, client: TestClient
+) -> None:
+    build_report(scripted.cycle_id)
+    code = next(c for c in scripted.codes if scripted.kinds[c] == 1)
+    after_deadline = datetime.combine(scripted.deadline + timedelta(days=5), time(9), tzinfo=UTC)
+    cycle = f"/resotrack/staff/dashboard/cycles/{scripted.cycle_id}"
+    with clock.frozen(after_deadline):
+        for language, direction in (("fr", "ltr"), ("ar", "rtl")):
+            for path in ("/resotrack/staff/dashboard/", cycle):
+                page = client.get(path, params={"lang": language})
+                assert page.status_code == 200
+                assert f'<html lang="{language}" dir="{direction}">' in page.text
+                assert leaks(html.unescape(page.text), language, ["staff"]) == [], path
+        french = client.get(cycle, params={"lang": "fr"}).text
+        assert "En retard" in french and "Demander une correction" in french
+        assert "Importer les modifications" in french and "Connecté en tant que amina" in french
+        assert "/heatmap.png?lang=fr" in french
+        arabic = client.get(cycle, params={"lang": "ar"}).text
+        assert "متأخرة" in arabic and "طلب تصحيح" in arabic
+        png = client.get(f"{cycle}/heatmap.png", params={"lang": "ar"})
+        assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+        english = client.get(cycle, params={"lang": "en"}).text
+        assert leaks(html.unescape(english), "fr", ["staff"])  # the check does see English
+
+    # A decision and a refusal come back in the language of the page the form was on.
+    url = f"/resotrack/staff/dashboard/submissions/{scripted.submission_of[code]}/review"
+    origin = {"origin": f"http://{HOST}"}
+    refused = client.post(
+        f"{url}?lang=fr",
+        data={"decision": "correct", "comment": " "},
+        headers=origin,
+        follow_redirects=False,
+    )
+    assert refused.status_code == 303 and "lang=fr" in refused.headers["location"]
+    page = client.get(refused.headers["location"]).text
+    assert "indiquez ce qui doit être corrigé" in page
+    done = client.post(
+        f"{url}?lang=ar",
+        data={"decision": "accept", "comment": ""},
+        headers=origin,
+        follow_redirects=False,
+    )
+    page = client.get(done.headers["location"]).text
+    assert f"قُبل الرد رقم {scripted.submission_of[code]}." in html.unescape(page)

@@ -397,7 +397,7 @@ def test_the_edited_report_renders_with_staff_text_and_nothing_machine_made(
 def test_the_dashboard_takes_an_edited_report_from_our_own_page(cycle: int) -> None:
     from fastapi.testclient import TestClient
 
-    from resotrack.portal.staff import StaffUser
+    from resotrack.portal.staff.auth import StaffUser
     from support.dashboard_app import HOST, _app
 
     build = build_report(cycle)
@@ -415,6 +415,16 @@ def test_the_dashboard_takes_an_edited_report_from_our_own_page(cycle: int) -> N
         )
         assert broken.status_code == 303 and "not+a+Word+document" in broken.headers["location"]
         assert _edits() == 0
+        # The refusal in the language of the page the form was on.
+        refused = client.post(
+            f"{url}?lang=fr",
+            files={"file": ("x.docx", b"not a zip", "x")},
+            headers=ours,
+            follow_redirects=False,
+        )
+        said = client.get(refused.headers["location"]).text
+        assert "Ce fichier n’est pas un document Word (.docx)." in said
+        assert '<html lang="fr" dir="ltr">' in said
         taken = client.post(url, files=files, headers=ours, follow_redirects=False)
         assert taken.status_code == 303 and "conclusions" in taken.headers["location"]
     with session_scope() as s:

@@ -9,6 +9,7 @@ statuses chosen here, so every expected count is worked out by hand from what wa
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from collections import Counter
@@ -52,6 +53,7 @@ from resotrack.resolutions.models import (
 from resotrack.resolutions.themes import ThemeError, themes
 from resotrack.store import session_scope
 from resotrack.validation.models import Answer, Submission
+from support.catalog_leaks import leaks
 from support.renewal import renew
 
 OLD = "OIC/MCSD-2/2023/RES/FINAL"
@@ -299,7 +301,7 @@ def _tagged(cycle_version_symbol: str, code: str) -> set[int]:
 
 def _app(staff: object) -> FastAPI:
     from resotrack.portal import create_app
-    from resotrack.portal.staff import require_staff, require_staff_editor
+    from resotrack.portal.staff.auth import require_staff, require_staff_editor
 
     portal = create_app()
     portal.dependency_overrides[require_staff] = lambda: staff
@@ -372,7 +374,7 @@ def test_a_theme_restricts_the_tables_workbook_and_report_and_a_rejected_tag_dro
 def test_staff_review_page_in_french_and_arabic_and_the_dashboard_filter(
     db_url: str, tmp_path: Path
 ) -> None:
-    from resotrack.portal.staff import StaffUser
+    from resotrack.portal.staff.auth import StaffUser
     from resotrack.resolutions.lineage import predecessors
 
     world = _make_world(tmp_path)
@@ -404,6 +406,8 @@ def test_staff_review_page_in_french_and_arabic_and_the_dashboard_filter(
         arabic = c.get("/resotrack/staff/review?lang=ar")
         assert '<html lang="ar" dir="rtl">' in arabic.text
         assert "مراجعة تسلسل الفقرات والمواضيع" in arabic.text and names["ar"] in arabic.text
+        for language, shown in (("fr", page.text), ("ar", arabic.text)):
+            assert leaks(html.unescape(shown), language, ["staff"]) == []
 
         # Reject the uncertain link from the page: carry-forward no longer follows it.
         done = c.post(
@@ -418,6 +422,8 @@ def test_staff_review_page_in_french_and_arabic_and_the_dashboard_filter(
             follow_redirects=False,
         )
         assert done.status_code == 303 and "lang=ar" in done.headers["location"]
+        said = html.unescape(c.get(done.headers["location"]).text)
+        assert f"الفقرة {target['paragraph']} من القرار {NEW}: تم رفض الصلة." in said
         forged = c.post(
             "/resotrack/staff/review/lineage",
             data={"symbol": NEW, "paragraph": "1", "decision": "reject"},
@@ -447,8 +453,11 @@ def test_staff_review_page_in_french_and_arabic_and_the_dashboard_filter(
         assert overview["summary"]["cells_asked"] == asked
         assert overview["summary"]["paragraphs"] == len(keep)
         assert overview["theme"] == {"code": code, "name": names["en"]}
-        html = c.get(f"/resotrack/staff/dashboard/cycles/{world.first}?theme={code}").text
-        assert f'<option value="{code}" selected>{names["en"]} (' in html
+        # The language chosen last (Arabic, above) holds until another is chosen.
+        dashboard = f"/resotrack/staff/dashboard/cycles/{world.first}?theme={code}"
+        assert f'<option value="{code}" selected>{names["ar"]} (' in c.get(dashboard).text
+        shown = c.get(f"{dashboard}&lang=en").text
+        assert f'<option value="{code}" selected>{names["en"]} (' in shown
         unknown = c.get(f"/resotrack/staff/dashboard/cycles/{world.first}?theme=nothing")
         assert unknown.status_code == 404
 

@@ -23,7 +23,7 @@ from resotrack.portal import create_app, i18n, standalone_app
 from resotrack.portal.i18n import Count, missing_translations
 from resotrack.portal.models import UploadAttempt
 from resotrack.portal.pages import HERE
-from resotrack.portal.staff import StaffUser, require_staff, require_staff_editor
+from resotrack.portal.staff.auth import StaffUser, require_staff, require_staff_editor
 from resotrack.questionnaires.models import ReportingCycle
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
@@ -431,16 +431,40 @@ def test_staff_see_a_cycles_returns_and_download_originals(
     (row,) = submissions()
     index = staff_client.get("/staff/")
     assert index.status_code == 200 and "Test cycle 2026" in index.text
-    assert "received: 1" in index.text and "Signed in as tester" in index.text
+    assert "Received: 1" in index.text and "Signed in as tester" in index.text
     page = staff_client.get(f"/staff/cycles/{world.cycle_id}")
     assert page.status_code == 200
-    assert world.people["EGY"].email in page.text and "portal" in page.text
+    assert world.people["EGY"].email in page.text and "Portal" in page.text
     assert "ردّ مصر.xlsx" in page.text and "SEN" in page.text  # SEN not heard from
     assert "frame-ancestors 'self'" in page.headers["content-security-policy"]  # in Airflow's UI
     original = staff_client.get(f"/staff/submissions/{row.id}/file")
     assert original.status_code == 200 and original.content == data
     assert staff_client.get("/staff/cycles/999").status_code == 404
     assert staff_client.get("/staff/quarantine").status_code == 200
+
+
+def test_staff_pages_speak_french_and_arabic_and_keep_the_choice(
+    staff_client: TestClient, client: TestClient, world: World
+) -> None:
+    upload(client, scope(world, "EGY"), world.workbook("EGY", "staff"), b"egy.xlsx")
+    paths = ["/staff/", f"/staff/cycles/{world.cycle_id}", "/staff/quarantine", "/staff/review"]
+    for language, direction in (("fr", "ltr"), ("ar", "rtl")):
+        for path in paths:
+            page = staff_client.get(path, params={"lang": language})
+            assert page.status_code == 200, path
+            assert f'<html lang="{language}" dir="{direction}">' in page.text, path
+            assert leaks(html.unescape(page.text), language, ["staff"]) == [], path
+    french = staff_client.get(f"/staff/cycles/{world.cycle_id}", params={"lang": "fr"}).text
+    assert "Portail" in french and "Sans nouvelles" in french
+    assert "Connecté en tant que tester" in french
+    # The choice holds on the next page (a cookie), and the switcher offers the others.
+    arabic = staff_client.get("/staff/", params={"lang": "ar"})
+    assert arabic.cookies.get("resotrack_staff_lang") == "ar"
+    after = staff_client.get("/staff/quarantine").text
+    assert '<html lang="ar" dir="rtl">' in after and "الرسائل المحجوزة" in after
+    assert 'href="/staff/quarantine?lang=fr" lang="fr"' in after
+    english = staff_client.get("/staff/", params={"lang": "en"}).text
+    assert leaks(html.unescape(english), "fr", ["staff"])  # the check does see English
 
 
 def test_the_portal_does_not_import_airflow(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from resotrack.portal import create_app
-from resotrack.portal.staff import require_staff, require_staff_editor
+from resotrack.portal.staff.auth import require_staff, require_staff_editor
 from support.consolidation_world import Script, scripted_fixture  # noqa: F401
 
 HOST = "testserver"

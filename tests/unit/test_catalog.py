@@ -120,6 +120,26 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             # the CLI's words: w(…), w.n(…), w.p(context, …) and N_n(…) in cli.py
             "cli": ("cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2), "N_n": (1, 2)}),
         }
+    if domain == "staff":
+        # the Secretariat's pages: t("…") and tn("…", "…", n) in their templates; t("…"), the
+        # names of states (NP_) and the review's refusals (ReviewError) in their code
+        spoken: dict[str, Any] = {
+            "t": None,
+            "tn": (1, 2),
+            "NP_": ((1, "c"), 2),
+            "ReviewError": None,
+        }
+        for folder in ("portal/templates/staff", "consolidation/templates/dashboard"):
+            for page in sorted((src / folder).glob("*.html")):
+                found += extract_from_file("jinja2", str(page), keywords=spoken)
+        for module in (
+            *sorted((src / "portal" / "staff").glob("*.py")),
+            src / "consolidation" / "staff_words.py",
+            src / "consolidation" / "dashboard.py",
+            src / "consolidation" / "review.py",
+        ):
+            found += extract_from_file("python", str(module), keywords=spoken)
+        return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
     if domain == "resolutions":
         # the parser's refusals (``ResolutionParseError(msgid, …)``), the phrases they carry
         # (``N_``) and the words the confidence column and routing sheet say (``words(…)``)
@@ -162,6 +182,7 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         "validation",
         "cli",
         "resolutions",
+        "staff",
     ],
 )
 def test_the_catalog_holds_what_the_code_names(domain: str) -> None:

@@ -4,7 +4,8 @@ Static images print, open in Word and need no script in the page. ``Figure`` obj
 directly (never ``pyplot``), so nothing global is touched and builds can run in threads.
 
 Every word on a chart comes from the catalog in the build's language. matplotlib draws text
-left to right without joining letters, so Arabic is shaped (arabic-reshaper) and put in visual
+left to right without joining letters unless it was built with libraqm (3.11 and later), so
+there Arabic goes as written, and elsewhere it is shaped (arabic-reshaper) and put in visual
 order (python-bidi) before it is drawn, in DejaVu Sans, which has the Arabic glyphs. Charts
 are honest: nothing is drawn past the build date, the matrix shows the status each entity
 reported (no average of categories) for the entities asked only, and "no reply", "not
@@ -18,6 +19,7 @@ import math
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any, Final
 
 import numpy as np
@@ -39,6 +41,14 @@ MAX_PNG_PIXELS: Final = 6000  # a very tall matrix gets fewer dots per inch, not
 FONT: Final = "DejaVu Sans"
 
 
+@cache
+def _lays_out_itself() -> bool:
+    """Whether matplotlib's text engine does complex text layout (libraqm)."""
+    from matplotlib import ft2font
+
+    return bool(getattr(ft2font, "__libraqm_version__", None))
+
+
 @dataclass(frozen=True)
 class Chart:
     """One chart in both formats (``svg`` empty when only PNG was asked); ``name`` is its
@@ -51,8 +61,10 @@ class Chart:
 
 
 def shaped(text: str) -> str:
-    """Text as matplotlib must draw it: Arabic joined and in visual order, the rest as is."""
-    if not is_arabic(text):
+    """Text as matplotlib must draw it: Arabic joined and in visual order, the rest as is.
+    A matplotlib built with libraqm (3.11 and later) joins and orders Arabic itself: shaping
+    it first would draw every word backwards, so the text goes as written."""
+    if not is_arabic(text) or _lays_out_itself():
         return text
     import arabic_reshaper
     from bidi.algorithm import get_display

@@ -15,7 +15,7 @@ Forms post with the Airflow session cookie, so each POST must come from this sit
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
@@ -27,6 +27,10 @@ from sqlalchemy import select
 from starlette.templating import Jinja2Templates
 
 from resotrack import clock
+from resotrack.catalog import Language
+from resotrack.catalog import language as catalog_language
+from resotrack.consolidation import staff_words
+from resotrack.consolidation.staff_words import StaffWords
 from resotrack.settings import get_settings
 
 HERE: Final = Path(__file__).parent
@@ -50,7 +54,6 @@ def _templates(frame: Path) -> Jinja2Templates:
         loader=ChoiceLoader([FileSystemLoader(HERE / "templates"), FileSystemLoader(frame)]),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
     )
-    env.filters["pct"] = lambda v: "–" if v is None or v != v else f"{float(v):.0%}"
     return Jinja2Templates(env=env)
 
 
@@ -88,10 +91,16 @@ def _render(
     request: Request,
     template: str,
     context: dict[str, Any],
+    lang: Language,
 ) -> Response:
     base = _base(request)
-    values = {"base": base, "css": f"{base}/static/portal.css?v={static_version}", **context}
-    return templates.TemplateResponse(request, template, values)
+    values = {
+        **staff_words.frame(request, lang, base),
+        "css": f"{base}/static/portal.css?v={static_version}",
+        **context,
+    }
+    answer = templates.TemplateResponse(request, template, values)
+    return staff_words.remember(answer, request, lang)
 
 
 def same_origin(request: Request) -> bool:
@@ -121,11 +130,12 @@ def gx_docs_root() -> Path:
 
 
 def cycle_overview(
-    cycle_id: int, today: date | None = None, theme: str | None = None
+    cycle_id: int, today: date | None = None, theme: str | None = None, language: Language = "en"
 ) -> dict[str, Any]:
     """Everything the cycle page shows, as plain data (also the page's JSON). ``theme`` (a
-    theme code): the counts and the entities cover only the paragraphs tagged with it."""
-    from resotrack.consolidation.builds import list_builds, theme_label
+    theme code): the counts and the entities cover only the paragraphs tagged with it.
+    ``language``: of the names (entities, themes); states stay codes, the page names them."""
+    from resotrack.consolidation.builds import entity_names, list_builds, theme_label
     from resotrack.consolidation.review import ACCEPTED
     from resotrack.consolidation.snapshot import cycle_themes, load_snapshot
     from resotrack.consolidation.tables import compute
@@ -136,15 +146,15 @@ def cycle_overview(
     today = today or clock.today()
     with session_scope() as session:
         snapshot = load_snapshot(session, cycle_id, theme)
-        themes = cycle_themes(session, cycle_id, "en")
-        escalations: dict[str, list[str]] = {}
+        themes = cycle_themes(session, cycle_id, language)
+        escalations: dict[str, list[tuple[datetime, str]]] = {}
         for code, created, state in session.execute(
             select(OutboxMessage.entity_code, OutboxMessage.created_at, OutboxMessage.state)
             .where(OutboxMessage.cycle_id == cycle_id, OutboxMessage.kind == "escalation")
             .order_by(OutboxMessage.created_at)
         ):
             if code:
-                escalations.setdefault(code, []).append(f"{created:%Y-%m-%d} ({state})")
+                escalations.setdefault(code, []).append((created, state))
         latest: dict[str, tuple[int | None, str | None, str | None]] = {}
         for sid, code, state, name in session.execute(
             select(Submission.id, Submission.entity_code, Submission.state)
@@ -164,7 +174,7 @@ def cycle_overview(
                 "comment": b.comment,
                 "published_path": b.published_path,
                 "rate": b.summary.get("response_rate"),
-                "theme": theme_label(b.summary.get("theme"), "en"),
+                "theme": theme_label(b.summary.get("theme"), language),
                 "files": sorted(b.outputs),
                 "stale": b.summary.get("stale") or [],
                 "edited": len(b.summary.get("edited") or []),
@@ -172,6 +182,7 @@ def cycle_overview(
             for b in reversed(list_builds(session, cycle_id))
         ]
     tables = compute(snapshot)
+    names = entity_names(tables, language)
     deadline = snapshot.deadline
     past_deadline = today > deadline
     entities = []
@@ -185,14 +196,20 @@ def cycle_overview(
         entities.append(
             {
                 "entity": code,
-                "name": row.name_en,
+                "name": names.get(code, code) if language != "en" else row.name_en,
                 "status": status,
                 "late": status in ("late", "returned late"),
                 "returned": bool(row.returned),
                 "completeness": float(row.completeness),
                 "versions": int(row.versions),
                 "last_submission": _when(row.last_submission_at),
-                "escalations": escalations.get(code, []),
+                "escalations": [
+                    f"{created:%Y-%m-%d} ({state})" for created, state in escalations.get(code, [])
+                ],
+                "escalated": [
+                    {"on": f"{created:%Y-%m-%d}", "mail": state}
+                    for created, state in escalations.get(code, [])
+                ],
                 "submission": sid,
                 "submission_state": sub_state,
                 "submission_name": name,
@@ -218,8 +235,56 @@ def cycle_overview(
         "builds": builds,
         "snapshot_sha256": snapshot.sha256,
         "themes": themes,
-        "theme": None if theme is None else {"code": theme, "name": theme_label(theme, "en")},
+        "theme": None if theme is None else {"code": theme, "name": theme_label(theme, language)},
         "gx_docs": (gx_docs_root() / "index.html").is_file(),
+    }
+
+
+def _shown(overview: dict[str, Any], t: StaffWords) -> dict[str, Any]:
+    """The overview as the page says it in ``t``'s language: states named, dates, numbers
+    and percentages written the language's way (the JSON keeps codes and ISO dates)."""
+
+    def moment(text: str | None) -> str:
+        return t.moment(datetime.strptime(text, "%Y-%m-%d %H:%M")) if text else "–"
+
+    cycle = overview["cycle"]
+    counts = overview["counts"]
+    return {
+        **overview,
+        "cycle": {
+            **cycle,
+            "deadline": t.day(cycle["deadline"]),
+            "today": t.day(cycle["today"]),
+            "state": t.label("cycle", cycle["state"]),
+        },
+        "counts": {key: t.number(n) for key, n in counts.items()},
+        "replied": counts["replied"],
+        "rate": t.pct(overview["summary"].get("response_rate")),
+        "entities": [
+            {
+                **e,
+                "status": t.label("entity", e["status"]),
+                "completeness": t.pct(e["completeness"]),
+                "versions": t.number(e["versions"]),
+                "last_submission": moment(e["last_submission"]),
+                "escalations": [
+                    f"{t.day(x['on'])} ({t.label('outbox', x['mail'])})" for x in e["escalated"]
+                ],
+                "submission_state": t.label("submission", e["submission_state"]),
+            }
+            for e in overview["entities"]
+        ],
+        "builds": [
+            {
+                **b,
+                "version": t.number(b["version"]),
+                "built_at": moment(b["built_at"]),
+                "state": t.label("build", b["state"]),
+                "rate": t.pct(b["rate"]),
+            }
+            for b in overview["builds"]
+        ],
+        "build_states": {b["id"]: b["state"] for b in overview["builds"]},
     }
 
 
@@ -229,7 +294,7 @@ def _when(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
 
 
-def _heatmap_png(cycle_id: int, theme: str | None = None) -> bytes:
+def _heatmap_png(cycle_id: int, theme: str | None = None, language: Language = "en") -> bytes:
     from resotrack.consolidation.builds import entity_names
     from resotrack.consolidation.charts import status_matrix
     from resotrack.consolidation.snapshot import load_snapshot
@@ -241,9 +306,10 @@ def _heatmap_png(cycle_id: int, theme: str | None = None) -> bytes:
 
     def draw() -> bytes:
         tables = compute(snapshot)
-        return status_matrix(tables.matrix, entity_names(tables, "en"), svg=False).png
+        names = entity_names(tables, language)
+        return status_matrix(tables.matrix, names, language=language, svg=False).png
 
-    return HEATMAPS.get(snapshot.sha256, draw)
+    return HEATMAPS.get(f"{snapshot.sha256}:{language}", draw)
 
 
 # --- the router ----------------------------------------------------------------------------
@@ -255,18 +321,25 @@ def make_router(
     frame: Path,
     static_version: str,
     editor_dependency: Callable[..., Any] | None = None,
+    language: Callable[[Request], str] | None = None,
 ) -> APIRouter:
     """The dashboard's routes behind ``staff_dependency`` (the portal's ``require_staff``),
     the review decision behind ``editor_dependency`` (``require_staff_editor``: an edit;
     ``staff_dependency`` when not given), drawn in the portal's ``frame`` templates with its
-    stylesheet of ``static_version``: the portal mounts the dashboard, the dashboard does not
-    import the portal."""
+    stylesheet of ``static_version``, in the ``language`` the portal chooses for a request
+    (English when not given): the portal mounts the dashboard, the dashboard does not import
+    the portal."""
     if editor_dependency is None:
         editor_dependency = staff_dependency
     templates = _templates(frame)
 
-    def render(request: Request, template: str, context: dict[str, Any]) -> Response:
-        return _render(templates, static_version, request, template, context)
+    def page_language(request: Request) -> Language:
+        return catalog_language(language(request) if language is not None else None)
+
+    def render(
+        request: Request, template: str, context: dict[str, Any], lang: Language
+    ) -> Response:
+        return _render(templates, static_version, request, template, context, lang)
 
     Staff = Annotated[Any, Depends(staff_dependency)]
     Editor = Annotated[Any, Depends(editor_dependency)]
@@ -280,7 +353,7 @@ def make_router(
         from resotrack.store import session_scope
 
         with session_scope() as session:
-            cycles = []
+            cycles: list[dict[str, Any]] = []
             for c in list_cycles(session):
                 build = latest_build(session, c.id)
                 cycles.append(
@@ -297,35 +370,56 @@ def make_router(
                 )
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse(cycles)
-        context = {"user": user, "title": "Consolidation", "cycles": cycles}
-        return render(request, "dashboard/index.html", context)
+        lang = page_language(request)
+        t = StaffWords(lang)
+        shown = [
+            {
+                **c,
+                "deadline": t.day(c["deadline"]),
+                "state": t.label("cycle", c["state"]),
+                "questionnaires": t.number(c["questionnaires"]),
+                "build": None
+                if c["build"] is None
+                else {
+                    "version": t.number(c["build"]["version"]),
+                    "state": t.label("build", c["build"]["state"]),
+                },
+            }
+            for c in cycles
+        ]
+        context = {"user": user, "title": t("Consolidation by reporting cycle"), "cycles": shown}
+        return render(request, "dashboard/index.html", context, lang)
 
     @router.get("/cycles/{cycle_id}", name="dashboard_cycle")
     def cycle(request: Request, user: Staff, cycle_id: int) -> Response:
         """Who replied, who is late, who was escalated; the heat map; builds; GX docs.
         ``?theme=CODE``: only the paragraphs tagged with that theme."""
         theme = request.query_params.get("theme") or None
+        as_json = "application/json" in request.headers.get("accept", "")
+        lang = page_language(request)
         try:
-            overview = cycle_overview(cycle_id, theme=theme)
+            overview = cycle_overview(cycle_id, theme=theme, language="en" if as_json else lang)
         except LookupError:
             return JSONResponse({"detail": f"cycle {cycle_id} not found"}, status_code=404)
         except ValueError as exc:  # an unknown theme, or one no paragraph of the cycle has
             return JSONResponse({"detail": str(exc)}, status_code=404)
-        if "application/json" in request.headers.get("accept", ""):
+        if as_json:
             return JSONResponse(overview)
+        t = StaffWords(lang)
         context = {
             "user": user,
-            "title": f"Cycle {cycle_id}: consolidation",
+            "title": t("Cycle {id}: consolidation", id=cycle_id),
             "done": request.query_params.get("done"),
             "error": request.query_params.get("error"),
-            **overview,
+            **_shown(overview, t),
         }
-        return render(request, "dashboard/cycle.html", context)
+        return render(request, "dashboard/cycle.html", context, lang)
 
     @router.get("/cycles/{cycle_id}/heatmap.png", name="dashboard_heatmap")
     def heatmap_png(request: Request, user: Staff, cycle_id: int) -> Response:
+        theme = request.query_params.get("theme") or None
         try:
-            data = _heatmap_png(cycle_id, request.query_params.get("theme") or None)
+            data = _heatmap_png(cycle_id, theme, page_language(request))
         except (LookupError, ValueError):
             return JSONResponse({"detail": f"cycle {cycle_id} not found"}, status_code=404)
         return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
@@ -391,6 +485,8 @@ def make_router(
 
         if not same_origin(request):
             raise HTTPException(403, "this form must be sent from the dashboard itself")
+        lang = page_language(request)
+        t = StaffWords(lang)
         reviewer = str(getattr(user, "name", user))
         cycle_id = None
         try:
@@ -408,12 +504,21 @@ def make_router(
                         session, submission_id, reviewer=reviewer, comment=comment
                     )
                 else:
-                    raise ReviewError(f"unknown decision {decision!r}")
+                    raise ReviewError("unknown decision {decision}", decision=repr(decision))
         except ReviewError as exc:
-            return _back(request, cycle_id, error=str(exc))
+            return _back(request, cycle_id, lang, error=review_refusal(t, exc))
         if result.messages:
             _deliver()
-        return _back(request, cycle_id, done=f"submission {submission_id}: {result.decision}")
+        if result.decision == "accepted":
+            done = t("Return #{id} accepted.", id=submission_id)
+        elif result.warnings:
+            done = t(
+                "A correction was already requested for return #{id}; nothing was sent.",
+                id=submission_id,
+            )
+        else:
+            done = t("Return #{id} sent back for correction, with your comment.", id=submission_id)
+        return _back(request, cycle_id, lang, done=done)
 
     @router.post("/builds/{build_id}/edits", name="dashboard_edits")
     def edits(
@@ -436,24 +541,27 @@ def make_router(
             if found is None:
                 return JSONResponse({"detail": "build not found"}, status_code=404)
             cycle_id = found.cycle_id
-        w = Words("en", "cli")  # the dashboard speaks English
+        lang = page_language(request)
+        w = Words(lang, "cli")  # the refusals are the command line's too (import-edits)
         data = file.file.read(MAX_FILE + 1)
         try:
             if len(data) > MAX_FILE:
                 raise EditError("The file is too large to be a report draft.")
             result = import_edits(build_id, data, actor=str(getattr(user, "name", user)))
         except EditError as exc:
-            return _back(request, cycle_id, error=w(exc.message, **exc.values))
+            return _back(request, cycle_id, lang, error=w(exc.message, **exc.values))
         if not result.changed:
             return _back(
                 request,
                 cycle_id,
+                lang,
                 done=w("Nothing changed: every passage is as resotrack already has it."),
             )
         kept = result.edited + result.restored
         return _back(
             request,
             cycle_id,
+            lang,
             done=w.n(
                 "{n} passage kept as you wrote it: {keys}.",
                 "{n} passages kept as you wrote them: {keys}.",
@@ -479,8 +587,18 @@ def _deliver() -> None:
         logging.getLogger(__name__).warning("review emails not all delivered: %s", exc)
 
 
-def _back(request: Request, cycle_id: int | None, **message: str) -> Response:
+def _back(request: Request, cycle_id: int | None, lang: Language, **message: str) -> Response:
     from urllib.parse import urlencode
 
     where = f"{_base(request)}{PREFIX}/" + (f"cycles/{cycle_id}" if cycle_id else "")
-    return RedirectResponse(f"{where}?{urlencode(message)}", status_code=303)
+    query = urlencode({**message, "lang": lang})
+    return RedirectResponse(f"{where}?{query}", status_code=303)
+
+
+def review_refusal(t: StaffWords, exc: Any) -> str:
+    """A :class:`~resotrack.consolidation.review.ReviewError` in the page's language, the
+    state it names included."""
+    values = dict(exc.values)
+    if "state" in values:
+        values["state"] = t.label("submission", values["state"])
+    return t(exc.message, **values)

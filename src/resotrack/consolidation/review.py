@@ -36,7 +36,14 @@ MAX_COMMENT: Final = 4000
 
 
 class ReviewError(ValueError):
-    """A review that cannot be made; the message says why and what to do."""
+    """A review that cannot be made; the message says why and what to do. ``message`` is a
+    message id of the ``staff`` domain (the dashboard shows it in the page's language) and
+    ``values`` its fields; ``str()`` is the English sentence."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message.format(**values))
+        self.message = message
+        self.values = values
 
 
 @dataclass
@@ -112,7 +119,7 @@ def _good_address(address: str) -> bool:
 def _submission(session: Session, submission_id: int) -> Submission:
     submission = session.get(Submission, submission_id, with_for_update=True)
     if submission is None:
-        raise ReviewError(f"there is no submission {submission_id}")
+        raise ReviewError("there is no submission {id}", id=submission_id)
     return submission
 
 
@@ -135,7 +142,11 @@ def _clean(comment: str | None) -> str | None:
         return None
     text = comment.strip()
     if len(text) > MAX_COMMENT:
-        raise ReviewError(f"the comment is {len(text)} characters long; at most {MAX_COMMENT}")
+        raise ReviewError(
+            "the comment is {length} characters long; at most {limit}",
+            length=len(text),
+            limit=MAX_COMMENT,
+        )
     return text
 
 
@@ -146,8 +157,10 @@ def accept_submission(
     submission = _submission(session, submission_id)
     if submission.state not in ACCEPTED:
         raise ReviewError(
-            f"submission {submission_id} is {submission.state}; only a validated return "
-            "(accepted or accepted with warnings) can be accepted by staff"
+            "submission {id} is {state}; only a validated return (accepted or accepted with "
+            "warnings) can be accepted by staff",
+            id=submission_id,
+            state=submission.state,
         )
     text = _clean(comment)
     _record(session, submission, "accepted", reviewer, text)
@@ -189,16 +202,21 @@ def request_correction(
         )
     if submission.state not in ACCEPTED:
         raise ReviewError(
-            f"submission {submission_id} is {submission.state}; only a validated return "
-            "(accepted or accepted with warnings) can be sent back for correction"
+            "submission {id} is {state}; only a validated return (accepted or accepted with "
+            "warnings) can be sent back for correction",
+            id=submission_id,
+            state=submission.state,
         )
     if submission.cycle_id is None or submission.entity_code is None:
-        raise ReviewError(f"submission {submission_id} was never matched to a cycle and entity")
+        raise ReviewError(
+            "submission {id} was never matched to a cycle and entity", id=submission_id
+        )
     newer = lifecycle.newer_validated(session, submission)
     if newer is not None:
         raise ReviewError(
-            f"submission {submission_id} has been superseded by submission {newer}; "
-            f"review that one instead"
+            "submission {id} has been superseded by submission {newer}; review that one instead",
+            id=submission_id,
+            newer=newer,
         )
 
     _record(session, submission, CORRECTION_REQUESTED, reviewer, text)

@@ -21,7 +21,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resotrack.portal import focal, staff_pages
+from resotrack.portal import focal
 from resotrack.portal.accesslog import AccessLog
 from resotrack.portal.accesslog import install as install_redaction
 from resotrack.portal.pages import (
@@ -32,9 +32,15 @@ from resotrack.portal.pages import (
     invalid_request,
     page_error,
     server_error,
+)
+from resotrack.portal.staff import review, routes
+from resotrack.portal.staff.auth import (
+    StaffLoginRequired,
+    require_staff,
+    require_staff_editor,
     staff_login,
 )
-from resotrack.portal.staff import StaffLoginRequired, require_staff, require_staff_editor
+from resotrack.portal.staff.frame import staff_language
 
 PREFIX = "/resotrack"
 log = logging.getLogger(__name__)
@@ -123,7 +129,8 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(focal.router)
-    app.include_router(staff_pages.router)
+    app.include_router(routes.router)
+    app.include_router(review.router)
     from resotrack.consolidation.dashboard import make_router as make_dashboard
 
     app.include_router(
@@ -132,6 +139,7 @@ def create_app() -> FastAPI:
             frame=HERE / "templates",
             static_version=STATIC_VERSION,
             editor_dependency=require_staff_editor,
+            language=staff_language,
         )
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

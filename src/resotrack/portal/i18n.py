@@ -2,8 +2,8 @@
 
 The sentences live in ``resotrack/locales/<language>/LC_MESSAGES/portal.po`` (English message
 ids, ``make catalogs`` extracts them from ``MESSAGES`` below); the keys are the names pages and
-code use. ``test_catalog`` fails on a message untranslated in any language. Staff pages are in
-English only.
+code use. ``test_catalog`` fails on a message untranslated in any language. The Secretariat's
+pages have their own domain, ``staff`` (``resotrack.consolidation.staff_words``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Final, NamedTuple
 
 from resotrack import catalog
 from resotrack.catalog import DEFAULT, LANGUAGES, N_, Language, N_n
+from resotrack.catalog import NATIVE_NAMES as NATIVE_NAMES  # the switcher reads it here
 
 DOMAIN: Final = "portal"
-NATIVE_NAMES: Final[dict[Language, str]] = {"ar": "العربية", "en": "English", "fr": "Français"}
 
 
 #: Key -> English message id.

@@ -2,7 +2,7 @@
 
 Every refusal a focal point can meet is a :class:`PageError` naming a translated message; the
 handler renders it in the visitor's language (or as JSON for an API client). Nothing here
-knows about routes, so the focal-point and staff pages share it.
+knows about routes; the staff pages (``resotrack.portal.staff``) build on it.
 """
 
 from __future__ import annotations
@@ -15,20 +15,19 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.templating import Jinja2Templates
 
 from resotrack.catalog import LANGUAGES, Language
 from resotrack.intake.config import intake_settings
 from resotrack.portal import i18n
-from resotrack.portal.staff import StaffLoginRequired
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-STATIC_VERSION = "3"  # bump when static/portal.css changes: browsers cache it for a day
+STATIC_VERSION = "4"  # bump when static/portal.css changes: browsers cache it for a day
 
 
 class PageError(Exception):
@@ -135,16 +134,6 @@ def render(
     )
 
 
-def render_staff(request: Request, template: str, context: Mapping[str, Any]) -> Response:
-    """A Secretariat page (English, inside the Airflow UI's frame)."""
-    values = {
-        "base": base_path(request),
-        "css": link(request, "/static/portal.css", v=STATIC_VERSION),
-        **context,
-    }
-    return TEMPLATES.TemplateResponse(request, template, values)
-
-
 # --- exception handlers ------------------------------------------------------------------
 
 
@@ -168,11 +157,6 @@ async def page_error(request: Request, exc: Exception) -> Response:
         back = link(request, f"/t/{token}", lang=lang)
     context = {"title": i18n.text(title_key, lang), "message": message, "back_href": back}
     return render(request, exc.template, context, status=exc.status, language=lang, headers=headers)
-
-
-async def staff_login(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StaffLoginRequired)
-    return RedirectResponse(exc.login_url, status_code=303)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

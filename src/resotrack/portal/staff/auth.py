@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
 
 RESOURCE = "resotrack"
 
@@ -99,3 +100,9 @@ def _can_edit(auth_manager: Any, user: Any) -> bool:
         )
     except Exception:  # an auth manager that cannot answer: no edit
         return False
+
+
+async def staff_login(request: Request, exc: Exception) -> Response:
+    """Exception handler: a browser without an Airflow session goes to Airflow's login."""
+    assert isinstance(exc, StaffLoginRequired)
+    return RedirectResponse(exc.login_url, status_code=303)
