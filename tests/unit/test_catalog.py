@@ -137,12 +137,24 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
         if domain == "cli":  # the sub-commands' lines, and the report drafts' refusals
             for other, named in (
-                ("consolidation/cli.py", {"w": None, "n": (1, 2)}),
+                ("consolidation/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("reminders/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("intake/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("recovery/cli.py", {"w": None, "n": (1, 2)}),
                 ("validation/cli.py", {"w": None, "p": ((1, "c"), 2)}),
-                ("publicsite/cli.py", {"w": None}),
+                ("publicsite/cli.py", {"w": None, "n": (1, 2)}),
+                # the labels of codes printed inside sentences (states, kinds, reasons)
+                ("registry/entities.py", {"p": ((1, "c"), 2)}),
+                ("questionnaires/cycles.py", {"p": ((1, "c"), 2)}),
+                ("validation/lifecycle.py", {"p": ((1, "c"), 2)}),
+                ("mail/labels.py", {"p": ((1, "c"), 2)}),
+                ("intake/queries.py", {"p": ((1, "c"), 2)}),
+                ("consolidation/builds.py", {"p": ((1, "c"), 2)}),
+                ("reminders/ladder.py", {"w": None, "p": ((1, "c"), 2)}),
+                ("reminders/plan.py", {"N_": None}),
+                # sentences made before their reader is known (catalog.Said)
+                ("recovery/restore.py", {"Said": None, "n": (1, 2)}),
+                ("recovery/verify.py", {"Said": None, "n": (1, 2), "w": None, "p": ((1, "c"), 2)}),
                 ("consolidation/edits.py", {"EditError": None}),
                 ("consolidation/drafts.py", {"DraftUnreadable": None}),
                 ("consolidation/dashboard.py", {"w": None, "n": (1, 2), "EditError": None}),

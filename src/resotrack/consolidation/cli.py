@@ -9,15 +9,14 @@ Airflow cannot be reached.
 from __future__ import annotations
 
 import getpass
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from resotrack.catalog import terminal_words
+from resotrack.terminal import listing
 
 out = Console()
 err = Console(stderr=True)
@@ -85,20 +84,38 @@ def consolidate(
     except (LookupError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     written = write_outputs(result.outputs, out_dir)
-    what = "built" if result.created else "unchanged since"
-    out.print(
-        f"cycle {cycle}: {what} build v{result.version} (id {result.build_id}); "
-        f"{len(written)} files in {out_dir}",
-        highlight=False,
-    )
+    w = terminal_words("cli")
+    files = w.n("{count} file", "{count} files", len(written), count=w.number(len(written)))
+    said = {"cycle": cycle, "version": result.version, "build": result.build_id}
+    if result.created:
+        line = w(
+            "cycle {cycle}: built build v{version} (id {build}); {files} in {folder}",
+            **said,
+            files=files,
+            folder=out_dir,
+        )
+    else:
+        line = w(
+            "cycle {cycle}: unchanged since build v{version} (id {build}); {files} in {folder}",
+            **said,
+            files=files,
+            folder=out_dir,
+        )
+    out.print(line, highlight=False)
     s = result.summary
     rate = s.get("response_rate")
+    asked = int(s.get("entities_asked") or 0)
     out.print(
-        f"{s.get('entities_returned')} of {s.get('entities_asked')} entities returned "
-        f"({'–' if rate is None else f'{rate:.0%}'}), {s.get('entities_on_time')} on time",
+        w.n(
+            "{returned} of {n} entity returned ({rate}), {on_time} on time",
+            "{returned} of {n} entities returned ({rate}), {on_time} on time",
+            asked,
+            returned=w.number(int(s.get("entities_returned") or 0)),
+            rate="–" if rate is None else w.percent(rate),
+            on_time=w.number(int(s.get("entities_on_time") or 0)),
+        ),
         highlight=False,
     )
-    w = terminal_words("cli")
     if s.get("edited"):
         out.print(
             w.n(
@@ -170,10 +187,10 @@ def review_correct(
 
 def reports_list(
     cycle: Annotated[int | None, typer.Option("--cycle", help="Only this cycle.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
 ) -> None:
     """Every report build, oldest first."""
-    from resotrack.consolidation.builds import list_builds
+    from resotrack.consolidation.builds import build_state_label, list_builds
     from resotrack.store import session_scope
 
     with session_scope() as session:
@@ -191,23 +208,36 @@ def reports_list(
             }
             for b in list_builds(session, cycle)
         ]
-    if as_json:
-        out.print_json(json.dumps(rows))
-        return
-    table = Table("id", "cycle", "version", "built (UTC)", "state", "rate", "reviewer", "comment")
-    for r in rows:
-        rate = "–" if r["rate"] is None else f"{r['rate']:.0%}"
-        table.add_row(
-            str(r["id"]),
-            str(r["cycle"]),
-            f"v{r['version']}",
-            r["built_at"],
-            r["state"],
-            rate,
-            r["reviewer"] or "",
-            r["comment"] or "",
-        )
-    out.print(table)
+    w = terminal_words("cli")
+    columns = [
+        (w.p("column", "id"), 0),
+        (w.p("column", "cycle"), 0),
+        (w.p("column", "version"), 0),
+        (w.p("column", "built (UTC)"), 1),
+        (w.p("column", "state"), 0),
+        (w.p("column", "rate"), 1),
+        (w.p("column", "reviewer"), 2),
+        (w.p("column", "comment"), 3),
+    ]
+    listing(
+        rows,
+        as_json=as_json,
+        columns=columns,
+        rows=lambda: [
+            (
+                str(r["id"]),
+                str(r["cycle"]),
+                f"v{r['version']}",
+                r["built_at"],
+                build_state_label(w, r["state"]),
+                "–" if r["rate"] is None else w.percent(r["rate"]),
+                r["reviewer"] or "",
+                r["comment"] or "",
+            )
+            for r in rows
+        ],
+        console=out,
+    )
 
 
 def _pending_run(build_id: int) -> tuple[str | None, str]:

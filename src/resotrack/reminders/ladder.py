@@ -22,13 +22,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from sqlalchemy.orm import Session
 
 from resotrack import audit
 from resotrack.questionnaires.cycles import DEFAULT_LADDER
 from resotrack.questionnaires.models import ReportingCycle
+
+if TYPE_CHECKING:
+    from resotrack.catalog import Words
 
 RungKind = Literal["reminder", "overdue", "escalation", "final"]
 KINDS: Final[tuple[RungKind, ...]] = get_args(RungKind)
@@ -49,6 +52,34 @@ AUDIENCE: Final[Mapping[RungKind, str]] = {
 
 _RUNG = re.compile(r"^[Dd]?\s*([+-]?\d{1,4})\s*[:=]\s*([A-Za-z_]+)$")
 _SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def kind_label(w: Words, kind: str) -> str:
+    """A rung's kind (``reminder``, ``overdue``…) as ``w``'s reader says it."""
+    labels = {
+        "reminder": w.p("rung kind", "reminder"),
+        "overdue": w.p("rung kind", "overdue"),
+        "escalation": w.p("rung kind", "escalation"),
+        "final": w.p("rung kind", "final notice"),
+    }
+    return labels.get(kind, kind)
+
+
+def audience_label(w: Words, kind: str) -> str:
+    """Who a rung of ``kind`` writes to (:data:`AUDIENCE`), as ``w``'s reader says it."""
+    labels = {
+        "reminder": w("focal points (cc: the entity's copies)"),
+        "overdue": w("focal points (cc: the entity's copies)"),
+        "escalation": w("permanent mission (cc: the Secretariat)"),
+        "final": w("focal points (cc: the entity's copies and permanent mission)"),
+    }
+    return labels.get(kind, kind)
+
+
+def rung_label(w: Words, rung: Rung) -> str:
+    """:attr:`Rung.label` as ``w``'s reader says it: ``D-7 reminder``, ``J-7 rappel``."""
+    day = w("D0") if rung.offset == 0 else w("D{offset}", offset=f"{rung.offset:+d}")
+    return w("{day} {kind}", day=day, kind=kind_label(w, rung.kind))
 
 
 class LadderError(ValueError):
