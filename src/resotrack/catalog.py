@@ -134,10 +134,27 @@ class Said(str):
     plural: str | None
     many: int | None
     values: dict[str, Any]
+    context: str | None = None
+    parts: tuple[str, ...] | None = None
 
     def __new__(cls, msgid: str, /, **values: Any) -> Said:
         made = super().__new__(cls, msgid.format(**values) if values else msgid)
         made.msgid, made.plural, made.many, made.values = msgid, None, None, values
+        return made
+
+    @classmethod
+    def p(cls, context: str, message: str) -> Said:
+        """A word whose English is shared by other meanings (:func:`pgettext`)."""
+        made = cls(message)
+        made.context = context
+        return made
+
+    @classmethod
+    def listed(cls, parts: list[str], separator: str = ", ") -> Said:
+        """``parts`` joined by ``separator``, each said in the reader's language."""
+        made = str.__new__(cls, separator.join(parts))
+        made.msgid, made.plural, made.many, made.values = separator, None, None, {}
+        made.parts = tuple(parts)
         return made
 
     @classmethod
@@ -149,10 +166,22 @@ class Said(str):
         return made
 
     def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the message id
-        return (_said, (self.msgid, self.plural, self.many, self.values))
+        shape = (self.msgid, self.plural, self.many, self.values, self.context, self.parts)
+        return (_said, shape)
 
 
-def _said(msgid: str, plural: str | None, many: int | None, values: dict[str, Any]) -> Said:
+def _said(
+    msgid: str,
+    plural: str | None,
+    many: int | None,
+    values: dict[str, Any],
+    context: str | None = None,
+    parts: tuple[str, ...] | None = None,
+) -> Said:
+    if parts is not None:
+        return Said.listed(list(parts), msgid)
+    if context is not None:
+        return Said.p(context, msgid)
     if plural is None or many is None:
         return Said(msgid, **values)
     return Said.n(msgid, plural, many, **values)
@@ -179,6 +208,10 @@ class Words:
         """``text`` in this language when it is :class:`Said`, else as it is."""
         if not isinstance(text, Said):
             return text
+        if text.parts is not None:
+            return text.msgid.join(self.said(part) for part in text.parts)
+        if text.context is not None:
+            return self.p(text.context, text.msgid)
         values = {k: self.said(v) if isinstance(v, Said) else v for k, v in text.values.items()}
         if text.plural is not None and text.many is not None:
             return self.n(text.msgid, text.plural, text.many, **values)

@@ -120,7 +120,7 @@ class VerifyReport:
         w = w or Words("en", "cli")
         at = f"{self.checked_at:%Y-%m-%d %H:%M:%S}"
         lines = [
-            w("resotrack verify, {at} UTC", at=at),
+            f"resotrack verify, {at} UTC",  # the command and a time: no words to translate
             w("database {database}", database=self.database),
             w("home     {home}", home=self.home),
         ]
@@ -574,7 +574,12 @@ def _outbox(conn: Connection, report: VerifyReport) -> None:
                 )
     report.counts.update({f"outbox_{state}": int(n) for state, n in sorted(by_state.items())})
     c.ran = True
-    states = ", ".join(f"{state} {n:,}" for state, n in sorted(by_state.items()))
+    states = Said.listed(
+        [
+            Said("{state} {n}", state=Said.p("outbox state", state), n=n)
+            for state, n in sorted(by_state.items())
+        ]
+    )
     c.summary = Said.n(
         "{n} stuck message ({states})",
         "{n} stuck messages ({states})",
