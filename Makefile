@@ -78,7 +78,9 @@ catalogs: install
 	$(PYBABEL) extract -F $(LOCALES)/mail.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -w 100 \
 		--no-location --sort-output --omit-header -o $(POT)/mail.pot src/resotrack/mail/templates \
 		src/resotrack/consolidation/review.py src/resotrack/intake/acknowledge.py
-	@for d in portal questionnaire registry mail reminders validation; do \
+	$(PYBABEL) extract --no-default-keywords -k w -k n:1,2 -k N_ -k NP_:1c,2 -k Said -w 100 \
+		--sort-output --omit-header --no-location -o $(POT)/demo.pot src/resotrack/demo
+	@for d in portal questionnaire registry mail reminders validation demo; do \
 		$(PYBABEL) update -i $(POT)/$$d.pot -d $(LOCALES) -D $$d -w 100 --no-fuzzy-matching \
 			--ignore-pot-creation-date || exit 1; \
 	done

@@ -303,3 +303,113 @@ def test_parse_findings_are_said_in_french_and_arabic(
     said = (inbox / "failed" / "broken.txt.error.txt").read_text("utf-8")
     assert "paragraph 2 appears twice" in said  # English first
     assert "le paragraphe 2 apparaît deux fois" in said and "الفقرة 2 تظهر مرتين" in said
+
+
+# --- d. the demo's screen ----------------------------------------------------------------
+
+
+def _demo_facts() -> dict[str, Any]:
+    from resotrack.catalog import Said
+
+    return {
+        "synthetic": False,
+        "resolutions": [{"symbol": "1/49-IT", "version": 1, "paragraphs": 5, "created": True}],
+        "entities": {"member_states": 57, "institutions": 33},
+        "focal_points": Said(
+            "{added} added, {updated} updated, {unchanged} unchanged, {deactivated} deactivated",
+            added=60,
+            updated=0,
+            unchanged=0,
+            deactivated=0,
+        ),
+        "cycle": {
+            "id": 1,
+            "title": "Demo",
+            "deadline": "2027-01-06",
+            "questionnaires": 60,
+            "reused": False,
+        },
+        "simulation": {
+            "days": 45,
+            "focal_points": 60,
+            "planned": {"on_time": 30, "with_errors": 10, "late": 10, "never": 10},
+            "first_uploads": {"portal": 50},
+            "corrections": 10,
+            "problems": [],
+        },
+        "entities_replied": 48,
+        "submissions": {"accepted": 48, "refused": 10},
+        "mail": {
+            "sent_by_kind": {"questionnaire": 60, "final_notice": 4},
+            "not_sent": 0,
+            "in_maildir": 64,
+        },
+        "report": {
+            "version": 1,
+            "build_id": 1,
+            "headline": Said(
+                "{returned} of {asked} entities returned, {on_time} on time",
+                returned=48,
+                asked=60,
+                on_time=40,
+            ),
+            "state": "awaiting_approval",
+            "run_id": "manual__1",
+        },
+        "airflow": {
+            "ingest_runs": {"upload": 58, "by_hand": 1, "scheduled": 2},
+            "uploads": 58,
+            "metadata_database": "PostgreSQL 17",
+            "postgres_data": "var/postgres",
+            "parallelism": 4,
+            "component_checks": 30,
+        },
+        "seconds_to_summary": 200,
+    }
+
+
+def test_the_demo_screen_speaks_the_terminal_language(speak: Any) -> None:
+    import io
+
+    from rich.console import Console
+
+    from resotrack.catalog import N_, Said
+    from resotrack.demo import summary
+    from resotrack.demo.run import Story
+
+    where = [
+        (N_("Dashboard"), "http://127.0.0.1:28080/resotrack/staff/dashboard/cycles/1"),
+        (N_("Mail folder"), Said("{folder}/new/ (a maildir: one message per file)", folder="var")),
+    ]
+
+    def screen() -> str:
+        out = io.StringIO()
+        console = Console(file=out, width=200)
+        summary.show(console, _demo_facts(), where)
+        frame = SimpleNamespace(console=console)
+        with Story.step(frame, N_("Opening the demo cycle"), spinner=False) as step:  # type: ignore[arg-type]
+            step.done(Said("cycle {cycle}, {n} questionnaires, deadline {deadline} (new)",
+                           cycle=1, n=60, deadline="2027-01-06"))  # fmt: skip
+        return re.sub(r"[ \n│]+", " ", out.getvalue())
+
+    speak("fr")
+    french = screen()
+    assert "démo resotrack — bilan" in french and "Où regarder" in french
+    assert (
+        "Tableau de bord" in french
+        and "(un maildir : un message par fichier)" in french.replace(NBSP, " ")
+    )
+    assert "48 entités acceptées sur 60" in french and "48 acceptée" in french
+    assert "60 questionnaire" in french and "4 dernier avis" in french
+    assert "Ouverture du cycle de démonstration" in french and "(nouveau)" in french
+    assert "en attente d’approbation dans l’exécution publish_report manual__1" in french
+    assert leaks(french, "fr", ["demo"]) == []
+    speak("ar")
+    arabic = screen()
+    assert "عرض resotrack — الملخص" in arabic and "أين تنظر" in arabic
+    assert "فتح دورة العرض" in arabic and "ردّت 48 من أصل 60 جهة" in arabic
+    assert leaks(arabic, "ar", ["demo"]) == []
+    speak("en")
+    english = screen()
+    assert "resotrack demo — summary" in english and "Opening the demo cycle" in english
+    assert "48 of 60 entities accepted (80 %)" in english

@@ -132,6 +132,12 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         for module in sorted((src / "resolutions").glob("*.py")):
             found += extract_from_file("python", str(module), keywords=said)
         found.append((0, "confidence", [], None))  # the routing sheet's column, Words(…)(…)
+    elif domain == "demo":
+        # the demo's screen: w(…), w.n(…) at print time, Said(…)/Said.n(…) where a stage
+        # reports, N_/NP_ where a message is named
+        said_here = {"w": None, "n": (1, 2), "N_": None, "NP_": ((1, "c"), 2), "Said": None}
+        for module in sorted((src / "demo").glob("*.py")):
+            found += extract_from_file("python", str(module), keywords=said_here)
     elif domain != "mail":
         path, keywords = sources[domain]
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
@@ -174,6 +180,7 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         "validation",
         "cli",
         "resolutions",
+        "demo",
     ],
 )
 def test_the_catalog_holds_what_the_code_names(domain: str) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 from resotrack import clock
+from resotrack.catalog import Said
 from resotrack.demo import world
 from resotrack.demo.pipeline import progress_bar
 from resotrack.demo.simulate import PENDING, FocalPoint, LinkBook, Role, Upload, cast
@@ -51,12 +52,20 @@ class Simulation:
         late = sum(1 for u in made if u.behaviour == "late")
         fixes = sum(1 for u in made if u.kind == "correction")
         failed = sum(1 for u in self.uploads if u.error)
-        trouble = f"; {failed} could not act (see the summary)" if failed else ""
-        return (
-            f"{len(self.roles)} focal points; {len(made)} uploads through the portal "
-            f"({fixes} corrections, {late} after the deadline); {self.reminders} reminder "
-            f"emails queued{trouble}"
+        said = Said(
+            "{focal_points} focal points; {uploads} uploads through the portal ({fixes} "
+            "corrections, {late} after the deadline); {reminders} reminder emails queued",
+            focal_points=len(self.roles),
+            uploads=len(made),
+            fixes=fixes,
+            late=late,
+            reminders=self.reminders,
         )
+        if failed:
+            return Said(
+                "{said}; {failed} could not act (see the summary)", said=said, failed=failed
+            )
+        return said
 
 
 def simulate(sup: Supervisor, cycle: world.Cycle, *, days: int, seed: int) -> Simulation:

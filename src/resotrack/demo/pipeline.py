@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from resotrack.catalog import Said
 from resotrack.demo import world
 from resotrack.demo.stack import DemoError, shown
 from resotrack.demo.supervise import Supervisor
@@ -63,12 +64,18 @@ def dispatch(sup: Supervisor, cycle: world.Cycle) -> str:
 
         states = sup.wait("the questionnaires to be sent", all_sent, timeout=420)
     if run:
-        how = f"run {run}"
+        how = Said("run {run}", run=run)
+    elif cycle.state == "waiting":
+        how = Said("by the sweep")
     else:
-        how = "by the sweep" if cycle.state == "waiting" else "dispatched on an earlier run"
+        how = Said("dispatched on an earlier run")
+    said = Said("{n} questionnaire emails sent ({how})", n=states["sent"], how=how)
     trouble = sum(n for state, n in states.items() if state != "sent")
-    extra = f"; {trouble} not delivered (resotrack outbox list)" if trouble else ""
-    return f"{states['sent']} questionnaire emails sent ({how}){extra}"
+    if trouble:
+        return Said(
+            "{said}; {trouble} not delivered (resotrack outbox list)", said=said, trouble=trouble
+        )
+    return said
 
 
 def questionnaire_mail(cycle_id: int) -> Counter[str]:
@@ -145,9 +152,11 @@ def _write_report(folder: Path, cycle_id: int) -> Report:
             build_id=build.id,
             version=build.version,
             state=build.state,
-            headline=(
-                f"{s.get('entities_returned')} of {s.get('entities_asked')} entities returned, "
-                f"{s.get('entities_on_time')} on time"
+            headline=Said(
+                "{returned} of {asked} entities returned, {on_time} on time",
+                returned=s.get("entities_returned"),
+                asked=s.get("entities_asked"),
+                on_time=s.get("entities_on_time"),
             ),
             folder=str(folder),
             files=sorted(p.name for p in written),

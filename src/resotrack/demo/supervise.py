@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import httpx
 from rich.console import Console
 
+from resotrack.catalog import Said
 from resotrack.demo import postgres, processes
 from resotrack.demo.airflow_api import AirflowApi, run_log_folder
 from resotrack.demo.processes import Child
@@ -170,11 +171,12 @@ class Supervisor:
             self.wait(f"{dag_id} to be unpaused", partial(api.unpause, dag_id), timeout=120)
         self.watching = True
         errors = self.import_errors()
-        note = f"; [yellow]{errors}[/]" if errors else ""
-        return (
-            f"API up, logged in as {USERNAME}, {len(STORY_DAGS)} story DAGs parsed and "
-            f"unpaused{note}"
+        said = Said(
+            "API up, logged in as {user}, {n} story DAGs parsed and unpaused",
+            user=USERNAME,
+            n=len(STORY_DAGS),
         )
+        return Said("{said}; [yellow]{errors}[/]", said=said, errors=errors) if errors else said
 
     def import_errors(self) -> str:
         assert self.api is not None
