@@ -144,6 +144,12 @@ def test_site_build_and_consolidate_lines_in_french_and_arabic(
     assert f"cycle 4{NBSP}: version v2 produite (id 7){NBSP}; 1 fichier dans" in output
     assert "40 entités sur 57 ont répondu (70" in output and "31 dans les délais" in output
     assert leaks(output, "fr", ["cli"]) == []
+    monkeypatch.setattr("resotrack.orchestration.trigger_dag", lambda dag, conf: None)
+    code, output = run("reports", "submit", "7")
+    assert code == 1 and "erreur :" in output and "Airflow n’a pas lancé l’exécution" in output
+    monkeypatch.setattr("resotrack.orchestration.trigger_dag", lambda dag, conf: "manual__1")
+    code, output = run("reports", "submit", "7")
+    assert code == 0 and "en attente d’approbation dans l’exécution Airflow manual__1" in output
 
     speak("ar")
     code, output = run("site", "build", "--out", str(tmp_path / "site"))

@@ -30,8 +30,15 @@ ReviewerOption = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    w = terminal_words("cli")
+    said = w("error:")
+    err.print(f"[bold red]{said}[/] {message}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(1)
+
+
+def _warn(message: object) -> None:
+    w = terminal_words("cli")
+    err.print(w("warning: {problem}", problem=message), highlight=False)
 
 
 def _reviewer(value: str | None) -> str:
@@ -45,7 +52,8 @@ def _deliver() -> None:
     try:
         send_pending()
     except OutboxDeliveryError as exc:
-        err.print(f"warning: not every email went out yet: {exc}", highlight=False)
+        w = terminal_words("cli")
+        _warn(w("not every email went out yet: {error}", error=exc))
 
 
 def consolidate(
@@ -153,7 +161,13 @@ def review_accept(
             )
     except ReviewError as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"submission {submission} ({result.entity_code}): accepted", highlight=False)
+    w = terminal_words("cli")
+    said = w(
+        "submission {submission} ({entity}): accepted",
+        submission=submission,
+        entity=result.entity_code,
+    )
+    out.print(said, highlight=False)
 
 
 def review_correct(
@@ -175,14 +189,18 @@ def review_correct(
     except ReviewError as exc:
         raise _fail(str(exc)) from exc
     for warning in result.warnings:
-        err.print(f"warning: {warning}", highlight=False)
+        _warn(warning)
     if result.messages:
         _deliver()
-    out.print(
-        f"submission {submission} ({result.entity_code}): correction requested; "
-        f"{len(result.messages)} focal point(s) emailed",
-        highlight=False,
+    w = terminal_words("cli")
+    said = w.n(
+        "submission {submission} ({entity}): correction requested; {n} focal point emailed",
+        "submission {submission} ({entity}): correction requested; {n} focal points emailed",
+        len(result.messages),
+        submission=submission,
+        entity=result.entity_code,
     )
+    out.print(said, highlight=False)
 
 
 def reports_list(
@@ -283,10 +301,13 @@ def reports_approve(
     run, _state = _pending_run(build)
     if run and not direct:
         done, message = respond_in_airflow(run, approve=True, comment=comment)
+        w = terminal_words("cli")
         if done:
-            out.print(f"build {build}: approved; {message}", highlight=False)
+            out.print(
+                w("build {build}: approved; {note}", build=build, note=message), highlight=False
+            )
             return
-        err.print(f"warning: {message}; publishing from here instead", highlight=False)
+        _warn(w("{note}; publishing from here instead", note=message))
     try:
         result = publish_build(
             build, reviewer=_reviewer(reviewer), comment=comment, seen_sha256=seen
@@ -294,13 +315,17 @@ def reports_approve(
     except PublishError as exc:
         raise _fail(str(exc)) from exc
     for warning in result.warnings:
-        err.print(f"warning: {warning}", highlight=False)
+        _warn(warning)
     _deliver()
-    out.print(
-        f"build {build}: published to {result.folder} (checksums: "
-        f"{result.files[-1]}, sha256 {result.checksum[:16]}…)",
-        highlight=False,
+    w = terminal_words("cli")
+    said = w(
+        "build {build}: published to {folder} (checksums: {file}, sha256 {sha256}…)",
+        build=build,
+        folder=result.folder,
+        file=result.files[-1],
+        sha256=result.checksum[:16],
     )
+    out.print(said, highlight=False)
 
 
 def _check_reviewed(build_id: int, seen: str) -> None:
@@ -387,16 +412,20 @@ def reports_reject(
     run, _state = _pending_run(build)
     if run and not direct:
         done, message = respond_in_airflow(run, approve=False, comment=comment)
+        w = terminal_words("cli")
         if done:
-            out.print(f"build {build}: rejected; {message}", highlight=False)
+            out.print(
+                w("build {build}: rejected; {note}", build=build, note=message), highlight=False
+            )
             return
-        err.print(f"warning: {message}; recording the rejection here instead", highlight=False)
+        _warn(w("{note}; recording the rejection here instead", note=message))
     try:
         with session_scope() as session:
             reject_build(session, build, reviewer=_reviewer(reviewer), comment=comment)
     except PublishError as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"build {build}: rejected; nothing was published", highlight=False)
+    w = terminal_words("cli")
+    out.print(w("build {build}: rejected; nothing was published", build=build), highlight=False)
 
 
 def reports_submit(
@@ -405,10 +434,12 @@ def reports_submit(
     """Ask the Secretariat's approval in Airflow (starts a publish_report run)."""
     from resotrack.orchestration import trigger_dag
 
+    w = terminal_words("cli")
     run = trigger_dag("publish_report", {"build_id": build})
     if run is None:
-        raise _fail("Airflow did not start the run (see the log); approve from here instead")
-    out.print(f"build {build}: waiting for approval in Airflow run {run}", highlight=False)
+        raise _fail(w("Airflow did not start the run (see the log); approve from here instead"))
+    said = w("build {build}: waiting for approval in Airflow run {run}", build=build, run=run)
+    out.print(said, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
