@@ -234,6 +234,12 @@ def test_states_kinds_and_rungs_are_labelled_in_french_and_arabic(
     code, output = run("reminders", "ladder", "show", "--cycle", "1")
     assert code == 0, output
     assert "points focaux (copie" in output and "saisine de la mission" in output
+    code, output = run("resolutions", "relink")
+    assert code == 0 and "filiation recalculée" in output and "paragraph(s)" not in output
+    code, output = run("resolutions", "themes", "1/49-IT")
+    assert code == 0 and "sujets" in output and "rejeté par le personnel" in output
+    code, output = run("resolutions", "themes", "1/49-IT", "--language", "de")
+    assert code == 1 and "erreur" in output and "utilisez ar, en ou fr" in output
 
     speak("ar")
     code, output = run("cycles", "show", "1")

@@ -130,6 +130,8 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             "p": ((1, "c"), 2),
         }
         for module in sorted((src / "resolutions").glob("*.py")):
+            if module.name == "cli.py":  # the command's own lines are the cli domain's
+                continue
             found += extract_from_file("python", str(module), keywords=said)
         found.append((0, "confidence", [], None))  # the routing sheet's column, Words(…)(…)
     elif domain == "demo":
@@ -147,6 +149,7 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
                 ("reminders/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("intake/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("recovery/cli.py", {"w": None, "n": (1, 2)}),
+                ("resolutions/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("validation/cli.py", {"w": None, "p": ((1, "c"), 2)}),
                 ("publicsite/cli.py", {"w": None, "n": (1, 2)}),
                 # the labels of codes printed inside sentences (states, kinds, reasons)
