@@ -20,7 +20,7 @@ from resotrack.cli import app
 from resotrack.mail import enqueue
 from resotrack.publicsite.site import SiteResult
 from resotrack.reminders.ladder import Fatigue, Rung, rung_label
-from resotrack.reminders.plan import Sent, fatigue_verdict, reason_label
+from resotrack.reminders.plan import Reason, Sent, fatigue_verdict, reason_label
 from resotrack.store import session_scope
 from support.catalog_leaks import leaks
 from support.smtp_server import SmtpServer
@@ -266,6 +266,20 @@ def test_reminder_reasons_and_rungs_are_said_in_the_reader_language() -> None:
     assert rung_label(Words("fr", "cli"), rung) == "J-7 rappel"
     assert rung_label(Words("fr", "cli"), Rung(0, "final")) == "Jour J dernier avis"
     assert rung_label(Words("en", "cli"), Rung(3, "overdue")) == "D+3 overdue"
+    problem = Reason(
+        "{who} has no active focal point with a valid address, so its {rung} message was not sent",
+        who="Senegal (SEN)",
+        rung=rung,
+    )
+    assert (
+        problem.startswith("Senegal (SEN) has no active focal point") and "D-7 reminder" in problem
+    )
+    french = reason_label(Words("fr", "cli"), problem)
+    assert french == (
+        "Senegal (SEN) n’a aucun point focal actif à l’adresse valide, son message J-7 rappel "
+        "n’a donc pas été envoyé"
+    )
+    assert "تذكير (الموعد -7 يوم)" in reason_label(Words("ar", "cli"), problem)
 
 
 # --- c. parse findings inside refusals ---------------------------------------------------

@@ -163,7 +163,7 @@ def show_run(result: ReminderRun) -> None:
             else:
                 tag = w("reported earlier")
             problem = w("problem")
-            out.print(f"  [yellow]{problem}[/] ({tag}): {p.text}", highlight=False)
+            out.print(f"  [yellow]{problem}[/] ({tag}): {reason_label(w, p.text)}", highlight=False)
     if result.reported:
         count = len(result.reported)
         if result.dry_run:

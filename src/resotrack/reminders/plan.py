@@ -45,7 +45,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from resotrack.catalog import N_
-from resotrack.reminders.ladder import Fatigue, Rung, RungKind
+from resotrack.reminders.ladder import Fatigue, Rung, RungKind, rung_label
 from resotrack.validation import lifecycle
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class Reason(str):
     values: Mapping[str, Any]
 
     def __new__(cls, msgid: str, **values: Any) -> Reason:
-        shown = {k: f"{v:%Y-%m-%d}" if isinstance(v, date) else v for k, v in values.items()}
+        shown = {k: _english(v) for k, v in values.items()}
         if "state" in shown:
             shown["state"] = str(shown["state"]).replace("_", " ")
         made = super().__new__(cls, msgid.format(**shown))
@@ -70,6 +70,12 @@ class Reason(str):
 
     def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the message id
         return (_reason, (self.msgid, dict(self.values)))
+
+
+def _english(value: Any) -> Any:
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
+    return value.label if isinstance(value, Rung) else value
 
 
 def _reason(msgid: str, values: dict[str, Any]) -> Reason:
@@ -84,6 +90,8 @@ def reason_label(w: Words, reason: str) -> str:
     for key, value in reason.values.items():
         if isinstance(value, date):
             value = w.date(value, "short")
+        elif isinstance(value, Rung):
+            value = rung_label(w, value)
         elif key == "state":
             value = lifecycle.state_label(w, value)
         elif isinstance(value, int):
@@ -375,8 +383,13 @@ def audience(entity: EntityFacts, rung: Rung, secretariat: Sequence[str]) -> Aud
     problems: list[tuple[ProblemKind, str, int | None]] = [
         (
             "bad_address",
-            f"{who}: {p.name} has a bad address {p.email!r}; the {rung.label} message "
-            "did not go to it",
+            Reason(
+                N_("{who}: {name} has a bad address {email}; the {rung} message did not go to it"),
+                who=who,
+                name=p.name,
+                email=repr(p.email),
+                rung=rung,
+            ),
             p.id,
         )
         for p in (*to, *cc)
@@ -385,15 +398,22 @@ def audience(entity: EntityFacts, rung: Rung, secretariat: Sequence[str]) -> Aud
     recipients = tuple(p for p in to if p.valid)
     if not recipients:
         if missing == "no_permanent_mission":
-            text = (
-                f"{who} has no permanent mission contact with a valid address, so the "
-                f"{rung.label} could not be sent; add one (role 'permanent mission') or "
-                "escalate by hand"
+            text = Reason(
+                N_(
+                    "{who} has no permanent mission contact with a valid address, so the {rung} "
+                    "could not be sent; add one (role 'permanent mission') or escalate by hand"
+                ),
+                who=who,
+                rung=rung,
             )
         else:
-            text = (
-                f"{who} has no active focal point with a valid address, so its {rung.label} "
-                "message was not sent"
+            text = Reason(
+                N_(
+                    "{who} has no active focal point with a valid address, so its {rung} message "
+                    "was not sent"
+                ),
+                who=who,
+                rung=rung,
             )
         problems.append((missing, text, None))
     taken = {p.email.lower() for p in recipients}
