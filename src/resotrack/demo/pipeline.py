@@ -19,6 +19,7 @@ from resotrack.catalog import Said
 from resotrack.demo import world
 from resotrack.demo.stack import DemoError, shown
 from resotrack.demo.supervise import Supervisor
+from resotrack.demo.words import words
 
 #: States of a human-in-the-loop task waiting for its answer (Airflow 3.3 says awaiting_input).
 ASKING = ("awaiting_input", "deferred")
@@ -41,17 +42,19 @@ def progress_bar(console: Console) -> Progress:
 
 def dispatch(sup: Supervisor, cycle: world.Cycle) -> str:
     """Trigger ``dispatch_questionnaires`` for a waiting cycle and wait until its mail is out."""
+    w = words()
     run: str | None = None
     if cycle.state == "waiting":
         run = sup.trigger("dispatch_questionnaires", {"cycle_id": cycle.id})
         if run is None:
-            sup.console.print(
-                "  [yellow]Airflow did not accept the trigger[/] (see "
-                f"{shown(sup.layout.logs / 'demo.log')}); the dispatch sweep, every five "
-                "minutes, sends the cycle instead"
+            said = w(
+                "[yellow]Airflow did not accept the trigger[/] (see {log}); the dispatch sweep, "
+                "every five minutes, sends the cycle instead",
+                log=shown(sup.layout.logs / "demo.log"),
             )
+            sup.console.print(f"  {said}")
     with progress_bar(sup.console) as progress:
-        task = progress.add_task("questionnaire emails sent", total=None)
+        task = progress.add_task(w("questionnaire emails sent"), total=None)
 
         def all_sent() -> Counter[str] | None:
             sup.fail_if_failed("dispatch_questionnaires", run, "dispatch")

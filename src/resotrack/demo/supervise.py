@@ -43,6 +43,7 @@ from resotrack.demo.stack import (
     start_mailsink,
     wait_for_smtp,
 )
+from resotrack.demo.words import words
 
 T = TypeVar("T")
 log = logging.getLogger("resotrack.demo")
@@ -225,10 +226,14 @@ class Supervisor:
             if (dag_id, run_id) not in self.failures_seen:
                 self.failures_seen.add((dag_id, run_id))
                 folder = run_log_folder(self.layout, dag_id, run_id)
-                self.console.print(
-                    f"[red]✗[/] Airflow run failed: [bold]{dag_id}[/] {run_id}; "
-                    f"logs in {shown(folder)}"
+                w = words()
+                said = w(
+                    "Airflow run failed: [bold]{dag}[/] {run}; logs in {folder}",
+                    dag=dag_id,
+                    run=run_id,
+                    folder=shown(folder),
                 )
+                self.console.print(f"[red]✗[/] {said}")
 
     def fail_if_failed(self, dag_id: str, run_id: str | None, what: str) -> None:
         """Raise, naming the run and its logs, if ``run_id`` of ``dag_id`` failed."""
