@@ -280,6 +280,16 @@ def test_reminder_reasons_and_rungs_are_said_in_the_reader_language() -> None:
         "n’a donc pas été envoyé"
     )
     assert "تذكير (الموعد -7 يوم)" in reason_label(Words("ar", "cli"), problem)
+    from resotrack.reminders.ladder import default_ladder, warnings
+
+    notes = warnings(default_ladder(), Fatigue(4, 5))
+    assert any("D+30 final will not reach" in note for note in notes)  # English, as logged
+    said_fr = [Words("fr", "cli").said(note) for note in notes]
+    assert any("J+30 dernier avis n’atteindra pas un point focal" in note for note in said_fr)
+    assert any(f"J+3 retard vient 4{NBSP}jours après J-1 rappel" in note for note in said_fr)
+    for language in ("fr", "ar"):
+        joined = "\n".join(Words(language, "cli").said(note) for note in notes)
+        assert leaks(joined, language, ["cli"]) == []
 
 
 # --- c. parse findings inside refusals ---------------------------------------------------

@@ -86,7 +86,7 @@ def test_fatigue_limits_and_what_they_do_to_a_ladder() -> None:
     assert warnings(default_ladder(), Fatigue(6, 3)) == []
     notes = warnings(default_ladder(), Fatigue(4, 5))
     assert any("D+30 final will not reach" in n for n in notes)
-    assert any("D+3 overdue comes 4 day(s) after D-1 reminder" in n for n in notes)
+    assert any("D+3 overdue comes 4 days after D-1 reminder" in n for n in notes)
 
 
 @pytest.fixture

@@ -159,7 +159,7 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
                 ("mail/labels.py", {"p": ((1, "c"), 2)}),
                 ("intake/queries.py", {"p": ((1, "c"), 2)}),
                 ("consolidation/builds.py", {"p": ((1, "c"), 2)}),
-                ("reminders/ladder.py", {"w": None, "p": ((1, "c"), 2)}),
+                ("reminders/ladder.py", {"w": None, "p": ((1, "c"), 2), "Said": None, "n": (1, 2)}),
                 ("reminders/plan.py", {"N_": None}),
                 # sentences made before their reader is known (catalog.Said)
                 ("recovery/restore.py", {"Said": None, "n": (1, 2)}),

@@ -231,7 +231,7 @@ def show_ladder(info: CycleLadder) -> None:
     out.print(w("as a compact ladder: {ladder}", ladder=shown), highlight=False)
     for warning in info.warnings:
         note = w("note:")
-        out.print(f"[yellow]{note}[/] {warning}", highlight=False)
+        out.print(f"[yellow]{note}[/] {w.said(warning)}", highlight=False)
 
 
 def ladder_show(
