@@ -85,7 +85,9 @@ catalogs: install
 	$(PYBABEL) extract -F $(LOCALES)/staff.cfg --no-default-keywords -k t -k tn:1,2 -k NP_:1c,2 \
 		-k ReviewError -w 100 --sort-output --omit-header --no-location -o $(POT)/staff.pot \
 		$(STAFF_SOURCES)
-	@for d in portal questionnaire registry mail reminders validation staff; do \
+	$(PYBABEL) extract --no-default-keywords -k w -k n:1,2 -k N_ -k NP_:1c,2 -k Said -w 100 \
+		--sort-output --omit-header --no-location -o $(POT)/demo.pot src/resotrack/demo
+	@for d in portal questionnaire registry mail reminders validation staff demo; do \
 		$(PYBABEL) update -i $(POT)/$$d.pot -d $(LOCALES) -D $$d -w 100 --no-fuzzy-matching \
 			--ignore-pot-creation-date || exit 1; \
 	done

@@ -126,6 +126,69 @@ def ngettext(lang: Language, domain: str, singular: str, plural: str, n: int, **
     return text.format(n=n, **values)
 
 
+class Said(str):
+    """A sentence made where its reader is not known yet: the string is its English text
+    (what JSON and the logs carry), and it keeps its message id and values, so
+    :meth:`Words.said` says it in the reader's language. A value that is itself ``Said`` is
+    said in that language too."""
+
+    msgid: str
+    plural: str | None
+    many: int | None
+    values: dict[str, Any]
+    context: str | None = None
+    parts: tuple[str, ...] | None = None
+
+    def __new__(cls, msgid: str, /, **values: Any) -> Said:
+        made = super().__new__(cls, msgid.format(**values) if values else msgid)
+        made.msgid, made.plural, made.many, made.values = msgid, None, None, values
+        return made
+
+    @classmethod
+    def p(cls, context: str, message: str) -> Said:
+        """A word whose English is shared by other meanings (:func:`pgettext`)."""
+        made = cls(message)
+        made.context = context
+        return made
+
+    @classmethod
+    def listed(cls, parts: list[str], separator: str = ", ") -> Said:
+        """``parts`` joined by ``separator``, each said in the reader's language."""
+        made = str.__new__(cls, separator.join(parts))
+        made.msgid, made.plural, made.many, made.values = separator, None, None, {}
+        made.parts = tuple(parts)
+        return made
+
+    @classmethod
+    def n(cls, singular: str, plural: str, n: int, /, **values: Any) -> Said:
+        """A counted sentence (:func:`ngettext`); ``{n}`` is ``n``."""
+        english = singular if n == 1 else plural
+        made = str.__new__(cls, english.format(n=n, **values))
+        made.msgid, made.plural, made.many, made.values = singular, plural, n, values
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the message id
+        shape = (self.msgid, self.plural, self.many, self.values, self.context, self.parts)
+        return (_said, shape)
+
+
+def _said(
+    msgid: str,
+    plural: str | None,
+    many: int | None,
+    values: dict[str, Any],
+    context: str | None = None,
+    parts: tuple[str, ...] | None = None,
+) -> Said:
+    if parts is not None:
+        return Said.listed(list(parts), msgid)
+    if context is not None:
+        return Said.p(context, msgid)
+    if plural is None or many is None:
+        return Said(msgid, **values)
+    return Said.n(msgid, plural, many, **values)
+
+
 class Words:
     """One domain in one language, for code that says many things to one reader."""
 
@@ -142,6 +205,19 @@ class Words:
 
     def p(self, context: str, message: str, **values: Any) -> str:
         return pgettext(self.language, self.domain, context, message, **values)
+
+    def said(self, text: str) -> str:
+        """``text`` in this language when it is :class:`Said`, else as it is."""
+        if not isinstance(text, Said):
+            return text
+        if text.parts is not None:
+            return text.msgid.join(self.said(part) for part in text.parts)
+        if text.context is not None:
+            return self.p(text.context, text.msgid)
+        values = {k: self.said(v) if isinstance(v, Said) else v for k, v in text.values.items()}
+        if text.plural is not None and text.many is not None:
+            return self.n(text.msgid, text.plural, text.many, **values)
+        return self(text.msgid, **values)
 
     def date(self, value: Any, form: str = "long") -> str:
         from babel.dates import format_date

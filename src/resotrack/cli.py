@@ -13,13 +13,14 @@ from rich.console import Console
 
 from resotrack.catalog import N_n, terminal_words
 from resotrack.settings import get_settings
-from resotrack.terminal import emit_json, fitted
+from resotrack.terminal import fitted, listing
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from resotrack.catalog import Words
     from resotrack.resolutions.document import Overrides
+    from resotrack.resolutions.importer import ImportResult
 
 app = typer.Typer(help="Follow up what resolutions ask states to do.", no_args_is_help=True)
 resolutions_app = typer.Typer(help="Parse, import and show resolutions.", no_args_is_help=True)
@@ -296,14 +297,35 @@ def resolutions_import(
                 failed = True
                 error(result.failure.said_in(said) if result.failure else result.error)
             else:
-                out.print(result.describe())
+                out.print(_imported(words(), result), highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _imported(w: Words, result: ImportResult) -> str:
+    """One stored (or unchanged) resolution, as ``resotrack resolutions import`` says it."""
+    if result.created:
+        return w.n(
+            "{source}: imported {symbol} version {version} ({n} operative paragraph)",
+            "{source}: imported {symbol} version {version} ({n} operative paragraphs)",
+            result.paragraphs,
+            source=result.source,
+            symbol=result.symbol,
+            version=result.version,
+        )
+    return w(
+        "{source}: {symbol} version {version} unchanged (already imported)",
+        source=result.source,
+        symbol=result.symbol,
+        version=result.version,
+    )
 
 
 @resolutions_app.command("show")
 def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
     """Show a stored resolution: versions, sections and paragraphs with their addressees."""
+    from rich.markup import escape
+
     from resotrack.resolutions import get_resolution
     from resotrack.resolutions.confidence import describe, doubts
 
@@ -323,52 +345,24 @@ def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
             }
             for p in current.paragraphs
         ]
-        if as_json:
-            emit_json(
-                {
-                    "symbol": resolution.symbol,
-                    "title": current.title,
-                    "body": current.body,
-                    "session": current.session,
-                    "place": current.place,
-                    "adopted_gregorian": current.adopted_gregorian,
-                    "adopted_hijri": current.adopted_hijri,
-                    "versions": [
-                        {
-                            "version": v.version,
-                            "imported_at": v.imported_at,
-                            "source_name": v.source_name,
-                            "paragraphs": len(v.paragraphs),
-                            "sha256": v.text_sha256,
-                        }
-                        for v in resolution.versions
-                    ],
-                    "paragraphs": paragraphs,
-                }
-            )
-            return
-        out.print(f"[bold]{resolution.symbol}[/] — {current.title}")
-        out.print(
-            f"{current.body or ''} · {current.session or ''} · {current.place or ''} · "
-            f"{current.adopted_gregorian or ''} ({current.adopted_hijri or ''})"
-        )
-        for v in resolution.versions:
-            out.print(
-                f"  version {v.version}: imported {v.imported_at:%Y-%m-%d %H:%M} "
-                f"from {v.source_name}, {len(v.paragraphs)} paragraphs, sha256 {v.text_sha256[:12]}"
-            )
-        rows = [
-            (
-                str(p["number"]),
-                str(p["section"]),
-                " | ".join(p["verbs"]),
-                ",".join(p["addressees"]),
-                str(p["confidence"]),
-                p["text"][:70] + ("…" if len(p["text"]) > 70 else ""),
-            )
-            for p in paragraphs
-        ]
         w = words()
+        head = [
+            f"[bold]{escape(resolution.symbol)}[/] — {escape(current.title or '')}",
+            escape(
+                f"{current.body or ''} · {current.session or ''} · {current.place or ''} · "
+                f"{current.adopted_gregorian or ''} ({current.adopted_hijri or ''})"
+            ),
+        ]
+        for v in resolution.versions:
+            said = w(
+                "  version {version}: imported {at} from {source}, {paragraphs}, sha256 {sha256}",
+                version=v.version,
+                at=f"{v.imported_at:%Y-%m-%d %H:%M}",
+                source=v.source_name,
+                paragraphs=w.n("{n} paragraph", "{n} paragraphs", len(v.paragraphs)),
+                sha256=v.text_sha256[:12],
+            )
+            head.append(escape(said))
         columns = [
             ("§", 0),
             (w.p("column", "section"), 2),
@@ -377,7 +371,43 @@ def resolutions_show(symbol: str, as_json: AsJson = False) -> None:
             (w.p("column", "confidence"), 1),
             (w.p("column", "text"), 3),
         ]
-        out.print(fitted(columns, rows))
+        listing(
+            {
+                "symbol": resolution.symbol,
+                "title": current.title,
+                "body": current.body,
+                "session": current.session,
+                "place": current.place,
+                "adopted_gregorian": current.adopted_gregorian,
+                "adopted_hijri": current.adopted_hijri,
+                "versions": [
+                    {
+                        "version": v.version,
+                        "imported_at": v.imported_at,
+                        "source_name": v.source_name,
+                        "paragraphs": len(v.paragraphs),
+                        "sha256": v.text_sha256,
+                    }
+                    for v in resolution.versions
+                ],
+                "paragraphs": paragraphs,
+            },
+            as_json=as_json,
+            columns=columns,
+            rows=lambda: [
+                (
+                    str(p["number"]),
+                    str(p["section"]),
+                    " | ".join(p["verbs"]),
+                    ",".join(p["addressees"]),
+                    str(p["confidence"]),
+                    p["text"][:70] + ("…" if len(p["text"]) > 70 else ""),
+                )
+                for p in paragraphs
+            ],
+            console=out,
+            before=head,
+        )
 
     in_session(show)
 
@@ -430,6 +460,7 @@ def entities_list(
 ) -> None:
     """List reporting entities with their language and focal points."""
     from resotrack.registry import list_entities
+    from resotrack.registry.entities import entity_kind_label
 
     def show(session: Session) -> None:
         found: list[dict[str, Any]] = [
@@ -444,9 +475,6 @@ def entities_list(
             }
             for e in list_entities(session, kind)
         ]
-        if as_json:
-            emit_json(found)
-            return
         w = words()
         columns = [
             (w.p("column", "code"), 0),
@@ -457,9 +485,25 @@ def entities_list(
             (w.p("column", "name (fr)"), 3),
             (w.p("column", "name (ar)"), 4),
         ]
-        keys = ["code", "name_en", "language", "focal_points", "kind", "name_fr", "name_ar"]
-        out.print(fitted(columns, [[str(e[k]) for k in keys] for e in found]))
-        out.print(words().n("{n} entity", "{n} entities", len(found)), highlight=False)
+        listing(
+            found,
+            as_json=as_json,
+            columns=columns,
+            rows=lambda: [
+                [
+                    e["code"],
+                    e["name_en"],
+                    e["language"],
+                    str(e["focal_points"]),
+                    entity_kind_label(w, e["kind"]),
+                    e["name_fr"],
+                    e["name_ar"],
+                ]
+                for e in found
+            ],
+            console=out,
+            after=[w.n("{n} entity", "{n} entities", len(found))],
+        )
 
     in_session(show)
 
@@ -475,7 +519,17 @@ def focal_points_import(
     from resotrack.registry import import_focal_points
 
     result = in_session(lambda s: import_focal_points(s, file, replace=replace))
-    out.print(f"{file.name}: {result.describe()}")
+    w = words()
+    said = w(
+        "{file}: {added} added, {updated} updated, {unchanged} unchanged, {deactivated} "
+        "deactivated",
+        file=file.name,
+        added=result.added,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        deactivated=result.deactivated,
+    )
+    out.print(said, highlight=False)
 
 
 # --- cycles and questionnaires -----------------------------------------------------------
@@ -676,7 +730,7 @@ def cycles_dispatch(
 @cycles_app.command("list")
 def cycles_list(as_json: AsJson = False) -> None:
     """List cycles with their state and deadline."""
-    from resotrack.questionnaires.cycles import list_cycles
+    from resotrack.questionnaires.cycles import cycle_state_label, list_cycles
 
     def show(session: Session) -> None:
         found: list[dict[str, Any]] = [
@@ -690,9 +744,6 @@ def cycles_list(as_json: AsJson = False) -> None:
             }
             for c in list_cycles(session)
         ]
-        if as_json:
-            emit_json(found)
-            return
         w = words()
         columns = [
             (w.p("column", "id"), 0),
@@ -703,7 +754,16 @@ def cycles_list(as_json: AsJson = False) -> None:
             (w.p("column", "opened"), 2),
         ]
         keys = ["id", "title", "state", "deadline", "questionnaires", "opened"]
-        out.print(fitted(columns, [[str(c[k]) for k in keys] for c in found]))
+        listing(
+            found,
+            as_json=as_json,
+            columns=columns,
+            rows=lambda: [
+                [cycle_state_label(w, c[k]) if k == "state" else str(c[k]) for k in keys]
+                for c in found
+            ],
+            console=out,
+        )
 
     in_session(show)
 
@@ -713,7 +773,10 @@ def cycles_show(
     cycle_id: Annotated[int, typer.Argument(help="Cycle id.")], as_json: AsJson = False
 ) -> None:
     """Show a cycle: resolutions, ladder and every entity's questionnaire."""
-    from resotrack.questionnaires.cycles import get_cycle
+    from rich.markup import escape
+
+    from resotrack.questionnaires.cycles import cycle_state_label, get_cycle
+    from resotrack.reminders.ladder import Rung, rung_label
 
     def show(session: Session) -> None:
         c = get_cycle(session, cycle_id)
@@ -726,56 +789,59 @@ def cycles_show(
             }
             for q in c.questionnaires
         ]
-        if as_json:
-            emit_json(
-                {
-                    "id": c.id,
-                    "title": c.title,
-                    "state": c.state,
-                    "deadline": f"{c.deadline:%Y-%m-%d}",
-                    "resolutions": [
-                        {"symbol": link.version.resolution.symbol, "version": link.version.version}
-                        for link in c.resolutions
-                    ],
-                    "ladder": c.ladder,
-                    "questionnaires": questionnaires,
-                }
-            )
-            return
         w = words()
-        said = w(
-            "[bold]cycle {cycle}[/] {title}: {state}, deadline {deadline}",
-            cycle=c.id,
-            title=c.title,
-            state=c.state,
-            deadline=f"{c.deadline:%Y-%m-%d}",
-        )
-        out.print(said)
-        for link in c.resolutions:
-            said = w(
+        head = [
+            w(
+                "[bold]cycle {cycle}[/] {title}: {state}, deadline {deadline}",
+                cycle=c.id,
+                title=escape(c.title),
+                state=cycle_state_label(w, c.state),
+                deadline=f"{c.deadline:%Y-%m-%d}",
+            )
+        ]
+        head += [
+            w(
                 "  resolution {symbol} v{version}",
-                symbol=link.version.resolution.symbol,
+                symbol=escape(link.version.resolution.symbol),
                 version=link.version.version,
             )
-            out.print(said)
-        ladder = ", ".join(f"D{r['offset']:+d} {r['kind']}" for r in c.ladder)
-        out.print(w("  reminder ladder: {ladder}", ladder=ladder))
-        rows = [
-            (
-                q["entity"],
-                q["language"],
-                str(q["paragraphs"]),
-                f"{q['built_at']:%Y-%m-%d %H:%M}" if q["built_at"] else w("not yet"),
-            )
-            for q in questionnaires
+            for link in c.resolutions
         ]
+        ladder = ", ".join(rung_label(w, Rung(r["offset"], r["kind"])) for r in c.ladder)
+        head.append(w("  reminder ladder: {ladder}", ladder=ladder))
         columns = [
             (w.p("column", "entity"), 0),
             (w.p("column", "language"), 0),
             (w.p("column", "paragraphs"), 0),
             (w.p("column", "workbook built"), 1),
         ]
-        out.print(fitted(columns, rows))
+        listing(
+            {
+                "id": c.id,
+                "title": c.title,
+                "state": c.state,
+                "deadline": f"{c.deadline:%Y-%m-%d}",
+                "resolutions": [
+                    {"symbol": link.version.resolution.symbol, "version": link.version.version}
+                    for link in c.resolutions
+                ],
+                "ladder": c.ladder,
+                "questionnaires": questionnaires,
+            },
+            as_json=as_json,
+            columns=columns,
+            rows=lambda: [
+                (
+                    q["entity"],
+                    q["language"],
+                    str(q["paragraphs"]),
+                    f"{q['built_at']:%Y-%m-%d %H:%M}" if q["built_at"] else w("not yet"),
+                )
+                for q in questionnaires
+            ],
+            console=out,
+            before=head,
+        )
 
     in_session(show)
 
@@ -828,6 +894,7 @@ def outbox_list(
 ) -> None:
     """List outgoing messages and their delivery state."""
     from resotrack.mail import list_messages
+    from resotrack.mail.labels import message_kind_label, outbox_state_label
 
     def show(session: Session) -> None:
         found: list[dict[str, Any]] = [
@@ -843,9 +910,6 @@ def outbox_list(
             }
             for m in list_messages(session, state=state, cycle_id=cycle)
         ]
-        if as_json:
-            emit_json(found)
-            return
         w = words()
         columns = [
             (w.p("column", "id"), 0),
@@ -856,19 +920,24 @@ def outbox_list(
             (w.p("column", "sent"), 1),
             (w.p("column", "error"), 3),
         ]
-        rows = [
-            (
-                str(m["id"]),
-                m["kind"],
-                ", ".join(m["to"]),
-                m["state"],
-                str(m["attempts"]),
-                f"{m['sent_at']:%Y-%m-%d %H:%M}" if m["sent_at"] else "",
-                (m["error"] or "")[:60],
-            )
-            for m in found
-        ]
-        out.print(fitted(columns, rows))
+        listing(
+            found,
+            as_json=as_json,
+            columns=columns,
+            rows=lambda: [
+                (
+                    str(m["id"]),
+                    message_kind_label(w, m["kind"]),
+                    ", ".join(m["to"]),
+                    outbox_state_label(w, m["state"]),
+                    str(m["attempts"]),
+                    f"{m['sent_at']:%Y-%m-%d %H:%M}" if m["sent_at"] else "",
+                    (m["error"] or "")[:60],
+                )
+                for m in found
+            ],
+            console=out,
+        )
 
     in_session(show)
 
@@ -880,7 +949,42 @@ def outbox_send() -> None:
 
     with user_errors():
         report = send_pending()
-    out.print(str(report))
+    w = words()
+    if not any((report.sent, report.failed, report.retried, report.uncertain, report.skipped)):
+        out.print(w("Nothing was waiting in the outbox."), highlight=False)
+    for ids, said in (
+        (report.sent, N_n("{n} message sent: {ids}", "{n} messages sent: {ids}")),
+        (
+            report.retried,
+            N_n(
+                "{n} message not delivered yet, tried again later: {ids}",
+                "{n} messages not delivered yet, tried again later: {ids}",
+            ),
+        ),
+        (
+            report.failed,
+            N_n(
+                "{n} message failed (see `resotrack outbox list`): {ids}",
+                "{n} messages failed (see `resotrack outbox list`): {ids}",
+            ),
+        ),
+        (
+            report.uncertain,
+            N_n(
+                "{n} message may or may not have arrived; confirm or resend it: {ids}",
+                "{n} messages may or may not have arrived; confirm or resend each: {ids}",
+            ),
+        ),
+        (
+            report.skipped,
+            N_n(
+                "{n} message not due yet, or taken by another run: {ids}",
+                "{n} messages not due yet, or taken by another run: {ids}",
+            ),
+        ),
+    ):
+        if ids:
+            out.print(w.n(*said, len(ids), ids=", ".join(map(str, ids))), highlight=False)
 
 
 def _outbox_decision(

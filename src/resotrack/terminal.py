@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -20,6 +20,30 @@ FOLD_AT = 28
 def emit_json(value: object) -> None:
     """``value`` as indented JSON on stdout (dates as ISO text), nothing else."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=_iso) + "\n")
+
+
+def listing(
+    value: object,
+    *,
+    as_json: bool,
+    columns: Sequence[tuple[str, int]],
+    rows: Callable[[], Sequence[Sequence[Any]]],
+    console: Console | None = None,
+    before: Sequence[str] = (),
+    after: Sequence[str] = (),
+) -> None:
+    """What a list or show command prints: ``value`` as JSON with ``--json`` (nothing else),
+    else the ``before`` lines (rich markup), a :func:`fitted` table of ``columns`` and
+    ``rows()``, and the ``after`` lines (a count, a note)."""
+    if as_json:
+        emit_json(value)
+        return
+    console = console or Console()
+    for line in before:
+        console.print(line)
+    console.print(fitted(columns, rows()))
+    for line in after:
+        console.print(line, highlight=False)
 
 
 def _iso(value: object) -> str:

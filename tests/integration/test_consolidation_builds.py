@@ -239,7 +239,7 @@ def test_review_refusals_and_acceptance(scripted: Script, mail: SmtpServer) -> N
         ["review", "correct", str(scripted.submission_of[code]), "-m", "Annex missing"],
     )
     assert cli.exit_code == 0, cli.output
-    assert "correction requested; 1 focal point(s) emailed" in cli.output
+    assert "correction requested; 1 focal point emailed" in cli.output
     assert len(mail.received()) == 1
     with session_scope() as s:
         decisions = [r.decision for r in s.scalars(select(SubmissionReview))]

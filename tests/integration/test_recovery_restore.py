@@ -219,7 +219,7 @@ def test_emails_pending_at_backup_time_are_held_as_uncertain(
     _switch(monkeypatch, *elsewhere)
     code, output = invoke(["restore", str(folder)])
     assert code == 3, output  # restored, but staff must decide about the email
-    assert "1 email(s) pending at backup time are held as uncertain" in output
+    assert "1 email pending at backup time is held as uncertain" in output
     assert f"outbox message {row_id} (notice to fp.sen@gov.example.org)" in output
     with session_scope() as s:
         row = s.get(OutboxMessage, row_id)

@@ -53,7 +53,7 @@ def test_a_deleted_blob_is_reported(db_url: str) -> None:
         f"{blob_name(sha)}: missing from the blob store; needed by submission {sid} (PAK, "
         f"cycle {world.cycle_id})"
     ) in output
-    assert "NOT OK: 1 problem(s)" in output
+    assert "NOT OK: 1 problem" in output
     report = json.loads(invoke(["verify", "--json"])[1])
     assert report["checks"]["blobs"]["problems"] == [
         {
@@ -104,12 +104,10 @@ def test_answers_must_come_from_accepted_submissions(db_url: str) -> None:
     report = verify_live()
     lines = [p.line() for p in report.checks["answers"].problems]
     egy_answers = len(world.specs["EGY"].rows)
-    assert lines[0].startswith(
-        f"SEN in cycle {world.cycle_id}: 1 answer(s) come from no submission"
-    )
+    assert lines[0].startswith(f"SEN in cycle {world.cycle_id}: 1 answer comes from no submission")
     assert lines[1] == (
         f"submission {egy} (EGY, cycle {world.cycle_id}): is 'refused', yet {egy_answers} "
-        "answer(s) come from it; only accepted returns give answers"
+        "answers come from it; only accepted returns give answers"
     )
     assert lines[2] == (
         f"SEN §{first.paragraph_number} of {first.resolution_symbol}, cycle {world.cycle_id}: "
@@ -155,7 +153,7 @@ def test_stuck_emails_are_reported(db_url: str) -> None:
     ]
     assert "past the 600 s lease" in lines[0]
     assert "uncertain" in lines[1] and "confirm or resend" in lines[1]
-    assert "failed after 5 attempt(s) (550 mailbox unavailable)" in lines[2]
+    assert "failed after 5 attempts (550 mailbox unavailable)" in lines[2]
     assert "more than 1 h past due" in lines[3]
     assert report.counts["outbox_pending"] == 2
 

@@ -86,7 +86,7 @@ def test_fatigue_limits_and_what_they_do_to_a_ladder() -> None:
     assert warnings(default_ladder(), Fatigue(6, 3)) == []
     notes = warnings(default_ladder(), Fatigue(4, 5))
     assert any("D+30 final will not reach" in n for n in notes)
-    assert any("D+3 overdue comes 4 day(s) after D-1 reminder" in n for n in notes)
+    assert any("D+3 overdue comes 4 days after D-1 reminder" in n for n in notes)
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def test_the_reminders_command_speaks_the_terminal_language(
     dry = runner.invoke(app, [*args, "--today", "2026-03-18"])  # D-14: SEN's first reminder
     assert dry.exit_code == 0, dry.output
     assert "2026-03-18 : 1 message serait envoyé (essai à blanc" in dry.output
-    assert "dernier palier D-14 reminder" in dry.output and "message(s)" not in dry.output
+    assert "dernier palier J-14 rappel" in dry.output and "message(s)" not in dry.output
     shown = runner.invoke(app, ["reminders", "ladder", "show", "--cycle", str(world_cycle)])
     assert shown.exit_code == 0, shown.output
     assert "échéance le 2026-04-01" in shown.output and "échelle en abrégé" in shown.output

@@ -6,11 +6,12 @@ import io
 import json
 from typing import Any
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
 from resotrack.cli import app
-from resotrack.terminal import fitted
+from resotrack.terminal import fitted, listing
 
 runner = CliRunner()
 
@@ -73,3 +74,44 @@ def test_every_list_and_show_command_takes_json() -> None:
         if not any("--json" in p.opts for p in command.params):
             lacking.append(" ".join(path))
     assert not lacking, f"no --json on: {lacking}"
+
+
+def test_listing_prints_json_alone_or_a_table_between_its_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows_asked: list[bool] = []
+
+    def rows() -> list[tuple[str, str]]:
+        rows_asked.append(True)
+        return [("SEN", "Senegal")]
+
+    columns = [("code", 0), ("name", 0)]
+    listing([{"code": "SEN"}], as_json=True, columns=columns, rows=rows, before=["head"])
+    assert json.loads(capsys.readouterr().out) == [{"code": "SEN"}] and not rows_asked
+    out = io.StringIO()
+    console = Console(file=out, width=80)
+    listing(
+        [{"code": "SEN"}],
+        as_json=False,
+        columns=columns,
+        rows=rows,
+        console=console,
+        before=["[bold]head[/]"],
+        after=["1 entity"],
+    )
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "head" and lines[-1] == "1 entity" and "Senegal" in out.getvalue()
+
+
+def test_list_and_show_commands_print_through_one_helper() -> None:
+    """No command module prints a table or JSON by its own means (``terminal.listing``)."""
+    import inspect
+
+    from resotrack import cli as main_cli
+    from resotrack.consolidation import cli as consolidation_cli
+    from resotrack.intake import cli as intake_cli
+
+    for module in (main_cli, intake_cli, consolidation_cli):
+        source = inspect.getsource(module)
+        assert "emit_json(" not in source and "print_json(" not in source, module.__name__
+        assert "listing(" in source, module.__name__

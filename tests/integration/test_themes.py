@@ -99,7 +99,7 @@ def test_import_tags_paragraphs_and_staff_review_survives_retagging(
     with session_scope() as s:
         retag(s)
     code, output = _cli("resolutions", "retag", SYMBOL)  # idempotent
-    assert code == 0 and "0 proposed tag(s) added or withdrawn" in output
+    assert code == 0 and "0 proposed tags added or withdrawn" in output
     code, output = _cli("resolutions", "themes", SYMBOL, "--json")
     after = {p["paragraph"]: p["themes"] for p in json.loads(output)["paragraphs"]}
     states = {t["code"]: (t["state"], t["source"]) for t in after[3]}

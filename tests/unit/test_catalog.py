@@ -150,19 +150,40 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             "p": ((1, "c"), 2),
         }
         for module in sorted((src / "resolutions").glob("*.py")):
+            if module.name == "cli.py":  # the command's own lines are the cli domain's
+                continue
             found += extract_from_file("python", str(module), keywords=said)
         found.append((0, "confidence", [], None))  # the routing sheet's column, Words(…)(…)
+    elif domain == "demo":
+        # the demo's screen: w(…), w.n(…) at print time, Said(…)/Said.n(…) where a stage
+        # reports, N_/NP_ where a message is named
+        said_here = {"w": None, "n": (1, 2), "N_": None, "NP_": ((1, "c"), 2), "Said": None}
+        for module in sorted((src / "demo").glob("*.py")):
+            found += extract_from_file("python", str(module), keywords=said_here)
     elif domain != "mail":
         path, keywords = sources[domain]
         found = list(extract_from_file("python", str(src / path), keywords=keywords))
         if domain == "cli":  # the sub-commands' lines, and the report drafts' refusals
             for other, named in (
-                ("consolidation/cli.py", {"w": None, "n": (1, 2)}),
+                ("consolidation/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("reminders/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("intake/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("recovery/cli.py", {"w": None, "n": (1, 2)}),
+                ("resolutions/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("validation/cli.py", {"w": None, "p": ((1, "c"), 2)}),
-                ("publicsite/cli.py", {"w": None}),
+                ("publicsite/cli.py", {"w": None, "n": (1, 2)}),
+                # the labels of codes printed inside sentences (states, kinds, reasons)
+                ("registry/entities.py", {"p": ((1, "c"), 2)}),
+                ("questionnaires/cycles.py", {"p": ((1, "c"), 2)}),
+                ("validation/lifecycle.py", {"p": ((1, "c"), 2)}),
+                ("mail/labels.py", {"p": ((1, "c"), 2)}),
+                ("intake/queries.py", {"p": ((1, "c"), 2)}),
+                ("consolidation/builds.py", {"p": ((1, "c"), 2)}),
+                ("reminders/ladder.py", {"w": None, "p": ((1, "c"), 2), "Said": None, "n": (1, 2)}),
+                ("reminders/plan.py", {"N_": None}),
+                # sentences made before their reader is known (catalog.Said)
+                ("recovery/restore.py", {"Said": None, "n": (1, 2)}),
+                ("recovery/verify.py", {"Said": None, "n": (1, 2), "w": None, "p": ((1, "c"), 2)}),
                 ("consolidation/edits.py", {"EditError": None}),
                 ("consolidation/drafts.py", {"DraftUnreadable": None}),
                 ("consolidation/dashboard.py", {"w": None, "n": (1, 2), "EditError": None}),
@@ -183,6 +204,7 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         "cli",
         "resolutions",
         "staff",
+        "demo",
     ],
 )
 def test_the_catalog_holds_what_the_code_names(domain: str) -> None:

@@ -9,15 +9,14 @@ Airflow cannot be reached.
 from __future__ import annotations
 
 import getpass
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from resotrack.catalog import terminal_words
+from resotrack.terminal import listing
 
 out = Console()
 err = Console(stderr=True)
@@ -31,8 +30,15 @@ ReviewerOption = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    w = terminal_words("cli")
+    said = w("error:")
+    err.print(f"[bold red]{said}[/] {message}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(1)
+
+
+def _warn(message: object) -> None:
+    w = terminal_words("cli")
+    err.print(w("warning: {problem}", problem=message), highlight=False)
 
 
 def _reviewer(value: str | None) -> str:
@@ -46,7 +52,8 @@ def _deliver() -> None:
     try:
         send_pending()
     except OutboxDeliveryError as exc:
-        err.print(f"warning: not every email went out yet: {exc}", highlight=False)
+        w = terminal_words("cli")
+        _warn(w("not every email went out yet: {error}", error=exc))
 
 
 def consolidate(
@@ -85,20 +92,38 @@ def consolidate(
     except (LookupError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     written = write_outputs(result.outputs, out_dir)
-    what = "built" if result.created else "unchanged since"
-    out.print(
-        f"cycle {cycle}: {what} build v{result.version} (id {result.build_id}); "
-        f"{len(written)} files in {out_dir}",
-        highlight=False,
-    )
+    w = terminal_words("cli")
+    files = w.n("{count} file", "{count} files", len(written), count=w.number(len(written)))
+    said = {"cycle": cycle, "version": result.version, "build": result.build_id}
+    if result.created:
+        line = w(
+            "cycle {cycle}: built build v{version} (id {build}); {files} in {folder}",
+            **said,
+            files=files,
+            folder=out_dir,
+        )
+    else:
+        line = w(
+            "cycle {cycle}: unchanged since build v{version} (id {build}); {files} in {folder}",
+            **said,
+            files=files,
+            folder=out_dir,
+        )
+    out.print(line, highlight=False)
     s = result.summary
     rate = s.get("response_rate")
+    asked = int(s.get("entities_asked") or 0)
     out.print(
-        f"{s.get('entities_returned')} of {s.get('entities_asked')} entities returned "
-        f"({'–' if rate is None else f'{rate:.0%}'}), {s.get('entities_on_time')} on time",
+        w.n(
+            "{returned} of {n} entity returned ({rate}), {on_time} on time",
+            "{returned} of {n} entities returned ({rate}), {on_time} on time",
+            asked,
+            returned=w.number(int(s.get("entities_returned") or 0)),
+            rate="–" if rate is None else w.percent(rate),
+            on_time=w.number(int(s.get("entities_on_time") or 0)),
+        ),
         highlight=False,
     )
-    w = terminal_words("cli")
     if s.get("edited"):
         out.print(
             w.n(
@@ -136,7 +161,13 @@ def review_accept(
             )
     except ReviewError as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"submission {submission} ({result.entity_code}): accepted", highlight=False)
+    w = terminal_words("cli")
+    said = w(
+        "submission {submission} ({entity}): accepted",
+        submission=submission,
+        entity=result.entity_code,
+    )
+    out.print(said, highlight=False)
 
 
 def review_correct(
@@ -158,22 +189,26 @@ def review_correct(
     except ReviewError as exc:
         raise _fail(str(exc)) from exc
     for warning in result.warnings:
-        err.print(f"warning: {warning}", highlight=False)
+        _warn(warning)
     if result.messages:
         _deliver()
-    out.print(
-        f"submission {submission} ({result.entity_code}): correction requested; "
-        f"{len(result.messages)} focal point(s) emailed",
-        highlight=False,
+    w = terminal_words("cli")
+    said = w.n(
+        "submission {submission} ({entity}): correction requested; {n} focal point emailed",
+        "submission {submission} ({entity}): correction requested; {n} focal points emailed",
+        len(result.messages),
+        submission=submission,
+        entity=result.entity_code,
     )
+    out.print(said, highlight=False)
 
 
 def reports_list(
     cycle: Annotated[int | None, typer.Option("--cycle", help="Only this cycle.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
 ) -> None:
     """Every report build, oldest first."""
-    from resotrack.consolidation.builds import list_builds
+    from resotrack.consolidation.builds import build_state_label, list_builds
     from resotrack.store import session_scope
 
     with session_scope() as session:
@@ -191,23 +226,36 @@ def reports_list(
             }
             for b in list_builds(session, cycle)
         ]
-    if as_json:
-        out.print_json(json.dumps(rows))
-        return
-    table = Table("id", "cycle", "version", "built (UTC)", "state", "rate", "reviewer", "comment")
-    for r in rows:
-        rate = "–" if r["rate"] is None else f"{r['rate']:.0%}"
-        table.add_row(
-            str(r["id"]),
-            str(r["cycle"]),
-            f"v{r['version']}",
-            r["built_at"],
-            r["state"],
-            rate,
-            r["reviewer"] or "",
-            r["comment"] or "",
-        )
-    out.print(table)
+    w = terminal_words("cli")
+    columns = [
+        (w.p("column", "id"), 0),
+        (w.p("column", "cycle"), 0),
+        (w.p("column", "version"), 0),
+        (w.p("column", "built (UTC)"), 1),
+        (w.p("column", "state"), 0),
+        (w.p("column", "rate"), 1),
+        (w.p("column", "reviewer"), 2),
+        (w.p("column", "comment"), 3),
+    ]
+    listing(
+        rows,
+        as_json=as_json,
+        columns=columns,
+        rows=lambda: [
+            (
+                str(r["id"]),
+                str(r["cycle"]),
+                f"v{r['version']}",
+                r["built_at"],
+                build_state_label(w, r["state"]),
+                "–" if r["rate"] is None else w.percent(r["rate"]),
+                r["reviewer"] or "",
+                r["comment"] or "",
+            )
+            for r in rows
+        ],
+        console=out,
+    )
 
 
 def _pending_run(build_id: int) -> tuple[str | None, str]:
@@ -253,10 +301,13 @@ def reports_approve(
     run, _state = _pending_run(build)
     if run and not direct:
         done, message = respond_in_airflow(run, approve=True, comment=comment)
+        w = terminal_words("cli")
         if done:
-            out.print(f"build {build}: approved; {message}", highlight=False)
+            out.print(
+                w("build {build}: approved; {note}", build=build, note=message), highlight=False
+            )
             return
-        err.print(f"warning: {message}; publishing from here instead", highlight=False)
+        _warn(w("{note}; publishing from here instead", note=message))
     try:
         result = publish_build(
             build, reviewer=_reviewer(reviewer), comment=comment, seen_sha256=seen
@@ -264,13 +315,17 @@ def reports_approve(
     except PublishError as exc:
         raise _fail(str(exc)) from exc
     for warning in result.warnings:
-        err.print(f"warning: {warning}", highlight=False)
+        _warn(warning)
     _deliver()
-    out.print(
-        f"build {build}: published to {result.folder} (checksums: "
-        f"{result.files[-1]}, sha256 {result.checksum[:16]}…)",
-        highlight=False,
+    w = terminal_words("cli")
+    said = w(
+        "build {build}: published to {folder} (checksums: {file}, sha256 {sha256}…)",
+        build=build,
+        folder=result.folder,
+        file=result.files[-1],
+        sha256=result.checksum[:16],
     )
+    out.print(said, highlight=False)
 
 
 def _check_reviewed(build_id: int, seen: str) -> None:
@@ -357,16 +412,20 @@ def reports_reject(
     run, _state = _pending_run(build)
     if run and not direct:
         done, message = respond_in_airflow(run, approve=False, comment=comment)
+        w = terminal_words("cli")
         if done:
-            out.print(f"build {build}: rejected; {message}", highlight=False)
+            out.print(
+                w("build {build}: rejected; {note}", build=build, note=message), highlight=False
+            )
             return
-        err.print(f"warning: {message}; recording the rejection here instead", highlight=False)
+        _warn(w("{note}; recording the rejection here instead", note=message))
     try:
         with session_scope() as session:
             reject_build(session, build, reviewer=_reviewer(reviewer), comment=comment)
     except PublishError as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"build {build}: rejected; nothing was published", highlight=False)
+    w = terminal_words("cli")
+    out.print(w("build {build}: rejected; nothing was published", build=build), highlight=False)
 
 
 def reports_submit(
@@ -375,10 +434,12 @@ def reports_submit(
     """Ask the Secretariat's approval in Airflow (starts a publish_report run)."""
     from resotrack.orchestration import trigger_dag
 
+    w = terminal_words("cli")
     run = trigger_dag("publish_report", {"build_id": build})
     if run is None:
-        raise _fail("Airflow did not start the run (see the log); approve from here instead")
-    out.print(f"build {build}: waiting for approval in Airflow run {run}", highlight=False)
+        raise _fail(w("Airflow did not start the run (see the log); approve from here instead"))
+    said = w("build {build}: waiting for approval in Airflow run {run}", build=build, run=run)
+    out.print(said, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -27,10 +27,12 @@ from pathlib import Path
 import httpx
 
 from resotrack import clock
+from resotrack.catalog import Said
 from resotrack.demo import world
 from resotrack.demo.pipeline import progress_bar
 from resotrack.demo.simulate import PENDING, FocalPoint, LinkBook, Role, Upload, cast
 from resotrack.demo.supervise import Supervisor
+from resotrack.demo.words import words
 
 log = logging.getLogger("resotrack.demo")
 #: Focal points acting at once: enough to show concurrent uploads, few enough for two cores.
@@ -51,12 +53,20 @@ class Simulation:
         late = sum(1 for u in made if u.behaviour == "late")
         fixes = sum(1 for u in made if u.kind == "correction")
         failed = sum(1 for u in self.uploads if u.error)
-        trouble = f"; {failed} could not act (see the summary)" if failed else ""
-        return (
-            f"{len(self.roles)} focal points; {len(made)} uploads through the portal "
-            f"({fixes} corrections, {late} after the deadline); {self.reminders} reminder "
-            f"emails queued{trouble}"
+        said = Said(
+            "{focal_points} focal points; {uploads} uploads through the portal ({fixes} "
+            "corrections, {late} after the deadline); {reminders} reminder emails queued",
+            focal_points=len(self.roles),
+            uploads=len(made),
+            fixes=fixes,
+            late=late,
+            reminders=self.reminders,
         )
+        if failed:
+            return Said(
+                "{said}; {failed} could not act (see the summary)", said=said, failed=failed
+            )
+        return said
 
 
 def simulate(sup: Supervisor, cycle: world.Cycle, *, days: int, seed: int) -> Simulation:
@@ -72,17 +82,19 @@ def simulate(sup: Supervisor, cycle: world.Cycle, *, days: int, seed: int) -> Si
         progress_bar(sup.console) as progress,
     ):
         people = [FocalPoint(role, links, client, seed) for role in done.roles]
-        task = progress.add_task("day 0", total=days)
+        w = words()
+        task = progress.add_task(w("day {day}/{days}", day=0, days=days), total=days)
         for day in range(days + 1):
 
             def note(text: str, day: int = day) -> None:
-                progress.update(task, description=f"day {day}/{days}: {text}")
+                said = w("day {day}/{days}: {text}", day=day, days=days, text=w.said(text))
+                progress.update(task, description=said)
 
             calendar.move_to(day)
             _play_day(sup, done, people, links, calendar.day(day), cycle.id, note)
             progress.update(task, completed=day)
             sup.watch_failures()
-        wait_decided(sup, cycle.id, lambda text: progress.update(task, description=text))
+        wait_decided(sup, cycle.id, lambda text: progress.update(task, description=w.said(text)))
         sup.wait("the feedback emails to be sent", _outbox_empty, timeout=300)
     return done
 
@@ -104,7 +116,8 @@ def _play_day(
     acting = [p for p in people if p.acts_on(day)]
     if acting:
         links.refresh()
-        note(f"{today}: {', '.join(p.role.entity for p in acting)} use the portal")
+        entities = ", ".join(p.role.entity for p in acting)
+        note(Said("{today}: {entities} use the portal", today=today, entities=entities))
         pool = ThreadPoolExecutor(max_workers=SIDE_BY_SIDE)
         try:
             played = list(pool.map(partial(_play, sup, day=day, note=note), acting))
@@ -115,7 +128,7 @@ def _play_day(
             pool.shutdown(wait=True, cancel_futures=True)
         done.uploads += [u for u in played if u is not None]
     played_in = time.monotonic() - began
-    note(f"{today}: reminders")
+    note(Said("{today}: reminders", today=today))
     done.reminders += len(run_reminders(today=today, cycle_id=cycle_id).queued)
     log.info(
         "day %d (%s): %d focal points acted in %.1f s; day done in %.1f s",
@@ -157,7 +170,7 @@ def _read_feedback_first(sup: Supervisor, person: FocalPoint, note: Callable[[st
     first = person.pending_upload()
     if first is None:
         return
-    note(f"{person.role.entity} waits for the answer to their first upload")
+    note(Said("{entity} waits for the answer to their first upload", entity=person.role.entity))
 
     def answered() -> str | None:
         state = person.state_of(first)
@@ -178,7 +191,13 @@ def wait_decided(sup: Supervisor, cycle_id: int, note: Callable[[str], None]) ->
     def decided() -> bool | None:
         with session_scope() as session:
             left = sum(1 for s in list_submissions(session, cycle_id) if s.state in PENDING)
-        note(f"waiting for the last {left} return(s) to be validated")
+        note(
+            Said.n(
+                "waiting for the last return to be validated",
+                "waiting for the last {n} returns to be validated",
+                left,
+            )
+        )
         return True if left == 0 else None
 
     sup.wait("the returns to be validated", decided, timeout=600)

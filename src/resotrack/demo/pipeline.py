@@ -15,9 +15,11 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from resotrack.catalog import Said
 from resotrack.demo import world
 from resotrack.demo.stack import DemoError, shown
 from resotrack.demo.supervise import Supervisor
+from resotrack.demo.words import words
 
 #: States of a human-in-the-loop task waiting for its answer (Airflow 3.3 says awaiting_input).
 ASKING = ("awaiting_input", "deferred")
@@ -40,17 +42,19 @@ def progress_bar(console: Console) -> Progress:
 
 def dispatch(sup: Supervisor, cycle: world.Cycle) -> str:
     """Trigger ``dispatch_questionnaires`` for a waiting cycle and wait until its mail is out."""
+    w = words()
     run: str | None = None
     if cycle.state == "waiting":
         run = sup.trigger("dispatch_questionnaires", {"cycle_id": cycle.id})
         if run is None:
-            sup.console.print(
-                "  [yellow]Airflow did not accept the trigger[/] (see "
-                f"{shown(sup.layout.logs / 'demo.log')}); the dispatch sweep, every five "
-                "minutes, sends the cycle instead"
+            said = w(
+                "[yellow]Airflow did not accept the trigger[/] (see {log}); the dispatch sweep, "
+                "every five minutes, sends the cycle instead",
+                log=shown(sup.layout.logs / "demo.log"),
             )
+            sup.console.print(f"  {said}")
     with progress_bar(sup.console) as progress:
-        task = progress.add_task("questionnaire emails sent", total=None)
+        task = progress.add_task(w("questionnaire emails sent"), total=None)
 
         def all_sent() -> Counter[str] | None:
             sup.fail_if_failed("dispatch_questionnaires", run, "dispatch")
@@ -63,12 +67,18 @@ def dispatch(sup: Supervisor, cycle: world.Cycle) -> str:
 
         states = sup.wait("the questionnaires to be sent", all_sent, timeout=420)
     if run:
-        how = f"run {run}"
+        how = Said("run {run}", run=run)
+    elif cycle.state == "waiting":
+        how = Said("by the sweep")
     else:
-        how = "by the sweep" if cycle.state == "waiting" else "dispatched on an earlier run"
+        how = Said("dispatched on an earlier run")
+    said = Said("{n} questionnaire emails sent ({how})", n=states["sent"], how=how)
     trouble = sum(n for state, n in states.items() if state != "sent")
-    extra = f"; {trouble} not delivered (resotrack outbox list)" if trouble else ""
-    return f"{states['sent']} questionnaire emails sent ({how}){extra}"
+    if trouble:
+        return Said(
+            "{said}; {trouble} not delivered (resotrack outbox list)", said=said, trouble=trouble
+        )
+    return said
 
 
 def questionnaire_mail(cycle_id: int) -> Counter[str]:
@@ -145,9 +155,11 @@ def _write_report(folder: Path, cycle_id: int) -> Report:
             build_id=build.id,
             version=build.version,
             state=build.state,
-            headline=(
-                f"{s.get('entities_returned')} of {s.get('entities_asked')} entities returned, "
-                f"{s.get('entities_on_time')} on time"
+            headline=Said(
+                "{returned} of {asked} entities returned, {on_time} on time",
+                returned=s.get("entities_returned"),
+                asked=s.get("entities_asked"),
+                on_time=s.get("entities_on_time"),
             ),
             folder=str(folder),
             files=sorted(p.name for p in written),

@@ -39,9 +39,11 @@ from typing import Annotated
 
 import httpx
 import typer
+from babel.numbers import format_decimal
 from rich.console import Console
 
 from resotrack import clock
+from resotrack.catalog import LOCALES, N_, Said
 from resotrack.demo import days, pipeline, processes, summary, world
 from resotrack.demo.stack import (
     USERNAME,
@@ -54,6 +56,7 @@ from resotrack.demo.stack import (
     shown,
 )
 from resotrack.demo.supervise import Supervisor
+from resotrack.demo.words import words
 
 app = typer.Typer(
     add_completion=False,
@@ -121,11 +124,22 @@ class Story:
         for sig in STOP_SIGNALS:
             # SIGINT too: a shell that starts the demo in the background ignores it otherwise.
             signal.signal(sig, _interrupt)
-        L = self.layout
-        synthetic = f" — SYNTHETIC session of {self.session} resolutions" if self.session else ""
+        L, w = self.layout, words()
+        synthetic = ""
+        if self.session:
+            synthetic = w.n(
+                " — SYNTHETIC session of {n} resolution",
+                " — SYNTHETIC session of {n} resolutions",
+                self.session,
+            )
         self.console.rule(f"[bold]resotrack demo{synthetic}")
         self.console.print(
-            f"home {shown(L.home)} · Airflow on {L.api_url} · mail sink on port {L.smtp_port}"
+            w(
+                "home {home} · Airflow on {url} · mail sink on port {port}",
+                home=shown(L.home),
+                url=L.api_url,
+                port=L.smtp_port,
+            )
         )
         try:
             with self._lock():
@@ -145,7 +159,9 @@ class Story:
             self.console.print(f"[red]✗[/] {exc}")
             code = 1
         except KeyboardInterrupt:
-            self.console.print("\n[bold]Interrupted[/]: stopping everything the demo started")
+            w = words()
+            said = w("[bold]Interrupted[/]: stopping everything the demo started")
+            self.console.print(f"\n{said}")
         finally:
             # A second Ctrl-C (or the terminal closing) must not cut the clean stop short.
             for sig in STOP_SIGNALS:
@@ -168,12 +184,17 @@ class Story:
                 except ValueError:
                     other = {}
                 pid = other.get("pid", "<pid>")
-                self.console.print(
-                    f"[red]✗[/] [bold]Another demo is running[/] on {shown(L.home)} "
-                    f"(pid {pid}, since {other.get('started', '?')}, Airflow at "
-                    f"{other.get('api_url', '?')}).\n  Stop it with Ctrl-C in its terminal "
-                    f"(or `kill -INT {pid}`), then run `make demo` again."
+                w = words()
+                said = w(
+                    "[bold]Another demo is running[/] on {home} (pid {pid}, since {started}, "
+                    "Airflow at {url}).\n  Stop it with Ctrl-C in its terminal (or `kill -INT "
+                    "{pid}`), then run `make demo` again.",
+                    home=shown(L.home),
+                    pid=pid,
+                    started=other.get("started", "?"),
+                    url=other.get("api_url", "?"),
                 )
+                self.console.print(f"[red]✗[/] {said}")
                 raise Reported from None
             handle.seek(0)
             handle.truncate()
@@ -184,7 +205,10 @@ class Story:
 
     @contextmanager
     def step(self, title: str, *, spinner: bool = True) -> Iterator[Step]:
-        """One stage: a spinner (or its own progress bar) while it runs, then one line."""
+        """One stage: a spinner (or its own progress bar) while it runs, then one line.
+        ``title`` is :class:`Said` (or a message id), said in the terminal's language."""
+        w = words()
+        title = w.said(title) if isinstance(title, Said) else w(title)
         step = Step()
         began = time.monotonic()
         try:
@@ -196,13 +220,15 @@ class Story:
         except DemoError as exc:
             self.console.print(f"[red]✗[/] [bold]{title}[/]: {exc}")
             raise Reported from exc
-        took = f"[dim]{time.monotonic() - began:.1f} s[/]"
-        self.console.print(f"[green]✓[/] [bold]{title}[/]: {step.detail} {took}")
+        seconds = format_decimal(time.monotonic() - began, "0.0", locale=LOCALES[w.language])
+        took = w("{seconds} s", seconds=seconds)
+        took = f"[dim]{took}[/]"
+        self.console.print(f"[green]✓[/] [bold]{title}[/]: {w.said(step.detail)} {took}")
 
     # --- the stages ----------------------------------------------------------------------
 
     def _story(self) -> None:
-        with self.step("Checking the ground") as s:
+        with self.step(N_("Checking the ground")) as s:
             s.done(self._preflight())
         self._configure()
         setup = self._set_up()
@@ -220,28 +246,60 @@ class Story:
     def _set_up(self) -> Setup:
         """The database, the mail sink, Airflow (warming up meanwhile) and the world."""
         L, sup = self.layout, self.sup
-        with self.step(f"Initialising {shown(L.home)}/ (resotrack init)") as s:
+        with self.step(Said("Initialising {home}/ (resotrack init)", home=shown(L.home))) as s:
             registry = world.initialise(L.home)
-            s.done(f"database {shown(L.home / 'resotrack.db')}; {registry.describe()}")
-        with self.step("Starting the mail sink") as s:
-            sup.start_mailsink()
-            s.done(f"SMTP on 127.0.0.1:{L.smtp_port}, every message kept in {shown(L.maildir)}/")
-        with self.step("Starting PostgreSQL for Airflow's metadata") as s:
-            server, made = sup.start_postgres()
             s.done(
-                f"PostgreSQL {sup.postgres_version}, pid {server.pid} (as {sup.postgres_runs_as}), "
-                f"{'new cluster' if made else 'cluster'} in {shown(L.postgres_data)}/, "
-                f"log {shown(server.log)}"
+                Said(
+                    "database {database}; {registry}",
+                    database=shown(L.home / "resotrack.db"),
+                    registry=registry.describe(),
+                )
             )
-        with self.step("Starting airflow standalone") as s:
+        with self.step(N_("Starting the mail sink")) as s:
+            sup.start_mailsink()
+            s.done(
+                Said(
+                    "SMTP on 127.0.0.1:{port}, every message kept in {folder}/",
+                    port=L.smtp_port,
+                    folder=shown(L.maildir),
+                )
+            )
+        with self.step(N_("Starting PostgreSQL for Airflow's metadata")) as s:
+            server, made = sup.start_postgres()
+            said = {
+                "version": sup.postgres_version,
+                "pid": server.pid,
+                "user": sup.postgres_runs_as,
+                "folder": shown(L.postgres_data),
+                "log": shown(server.log),
+            }
+            if made:
+                detail = Said(
+                    "PostgreSQL {version}, pid {pid} (as {user}), new cluster in {folder}/, "
+                    "log {log}",
+                    **said,
+                )
+            else:
+                detail = Said(
+                    "PostgreSQL {version}, pid {pid} (as {user}), cluster in {folder}/, log {log}",
+                    **said,
+                )
+            s.done(detail)
+        with self.step(N_("Starting airflow standalone")) as s:
             airflow = sup.start_airflow()
-            s.done(f"pid {airflow.pid}, log {shown(airflow.log)} (it warms up meanwhile)")
+            s.done(
+                Said(
+                    "pid {pid}, log {log} (it warms up meanwhile)",
+                    pid=airflow.pid,
+                    log=shown(airflow.log),
+                )
+            )
         resolutions = self._resolutions()
-        with self.step("Registering simulated focal points") as s:
+        with self.step(N_("Registering simulated focal points")) as s:
             path = world.focal_point_csv(L.work / "focal_points.csv")
             focal_points = world.import_focal_points(path)
-            s.done(f"{shown(path)}: {focal_points}")
-        with self.step("Opening the demo cycle") as s:
+            s.done(Said("{file}: {done}", file=shown(path), done=focal_points))
+        with self.step(N_("Opening the demo cycle")) as s:
             title = world.session_title(self.session) if self.session else world.DEMO_TITLE
             cycle = world.open_demo_cycle([r.symbol for r in resolutions], title)
             s.done(cycle.describe())
@@ -251,43 +309,68 @@ class Story:
         """The seed resolutions, or (``--session N``) N synthetic ones made from seed 000."""
         L = self.layout
         if not self.session:
-            with self.step("Importing the seed resolutions") as s:
+            with self.step(N_("Importing the seed resolutions")) as s:
                 resolutions = world.import_seeds(L.seeds)
-                s.done("; ".join(r.describe() for r in resolutions))
+                s.done(Said.listed([r.describe() for r in resolutions], "; "))
             return resolutions
-        title = f"Generating a SYNTHETIC session of {self.session} resolutions from seed 000"
+        title = Said.n(
+            "Generating a SYNTHETIC session of {n} resolution from seed 000",
+            "Generating a SYNTHETIC session of {n} resolutions from seed 000",
+            self.session,
+        )
         with self.step(title) as s:
             resolutions = world.import_session(L.seeds, L.work / "session", self.session)
             rows = sum(r.paragraphs for r in resolutions)
             s.done(
-                f"{summary.span(resolutions)}: {rows} operative paragraphs, titled "
-                f"[SYNTHÉTIQUE …] (not adopted texts), in {shown(L.work / 'session')}/"
+                Said(
+                    "{span}: {rows} operative paragraphs, titled [SYNTHÉTIQUE …] (not adopted "
+                    "texts), in {folder}/",
+                    span=summary.span(resolutions),
+                    rows=rows,
+                    folder=shown(L.work / "session"),
+                )
             )
         return resolutions
 
     def _drive(self, cycle: world.Cycle) -> tuple[days.Simulation, pipeline.Report]:
         """The pipeline through Airflow, with the simulated focal points in the middle."""
         sup = self.sup
-        with self.step("Waiting for Airflow") as s:
+        with self.step(N_("Waiting for Airflow")) as s:
             s.done(sup.airflow_ready())
-        with self.step("Dispatching through dispatch_questionnaires", spinner=False) as s:
+        with self.step(N_("Dispatching through dispatch_questionnaires"), spinner=False) as s:
             s.done(pipeline.dispatch(sup, cycle))
-        with self.step(f"Simulating {self.days} days of focal points", spinner=False) as s:
+        title = Said.n(
+            "Simulating {n} day of focal points", "Simulating {n} days of focal points", self.days
+        )
+        with self.step(title, spinner=False) as s:
             played = days.simulate(sup, cycle, days=self.days, seed=self.seed)
             s.done(played.describe())
-        with self.step("Consolidating through consolidate") as s:
+        with self.step(N_("Consolidating through consolidate")) as s:
             report, how = pipeline.consolidate(sup, cycle)
             s.done(
-                f"build v{report.version} ({how}): {report.headline}; files in "
-                f"{shown(report.folder)}/"
+                Said(
+                    "build v{version} ({how}): {headline}; files in {folder}/",
+                    version=report.version,
+                    how=how,
+                    headline=report.headline,
+                    folder=shown(report.folder),
+                )
             )
-        with self.step("Asking for approval through publish_report") as s:
+        with self.step(N_("Asking for approval through publish_report")) as s:
             state = pipeline.ask_approval(sup, report)
             s.done(
-                f"build v{report.version} waits for a person (task approve is {state}, "
-                f"run {report.run_id})"
+                Said(
+                    "build v{version} waits for a person (task approve is {state}, run {run})",
+                    version=report.version,
+                    state=state,
+                    run=report.run_id,
+                )
                 if state
-                else f"build v{report.version} was already {report.state}: nothing to ask"
+                else Said(
+                    "build v{version} was already {state}: nothing to ask",
+                    version=report.version,
+                    state=report.state,
+                )
             )
         return played, report
 
@@ -317,10 +400,16 @@ class Story:
 
     def _preflight(self) -> str:
         L = self.layout
-        notes = ["no other demo on this home"]
+        notes: list[str] = [Said("no other demo on this home")]
         left = self.sup.clean_up_after_killed_run()
         if left:
-            notes.append(f"stopped {left} processes an interrupted run left behind")
+            notes.append(
+                Said.n(
+                    "stopped {n} process an interrupted run left behind",
+                    "stopped {n} processes an interrupted run left behind",
+                    left,
+                )
+            )
         busy = processes.wait_ports_free(L.ports, timeout=15 if left else 2)
         if busy:
             raise DemoError(
@@ -328,8 +417,8 @@ class Story:
                 + ": stop the program holding it (`ss -ltnp` names it), or choose other ports "
                 "with --api-port and --smtp-port"
             )
-        notes.append(f"ports {', '.join(map(str, L.ports))} free")
-        return "; ".join(notes)
+        notes.append(Said("ports {ports} free", ports=", ".join(map(str, L.ports))))
+        return Said.listed(notes, "; ")
 
     def _log_to_file(self) -> None:
         """The stages' own log lines (focal points, mail, retries) go to a file; the screen
@@ -343,9 +432,11 @@ class Story:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
     def _wait_for_ctrl_c(self) -> None:
-        self.console.print(
-            "\nAirflow keeps running. [bold]Press Ctrl-C[/] to stop everything the demo started."
+        w = words()
+        said = w(
+            "Airflow keeps running. [bold]Press Ctrl-C[/] to stop everything the demo started."
         )
+        self.console.print(f"\n{said}")
         while True:
             time.sleep(1)
             try:
@@ -364,21 +455,48 @@ class Story:
         dashboard = f"{L.portal_url}/staff/dashboard/cycles/{cycle.id}"
         approve = f"{L.api_url}/required_actions"
         if report.run_id:
-            approve += f"  (or: uv run resotrack reports approve {report.build_id})"
+            approve = Said(
+                "{url}  (or: uv run resotrack reports approve {build})",
+                url=approve,
+                build=report.build_id,
+            )
         rows = [
-            ("Airflow UI", f"{L.api_url}/  login {USERNAME} / {credentials.password}"),
-            ("Dashboard", dashboard),
-            ("Returns (staff)", f"{L.portal_url}/staff/cycles/{cycle.id}"),
-            ("Approve the report", approve),
-            ("Report files", f"{shown(report.folder)}/ ({len(report.files)} files)"),
-            ("Mail folder", f"{shown(L.maildir)}/new/ (a maildir: one message per file)"),
-            ("Focal points' links", "in their mail: To fp.<code>@example.org"),
             (
-                "Logs",
-                f"{shown(L.logs)}/ (demo.log, airflow-standalone.log, postgres.log); task logs in "
-                f"{shown(L.airflow_home / 'logs')}/",
+                N_("Airflow UI"),
+                Said(
+                    "{url}/  login {user} / {password}",
+                    url=L.api_url,
+                    user=USERNAME,
+                    password=credentials.password,
+                ),
             ),
-            ("Summary as JSON", shown(L.work / "summary.json")),
+            (N_("Dashboard"), dashboard),
+            (N_("Returns (staff)"), f"{L.portal_url}/staff/cycles/{cycle.id}"),
+            (N_("Approve the report"), approve),
+            (
+                N_("Report files"),
+                Said.n(
+                    "{folder}/ ({n} file)",
+                    "{folder}/ ({n} files)",
+                    len(report.files),
+                    folder=shown(report.folder),
+                ),
+            ),
+            (
+                N_("Mail folder"),
+                Said("{folder}/new/ (a maildir: one message per file)", folder=shown(L.maildir)),
+            ),
+            (N_("Focal points' links"), Said("in their mail: To fp.<code>@example.org")),
+            (
+                N_("Logs"),
+                Said(
+                    "{folder}/ (demo.log, airflow-standalone.log, postgres.log); task logs in "
+                    "{tasks}/",
+                    folder=shown(L.logs),
+                    tasks=shown(L.airflow_home / "logs"),
+                ),
+            ),
+            (N_("Summary as JSON"), shown(L.work / "summary.json")),
         ]
         return rows, self._status_of(dashboard)
 

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, Final
 from rich.console import Console
 from rich.table import Table
 
+from resotrack.catalog import Words
 from resotrack.demo import mailsink
 from resotrack.demo.simulate import DECIDED_OK
 from resotrack.demo.stack import Layout, shown
 
 if TYPE_CHECKING:
     from resotrack.demo.days import Simulation
+from resotrack.demo.words import words
 from resotrack.demo.world import DEMO_TITLE, Cycle, Imported, Registry
 
 #: Up to this many resolutions are listed one per line; more are summed up (``--session``).
@@ -99,90 +101,119 @@ def save(facts: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(facts, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8")
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f} %" if whole else "–"
+def _percent(w: Words, part: int, whole: int) -> str:
+    return w("{n} %", n=f"{100 * part / whole:.0f}") if whole else "–"
 
 
 def show(console: Console, facts: dict[str, Any], where: Sequence[tuple[str, str]]) -> None:
-    """The two tables: what happened, and where to look."""
-    title = "resotrack demo — summary"
+    """The two tables: what happened, and where to look (in the terminal's language)."""
+    w = words()
+    title = w("resotrack demo — summary")
     if facts.get("synthetic"):
-        title += " — SYNTHETIC session (generated resolutions, not adopted texts)"
+        title += w(" — SYNTHETIC session (generated resolutions, not adopted texts)")
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    for name, value in _what_happened(facts):
+    for name, value in _what_happened(w, facts):
         table.add_row(name, value)
     console.print(table)
-    look = Table(title="Where to look", show_header=False, title_justify="left")
+    look = Table(title=w("Where to look"), show_header=False, title_justify="left")
     look.add_column(style="bold", no_wrap=True)
     look.add_column(overflow="fold")
     for name, value in where:
-        look.add_row(name, value)
+        look.add_row(w(name), w.said(value))
     console.print(look)
 
 
-def _what_happened(facts: dict[str, Any]) -> list[tuple[str, str]]:
+def _what_happened(w: Words, facts: dict[str, Any]) -> list[tuple[str, str]]:
     sim, cycle, entities = facts["simulation"], facts["cycle"], facts["entities"]
     listed = facts["resolutions"]
     resolutions = (
-        "\n".join(map(_resolution, listed))
+        "\n".join(_resolution(w, r) for r in listed)
         if len(listed) <= LISTED
-        else f"{len(listed)} SYNTHETIC resolutions, {span(listed)}, "
-        f"{sum(r['paragraphs'] for r in listed)} operative paragraphs in all "
-        f"({sum(1 for r in listed if r['created'])} imported by this run)"
+        else w(
+            "{n} SYNTHETIC resolutions, {span}, {paragraphs} operative paragraphs in all "
+            "({imported} imported by this run)",
+            n=len(listed),
+            span=span(listed),
+            paragraphs=sum(r["paragraphs"] for r in listed),
+            imported=sum(1 for r in listed if r["created"]),
+        )
     )
+    said_cycle = {
+        "cycle": cycle["id"],
+        "title": cycle.get("title", DEMO_TITLE),
+        "deadline": cycle["deadline"],
+        "n": cycle["questionnaires"],
+    }
     rows = [
-        ("Resolutions", resolutions),
+        (w("Resolutions"), resolutions),
         (
-            "Reporting entities",
-            f"{entities['member_states']} member states, {entities['institutions']} institutions",
+            w("Reporting entities"),
+            w(
+                "{member_states} member states, {institutions} institutions",
+                member_states=entities["member_states"],
+                institutions=entities["institutions"],
+            ),
         ),
-        ("Focal points", f"import: {facts['focal_points']}"),
+        (w("Focal points"), w("import: {done}", done=w.said(facts["focal_points"]))),
         (
-            "Cycle",
-            f"#{cycle['id']} “{cycle.get('title', DEMO_TITLE)}”, deadline {cycle['deadline']}, "
-            f"{cycle['questionnaires']} questionnaires" + (" (reused)" if cycle["reused"] else ""),
+            w("Cycle"),
+            w("#{cycle} “{title}”, deadline {deadline}, {n} questionnaires (reused)", **said_cycle)
+            if cycle["reused"]
+            else w("#{cycle} “{title}”, deadline {deadline}, {n} questionnaires", **said_cycle),
         ),
-        (f"Focal points, {sim['days']} simulated days", _simulation(sim)),
-        ("Returns", _returns(facts)),
-        ("Email", _mail(facts["mail"])),
-        ("Report", _report(facts["report"])),
-        ("Airflow", _airflow(facts["airflow"])),
+        (w("Focal points, {n} simulated days", n=sim["days"]), _simulation(w, sim)),
+        (w("Returns"), _returns(w, facts)),
+        (w("Email"), _mail(w, facts["mail"])),
+        (w("Report"), _report(w, facts["report"])),
+        (w("Airflow"), _airflow(w, facts["airflow"])),
     ]
-    notes = [*_airflow_notes(facts["airflow"]), *sim["problems"][:5]]
-    rows += [("[yellow]Note[/]", note) for note in notes]
+    notes = [*_airflow_notes(w, facts["airflow"]), *sim["problems"][:5]]
+    rows += [("[yellow]{}[/]".format(w("Note")), note) for note in notes]
     minutes, seconds = divmod(round(facts["seconds_to_summary"]), 60)
-    return [*rows, ("Time to summary", f"{minutes} min {seconds:02d} s")]
+    took = w("{minutes} min {seconds} s", minutes=minutes, seconds=f"{seconds:02d}")
+    return [*rows, (w("Time to summary"), took)]
 
 
-def _airflow(airflow: dict[str, Any]) -> str:
+def _airflow(w: Words, airflow: dict[str, Any]) -> str:
     runs = airflow["ingest_runs"]
     validated = (
-        "the ingest runs could not be listed (see logs/demo.log)"
+        w("the ingest runs could not be listed (see logs/demo.log)")
         if runs is None
-        else f"{airflow['uploads']} uploads, {runs.get('upload', 0)} ingest_return runs they "
-        f"triggered; {runs.get('by_hand', 0)} sweeps started by hand, "
-        f"{runs.get('scheduled', 0)} by its 5-minute schedule"
+        else w(
+            "{uploads} uploads, {upload_runs} ingest_return runs they triggered; {by_hand} "
+            "sweeps started by hand, {scheduled} by its 5-minute schedule",
+            uploads=airflow["uploads"],
+            upload_runs=runs.get("upload", 0),
+            by_hand=runs.get("by_hand", 0),
+            scheduled=runs.get("scheduled", 0),
+        )
     )
-    return (
-        f"metadata database: {airflow['metadata_database']} (embedded, in "
-        f"{shown(airflow['postgres_data'])}/), "
-        f"LocalExecutor, parallelism {airflow['parallelism']}\n"
-        f"standalone ran throughout: every component up at each of "
-        f"{airflow['component_checks']} checks, no restart\n{validated}"
+    said = w(
+        "metadata database: {database} (embedded, in {folder}/), LocalExecutor, parallelism "
+        "{parallelism}\nstandalone ran throughout: every component up at each of {checks} "
+        "checks, no restart",
+        database=airflow["metadata_database"],
+        folder=shown(airflow["postgres_data"]),
+        parallelism=airflow["parallelism"],
+        checks=airflow["component_checks"],
     )
+    return f"{said}\n{validated}"
 
 
-def _airflow_notes(airflow: dict[str, Any]) -> list[str]:
+def _airflow_notes(w: Words, airflow: dict[str, Any]) -> list[str]:
     """What went differently from the plan: a trigger that did not reach Airflow."""
     runs = airflow["ingest_runs"]
     lost = airflow["uploads"] - runs.get("upload", 0) if runs is not None else 0
     if lost <= 0:
         return []
     return [
-        f"{lost} uploads' ingest triggers did not reach Airflow: the 5-minute sweep "
-        "validated those returns"
+        w(
+            "{n} uploads' ingest triggers did not reach Airflow: the 5-minute sweep validated "
+            "those returns",
+            n=lost,
+        )
     ]
 
 
@@ -194,41 +225,69 @@ def span(resolutions: Sequence[Imported | dict[str, Any]]) -> str:
     return symbols[0] if len(symbols) == 1 else f"{symbols[0]} … {symbols[-1]}"
 
 
-def _resolution(r: dict[str, Any]) -> str:
-    again = "" if r["created"] else " (already imported)"
-    return f"{r['symbol']} v{r['version']}: {r['paragraphs']} operative paragraphs{again}"
+def _resolution(w: Words, r: dict[str, Any]) -> str:
+    said = {"symbol": r["symbol"], "version": r["version"], "n": r["paragraphs"]}
+    if r["created"]:
+        return w("{symbol} v{version}: {n} operative paragraphs", **said)
+    return w("{symbol} v{version}: {n} operative paragraphs (already imported)", **said)
 
 
-def _simulation(sim: dict[str, Any]) -> str:
+def _simulation(w: Words, sim: dict[str, Any]) -> str:
     planned = sim["planned"]
-    return (
-        f"{sim['focal_points']} asked · planned: {planned.get('on_time', 0)} on time, "
-        f"{planned.get('with_errors', 0)} with mistakes then corrected, "
-        f"{planned.get('late', 0)} late (after the simulated deadline), "
-        f"{planned.get('never', 0)} never\n"
-        f"uploaded this run: {sum(sim['first_uploads'].values())} first returns, "
-        f"{sim['corrections']} corrections"
+    return w(
+        "{asked} asked · planned: {on_time} on time, {with_errors} with mistakes then corrected, "
+        "{late} late (after the simulated deadline), {never} never\nuploaded this run: "
+        "{first} first returns, {corrections} corrections",
+        asked=sim["focal_points"],
+        on_time=planned.get("on_time", 0),
+        with_errors=planned.get("with_errors", 0),
+        late=planned.get("late", 0),
+        never=planned.get("never", 0),
+        first=sum(sim["first_uploads"].values()),
+        corrections=sim["corrections"],
     )
 
 
-def _returns(facts: dict[str, Any]) -> str:
+def _returns(w: Words, facts: dict[str, Any]) -> str:
+    from resotrack.validation.lifecycle import state_label
+
     replied, asked = facts["entities_replied"], facts["cycle"]["questionnaires"]
     states = sorted(facts["submissions"].items())
-    return f"{replied} of {asked} entities accepted ({_percent(replied, asked)}) · " + ", ".join(
-        f"{n} {state.replace('_', ' ')}" for state, n in states
+    said = w(
+        "{replied} of {asked} entities accepted ({rate})",
+        replied=replied,
+        asked=asked,
+        rate=_percent(w, replied, asked),
     )
+    labels = Words(w.language, "cli")
+    return f"{said} · " + ", ".join(f"{n} {state_label(labels, state)}" for state, n in states)
 
 
-def _mail(mail: dict[str, Any]) -> str:
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(mail["sent_by_kind"].items()))
-    not_sent = f" · {mail['not_sent']} not sent" if mail["not_sent"] else ""
-    return f"sent: {kinds or 'none'}{not_sent}\n{mail['in_maildir']} messages in the mail folder"
+def _mail(w: Words, mail: dict[str, Any]) -> str:
+    from resotrack.mail.labels import message_kind_label
 
-
-def _report(report: dict[str, Any]) -> str:
-    waiting = f" in publish_report run {report['run_id']}" if report.get("run_id") else ""
-    return (
-        f"build v{report['version']} (id {report['build_id']}): {report['headline']}\n"
-        "(“on time” by the simulated day each upload was received on)\n"
-        f"{report['state'].replace('_', ' ')}{waiting}"
+    labels = Words(w.language, "cli")
+    kinds = ", ".join(
+        f"{n} {message_kind_label(labels, kind)}"
+        for kind, n in sorted(mail["sent_by_kind"].items())
     )
+    sent = w("sent: {kinds}", kinds=kinds or w("none"))
+    if mail["not_sent"]:
+        sent += w(" · {n} not sent", n=mail["not_sent"])
+    return sent + "\n" + w("{n} messages in the mail folder", n=mail["in_maildir"])
+
+
+def _report(w: Words, report: dict[str, Any]) -> str:
+    from resotrack.consolidation.builds import build_state_label
+
+    said = w(
+        "build v{version} (id {build}): {headline}",
+        version=report["version"],
+        build=report["build_id"],
+        headline=w.said(report["headline"]),
+    )
+    state = build_state_label(Words(w.language, "cli"), report["state"])
+    if report.get("run_id"):
+        state = w("{state} in publish_report run {run}", state=state, run=report["run_id"])
+    note = w("(“on time” by the simulated day each upload was received on)")
+    return f"{said}\n{note}\n{state}"

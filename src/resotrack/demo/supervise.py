@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import httpx
 from rich.console import Console
 
+from resotrack.catalog import Said
 from resotrack.demo import postgres, processes
 from resotrack.demo.airflow_api import AirflowApi, run_log_folder
 from resotrack.demo.processes import Child
@@ -42,6 +43,7 @@ from resotrack.demo.stack import (
     start_mailsink,
     wait_for_smtp,
 )
+from resotrack.demo.words import words
 
 T = TypeVar("T")
 log = logging.getLogger("resotrack.demo")
@@ -170,11 +172,12 @@ class Supervisor:
             self.wait(f"{dag_id} to be unpaused", partial(api.unpause, dag_id), timeout=120)
         self.watching = True
         errors = self.import_errors()
-        note = f"; [yellow]{errors}[/]" if errors else ""
-        return (
-            f"API up, logged in as {USERNAME}, {len(STORY_DAGS)} story DAGs parsed and "
-            f"unpaused{note}"
+        said = Said(
+            "API up, logged in as {user}, {n} story DAGs parsed and unpaused",
+            user=USERNAME,
+            n=len(STORY_DAGS),
         )
+        return Said("{said}; [yellow]{errors}[/]", said=said, errors=errors) if errors else said
 
     def import_errors(self) -> str:
         assert self.api is not None
@@ -223,10 +226,14 @@ class Supervisor:
             if (dag_id, run_id) not in self.failures_seen:
                 self.failures_seen.add((dag_id, run_id))
                 folder = run_log_folder(self.layout, dag_id, run_id)
-                self.console.print(
-                    f"[red]✗[/] Airflow run failed: [bold]{dag_id}[/] {run_id}; "
-                    f"logs in {shown(folder)}"
+                w = words()
+                said = w(
+                    "Airflow run failed: [bold]{dag}[/] {run}; logs in {folder}",
+                    dag=dag_id,
+                    run=run_id,
+                    folder=shown(folder),
                 )
+                self.console.print(f"[red]✗[/] {said}")
 
     def fail_if_failed(self, dag_id: str, run_id: str | None, what: str) -> None:
         """Raise, naming the run and its logs, if ``run_id`` of ``dag_id`` failed."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from resotrack import clock
+from resotrack.catalog import NP_, Said
 from resotrack.demo.stack import DemoError
 
 if TYPE_CHECKING:
@@ -49,9 +50,12 @@ class Registry:
     changed: int
 
     def describe(self) -> str:
-        return (
-            f"{self.member_states} member states and {self.institutions} institutions "
-            f"({self.changed} added or updated)"
+        return Said(
+            "{member_states} member states and {institutions} institutions ({changed} added "
+            "or updated)",
+            member_states=self.member_states,
+            institutions=self.institutions,
+            changed=self.changed,
         )
 
 
@@ -79,8 +83,10 @@ class Imported:
     created: bool
 
     def describe(self) -> str:
-        again = "new" if self.created else "unchanged"
-        return f"{self.symbol} v{self.version} ({self.paragraphs} §, {again})"
+        said = {"symbol": self.symbol, "version": self.version, "paragraphs": self.paragraphs}
+        if self.created:
+            return Said("{symbol} v{version} ({paragraphs} §, new)", **said)
+        return Said("{symbol} v{version} ({paragraphs} §, unchanged)", **said)
 
 
 def import_seeds(seeds: Path) -> list[Imported]:
@@ -188,7 +194,15 @@ def import_focal_points(path: Path) -> str:
 
     try:
         with session_scope() as session:
-            return import_file(session, path, actor="demo").describe()
+            done = import_file(session, path, actor="demo")
+            return Said(
+                "{added} added, {updated} updated, {unchanged} unchanged, {deactivated} "
+                "deactivated",
+                added=done.added,
+                updated=done.updated,
+                unchanged=done.unchanged,
+                deactivated=done.deactivated,
+            )
     except FocalPointImportError as exc:
         raise DemoError(str(exc)) from exc
 
@@ -204,16 +218,23 @@ class Cycle:
     title: str = DEMO_TITLE
 
     def describe(self) -> str:
-        how = f"reused: already {self.state}" if self.reused else "new"
-        return (
-            f"cycle {self.id}, {self.questionnaires} questionnaires, deadline {self.deadline} "
-            f"({how})"
-        )
+        said = {"cycle": self.id, "n": self.questionnaires, "deadline": self.deadline}
+        if self.reused:
+            return Said(
+                "cycle {cycle}, {n} questionnaires, deadline {deadline} (reused: already {state})",
+                state=Said.p("cycle state", _CYCLE_STATES.get(self.state, self.state)),
+                **said,
+            )
+        return Said("cycle {cycle}, {n} questionnaires, deadline {deadline} (new)", **said)
 
     @property
     def deadline_day(self) -> int:
         """The deadline as a simulated day (day 0 is today)."""
         return (self.deadline - clock.today()).days
+
+
+#: A cycle's states as the demo's screen names them.
+_CYCLE_STATES = {"open": NP_("cycle state", "open"), "waiting": NP_("cycle state", "waiting")}
 
 
 def open_demo_cycle(symbols: list[str], title: str = DEMO_TITLE) -> Cycle:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from resotrack.catalog import terminal_words
-from resotrack.terminal import emit_json, fitted
+from resotrack.terminal import listing
 
 out = Console()
 err = Console(stderr=True)
@@ -90,6 +90,7 @@ def submit(
     from resotrack.intake.receive import TooLarge, announce, receive
     from resotrack.intake.sniff import NotAWorkbook
     from resotrack.store import session_scope
+    from resotrack.validation.lifecycle import state_label
 
     w = terminal_words("cli")
     code = entity.strip().upper()
@@ -128,7 +129,7 @@ def submit(
             "{file}: the same file was already received as submission #{submission} ({state})",
             file=file.name,
             submission=receipt.submission_id,
-            state=receipt.state,
+            state=state_label(w, receipt.state),
         )
         out.print(said)
         return
@@ -164,6 +165,7 @@ def list_returns(
     """List a cycle's submissions with their state, channel and sender."""
     from resotrack.intake.queries import list_submissions
     from resotrack.store import session_scope
+    from resotrack.validation.lifecycle import state_label
 
     with session_scope() as session:
         found: list[dict[str, Any]] = [
@@ -180,9 +182,6 @@ def list_returns(
             }
             for s in list_submissions(session, cycle, entity.strip().upper() if entity else None)
         ]
-    if as_json:
-        emit_json(found)
-        return
     w = terminal_words("cli")
     columns = [
         ("#", 0),
@@ -194,27 +193,32 @@ def list_returns(
         (w.p("column", "file"), 2),
         (w.p("column", "bytes"), 5),
     ]
-    rows = [
-        (
-            str(s["id"]),
-            s["entity"] or "",
-            f"{s['received_at']:%Y-%m-%d %H:%M}",
-            s["channel"],
-            s["sender"] or "",
-            s["state"],
-            s["file"],
-            f"{s['bytes']:,}",
-        )
-        for s in found
-    ]
-    out.print(fitted(columns, rows))
-    out.print(
-        w.n(
-            "{n} submission in cycle {cycle}",
-            "{n} submissions in cycle {cycle}",
-            len(found),
-            cycle=cycle,
-        )
+    listing(
+        found,
+        as_json=as_json,
+        columns=columns,
+        rows=lambda: [
+            (
+                str(s["id"]),
+                s["entity"] or "",
+                f"{s['received_at']:%Y-%m-%d %H:%M}",
+                s["channel"],
+                s["sender"] or "",
+                state_label(w, s["state"]),
+                s["file"],
+                w.number(s["bytes"]),
+            )
+            for s in found
+        ],
+        console=out,
+        after=[
+            w.n(
+                "{n} submission in cycle {cycle}",
+                "{n} submissions in cycle {cycle}",
+                len(found),
+                cycle=cycle,
+            )
+        ],
     )
 
 
@@ -225,7 +229,7 @@ def quarantine(
     as_json: AsJson = False,
 ) -> None:
     """List mail the returns mailbox could not accept (kept whole in the blob store)."""
-    from resotrack.intake.queries import list_quarantine
+    from resotrack.intake.queries import list_quarantine, mail_state_label
     from resotrack.store import session_scope
 
     with session_scope() as session:
@@ -241,9 +245,6 @@ def quarantine(
             }
             for m in list_quarantine(session, include_all=include_all)
         ]
-    if as_json:
-        emit_json(found)
-        return
     w = terminal_words("cli")
     columns = [
         ("#", 0),
@@ -254,20 +255,25 @@ def quarantine(
         (w.p("column", "reason"), 0),
         (w.p("column", "raw sha256"), 3),
     ]
-    rows = [
-        (
-            str(m["id"]),
-            f"{m['processed_at']:%Y-%m-%d %H:%M}",
-            m["sender"] or "",
-            (m["subject"] or "")[:60],
-            m["state"],
-            m["reason"] or "",
-            m["raw_sha256"][:12],
-        )
-        for m in found
-    ]
-    out.print(fitted(columns, rows))
-    out.print(w.n("{n} message", "{n} messages", len(found)))
+    listing(
+        found,
+        as_json=as_json,
+        columns=columns,
+        rows=lambda: [
+            (
+                str(m["id"]),
+                f"{m['processed_at']:%Y-%m-%d %H:%M}",
+                m["sender"] or "",
+                (m["subject"] or "")[:60],
+                mail_state_label(w, m["state"]),
+                m["reason"] or "",
+                m["raw_sha256"][:12],
+            )
+            for m in found
+        ],
+        console=out,
+        after=[w.n("{n} message", "{n} messages", len(found))],
+    )
 
 
 def register(app: typer.Typer) -> typer.Typer:

@@ -36,7 +36,18 @@ def build(
             result = build_site(session, folder)
     except (ValueError, LookupError, OSError) as exc:
         raise _fail(exc) from exc
-    out.print(result.describe())
+    w = terminal_words("cli")
+    pages = w.n("{count} page", "{count} pages", result.pages, count=w.number(result.pages))
+    builds = len(result.builds)
+    said = w.n(
+        "public site written to {folder}: {pages} from {count} approved report build",
+        "public site written to {folder}: {pages} from {count} approved report builds",
+        builds,
+        folder=result.folder,
+        pages=pages,
+        count=w.number(builds),
+    )
+    out.print(said, highlight=False)
 
 
 def consent(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -22,6 +22,9 @@ from resotrack.resolutions.areas import session_order
 from resotrack.resolutions.models import Resolution, ResolutionVersion
 from resotrack.resolutions.queries import get_resolution
 from resotrack.resolutions.routing import routing_for
+
+if TYPE_CHECKING:
+    from resotrack.catalog import Words
 
 #: The default reminder ladder: days relative to the deadline and what is sent then.
 DEFAULT_LADDER: tuple[dict[str, Any], ...] = (
@@ -223,3 +226,12 @@ def list_cycles(session: Session) -> list[ReportingCycle]:
             .order_by(ReportingCycle.id)
         )
     )
+
+
+def cycle_state_label(w: Words, state: str) -> str:
+    """A cycle's state (``waiting``, ``open``) as ``w``'s reader says it; an unknown one as is."""
+    labels = {
+        "waiting": w.p("cycle state", "waiting to be dispatched"),
+        "open": w.p("cycle state", "open"),
+    }
+    return labels.get(state, state)

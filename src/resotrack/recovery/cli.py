@@ -200,10 +200,10 @@ def restore_command(
         for line in result.warnings:
             err.print(f"[bold yellow]{warning}[/] {line}", markup=True)
         if result.verify is not None:
-            out.print(result.verify.text())
+            out.print(result.verify.text(w))
         out.print(w("next steps:"))
         for i, step in enumerate(result.next_steps, 1):
-            out.print(f"  {i}. {step}")
+            out.print(f"  {i}. {w.said(step)}")
     if result.verify is not None and not result.verify.ok:
         raise typer.Exit(RESTORED_WITH_PROBLEMS)
 
@@ -229,7 +229,9 @@ def verify_command(
     if as_json:
         _print_json(report.as_dict())
     else:
-        out.print(report.text())  # the report is the output, good or bad; the exit code says
+        out.print(
+            report.text(terminal_words("cli"))
+        )  # the report is the output, good or bad; the exit code says
     if not report.ok:
         raise typer.Exit(1)
 

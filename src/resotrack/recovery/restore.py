@@ -39,6 +39,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from resotrack import audit
+from resotrack.catalog import Said
 from resotrack.mail.models import OutboxMessage
 from resotrack.recovery import RecoveryError, pg
 from resotrack.recovery.inventory import (
@@ -474,25 +475,40 @@ def _hold_outbox(url: str, manifest: Manifest) -> list[int]:
 
 
 def _next_steps(result: RestoreResult, current: bool) -> list[str]:
+    """What staff do next, in English (JSON), each :class:`Said` in any language."""
     m = result.manifest
     steps: list[str] = []
     if not current:
         steps.append(
-            f"run `resotrack init` to upgrade the schema from {m.revision} to {head_revision()}, "
-            "then `resotrack verify`"
+            Said(
+                "run `resotrack init` to upgrade the schema from {old} to {new}, then "
+                "`resotrack verify`",
+                old=m.revision,
+                new=head_revision(),
+            )
         )
-    if result.held_messages:
+    held = result.held_messages
+    if held:
+        ids = ", ".join(str(i) for i in held[:10]) + (" …" if len(held) > 10 else "")
         steps.append(
-            f"{len(result.held_messages)} email(s) pending at backup time are held as uncertain "
-            "(outbox messages "
-            + ", ".join(str(i) for i in result.held_messages[:10])
-            + (" …" if len(result.held_messages) > 10 else "")
-            + "): check the relay log, then confirm or resend each"
+            Said.n(
+                "{n} email pending at backup time is held as uncertain (outbox message {ids}): "
+                "check the relay log, then confirm or resend it",
+                "{n} emails pending at backup time are held as uncertain (outbox messages "
+                "{ids}): check the relay log, then confirm or resend each",
+                len(held),
+                ids=ids,
+            )
         )
-    snapshot = m.database.get("snapshot_at", m.started_at)
     steps.append(
-        f"returns and decisions made after {snapshot} are not in this backup: ask the entities "
-        "that uploaded since then to upload again (their receipts and the relay log say who)"
+        Said(
+            "returns and decisions made after {snapshot} are not in this backup: ask the "
+            "entities that uploaded since then to upload again (their receipts and the relay "
+            "log say who)",
+            snapshot=m.database.get("snapshot_at", m.started_at),
+        )
     )
-    steps.append("set the secrets again (RESOTRACK_SECRET_KEY, passwords), then start resotrack")
+    steps.append(
+        Said("set the secrets again (RESOTRACK_SECRET_KEY, passwords), then start resotrack")
+    )
     return steps

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from resotrack import clock
+from resotrack.catalog import Said, Words
 from resotrack.mail.models import OutboxMessage
 from resotrack.recovery.config import recovery_settings
 from resotrack.recovery.inventory import (
@@ -57,8 +58,10 @@ class Finding:
     subject: str
     message: str
 
-    def line(self) -> str:
-        return f"{self.subject}: {self.message}"
+    def line(self, w: Words | None = None) -> str:
+        if w is None:
+            return f"{self.subject}: {self.message}"
+        return f"{w.said(self.subject)}: {w.said(self.message)}"
 
     def as_dict(self) -> dict[str, str]:
         return {"check": self.check, "subject": self.subject, "message": self.message}
@@ -68,7 +71,7 @@ class Finding:
 class Check:
     """One check's outcome: a one-line summary and what it found wrong."""
 
-    summary: str = "not run"
+    summary: str = Said("not run")
     problems: list[Finding] = field(default_factory=list)
     ran: bool = False
 
@@ -112,26 +115,52 @@ class VerifyReport:
             "problems": len(self.problems),
         }
 
-    def text(self) -> str:
+    def text(self, w: Words | None = None) -> str:
+        """The report as staff read it, in ``w``'s language (English without it)."""
+        w = w or Words("en", "cli")
+        at = f"{self.checked_at:%Y-%m-%d %H:%M:%S}"
         lines = [
-            f"resotrack verify, {self.checked_at:%Y-%m-%d %H:%M:%S} UTC",
-            f"database {self.database}",
-            f"home     {self.home}",
+            f"resotrack verify, {at} UTC",  # the command and a time: no words to translate
+            w("database {database}", database=self.database),
+            w("home     {home}", home=self.home),
         ]
+        names = {name: check_label(w, name) for name in self.checks}
+        states = {"ok": w.p("check", "OK"), "problem": w.p("check", "PROBLEM")}
+        states["skipped"] = w.p("check", "SKIPPED")
+        wide = max(8, *(len(label) for label in (*names.values(), *states.values())))
         for name, c in self.checks.items():
-            state = "OK" if c.ran and not c.problems else ("PROBLEM" if c.problems else "SKIPPED")
-            lines.append(f"  {name:<8} {state:<8} {c.summary}")
+            state = "ok" if c.ran and not c.problems else ("problem" if c.problems else "skipped")
+            lines.append(f"  {names[name]:<{wide}} {states[state]:<{wide}} {w.said(c.summary)}")
             if c.problems:
-                lines.append(listing([p.line() for p in c.problems], SHOWN_PER_CHECK))
-        lines += [f"  note: {note}" for note in self.notes]
+                lines.append(listing([p.line(w) for p in c.problems], SHOWN_PER_CHECK))
+        lines += [w("  note: {note}", note=w.said(note)) for note in self.notes]
         if self.ok:
-            lines.append("OK: nothing wrong found")
+            lines.append(w("OK: nothing wrong found"))
         else:
             n = len(self.problems)
-            skipped = [name for name, c in self.checks.items() if not c.ran]
-            tail = f"; not checked: {', '.join(skipped)}" if skipped else ""
-            lines.append(f"NOT OK: {n} problem(s){tail}")
+            skipped = [names[name] for name, c in self.checks.items() if not c.ran]
+            if skipped:
+                said = w.n(
+                    "NOT OK: {n} problem; not checked: {checks}",
+                    "NOT OK: {n} problems; not checked: {checks}",
+                    n,
+                    checks=", ".join(skipped),
+                )
+            else:
+                said = w.n("NOT OK: {n} problem", "NOT OK: {n} problems", n)
+            lines.append(said)
         return "\n".join(lines)
+
+
+def check_label(w: Words, name: str) -> str:
+    """A check's name (``schema``, ``blobs``…) as ``w``'s reader says it."""
+    labels = {
+        "schema": w.p("check", "schema"),
+        "blobs": w.p("check", "blobs"),
+        "answers": w.p("check", "answers"),
+        "outbox": w.p("check", "outbox"),
+    }
+    return labels.get(name, name)
 
 
 def verify_live(*, url: str | None = None, home: Path | None = None) -> VerifyReport:
@@ -147,7 +176,9 @@ def verify_live(*, url: str | None = None, home: Path | None = None) -> VerifyRe
         parsed = parsed.set(drivername="postgresql+psycopg")
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and not Path(database).is_file():
-        _fail(report, "schema", shown, f"the database file {database} does not exist")
+        _fail(
+            report, "schema", shown, Said("the database file {file} does not exist", file=database)
+        )
         return report
     engine = create_engine(parsed, poolclass=NullPool)
     try:
@@ -157,7 +188,7 @@ def verify_live(*, url: str | None = None, home: Path | None = None) -> VerifyRe
                 _answers(conn, report)
                 _outbox(conn, report)
     except Exception as exc:
-        _fail(report, "schema", shown, f"cannot be read: {exc}")
+        _fail(report, "schema", shown, Said("cannot be read: {error}", error=exc))
     finally:
         engine.dispose()
     return report
@@ -176,19 +207,28 @@ def _schema(conn: Connection, report: VerifyReport) -> bool:
         _fail(
             report,
             "schema",
-            "database",
-            "holds no resotrack schema: run `resotrack init`, or restore a backup",
+            Said("database"),
+            Said("holds no resotrack schema: run `resotrack init`, or restore a backup"),
         )
         return False
     if revision != head:
         if revision in known_revisions():
-            advice = f"run `resotrack init` to upgrade it to {head}"
+            said = Said(
+                "schema revision {revision}; run `resotrack init` to upgrade it to {head}",
+                revision=revision,
+                head=head,
+            )
         else:
-            advice = f"it is newer than this resotrack ({head}): install the newer version"
-        _fail(report, "schema", "database", f"schema revision {revision}; {advice}")
+            said = Said(
+                "schema revision {revision}; it is newer than this resotrack ({head}): install "
+                "the newer version",
+                revision=revision,
+                head=head,
+            )
+        _fail(report, "schema", Said("database"), said)
         return False
     c = report.checks["schema"]
-    c.ran, c.summary = True, f"revision {revision} (current)"
+    c.ran, c.summary = True, Said("revision {revision} (current)", revision=revision)
     return True
 
 
@@ -206,15 +246,25 @@ def _blobs(conn: Connection, home: Path, report: VerifyReport) -> None:
     for sha, refs in sorted(needs.items()):
         submissions += sum(1 for r in refs if r.kind == "submission")
         owners = [r.owner for r in refs]
-        more = f" and {len(owners) - 3} more" if len(owners) > 3 else ""
-        needed = f"needed by {', '.join(owners[:3])}{more}"
+        named = ", ".join(owners[:3])
+        if len(owners) > 3:
+            named = Said.n(
+                "{owners} and {n} more", "{owners} and {n} more", len(owners) - 3, owners=named
+            )
+        needed = Said("needed by {owners}", owners=named)
         if not SHA256.fullmatch(sha):
-            c.problems.append(Finding("blobs", owners[0], f"names an invalid blob hash {sha!r}"))
+            c.problems.append(
+                Finding("blobs", owners[0], Said("names an invalid blob hash {sha}", sha=repr(sha)))
+            )
             continue
         path = root / sha[:2] / sha[2:]
         if not path.is_file():
             c.problems.append(
-                Finding("blobs", blob_name(sha), f"missing from the blob store; {needed}")
+                Finding(
+                    "blobs",
+                    blob_name(sha),
+                    Said("missing from the blob store; {needed}", needed=needed),
+                )
             )
             continue
         entry = hash_file(path)
@@ -224,7 +274,11 @@ def _blobs(conn: Connection, home: Path, report: VerifyReport) -> None:
                 Finding(
                     "blobs",
                     blob_name(sha),
-                    f"checksum mismatch (the file hashes to {entry.sha256[:12]}…); {needed}",
+                    Said(
+                        "checksum mismatch (the file hashes to {sha}…); {needed}",
+                        sha=entry.sha256[:12],
+                        needed=needed,
+                    ),
                 )
             )
     present, temp = _store_listing(root)
@@ -238,19 +292,32 @@ def _blobs(conn: Connection, home: Path, report: VerifyReport) -> None:
     )
     c.ran = True
     bad = len({p.subject for p in c.problems})
-    c.summary = (
-        f"{len(needs) - bad:,} of {len(needs):,} referenced blobs present and matching their "
-        f"SHA-256 ({submissions:,} submission files)"
+    c.summary = Said.n(
+        "{present} of {n} referenced blob present and matching its SHA-256 ({files})",
+        "{present} of {n} referenced blobs present and matching their SHA-256 ({files})",
+        len(needs),
+        present=len(needs) - bad,
+        files=Said.n("{n} submission file", "{n} submission files", submissions),
     )
     if unreferenced:
         report.notes.append(
-            f"{unreferenced:,} blob(s) in the store are not referenced by any row (an upload "
-            "that was never recorded, or one arriving now): harmless"
+            Said.n(
+                "{n} blob in the store is not referenced by any row (an upload that was never "
+                "recorded, or one arriving now): harmless",
+                "{n} blobs in the store are not referenced by any row (an upload that was "
+                "never recorded, or one arriving now): harmless",
+                unreferenced,
+            )
         )
     if temp:
         report.notes.append(
-            f"{temp} temporary file(s) of interrupted writes in the blob store "
-            "(the collect_returns sweep removes them after an hour)"
+            Said.n(
+                "{n} temporary file of an interrupted write in the blob store (the "
+                "collect_returns sweep removes it after an hour)",
+                "{n} temporary files of interrupted writes in the blob store (the "
+                "collect_returns sweep removes them after an hour)",
+                temp,
+            )
         )
 
 
@@ -306,31 +373,66 @@ def _answers(conn: Connection, report: VerifyReport) -> None:
         c.problems.append(
             Finding(
                 "answers",
-                f"{entity} in cycle {cycle}",
-                f"{len(ids):,} answer(s) come from no submission (answer {shown}); every "
-                "answer must come from a received file",
+                Said("{entity} in cycle {cycle}", entity=entity, cycle=cycle),
+                Said.n(
+                    "{n} answer comes from no submission (answer {ids}); every answer must "
+                    "come from a received file",
+                    "{n} answers come from no submission (answer {ids}); every answer must "
+                    "come from a received file",
+                    len(ids),
+                    ids=shown,
+                ),
             )
         )
     for sid, n in sorted(dangling.items()):
         c.problems.append(
-            Finding("answers", f"submission {sid}", f"does not exist, yet {n:,} answer(s) cite it")
+            Finding(
+                "answers",
+                Said("submission {submission}", submission=sid),
+                Said.n(
+                    "does not exist, yet {n} answer cites it",
+                    "does not exist, yet {n} answers cite it",
+                    n,
+                ),
+            )
         )
     for (sid, state, owner, in_cycle), n in sorted(wrong_state.items()):
         c.problems.append(
             Finding(
                 "answers",
-                f"submission {sid} ({owner}, cycle {in_cycle})",
-                f"is {state!r}, yet {n:,} answer(s) come from it; only accepted returns give "
-                "answers",
+                Said(
+                    "submission {submission} ({entity}, cycle {cycle})",
+                    submission=sid,
+                    entity=owner,
+                    cycle=in_cycle,
+                ),
+                Said.n(
+                    "is {state}, yet {n} answer comes from it; only accepted returns give answers",
+                    "is {state}, yet {n} answers come from it; only accepted returns give answers",
+                    n,
+                    state=repr(state),
+                ),
             )
         )
     for (sid, s_entity, s_cycle, entity, cycle), n in sorted(mismatched.items()):
         c.problems.append(
             Finding(
                 "answers",
-                f"submission {sid} ({s_entity}, cycle {s_cycle})",
-                f"{n:,} answer(s) of {entity} in cycle {cycle} come from it: another entity's "
-                "or cycle's file",
+                Said(
+                    "submission {submission} ({entity}, cycle {cycle})",
+                    submission=sid,
+                    entity=s_entity,
+                    cycle=s_cycle,
+                ),
+                Said.n(
+                    "{n} answer of {entity} in cycle {cycle} comes from it: another entity's "
+                    "or cycle's file",
+                    "{n} answers of {entity} in cycle {cycle} come from it: another entity's "
+                    "or cycle's file",
+                    n,
+                    entity=entity,
+                    cycle=cycle,
+                ),
             )
         )
     doubles = conn.execute(
@@ -343,8 +445,18 @@ def _answers(conn: Connection, report: VerifyReport) -> None:
         c.problems.append(
             Finding(
                 "answers",
-                f"{entity} §{number} of {symbol}, cycle {cycle}",
-                f"{n} answers are marked current; exactly one must be",
+                Said(
+                    "{entity} §{number} of {symbol}, cycle {cycle}",
+                    entity=entity,
+                    number=number,
+                    symbol=symbol,
+                    cycle=cycle,
+                ),
+                Said.n(
+                    "{n} answer is marked current; exactly one must be",
+                    "{n} answers are marked current; exactly one must be",
+                    n,
+                ),
             )
         )
     current = int(
@@ -353,9 +465,14 @@ def _answers(conn: Connection, report: VerifyReport) -> None:
     report.counts.update(answers=len(rows), answers_current=current)
     c.ran = True
     c.summary = (
-        f"{len(rows):,} answers ({current:,} current), each from an accepted submission"
+        Said.n(
+            "{n} answer ({current} current), from an accepted submission",
+            "{n} answers ({current} current), each from an accepted submission",
+            len(rows),
+            current=current,
+        )
         if not c.problems
-        else f"{len(rows):,} answers checked"
+        else Said.n("{n} answer checked", "{n} answers checked", len(rows))
     )
 
 
@@ -396,7 +513,9 @@ def _outbox(conn: Connection, report: VerifyReport) -> None:
         .order_by(o.id)
     ).all()
     for oid, kind, state, to, attempts, error, due, created, claimed in rows:
-        subject = f"outbox message {oid} ({kind} to {', '.join(to or [])})"
+        subject = Said(
+            "outbox message {id} ({kind} to {to})", id=oid, kind=kind, to=", ".join(to or [])
+        )
         why = f" ({error})" if error else ""
         if state == "sending":
             since = _aware(claimed)
@@ -405,8 +524,12 @@ def _outbox(conn: Connection, report: VerifyReport) -> None:
                     Finding(
                         "outbox",
                         subject,
-                        f"sending since {since:%Y-%m-%d %H:%M} UTC, past the {lease:.0f} s "
-                        "lease: its worker stopped; the next outbox run marks it uncertain",
+                        Said(
+                            "sending since {since} UTC, past the {lease} s lease: its worker "
+                            "stopped; the next outbox run marks it uncertain",
+                            since=f"{since:%Y-%m-%d %H:%M}",
+                            lease=f"{lease:.0f}",
+                        ),
                     )
                 )
         elif state == "uncertain":
@@ -414,8 +537,11 @@ def _outbox(conn: Connection, report: VerifyReport) -> None:
                 Finding(
                     "outbox",
                     subject,
-                    f"uncertain: it may or may not have reached the mail server{why}; staff "
-                    "must check the relay log for its Message-ID, then confirm or resend it",
+                    Said(
+                        "uncertain: it may or may not have reached the mail server{why}; staff "
+                        "must check the relay log for its Message-ID, then confirm or resend it",
+                        why=why,
+                    ),
                 )
             )
         elif state == "failed":
@@ -423,7 +549,12 @@ def _outbox(conn: Connection, report: VerifyReport) -> None:
                 Finding(
                     "outbox",
                     subject,
-                    f"failed after {attempts} attempt(s){why}; fix the cause, then retry it",
+                    Said.n(
+                        "failed after {n} attempt{why}; fix the cause, then retry it",
+                        "failed after {n} attempts{why}; fix the cause, then retry it",
+                        attempts,
+                        why=why,
+                    ),
                 )
             )
         else:
@@ -433,11 +564,25 @@ def _outbox(conn: Connection, report: VerifyReport) -> None:
                     Finding(
                         "outbox",
                         subject,
-                        f"pending since {when:%Y-%m-%d %H:%M} UTC, more than {grace / 3600:g} h "
-                        "past due: is delivery running (the dispatch_questionnaires DAG)?",
+                        Said(
+                            "pending since {since} UTC, more than {hours} h past due: is "
+                            "delivery running (the dispatch_questionnaires DAG)?",
+                            since=f"{when:%Y-%m-%d %H:%M}",
+                            hours=f"{grace / 3600:g}",
+                        ),
                     )
                 )
     report.counts.update({f"outbox_{state}": int(n) for state, n in sorted(by_state.items())})
     c.ran = True
-    states = ", ".join(f"{state} {n:,}" for state, n in sorted(by_state.items())) or "empty"
-    c.summary = f"{len(c.problems)} stuck message(s) ({states})"
+    states = Said.listed(
+        [
+            Said("{state} {n}", state=Said.p("outbox state", state), n=n)
+            for state, n in sorted(by_state.items())
+        ]
+    )
+    c.summary = Said.n(
+        "{n} stuck message ({states})",
+        "{n} stuck messages ({states})",
+        len(c.problems),
+        states=states or Said("empty"),
+    )

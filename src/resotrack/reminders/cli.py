@@ -76,6 +76,10 @@ def run(
 
 def show_run(result: ReminderRun) -> None:
     """The run as staff read it: one row per message, then what was held back and why."""
+    from resotrack.mail.labels import message_kind_label
+    from resotrack.reminders.ladder import rung_label
+    from resotrack.reminders.plan import reason_label
+
     w = terminal_words("cli")
     day, count = f"{result.today:%Y-%m-%d}", len(result.messages)
     if result.dry_run:
@@ -106,15 +110,15 @@ def show_run(result: ReminderRun) -> None:
             m.entity.code,
             f"{m.to.name} <{m.to.email}>",
             ", ".join(m.cc),
-            m.rung.label,
-            m.kind,
+            rung_label(w, m.rung),
+            message_kind_label(w, m.kind),
             m.language,
-            m.reason,
+            reason_label(w, m.reason),
         )
     if result.messages:
         out.print(table)
 
-    held = [(plan.cycle_id, w) for plan in result.plans for w in plan.withheld]
+    held = [(plan.cycle_id, h) for plan in result.plans for h in plan.withheld]
     if held:
         table = Table(
             w.p("column", "cycle"),
@@ -127,13 +131,22 @@ def show_run(result: ReminderRun) -> None:
         )
         for cycle_id, h in held:
             until = f"{h.until:%Y-%m-%d}" if h.until else w("dropped")
-            table.add_row(str(cycle_id), h.entity_code, h.to.email, h.rung.label, h.reason, until)
+            table.add_row(
+                str(cycle_id),
+                h.entity_code,
+                h.to.email,
+                rung_label(w, h.rung),
+                reason_label(w, h.reason),
+                until,
+            )
         out.print(table)
 
     fresh = {p.key for p in result.reported}
     for plan in result.plans:
-        rung = plan.rung.label if plan.rung else w("none due yet")
-        quiet = ", ".join(f"{n} {why}" for why, n in sorted(plan.quiet.items()))
+        rung = rung_label(w, plan.rung) if plan.rung else w("none due yet")
+        quiet = ", ".join(
+            f"{w.number(n)} {reason_label(w, why)}" for why, n in sorted(plan.quiet.items())
+        )
         said = {"cycle": plan.cycle_id, "title": plan.title, "day": f"{plan.day:+d}", "rung": rung}
         if quiet:
             line = w(
@@ -150,7 +163,7 @@ def show_run(result: ReminderRun) -> None:
             else:
                 tag = w("reported earlier")
             problem = w("problem")
-            out.print(f"  [yellow]{problem}[/] ({tag}): {p.text}", highlight=False)
+            out.print(f"  [yellow]{problem}[/] ({tag}): {reason_label(w, p.text)}", highlight=False)
     if result.reported:
         count = len(result.reported)
         if result.dry_run:
@@ -177,7 +190,8 @@ def show_run(result: ReminderRun) -> None:
 
 
 def show_ladder(info: CycleLadder) -> None:
-    from resotrack.reminders.ladder import AUDIENCE, compact
+    from resotrack.questionnaires.cycles import cycle_state_label
+    from resotrack.reminders.ladder import audience_label, compact, kind_label, rung_label
 
     w = terminal_words("cli")
     out.print(
@@ -186,7 +200,7 @@ def show_ladder(info: CycleLadder) -> None:
             cycle=info.cycle_id,
             title=info.title,
             deadline=f"{info.deadline:%Y-%m-%d}",
-            state=info.state,
+            state=cycle_state_label(w, info.state),
         ),
         highlight=False,
     )
@@ -194,7 +208,12 @@ def show_ladder(info: CycleLadder) -> None:
         w.p("column", "rung"), w.p("column", "date"), w.p("column", "kind"), w.p("column", "to")
     )
     for rung in info.ladder:
-        table.add_row(rung.label, f"{info.day_of(rung):%Y-%m-%d}", rung.kind, AUDIENCE[rung.kind])
+        table.add_row(
+            rung_label(w, rung),
+            f"{info.day_of(rung):%Y-%m-%d}",
+            kind_label(w, rung.kind),
+            audience_label(w, rung.kind),
+        )
     if info.ladder:
         out.print(table)
     else:
@@ -212,7 +231,7 @@ def show_ladder(info: CycleLadder) -> None:
     out.print(w("as a compact ladder: {ladder}", ladder=shown), highlight=False)
     for warning in info.warnings:
         note = w("note:")
-        out.print(f"[yellow]{note}[/] {warning}", highlight=False)
+        out.print(f"[yellow]{note}[/] {w.said(warning)}", highlight=False)
 
 
 def ladder_show(

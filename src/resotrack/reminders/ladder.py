@@ -22,13 +22,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from sqlalchemy.orm import Session
 
 from resotrack import audit
+from resotrack.catalog import Said
 from resotrack.questionnaires.cycles import DEFAULT_LADDER
 from resotrack.questionnaires.models import ReportingCycle
+
+if TYPE_CHECKING:
+    from resotrack.catalog import Words
 
 RungKind = Literal["reminder", "overdue", "escalation", "final"]
 KINDS: Final[tuple[RungKind, ...]] = get_args(RungKind)
@@ -49,6 +53,41 @@ AUDIENCE: Final[Mapping[RungKind, str]] = {
 
 _RUNG = re.compile(r"^[Dd]?\s*([+-]?\d{1,4})\s*[:=]\s*([A-Za-z_]+)$")
 _SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def kind_label(w: Words, kind: str) -> str:
+    """A rung's kind (``reminder``, ``overdue``…) as ``w``'s reader says it."""
+    labels = {
+        "reminder": w.p("rung kind", "reminder"),
+        "overdue": w.p("rung kind", "overdue"),
+        "escalation": w.p("rung kind", "escalation"),
+        "final": w.p("rung kind", "final"),
+    }
+    return labels.get(kind, kind)
+
+
+def audience_label(w: Words, kind: str) -> str:
+    """Who a rung of ``kind`` writes to (:data:`AUDIENCE`), as ``w``'s reader says it."""
+    labels = {
+        "reminder": w("focal points (cc: the entity's copies)"),
+        "overdue": w("focal points (cc: the entity's copies)"),
+        "escalation": w("permanent mission (cc: the Secretariat)"),
+        "final": w("focal points (cc: the entity's copies and permanent mission)"),
+    }
+    return labels.get(kind, kind)
+
+
+def rung_label(w: Words, rung: Rung) -> str:
+    """:attr:`Rung.label` as ``w``'s reader says it: ``D-7 reminder``, ``J-7 rappel``."""
+    return w.said(rung_said(rung))
+
+
+def rung_said(rung: Rung) -> Said:
+    """:attr:`Rung.label` (its English text) to be said in any language (:meth:`Words.said`)."""
+    day = Said("D0") if rung.offset == 0 else Said("D{offset}", offset=f"{rung.offset:+d}")
+    if rung.kind not in KINDS:
+        return Said("{day} {kind}", day=day, kind=rung.kind)
+    return Said("{day} {kind}", day=day, kind=Said.p("rung kind", rung.kind))
 
 
 class LadderError(ValueError):
@@ -204,23 +243,34 @@ def warnings(ladder: Sequence[Rung], fatigue: Fatigue) -> list[str]:
     Not errors: a cap below the ladder's length is a legitimate choice, but it should be a
     conscious one.
     """
-    found = []
+    found: list[str] = []
     to_focal_points = [r for r in ladder if r.kind != "escalation"]
     if len(to_focal_points) > fatigue.max_messages:
         dropped = to_focal_points[fatigue.max_messages :]
         found.append(
-            f"the cap of {fatigue.max_messages} messages per person stops the ladder early: "
-            f"{', '.join(r.label for r in dropped)} will not reach a focal point who got the "
-            "earlier rungs"
+            Said(
+                "the cap of {cap} messages per person stops the ladder early: {rungs} will not "
+                "reach a focal point who got the earlier rungs",
+                cap=fatigue.max_messages,
+                rungs=Said.listed([rung_said(r) for r in dropped]),
+            )
         )
     for before, after in pairwise(to_focal_points):
         gap = after.offset - before.offset
         if gap < fatigue.min_gap_days:
             ready = before.offset + fatigue.min_gap_days
             found.append(
-                f"{after.label} comes {gap} day(s) after {before.label}, under the minimum gap "
-                f"of {fatigue.min_gap_days}: it waits until D{ready:+d}"
-                " and is dropped if a later rung is due by then"
+                Said.n(
+                    "{after} comes {n} day after {before}, under the minimum gap of {gap}: it "
+                    "waits until {ready} and is dropped if a later rung is due by then",
+                    "{after} comes {n} days after {before}, under the minimum gap of {gap}: it "
+                    "waits until {ready} and is dropped if a later rung is due by then",
+                    gap,
+                    after=rung_said(after),
+                    before=rung_said(before),
+                    gap=fatigue.min_gap_days,
+                    ready=Said("D{offset}", offset=f"{ready:+d}"),
+                )
             )
     return found
 

@@ -42,10 +42,63 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from resotrack.reminders.ladder import Fatigue, Rung, RungKind
+from resotrack.catalog import N_
+from resotrack.reminders.ladder import Fatigue, Rung, RungKind, rung_label
 from resotrack.validation import lifecycle
+
+if TYPE_CHECKING:
+    from resotrack.catalog import Words
+
+
+class Reason(str):
+    """Why a message goes out or is held back: the English text (what JSON and the logs
+    carry, and what compares equal), with the message id and values that say it in another
+    language (:func:`reason_label`)."""
+
+    msgid: str
+    values: Mapping[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Reason:
+        shown = {k: _english(v) for k, v in values.items()}
+        if "state" in shown:
+            shown["state"] = str(shown["state"]).replace("_", " ")
+        made = super().__new__(cls, msgid.format(**shown))
+        made.msgid, made.values = msgid, values
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the message id
+        return (_reason, (self.msgid, dict(self.values)))
+
+
+def _english(value: Any) -> Any:
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
+    return value.label if isinstance(value, Rung) else value
+
+
+def _reason(msgid: str, values: dict[str, Any]) -> Reason:
+    return Reason(msgid, **values)
+
+
+def reason_label(w: Words, reason: str) -> str:
+    """``reason`` as ``w``'s reader says it (a plain string as it is)."""
+    if not isinstance(reason, Reason):
+        return reason
+    values: dict[str, Any] = {}
+    for key, value in reason.values.items():
+        if isinstance(value, date):
+            value = w.date(value, "short")
+        elif isinstance(value, Rung):
+            value = rung_label(w, value)
+        elif key == "state":
+            value = lifecycle.state_label(w, value)
+        elif isinstance(value, int):
+            value = w.number(value)
+        values[key] = value
+    return w(reason.msgid, **values)
+
 
 # --- what an entity owes -----------------------------------------------------------------
 
@@ -277,19 +330,25 @@ def fatigue_verdict(history: Sequence[Sent], rung: Rung, today: date, fatigue: F
     """Send, withhold (deferred or dropped) or skip (already done) ``rung`` for one person."""
     rungs = [sent.rung for sent in history if sent.rung is not None]
     if any(earlier == rung for earlier in rungs):
-        return Verdict("skip", "already sent")
+        return Verdict("skip", Reason(N_("already sent")))
     if any(earlier.offset >= rung.offset for earlier in rungs):
-        return Verdict("skip", "a later rung was already sent")
+        return Verdict("skip", Reason(N_("a later rung was already sent")))
     if len(rungs) >= fatigue.max_messages:
-        return Verdict("withhold", f"dropped: cap of {fatigue.max_messages} messages reached")
+        return Verdict(
+            "withhold",
+            Reason(N_("dropped: cap of {cap} messages reached"), cap=fatigue.max_messages),
+        )
     last = max((sent.day for sent in history), default=None)
     if last is not None:
         ready = last + timedelta(days=fatigue.min_gap_days)
         if today < ready:
             return Verdict(
                 "withhold",
-                f"deferred: last message on {last:%Y-%m-%d}, minimum gap "
-                f"{fatigue.min_gap_days} days",
+                Reason(
+                    N_("deferred: last message on {last}, minimum gap {gap} days"),
+                    last=last,
+                    gap=fatigue.min_gap_days,
+                ),
                 ready,
             )
     return Verdict("send")
@@ -324,8 +383,13 @@ def audience(entity: EntityFacts, rung: Rung, secretariat: Sequence[str]) -> Aud
     problems: list[tuple[ProblemKind, str, int | None]] = [
         (
             "bad_address",
-            f"{who}: {p.name} has a bad address {p.email!r}; the {rung.label} message "
-            "did not go to it",
+            Reason(
+                N_("{who}: {name} has a bad address {email}; the {rung} message did not go to it"),
+                who=who,
+                name=p.name,
+                email=repr(p.email),
+                rung=rung,
+            ),
             p.id,
         )
         for p in (*to, *cc)
@@ -334,15 +398,22 @@ def audience(entity: EntityFacts, rung: Rung, secretariat: Sequence[str]) -> Aud
     recipients = tuple(p for p in to if p.valid)
     if not recipients:
         if missing == "no_permanent_mission":
-            text = (
-                f"{who} has no permanent mission contact with a valid address, so the "
-                f"{rung.label} could not be sent; add one (role 'permanent mission') or "
-                "escalate by hand"
+            text = Reason(
+                N_(
+                    "{who} has no permanent mission contact with a valid address, so the {rung} "
+                    "could not be sent; add one (role 'permanent mission') or escalate by hand"
+                ),
+                who=who,
+                rung=rung,
             )
         else:
-            text = (
-                f"{who} has no active focal point with a valid address, so its {rung.label} "
-                "message was not sent"
+            text = Reason(
+                N_(
+                    "{who} has no active focal point with a valid address, so its {rung} message "
+                    "was not sent"
+                ),
+                who=who,
+                rung=rung,
             )
         problems.append((missing, text, None))
     taken = {p.email.lower() for p in recipients}
@@ -354,20 +425,39 @@ def audience(entity: EntityFacts, rung: Rung, secretariat: Sequence[str]) -> Aud
     return Audience(recipients, tuple(copied), tuple(problems))
 
 
-def _why(entity: EntityFacts, rung_day: date, today: date) -> str:
+def _why(entity: EntityFacts, rung_day: date, today: date) -> Reason:
     """The reason a staff member reads in the dry run."""
     standing = entity.standing
+    late = rung_day != today
     if standing.standing == "needs_correction" and standing.submission is not None:
         sub = standing.submission
-        state = sub.state.replace("_", " ")
-        why = f"return of {sub.received_at:%Y-%m-%d} {state}, needs correction"
-    elif entity.owes_part:
-        why = f"partial return: {entity.owed_count} of {entity.paragraphs} paragraphs still owed"
-    else:
-        why = f"no return yet ({entity.paragraphs} paragraphs)"
-    if rung_day != today:
-        why += f"; rung due {rung_day:%Y-%m-%d}, sent late"
-    return why
+        said = {"received": sub.received_at.date(), "state": sub.state}
+        if late:
+            return Reason(
+                N_("return of {received} {state}, needs correction; rung due {due}, sent late"),
+                due=rung_day,
+                **said,
+            )
+        return Reason(N_("return of {received} {state}, needs correction"), **said)
+    if entity.owes_part:
+        owed = {"owed": entity.owed_count, "paragraphs": entity.paragraphs}
+        if late:
+            return Reason(
+                N_(
+                    "partial return: {owed} of {paragraphs} paragraphs still owed; "
+                    "rung due {due}, sent late"
+                ),
+                due=rung_day,
+                **owed,
+            )
+        return Reason(N_("partial return: {owed} of {paragraphs} paragraphs still owed"), **owed)
+    if late:
+        return Reason(
+            N_("no return yet ({paragraphs} paragraphs); rung due {due}, sent late"),
+            paragraphs=entity.paragraphs,
+            due=rung_day,
+        )
+    return Reason(N_("no return yet ({paragraphs} paragraphs)"), paragraphs=entity.paragraphs)
 
 
 def plan_cycle(cycle: CycleFacts, today: date) -> CyclePlan:
@@ -384,10 +474,10 @@ def plan_cycle(cycle: CycleFacts, today: date) -> CyclePlan:
         if entity.owes_part:
             standing = "no_return"  # rule 1, per paragraph: asked for what is still owed
         elif standing == "returned":
-            plan.quiet["returned"] += 1
+            plan.quiet[Reason(N_("returned"))] += 1
             continue
         if standing == "being_checked":
-            plan.quiet["return being checked"] += 1
+            plan.quiet[Reason(N_("return being checked"))] += 1
             continue
 
         reach = audience(entity, rung, cycle.secretariat)

@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from resotrack.catalog import terminal_words
+
 out = Console()
 err = Console(stderr=True)
 
@@ -32,8 +34,20 @@ def _run(work: Any) -> Any:
         with session_scope() as session:
             return work(session)
     except (ValueError, LookupError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        _error(exc)
         raise typer.Exit(1) from exc
+
+
+def _error(problem: object) -> None:
+    w = terminal_words("cli")
+    said = w("error:")
+    err.print(f"[bold red]{said}[/] {problem}", markup=True, highlight=False, soft_wrap=True)
+
+
+def _bad_language(language: str) -> typer.Exit:
+    w = terminal_words("cli")
+    _error(w("--language {value}: use ar, en or fr", value=repr(language)))
+    return typer.Exit(1)
 
 
 def lineage(symbol: str, as_json: JsonOption = False) -> None:
@@ -53,28 +67,35 @@ def lineage(symbol: str, as_json: JsonOption = False) -> None:
             )
         )
         return
-    table = Table("§", "predecessor", "score", "state")
+    w = terminal_words("cli")
+    table = Table("§", w.p("column", "predecessor"), w.p("column", "score"), w.p("column", "state"))
+    states = {
+        "linked": w.p("lineage state", "linked"),
+        "confirmed": w.p("lineage state", "confirmed by staff"),
+        "review": w.p("lineage state", "to review"),
+        "rejected": w.p("lineage state", "rejected by staff"),
+        "new": w.p("lineage state", "new"),
+    }
     for m in matches:
         link = m.predecessor or m.proposed
         table.add_row(
             str(m.paragraph),
             f"{link['symbol']} §{link['paragraph']}" if link else "",
             f"{link['score']:.1f}" if link else "",
-            {
-                "linked": "linked",
-                "confirmed": "confirmed by staff",
-                "review": "to review",
-                "rejected": "rejected by staff",
-                "new": "new",
-            }[m.state],
+            states.get(m.state, m.state),
         )
     out.print(table)
     review = sum(m.state == "review" for m in matches)
     if review:
-        out.print(
-            f"{review} proposed link(s) to review: "
-            f"`resotrack resolutions lineage-confirm|lineage-reject {symbol} PARAGRAPH`"
+        said = w.n(
+            "{n} proposed link to review: `resotrack resolutions lineage-confirm|lineage-reject "
+            "{symbol} PARAGRAPH`",
+            "{n} proposed links to review: `resotrack resolutions lineage-confirm|lineage-reject "
+            "{symbol} PARAGRAPH`",
+            review,
+            symbol=symbol,
         )
+        out.print(said, highlight=False)
 
 
 def _decide(symbol: str, paragraph: int, *, confirm: bool, reviewer: str | None) -> None:
@@ -84,10 +105,17 @@ def _decide(symbol: str, paragraph: int, *, confirm: bool, reviewer: str | None)
         lambda s: decide(s, symbol, paragraph, confirm=confirm, actor=reviewer or getpass.getuser())
     )
     link = match.predecessor or match.proposed
-    verb = "confirmed" if confirm else "rejected"
-    out.print(
-        f"{symbol} §{paragraph}: {verb} {link['symbol']} §{link['paragraph']} as its predecessor"
-    )
+    w = terminal_words("cli")
+    said = {
+        "symbol": symbol,
+        "paragraph": paragraph,
+        "predecessor": f"{link['symbol']} §{link['paragraph']}",
+    }
+    if confirm:
+        line = w("{symbol} §{paragraph}: confirmed {predecessor} as its predecessor", **said)
+    else:
+        line = w("{symbol} §{paragraph}: rejected {predecessor} as its predecessor", **said)
+    out.print(line, highlight=False)
 
 
 def lineage_confirm(symbol: str, paragraph: int, reviewer: ActorOption = None) -> None:
@@ -109,7 +137,13 @@ def relink(
     from resotrack.resolutions.lineage import link_all
 
     linked = _run(lambda s: link_all(s, symbols or None))
-    out.print(f"lineage worked out again: {linked} paragraph(s) linked")
+    w = terminal_words("cli")
+    said = w.n(
+        "lineage worked out again: {n} paragraph linked",
+        "lineage worked out again: {n} paragraphs linked",
+        linked,
+    )
+    out.print(said, highlight=False)
 
 
 def themes(
@@ -123,14 +157,14 @@ def themes(
     from resotrack.resolutions.themes import themes_of
 
     if language not in ("ar", "en", "fr"):
-        err.print(f"[bold red]error:[/] --language is ar, en or fr, not {language!r}")
-        raise typer.Exit(1)
+        raise _bad_language(language)
     rows = _run(lambda s: themes_of(s, symbol, language))
     if as_json:
         typer.echo(json.dumps({"symbol": symbol, "paragraphs": rows}, ensure_ascii=False, indent=2))
         return
     marks = {"proposed": "?", "confirmed": "", "rejected": "✗"}
-    table = Table("§", "subjects", "goals")
+    w = terminal_words("cli")
+    table = Table("§", w.p("column", "subjects"), w.p("column", "goals"))
     for row in rows:
         cells = {
             kind: ", ".join(
@@ -140,7 +174,7 @@ def themes(
         }
         table.add_row(str(row["paragraph"]), cells["subject"], cells["sdg"])
     out.print(table)
-    out.print("? proposed by the keyword lexicons, to review; ✗ rejected by staff")
+    out.print(w("? proposed by the keyword lexicons, to review; ✗ rejected by staff"))
 
 
 def _theme_decision(decision: str) -> Any:
@@ -157,8 +191,14 @@ def _theme_decision(decision: str) -> Any:
                 actor=reviewer or getpass.getuser(),
             )
         )
-        done = {"confirm": "confirmed", "reject": "rejected", "add": "added"}[decision]
-        out.print(f"{symbol} §{paragraph}: theme {code} {done}")
+        w = terminal_words("cli")
+        said = {"symbol": symbol, "paragraph": paragraph, "code": code}
+        lines = {
+            "confirm": w("{symbol} §{paragraph}: theme {code} confirmed", **said),
+            "reject": w("{symbol} §{paragraph}: theme {code} rejected", **said),
+            "add": w("{symbol} §{paragraph}: theme {code} added", **said),
+        }
+        out.print(lines[decision], highlight=False)
 
     command.__doc__ = {
         "confirm": "Confirm the theme CODE proposed for PARAGRAPH of SYMBOL.",
@@ -177,7 +217,13 @@ def retag(
     from resotrack.resolutions.themes import retag as run_retag
 
     changed = _run(lambda s: run_retag(s, symbols or None))
-    out.print(f"themes tagged again: {changed} proposed tag(s) added or withdrawn")
+    w = terminal_words("cli")
+    said = w.n(
+        "themes tagged again: {n} proposed tag added or withdrawn",
+        "themes tagged again: {n} proposed tags added or withdrawn",
+        changed,
+    )
+    out.print(said, highlight=False)
 
 
 DecidedOption = Annotated[
@@ -203,7 +249,22 @@ def lineage_review(as_json: JsonOption = False, decided: DecidedOption = False) 
         body = {"band": [FLOOR, REVIEW_THRESHOLD], "matches": [i.as_dict() for i in items]}
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    table = Table("paragraph", "text", "proposed predecessor", "its text", "score", "state")
+    w = terminal_words("cli")
+    table = Table(
+        w.p("column", "paragraph"),
+        w.p("column", "text"),
+        w.p("column", "proposed predecessor"),
+        w.p("column", "its text"),
+        w.p("column", "score"),
+        w.p("column", "state"),
+    )
+    states = {
+        "linked": w.p("lineage state", "linked"),
+        "confirmed": w.p("lineage state", "confirmed by staff"),
+        "review": w.p("lineage state", "to review"),
+        "rejected": w.p("lineage state", "rejected by staff"),
+        "new": w.p("lineage state", "new"),
+    }
     for i in items:
         table.add_row(
             f"{i.symbol} §{i.paragraph}",
@@ -211,15 +272,18 @@ def lineage_review(as_json: JsonOption = False, decided: DecidedOption = False) 
             f"{i.predecessor_symbol} §{i.predecessor_paragraph}",
             _short(i.predecessor_text),
             "" if i.score is None else f"{i.score:.1f}",
-            i.state,
+            states.get(i.state, i.state),
         )
     out.print(table)
     pending = sum(i.state == "review" for i in items)
-    out.print(
-        f"{pending} match(es) to review: "
-        "`resotrack resolutions lineage-confirm|lineage-reject SYMBOL PARAGRAPH`",
-        highlight=False,
+    said = w.n(
+        "{n} match to review: `resotrack resolutions lineage-confirm|lineage-reject SYMBOL "
+        "PARAGRAPH`",
+        "{n} matches to review: `resotrack resolutions lineage-confirm|lineage-reject SYMBOL "
+        "PARAGRAPH`",
+        pending,
     )
+    out.print(said, highlight=False)
 
 
 def themes_review(
@@ -229,14 +293,26 @@ def themes_review(
     from resotrack.resolutions.review import theme_queue
 
     if language not in ("ar", "en", "fr"):
-        err.print(f"[bold red]error:[/] --language is ar, en or fr, not {language!r}")
-        raise typer.Exit(1)
+        raise _bad_language(language)
     items = _run(lambda s: theme_queue(s, language, decided=decided))
     if as_json:
         body = {"themes": [i.as_dict() for i in items]}
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    table = Table("paragraph", "text", "theme", "code", "found by", "state")
+    w = terminal_words("cli")
+    table = Table(
+        w.p("column", "paragraph"),
+        w.p("column", "text"),
+        w.p("column", "theme"),
+        w.p("column", "code"),
+        w.p("column", "found by"),
+        w.p("column", "state"),
+    )
+    states = {
+        "proposed": w.p("theme state", "proposed"),
+        "confirmed": w.p("theme state", "confirmed"),
+        "rejected": w.p("theme state", "rejected"),
+    }
     for i in items:
         table.add_row(
             f"{i.symbol} §{i.paragraph}",
@@ -244,15 +320,18 @@ def themes_review(
             i.name,
             i.code,
             ", ".join(i.evidence),
-            i.state,
+            states.get(i.state, i.state),
         )
     out.print(table)
     pending = sum(i.state == "proposed" for i in items)
-    out.print(
-        f"{pending} theme(s) to review: "
-        "`resotrack resolutions theme-confirm|theme-reject SYMBOL PARAGRAPH CODE`",
-        highlight=False,
+    said = w.n(
+        "{n} theme to review: `resotrack resolutions theme-confirm|theme-reject SYMBOL "
+        "PARAGRAPH CODE`",
+        "{n} themes to review: `resotrack resolutions theme-confirm|theme-reject SYMBOL "
+        "PARAGRAPH CODE`",
+        pending,
     )
+    out.print(said, highlight=False)
 
 
 def register(resolutions_app: typer.Typer) -> None:

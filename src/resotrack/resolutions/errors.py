@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
+
+from resotrack.catalog import N_
 
 #: The catalog domain of the messages below (``locales/<lang>/LC_MESSAGES/resolutions.po``).
 DOMAIN = "resolutions"
@@ -20,15 +23,45 @@ class Phrase(str):
 
     msgid: str
     values: dict[str, Any]
+    plural: str | None
 
-    def __new__(cls, msgid: str, **values: Any) -> Phrase:
-        phrase = super().__new__(cls, msgid.format(**values) if values else msgid)
+    def __new__(cls, msgid: str, *, plural: str | None = None, **values: Any) -> Phrase:
+        """``plural``: the English plural of a counted phrase, whose count is ``values["n"]``
+        (the catalog holds both forms under ``msgid``)."""
+        english = plural if plural is not None and values.get("n") != 1 else msgid
+        phrase = super().__new__(cls, english.format(**values) if values else english)
         phrase.msgid = msgid
         phrase.values = values
+        phrase.plural = plural
         return phrase
 
     def said_in(self, words: _Words) -> str:
-        return words(self.msgid, **_said(self.values, words))
+        values = _said(self.values, words)
+        if self.plural is not None:
+            count = int(values.pop("n"))
+            return words.n(self.msgid, self.plural, count, **values)
+        return words(self.msgid, **values)
+
+
+#: What separates findings listed in one message (French sets a space before it).
+SEPARATOR = N_("; ")
+
+
+class Phrases(Phrase):
+    """Findings listed in one message: they read as their English texts joined by ``; ``,
+    and :meth:`said_in` says each in the reader's language, with that language's separator."""
+
+    parts: tuple[str, ...]
+
+    def __new__(cls, parts: Sequence[str]) -> Phrases:
+        phrase = str.__new__(cls, "; ".join(parts))
+        phrase.msgid, phrase.values, phrase.plural = "", {}, None
+        phrase.parts = tuple(parts)
+        return phrase
+
+    def said_in(self, words: _Words) -> str:
+        said = [p.said_in(words) if isinstance(p, Phrase) else p for p in self.parts]
+        return words(SEPARATOR).join(said)
 
 
 def _said(values: dict[str, Any], words: _Words) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resotrack import audit
+from resotrack.catalog import LANGUAGES, Words
 from resotrack.resolutions.document import Overrides, read_document
-from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.resolutions.errors import DOMAIN, ResolutionParseError
 from resotrack.resolutions.model import ParsedResolution
 from resotrack.resolutions.models import (
     Action,
@@ -222,16 +223,27 @@ def import_inbox(*, actor: str = "drop-folder", url: str | None = None) -> list[
             found = import_path(path, actor=actor, url=url)
         except ResolutionParseError as exc:
             found = [ImportResult(path.name, None, None, False, 0, error=str(exc), failure=exc)]
-        errors = [result.error for result in found if result.error]
-        if errors:
+        refused = [result for result in found if result.error]
+        if refused:
             target = _move(path, inbox / "failed")
-            target.with_name(target.name + ".error.txt").write_text(
-                "\n".join(errors) + "\n", "utf-8"
-            )
+            target.with_name(target.name + ".error.txt").write_text(_refusals(refused), "utf-8")
         else:
             _move(path, inbox / "done")
         results.extend(found)
     return results
+
+
+def _refusals(refused: list[ImportResult]) -> str:
+    """What the failed folder says of a refused file, in each of the catalog's languages
+    (whoever dropped it is not known): English first, then Arabic and French."""
+    blocks = [[result.error or "" for result in refused]]
+    for lang in LANGUAGES:
+        if lang != "en":
+            words = Words(lang, DOMAIN)
+            blocks.append(
+                [r.failure.said_in(words) if r.failure else r.error or "" for r in refused]
+            )
+    return "\n\n".join("\n".join(block) for block in blocks) + "\n"
 
 
 def _move(path: Path, folder: Path) -> Path:

@@ -28,7 +28,7 @@ from typing import Final, Literal
 from resotrack.catalog import N_
 from resotrack.resolutions import lexicon
 from resotrack.resolutions.clean import clean_characters
-from resotrack.resolutions.errors import Phrase, ResolutionParseError
+from resotrack.resolutions.errors import Phrase, Phrases, ResolutionParseError
 from resotrack.resolutions.model import (
     CONCRETE_ADDRESSEES,
     Language,
@@ -830,42 +830,75 @@ def _check_numbering(
         seen.setdefault(unit.number, []).append(unit.line)
     for number, lines in seen.items():
         if len(lines) > 1:
-            times = "twice" if len(lines) == 2 else f"{len(lines)} times"
-            places = [locate(line) for line in lines[:5]]
-            if all(place.startswith("line ") for place in places):
-                places = ["lines " + ", ".join(place[5:] for place in places)]
-            where = "; ".join(places) + (", ..." if len(lines) > 5 else "")
-            problems.append(f"paragraph {number} appears {times} ({where})")
+            places: list[str] = [locate(line) for line in lines[:5]]
+            if all(getattr(place, "msgid", "") == "line {line}" for place in places):
+                shown_lines = ", ".join(str(line) for line in lines[:5])
+                shown_lines += ", ..." if len(lines) > 5 else ""
+                places = [Phrase(N_("lines {lines}"), lines=shown_lines)]
+            elif len(lines) > 5:
+                places.append("...")
+            where = Phrases(places)
+            if len(lines) == 2:
+                problems.append(
+                    Phrase(
+                        N_("paragraph {number} appears twice ({where})"), number=number, where=where
+                    )
+                )
+            else:
+                problems.append(
+                    Phrase(
+                        N_("paragraph {number} appears {n} time ({where})"),
+                        plural="paragraph {number} appears {n} times ({where})",
+                        n=len(lines),
+                        number=number,
+                        where=where,
+                    )
+                )
     missing = sorted(set(range(1, max(seen) + 1)) - set(seen))
     if missing:
         listed = _ranges(missing)
         problems.append(
-            f"paragraph {listed} is missing"
+            Phrase(N_("paragraph {listed} is missing"), listed=listed)
             if len(missing) == 1
-            else f"paragraphs {listed} are missing"
+            else Phrase(N_("paragraphs {listed} are missing"), listed=listed)
         )
     highest = 0
     for unit in paragraphs:
         if unit.number < highest and len(seen[unit.number]) == 1:
             problems.append(
-                f"paragraph {unit.number} ({locate(unit.line)}) comes after paragraph {highest}"
+                Phrase(
+                    N_("paragraph {number} ({place}) comes after paragraph {highest}"),
+                    number=unit.number,
+                    place=locate(unit.line),
+                    highest=highest,
+                )
             )
         highest = max(highest, unit.number)
     letters: dict[str, int] = {}
     for unit in headings:
         letters[unit.letter] = letters.get(unit.letter, 0) + 1
-    problems += [f"section {letter} appears twice" for letter, n in letters.items() if n > 1]
+    problems += [
+        Phrase(N_("section {letter} appears twice"), letter=letter)
+        for letter, n in letters.items()
+        if n > 1
+    ]
     if problems:
         shown = problems[:_MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
-            shown.append(f"and {len(problems) - len(shown)} more problems")
+            shown.append(
+                Phrase(
+                    N_("and {n} more problem"),
+                    plural="and {n} more problems",
+                    n=len(problems) - len(shown),
+                )
+            )
         raise ResolutionParseError(
             "the paragraph numbering is broken: {findings}. Check the numbers in the text (a "
             "number may be mistyped, or a page missing "
             "from the conversion), correct them and import again; or import the paragraphs as "
             "a table (resotrack resolutions import paragraphs.xlsx).",
             problems=tuple(problems),
-            findings="; ".join(shown),
+            findings=Phrases(shown),
         )
 
 

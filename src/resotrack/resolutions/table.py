@@ -19,8 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
+from resotrack.catalog import N_
 from resotrack.resolutions import lexicon
-from resotrack.resolutions.errors import ResolutionParseError
+from resotrack.resolutions.errors import Phrase, Phrases, ResolutionParseError
 from resotrack.resolutions.model import (
     ADDRESSEE_CODES,
     Language,
@@ -103,11 +104,19 @@ def read_table(
         try:
             number = int(float(raw_number.translate(_ARABIC_DIGITS)))
         except ValueError:
-            problems.append(f"row {line}: the number {raw_number!r} is not a number")
+            problems.append(
+                Phrase(
+                    N_("row {row}: the number {value} is not a number"),
+                    row=line,
+                    value=repr(raw_number),
+                )
+            )
             continue
         text = " ".join(cells[at["text"]].split())
         if not text:
-            problems.append(f"row {line}: paragraph {number} has no text")
+            problems.append(
+                Phrase(N_("row {row}: paragraph {number} has no text"), row=line, number=number)
+            )
             continue
         section = cells[at["section"]] if "section" in at else ""
         verbs = cells[at["verbs"]] if "verbs" in at else ""
@@ -115,27 +124,36 @@ def read_table(
         unknown = [c for c in _codes(addressees) if c not in ADDRESSEE_CODES]
         if unknown:
             problems.append(
-                f"row {line}: unknown addressee {', '.join(unknown)} (use "
-                f"{', '.join(ADDRESSEE_CODES)})"
+                Phrase(
+                    N_("row {row}: unknown addressee {codes} (use {known})"),
+                    row=line,
+                    codes=", ".join(unknown),
+                    known=", ".join(ADDRESSEE_CODES),
+                )
             )
             continue
         records.append((line, number, section or None, text, verbs, addressees))
     numbers = [record[1] for record in records]
     for number in sorted({n for n in numbers if numbers.count(n) > 1}):
         rows_of = [str(r[0]) for r in records if r[1] == number]
-        problems.append(f"paragraph {number} is on rows {', '.join(rows_of)}")
+        problems.append(
+            Phrase(
+                N_("paragraph {number} is on rows {rows}"), number=number, rows=", ".join(rows_of)
+            )
+        )
     if numbers:
         gaps = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
         if gaps:
-            problems.append(f"paragraphs missing: {', '.join(map(str, gaps[:20]))}")
+            listed = ", ".join(map(str, gaps[:20]))
+            problems.append(Phrase(N_("paragraphs missing: {numbers}"), numbers=listed))
     if not records and not problems:
-        problems.append("the table has a header row but no paragraph rows")
+        problems.append(Phrase(N_("the table has a header row but no paragraph rows")))
     if problems:
         raise ResolutionParseError(
             "the paragraph table was not imported: {findings}.",
             problems=tuple(problems),
             source=name,
-            findings="; ".join(problems[:20]),
+            findings=Phrases(problems[:20]),
         )
     records.sort(key=lambda record: record[1])
     lang = language or detect_language(" ".join(record[3] for record in records))

@@ -23,6 +23,8 @@ from resotrack.validation.models import Submission
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from resotrack.catalog import Words
+
 
 class SubmissionState(StrEnum):
     """``Submission.state``; the members compare equal to the strings stored."""
@@ -86,3 +88,17 @@ def request_correction(submission: Submission) -> None:
     if submission.state not in ANSWERS_STORED:
         raise ValueError(f"submission {submission.id} is {submission.state}, not validated")
     submission.state = S.CORRECTION_REQUESTED
+
+
+def state_label(w: Words, state: str) -> str:
+    """A submission's state as ``w``'s reader says it; an unknown one as is."""
+    labels: dict[str, str] = {
+        S.RECEIVED: w.p("submission state", "received"),
+        S.VALIDATING: w.p("submission state", "being checked"),
+        S.ACCEPTED: w.p("submission state", "accepted"),
+        S.ACCEPTED_WITH_WARNINGS: w.p("submission state", "accepted with warnings"),
+        S.REFUSED: w.p("submission state", "refused"),
+        S.UNREADABLE: w.p("submission state", "unreadable"),
+        S.CORRECTION_REQUESTED: w.p("submission state", "correction requested"),
+    }
+    return labels.get(state, state)
