@@ -22,6 +22,13 @@ from support.airflow_env import airflow_home_fixture  # noqa: F401  (shared Airf
 from support.chromium import browser  # noqa: F401  (headless Chromium, one per module)
 from support.smtp_server import smtp_server  # noqa: F401  (a real SMTP server on loopback)
 
+# xdist's workers are given COLUMNS=80 and LINES=24, which the command line's consoles (made
+# when their modules load) would keep as a fixed width: a test would then fold its output
+# differently with and without -n. Without them every run sees the same terminal, and a test
+# that sets COLUMNS is heard.
+for _variable in ("COLUMNS", "LINES"):
+    os.environ.pop(_variable, None)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SEED_000 = SHARED / "seeds" / "000_538a0b500d10359b.txt"
