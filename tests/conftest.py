@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,46 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+class _Clones:
+    """Copies of the migrated PostgreSQL template made one ahead: while a test runs, the copy
+    the next test will take is being made on a thread (``CREATE DATABASE ... TEMPLATE`` costs
+    about half a second, mostly the server's waiting on disk)."""
+
+    def __init__(self, admin_url: str, template: str) -> None:
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.template = template
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-clone")
+        self.ahead: Future[str] = self.pool.submit(self._create)
+
+    def _create(self) -> str:
+        name = f"rt_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        return name
+
+    def take(self) -> str:
+        """A fresh copy for the caller, who drops it (``drop``); the next one is started."""
+        name = self.ahead.result()
+        self.ahead = self.pool.submit(self._create)
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        self.drop(self.ahead.result())
+        self.pool.shutdown()
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_clones(pg_template: str) -> Iterator[_Clones]:
+    clones = _Clones(_pg_admin_url(), pg_template)
+    yield clones
+    clones.close()
+
+
 def clone_database(
     request: pytest.FixtureRequest, folder: Path
 ) -> tuple[str, Callable[[], None] | None]:
@@ -97,19 +138,10 @@ def clone_database(
         path = folder / "resotrack.db"
         path.write_bytes(template.read_bytes())
         return f"sqlite:///{path}", None
-    template_name: str = request.getfixturevalue("pg_template")
-    admin_url = _pg_admin_url()
-    name = f"rt_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
+    clones: _Clones = request.getfixturevalue("pg_clones")
+    name = clones.take()
+    url = make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+    return url, lambda: clones.drop(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
