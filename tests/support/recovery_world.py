@@ -34,6 +34,7 @@ from resotrack.registry.models import ReportingEntity
 from resotrack.resolutions import import_file
 from resotrack.settings import get_settings
 from resotrack.store import reset_engines, session_scope
+from resotrack.validation.answers import earlier_answers
 from resotrack.validation.models import Answer, Submission
 
 #: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
@@ -102,8 +103,8 @@ def make_world(entities: Sequence[str] | None = None, *, accept: bool = True) ->
     with session_scope() as s:
         cycle = load_cycle(s, cycle_id)
         for q in cycle.questionnaires:
-            ensure_built(s, cycle, q)
-            specs[q.entity_code] = questionnaire_spec(s, cycle, q)
+            ensure_built(s, cycle, q, earlier_answers=earlier_answers)
+            specs[q.entity_code] = questionnaire_spec(s, cycle, q, earlier_answers=earlier_answers)
     world = World(cycle_id, specs)
     for code in world.entities:
         world.returns[code] = filled(specs[code])

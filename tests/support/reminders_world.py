@@ -33,6 +33,7 @@ from resotrack.resolutions import import_file
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
+from resotrack.validation.answers import earlier_answers
 from resotrack.validation.models import Submission
 from support.smtp_server import Received, SmtpServer
 
@@ -189,7 +190,7 @@ def build_world(
             cycle = open_cycle(s, [SYMBOL], DEADLINE, entities=codes, title="Follow-up MCSD-2")
             cycle_id = cycle.id
         with session_scope() as s:
-            dispatch_cycle(s, cycle_id)
+            dispatch_cycle(s, cycle_id, earlier_answers=earlier_answers)
         send_pending()
     return World(cycle_id, server, codes, {c: languages[c] for c in codes})
 

@@ -36,6 +36,7 @@ from resotrack.registry.models import FocalPoint
 from resotrack.resolutions import import_file
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
+from resotrack.validation.answers import earlier_answers
 from resotrack.validation.models import Answer, Submission
 
 #: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
@@ -66,7 +67,7 @@ class World:
         with session_scope() as session:
             cycle = load_cycle(session, self.cycle_id)
             q = next(q for q in cycle.questionnaires if q.entity_code == entity)
-            return questionnaire_spec(session, cycle, q)
+            return questionnaire_spec(session, cycle, q, earlier_answers=earlier_answers)
 
 
 def make_world(
@@ -121,7 +122,7 @@ def make_world(
     with session_scope() as session:
         cycle = load_cycle(session, cycle_id)
         for q in cycle.questionnaires:
-            sha = ensure_built(session, cycle, q)
+            sha = ensure_built(session, cycle, q, earlier_answers=earlier_answers)
             world.questionnaires[q.entity_code] = q.id
             world.workbooks[q.entity_code] = blob_store().get(sha)
         for person in session.scalars(
