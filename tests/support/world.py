@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -113,7 +113,7 @@ class World:
     @staticmethod
     def open_cycle(
         entities: Sequence[str],
-        deadline: Any,
+        deadline: date,
         *,
         symbols: Sequence[str] = (SYMBOL,),
         opened_at: datetime | None = None,
