@@ -48,6 +48,7 @@ def one(size: int, folder: Path) -> dict[str, float]:
     from resotrack.settings import get_settings
     from resotrack.store import reset_engines, session_scope
     from resotrack.store.migrate import upgrade
+    from resotrack.validation.answers import earlier_answers
     from resotrack.validation.steps import check_workbook
     from support.return_fixtures import answers_for
 
@@ -91,9 +92,9 @@ def one(size: int, folder: Path) -> dict[str, float]:
         cycle = load_cycle(session, cycle_id)
         rows = [len(q.rows) for q in cycle.questionnaires]
         for q in cycle.questionnaires:
-            ensure_built(session, cycle, q)
+            ensure_built(session, cycle, q, earlier_answers=earlier_answers)
         q = max(cycle.questionnaires, key=lambda q: len(q.rows))
-        spec = questionnaire_spec(session, cycle, q)
+        spec = questionnaire_spec(session, cycle, q, earlier_answers=earlier_answers)
     found["build"] = time.perf_counter() - t
     spec = replace(
         spec, rows=tuple(replace(r, prefill=answers_for(r.number, "fr")) for r in spec.rows)

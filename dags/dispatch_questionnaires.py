@@ -20,10 +20,13 @@ def dispatch_questionnaires() -> None:
     @task(retries=3, retry_delay=timedelta(seconds=30), retry_exponential_backoff=2.0)
     def dispatch(dag_run: Any = None) -> list[dict[str, Any]]:
         from resotrack.questionnaires.dispatch import dispatch_pending
+        from resotrack.validation.answers import earlier_answers
 
         conf = (dag_run.conf if dag_run else None) or {}
         only = conf.get("cycle_id")
-        return dispatch_pending(only=int(only) if only is not None else None)
+        return dispatch_pending(
+            earlier_answers=earlier_answers, only=int(only) if only is not None else None
+        )
 
     dispatch()
 

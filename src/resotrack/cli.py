@@ -552,11 +552,12 @@ def _dispatch_here(only: int | None) -> int:
     dispatch DAG runs, then deliver the outbox; print what was done. Returns the exit code."""
     from resotrack.mail import OutboxDeliveryError
     from resotrack.questionnaires.dispatch import dispatch_pending
+    from resotrack.validation.answers import earlier_answers
 
     w = words()
     try:
         with user_errors():
-            summaries = dispatch_pending(only=only)
+            summaries = dispatch_pending(earlier_answers=earlier_answers, only=only)
     except OutboxDeliveryError as exc:
         err.print(
             w(
@@ -854,12 +855,13 @@ def questionnaires_build(
     """Write every questionnaire of a cycle as <cycle>-<entity>.xlsx; sends nothing."""
     from resotrack.questionnaires.dispatch import build_questionnaire, load_cycle
     from resotrack.questionnaires.workbook import questionnaire_filename
+    from resotrack.validation.answers import earlier_answers
 
     def build(session: Session) -> int:
         c = load_cycle(session, cycle)
         out_dir.mkdir(parents=True, exist_ok=True)
         for q in c.questionnaires:
-            data = build_questionnaire(session, c, q)
+            data = build_questionnaire(session, c, q, earlier_answers=earlier_answers)
             (out_dir / questionnaire_filename(cycle, q.entity_code)).write_bytes(data)
         return len(c.questionnaires)
 

@@ -37,6 +37,7 @@ from resotrack.resolutions import import_file
 from resotrack.resolutions.routing import routing_for
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
+from resotrack.validation.answers import earlier_answers
 from resotrack.validation.models import Answer
 from support.airflow_env import AirflowHome
 from support.smtp_server import SmtpServer
@@ -120,7 +121,7 @@ def _check_attachment(server: SmtpServer, cycle: int) -> int:
 
 
 def test_each_focal_point_gets_exactly_one_workbook(mail_env: SmtpServer, cycle_id: int) -> None:
-    summaries = dispatch_pending(only=cycle_id)
+    summaries = dispatch_pending(earlier_answers=earlier_answers, only=cycle_id)
     assert summaries[0]["questionnaires"] == 57 and summaries[0]["problems"] == []
     counts = _focal_messages(mail_env)
     assert len(counts) == 57 and set(counts.values()) == {1}
@@ -130,8 +131,8 @@ def test_each_focal_point_gets_exactly_one_workbook(mail_env: SmtpServer, cycle_
     assert sum(SECRETARIAT in m.rcpt_tos for m in mail_env.received()) == 1
 
     # Running it again, through the sweep this time, sends nothing more.
-    assert dispatch_pending() == []
-    dispatch_pending(only=cycle_id)
+    assert dispatch_pending(earlier_answers=earlier_answers) == []
+    dispatch_pending(earlier_answers=earlier_answers, only=cycle_id)
     assert len(mail_env.received()) == 58
     with session_scope() as s:
         cycle = s.get(ReportingCycle, cycle_id)
@@ -148,7 +149,7 @@ def test_bad_registry_data_reaches_the_secretariat(mail_env: SmtpServer, cycle_i
         gone = s.scalar(select(FocalPoint).where(FocalPoint.entity_code == "TGO"))
         assert gone is not None
         gone.active = False
-    (summary,) = dispatch_pending(only=cycle_id)
+    (summary,) = dispatch_pending(earlier_answers=earlier_answers, only=cycle_id)
     problems = "\n".join(summary["problems"])
     assert "MLI" in problems and "mali-at-gov" in problems
     assert "TGO" in problems and "no active focal point" in problems
@@ -165,7 +166,7 @@ def test_smtp_down_keeps_everything_pending_then_delivers_once(
 ) -> None:
     mail_env.stop()
     with pytest.raises(OutboxDeliveryError):
-        dispatch_pending(only=cycle_id)
+        dispatch_pending(earlier_answers=earlier_answers, only=cycle_id)
     with session_scope() as s:
         states = Counter(s.scalars(select(OutboxMessage.state)))
     assert set(states) == {"pending"} and states["pending"] == 58
@@ -173,7 +174,7 @@ def test_smtp_down_keeps_everything_pending_then_delivers_once(
     with session_scope() as s:  # the backoff has passed
         for m in s.scalars(select(OutboxMessage)):
             m.next_attempt_at = None
-    dispatch_pending()
+    dispatch_pending(earlier_answers=earlier_answers)
     counts = _focal_messages(mail_env)
     assert len(counts) == 57 and set(counts.values()) == {1}
 
@@ -185,7 +186,9 @@ def test_killed_half_way_then_rerun_delivers_each_exactly_once(
         [
             sys.executable,
             "-c",
-            "from resotrack.questionnaires.dispatch import dispatch_pending; dispatch_pending()",
+            "from resotrack.questionnaires.dispatch import dispatch_pending; "
+            "from resotrack.validation.answers import earlier_answers; "
+            "dispatch_pending(earlier_answers=earlier_answers)",
         ],
         env=dict(os.environ),
     )
@@ -203,7 +206,7 @@ def test_killed_half_way_then_rerun_delivers_each_exactly_once(
     # After the lease, the rerun finishes the work; a row caught mid-send is set aside.
     monkeypatch.setenv("RESOTRACK_MAIL_LEASE_SECONDS", "0.001")
     with contextlib.suppress(OutboxDeliveryError):  # raised when a row was found uncertain
-        dispatch_pending()
+        dispatch_pending(earlier_answers=earlier_answers)
     assert set(_focal_messages(mail_env).values()) == {1}  # nobody got two
 
     # Staff reconcile uncertain rows against the server's log by Message-ID.
@@ -216,7 +219,7 @@ def test_killed_half_way_then_rerun_delivers_each_exactly_once(
             confirm_uncertain(s, arrived, actor="test")
         if missing:
             resend_uncertain(s, missing, actor="test")
-    dispatch_pending()
+    dispatch_pending(earlier_answers=earlier_answers)
     counts = _focal_messages(mail_env)
     assert len(counts) == 57 and set(counts.values()) == {1}
     assert _check_attachment(mail_env, cycle_id) == 57
@@ -236,7 +239,9 @@ def test_previous_answers_are_prefilled(cycle_id: int) -> None:
         )
     with session_scope() as s:
         second = open_cycle(s, [SYMBOL], clock.today() + timedelta(days=90), entities=["SEN"])
-        data = build_questionnaire(s, load_cycle(s, second.id), second.questionnaires[0])
+        data = build_questionnaire(
+            s, load_cycle(s, second.id), second.questionnaires[0], earlier_answers=earlier_answers
+        )
     rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("Return").to_python()
     header = [str(c) for c in rows[0]]
     row18 = next(r for r in rows[1:] if str(r[1]).strip() in {"18", "18.0"})

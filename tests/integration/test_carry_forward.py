@@ -26,6 +26,7 @@ from resotrack.resolutions.importer import store_parsed
 from resotrack.resolutions.lineage import lineage_of
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
+from resotrack.validation.answers import earlier_answers
 from resotrack.validation.entry import ingest_pending
 from support.renewal import renew
 from support.return_fixtures import (
@@ -66,7 +67,9 @@ def test_second_cycle_questionnaire_carries_the_first_cycles_answers(
         }
         second = open_cycle(s, [RENEWED], clock.today() + timedelta(days=90), entities=["SEN"])
         asked = {row["number"] for row in second.questionnaires[0].rows}
-        data = build_questionnaire(s, load_cycle(s, second.id), second.questionnaires[0])
+        data = build_questionnaire(
+            s, load_cycle(s, second.id), second.questionnaires[0], earlier_answers=earlier_answers
+        )
 
     rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("Return").to_python()
     by_number = {int(float(cast(float, r[1]))): r for r in rows[1:] if str(r[1]).strip()}

@@ -27,7 +27,6 @@ from docx.oxml.ns import qn
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from conftest import SEED_004
 from resotrack import clock
 from resotrack.catalog import Words
 from resotrack.consolidation import charts, drafts
@@ -36,15 +35,11 @@ from resotrack.consolidation.cli import register
 from resotrack.consolidation.edits import EditError, import_edits
 from resotrack.consolidation.models import ReportBuild, ReportEdit
 from resotrack.consolidation.publish import PublishError, approve_build
-from resotrack.questionnaires.cycles import open_cycle
-from resotrack.questionnaires.models import Questionnaire
-from resotrack.registry import sync_entities
-from resotrack.resolutions import import_file
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
-from resotrack.validation.models import Answer, Submission
+from resotrack.validation.models import Answer
+from support.world import SYMBOL, World
 
-SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"
 STATES = ("BEN", "EGY", "IRN", "SEN")
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 DOCX = f"report-{slug(SYMBOL)}.docx"
@@ -63,47 +58,30 @@ def cycle(db_url: str, request: pytest.FixtureRequest, monkeypatch: pytest.Monke
     draw no chart but in the slow test (the charts are not what is tested here)."""
     if request.node.get_closest_marker("slow") is None:
         monkeypatch.setattr(charts, "all_charts", lambda *args, **kwargs: [])
-    with session_scope() as s:
-        sync_entities(s)
-    import_file(SEED_004)
+    World.register_entities()
+    World.import_resolution()
     deadline = clock.today() + timedelta(days=30)
+    cycle_id = World.open_cycle(STATES, deadline, dispatched_at=_at(deadline - timedelta(days=30)))
+    rows = World.asked_in(cycle_id)
     with session_scope() as s:
-        made = open_cycle(s, [SYMBOL], deadline, entities=list(STATES))
-        made.state = "open"
-        made.dispatched_at = _at(deadline - timedelta(days=30))
-        cycle_id = made.id
-    with session_scope() as s:
-        rows = {
-            q.entity_code: [int(r["number"]) for r in q.rows]
-            for q in s.scalars(select(Questionnaire).where(Questionnaire.cycle_id == cycle_id))
-        }
         for i, code in enumerate(STATES[:3]):
             day = deadline + timedelta(days=1) if code == "IRN" else deadline - timedelta(days=5)
-            sub = Submission(
-                cycle_id=cycle_id,
-                entity_code=code,
+            World.add_return(
+                s,
+                cycle_id,
+                code,
+                received_at=_at(day),
+                answers=[
+                    {
+                        "paragraph_number": number,
+                        "status": ("in_progress", "fully_implemented", "not_started")[i],
+                        "measures": f"{code}: a national plan adopted for paragraph {number}.",
+                    }
+                    for number in rows[code]
+                ],
                 sha256=f"{i:064d}",
                 size=10,
-                original_name=f"{code}.xlsx",
-                channel="portal",
-                state="accepted",
-                received_at=_at(day),
             )
-            s.add(sub)
-            s.flush()
-            for number in rows[code]:
-                s.add(
-                    Answer(
-                        cycle_id=cycle_id,
-                        entity_code=code,
-                        resolution_symbol=SYMBOL,
-                        paragraph_number=number,
-                        submission_id=sub.id,
-                        status=("in_progress", "fully_implemented", "not_started")[i],
-                        measures=f"{code}: a national plan adopted for paragraph {number}.",
-                        accepted_at=_at(day),
-                    )
-                )
     return cycle_id
 
 

@@ -36,9 +36,6 @@ from resotrack.consolidation.report_docx import render_docx
 from resotrack.consolidation.snapshot import cycle_themes, load_snapshot
 from resotrack.consolidation.tables import compute, for_resolution
 from resotrack.questionnaires import STATUSES
-from resotrack.questionnaires.cycles import open_cycle
-from resotrack.questionnaires.models import Questionnaire
-from resotrack.registry import import_focal_points, sync_entities
 from resotrack.resolutions import lineage as lineage_module
 from resotrack.resolutions import parse_file
 from resotrack.resolutions.importer import store_parsed
@@ -52,7 +49,7 @@ from resotrack.resolutions.models import (
 )
 from resotrack.resolutions.themes import ThemeError, themes
 from resotrack.store import session_scope
-from resotrack.validation.models import Answer, Submission
+from support import world as base
 from support.catalog_leaks import leaks
 from support.renewal import renew
 
@@ -65,12 +62,16 @@ runner = CliRunner()
 
 
 @dataclass
-class World:
+class World(base.World):
     first: int
     second: int
     asked: dict[tuple[int, str], set[int]]  # (cycle, entity) -> paragraph numbers asked
     status: dict[tuple[int, str, int], str]  # (cycle, entity, number) -> status written
     predecessor: dict[int, int]  # new paragraph -> old paragraph (links not rejected)
+
+    @property
+    def cycle_id(self) -> int:  # type: ignore[override]
+        return self.first
 
 
 def _status(cycle: int, index: int, number: int) -> str:
@@ -80,43 +81,27 @@ def _status(cycle: int, index: int, number: int) -> str:
 def _answer_cycle(cycle_id: int, symbol: str, world: World, day: date) -> None:
     with session_scope() as s:
         for index, code in enumerate(STATES):
-            sub = Submission(
-                cycle_id=cycle_id,
-                entity_code=code,
-                sha256=f"{cycle_id:032d}{index:032d}",
-                size=100,
-                original_name=f"{code}.xlsx",
-                channel="portal",
-                state="accepted",
-                received_at=datetime.combine(day, time(12), tzinfo=UTC),
-            )
-            s.add(sub)
-            s.flush()
+            answers = []
             for number in sorted(world.asked[(cycle_id, code)]):
                 if number % 9 == 0:  # left unanswered: no reply
                     continue
                 status = _status(cycle_id, index, number)
                 world.status[(cycle_id, code, number)] = status
-                s.add(
-                    Answer(
-                        cycle_id=cycle_id,
-                        entity_code=code,
-                        resolution_symbol=symbol,
-                        paragraph_number=number,
-                        submission_id=sub.id,
-                        current=True,
-                        status=status,
-                        accepted_at=sub.received_at,
-                    )
-                )
+                answers.append({"paragraph_number": number, "current": True, "status": status})
+            World.add_return(
+                s,
+                cycle_id,
+                code,
+                received_at=datetime.combine(day, time(12), tzinfo=UTC),
+                answers=answers,
+                sha256=f"{cycle_id:032d}{index:032d}",
+                size=100,
+                symbol=symbol,
+            )
 
 
 def _asked(cycle_id: int) -> dict[tuple[int, str], set[int]]:
-    with session_scope() as s:
-        return {
-            (cycle_id, q.entity_code): {int(r["number"]) for r in q.rows}
-            for q in s.scalars(select(Questionnaire).where(Questionnaire.cycle_id == cycle_id))
-        }
+    return {(cycle_id, code): set(numbers) for code, numbers in World.asked_in(cycle_id).items()}
 
 
 @cache
@@ -131,16 +116,11 @@ def _make_world(tmp_path: Path, *, renewal: bool = True) -> World:
     """Both cycles, or (``renewal`` False) the first one alone."""
     seed, renewed = _parsed()
     with session_scope() as s:
-        sync_entities(s)
+        World.register_entities(s)
         store_parsed(s, seed, source_text="seed", source=SEED_004.name, actor="test")
-    focal = tmp_path / "focal.csv"
-    lines = ["entity,name,email,language,role"]
-    lines += [f"{c},Focal {c},fp.{c.lower()}@gov.example.org,fr,focal point" for c in STATES]
-    focal.write_text("\n".join(lines) + "\n", "utf-8")
+    World.register_focal_points(tmp_path, [World.focal_line(c, "fr") for c in STATES])
     first_deadline = clock.today() + timedelta(days=30)
-    with session_scope() as s:
-        import_focal_points(s, focal)
-        first = open_cycle(s, [OLD], first_deadline, entities=list(STATES)).id
+    first = World.open_cycle(STATES, first_deadline, symbols=[OLD])
     world = World(first, 0, _asked(first), {}, {})
     _answer_cycle(first, OLD, world, first_deadline - timedelta(days=3))
     if not renewal:
@@ -148,8 +128,8 @@ def _make_world(tmp_path: Path, *, renewal: bool = True) -> World:
 
     with session_scope() as s:
         store_parsed(s, renewed, source_text="synthetic", source="renewal", actor="test")
-        second_deadline = first_deadline + timedelta(days=365)
-        world.second = open_cycle(s, [NEW], second_deadline, entities=list(STATES)).id
+    second_deadline = first_deadline + timedelta(days=365)
+    world.second = World.open_cycle(STATES, second_deadline, symbols=[NEW])
     world.asked.update(_asked(world.second))
     _answer_cycle(world.second, NEW, world, second_deadline - timedelta(days=3))
     world.predecessor = _predecessors()

@@ -38,12 +38,12 @@ from resotrack.mail.outbox import (
 )
 from resotrack.mail.sender import XLSX, YagmailSender
 from resotrack.questionnaires.models import ReportingCycle
-from resotrack.registry import sync_entities
 from resotrack.registry.models import FocalPoint
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.store.models import AuditLog, Base
 from resotrack.tokens.models import UploadToken
+from support import world as base
 from support.smtp_server import Received, SmtpServer, make_certificate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ LINK = re.compile(re.escape(PORTAL) + r"/t/([A-Za-z0-9_.\-]+)")
 
 
 @dataclass
-class World:
+class World(base.World):
     cycle_id: int
     focal_points: dict[str, int]  # entity code → focal point id
     workbook: bytes
@@ -64,7 +64,7 @@ def world(db_url: str) -> World:
     workbook = b"PK\x03\x04" + os.urandom(2048)
     sha = blob_store().put(workbook)
     with session_scope() as s:
-        sync_entities(s)
+        World.register_entities(s)
         cycle = ReportingCycle(title="Follow-up of the 49th CFM", deadline=date(2026, 3, 15))
         s.add(cycle)
         people = {

@@ -35,6 +35,7 @@ from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.tokens.models import UploadToken
 from resotrack.validation import ingest_pending
+from resotrack.validation.answers import earlier_answers
 from resotrack.validation.quick import quick_check
 from support.return_fixtures import (
     KEY,
@@ -80,7 +81,9 @@ def _session_world(tmp_path: Path, *, require_complete: bool = False, count: int
         cycle = load_cycle(session, cycle_id)
         (q,) = cycle.questionnaires
         world.questionnaires["SEN"] = q.id
-        world.workbooks["SEN"] = blob_store().get(ensure_built(session, cycle, q))
+        world.workbooks["SEN"] = blob_store().get(
+            ensure_built(session, cycle, q, earlier_answers=earlier_answers)
+        )
         person = session.scalars(select(FocalPoint).where(FocalPoint.entity_code == "SEN")).one()
         world.focal_points["SEN"] = person.id
         world.emails["SEN"] = person.email

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import openpyxl
@@ -33,6 +31,7 @@ from resotrack.questionnaires import (
     verify_meta,
     workbook_filename,
 )
+from support.rendering import convert_timed
 from support.workbook_spec import (  # no tests package: pytest imports it by name
     KEY,
     ROWS,
@@ -41,8 +40,6 @@ from support.workbook_spec import (  # no tests package: pytest imports it by na
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
-# The first start of a fresh profile is slow on a busy machine; a hang must still end.
-CONVERT_TIMEOUT = 300
 XLSX = "xlsx:Calc MS Excel 2007 XML"
 
 
@@ -55,37 +52,6 @@ def soffice() -> str:
             "run scripts/system-deps.sh, then rerun the tests."
         )
     return found
-
-
-def convert(soffice: str, source: Path, target: str, tmp: Path) -> tuple[Path, float]:
-    """Convert ``source`` with LibreOffice; returns the new file and the seconds it took.
-
-    Every run gets its own user profile, so parallel or leftover LibreOffice processes cannot
-    lock each other out.
-    """
-    outdir = tmp / f"out-{target.split(':')[0]}"
-    profile = tmp / f"profile-{target.split(':')[0]}-{source.stem}"
-    command = [
-        soffice,
-        f"-env:UserInstallation={profile.as_uri()}",
-        "--headless",
-        "--norestore",
-        "--convert-to",
-        target,
-        "--outdir",
-        str(outdir),
-        str(source),
-    ]
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=CONVERT_TIMEOUT)
-    elapsed = time.perf_counter() - started
-    extension = target.split(":")[0]
-    produced = outdir / f"{source.stem}.{extension}"
-    assert result.returncode == 0, f"soffice exited {result.returncode}: {result.stderr}"
-    assert produced.is_file() and produced.stat().st_size > 0, (
-        f"soffice produced no {extension}: stdout={result.stdout!r} stderr={result.stderr!r}"
-    )
-    return produced, elapsed
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +71,7 @@ def test_libreoffice_resaves_xlsx_with_dropdown_and_signed_meta(
     soffice: str, sources: dict[Language, Path], tmp_path: Path, language: Language
 ) -> None:
     original = sources[language].read_bytes()
-    converted, seconds = convert(
-        soffice, sources[language], "xlsx:Calc MS Excel 2007 XML", tmp_path
-    )
+    converted, seconds = convert_timed(soffice, sources[language], XLSX, tmp_path / "out-xlsx")
     print(f"LibreOffice xlsx round trip ({language}): {seconds:.2f} s")
     data = converted.read_bytes()
     assert data != original  # it really is LibreOffice's file, not a copy
@@ -149,8 +113,8 @@ def test_libreoffice_resaves_xlsx_with_dropdown_and_signed_meta(
 def test_libreoffice_converts_to_ods_and_pdf(
     soffice: str, sources: dict[Language, Path], tmp_path: Path, language: Language
 ) -> None:
-    ods, ods_seconds = convert(soffice, sources[language], "ods", tmp_path)
-    pdf, pdf_seconds = convert(soffice, sources[language], "pdf", tmp_path)
+    ods, ods_seconds = convert_timed(soffice, sources[language], "ods", tmp_path / "out-ods")
+    pdf, pdf_seconds = convert_timed(soffice, sources[language], "pdf", tmp_path / "out-pdf")
     print(f"LibreOffice ({language}): ods {ods_seconds:.2f} s, pdf {pdf_seconds:.2f} s")
     assert pdf.read_bytes().startswith(b"%PDF")
     # calamine reads OpenDocument too: a workbook saved as .ods is still recognisable.

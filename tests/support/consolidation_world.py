@@ -30,19 +30,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conftest import SEED_004
 from resotrack import clock
 from resotrack.questionnaires import STATUSES
-from resotrack.questionnaires.cycles import open_cycle
-from resotrack.questionnaires.models import Questionnaire
-from resotrack.registry import import_focal_points, sync_entities
-from resotrack.registry.models import ReportingEntity
-from resotrack.resolutions import import_file
 from resotrack.resolutions.models import OperativeParagraph
 from resotrack.store import session_scope
-from resotrack.validation.models import Answer, Submission
+from resotrack.validation.models import Submission
+from support.world import SYMBOL, World
 
-SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"
+__all__ = ["HYPERLINK", "SECRETARIAT", "SYMBOL", "Script", "make_script_cycle", "scripted_fixture"]
+
 HYPERLINK = '=HYPERLINK("http://evil.example/x","click me")'
 SECRETARIAT = "follow-up@oic.example.org"
 
@@ -84,18 +80,16 @@ class _Writer:
 
     def submit(self, code: str, state: str, at: datetime) -> Submission:
         self.n += 1
-        sub = Submission(
-            cycle_id=self.script.cycle_id,
-            entity_code=code,
+        sub = World.add_return(
+            self.session,
+            self.script.cycle_id,
+            code,
+            received_at=at,
             sha256=f"{self.n:064d}",
             size=100,
             original_name=f"{self.script.cycle_id}-{code}.xlsx",
-            channel="portal",
             state=state,
-            received_at=at,
         )
-        self.session.add(sub)
-        self.session.flush()
         self.script.received[code].append(at)
         self.script.submission_of[code] = sub.id
         return sub
@@ -111,6 +105,7 @@ class _Writer:
     ) -> None:
         script = self.script
         kind, index = script.kinds[code], script.index[code]
+        answers = []
         for number in script.rows[code]:
             if skip7 and number % 7 == 0:
                 continue
@@ -122,51 +117,31 @@ class _Writer:
                         measure = HYPERLINK
                     script.hyperlink_entity = code
             status = status_for(index, number, shift)
-            self.session.add(
-                Answer(
-                    cycle_id=script.cycle_id,
-                    entity_code=code,
-                    resolution_symbol=SYMBOL,
-                    paragraph_number=number,
-                    submission_id=sub.id,
-                    current=current,
-                    status=status,
-                    measures=measure,
-                    accepted_at=sub.received_at,
-                )
+            answers.append(
+                {
+                    "paragraph_number": number,
+                    "current": current,
+                    "status": status,
+                    "measures": measure,
+                }
             )
             if current and kind != 5:
                 script.current[(code, number)] = status
                 if measure:
                     script.measures[(code, number)] = measure
+        World.add_answers(self.session, sub, answers)
 
 
 def make_script_cycle(tmp_path: Path) -> Script:
     """Write the scripted cycle into the configured database."""
-    with session_scope() as s:
-        sync_entities(s)
-    import_file(SEED_004)
-    with session_scope() as s:
-        states = sorted(
-            s.scalars(select(ReportingEntity.code).where(ReportingEntity.kind == "member_state"))
-        )
-    focal = tmp_path / "focal.csv"
-    lines = ["entity,name,email,language,role"]
-    lines += [f"{c},Focal {c},fp.{c.lower()}@gov.example.org,fr,focal point" for c in states]
-    focal.write_text("\n".join(lines) + "\n", "utf-8")
+    World.register_entities()
+    World.import_resolution()
+    states = list(World.member_states())
+    World.register_focal_points(tmp_path, [World.focal_line(c, "fr") for c in states])
     deadline = clock.today() + timedelta(days=60)
+    cycle_id = World.open_cycle(states, deadline, dispatched_at=_at(deadline - timedelta(days=40)))
+    rows = World.asked_in(cycle_id)
     with session_scope() as s:
-        import_focal_points(s, focal)
-        cycle = open_cycle(s, [SYMBOL], deadline, entities=states)
-        cycle.state = "open"
-        cycle.dispatched_at = _at(deadline - timedelta(days=40))
-        cycle_id = cycle.id
-
-    with session_scope() as s:
-        rows = {
-            q.entity_code: [int(r["number"]) for r in q.rows]
-            for q in s.scalars(select(Questionnaire).where(Questionnaire.cycle_id == cycle_id))
-        }
         paragraphs = list(s.scalars(select(OperativeParagraph)))  # seed 004 only
         sections = {p.number: p.section_letter or "" for p in paragraphs}
         classes = {p.number: (set(p.addressees) - {"NONE"}) or {"NONE"} for p in paragraphs}

@@ -19,7 +19,7 @@ import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,16 +29,14 @@ from resotrack import clock, tokens
 from resotrack.intake.receive import reset_announce_backoff
 from resotrack.questionnaires import QuestionnaireSpec, QuestionRow, build_workbook
 from resotrack.questionnaires.models import Questionnaire, ReportingCycle
-from resotrack.registry import sync_entities
 from resotrack.registry.models import FocalPoint
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
+from support import world as base
+from support.world import CREATED
+from support.world import REPO as REPO
 
-#: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
-CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-REPO = Path(__file__).resolve().parents[2]
 #: Nothing listens on the discard port: triggering Airflow fails at once, as when it is down.
 NO_AIRFLOW = "http://127.0.0.1:9"
 LANGUAGES = {"SEN": "fr", "EGY": "ar", "NGA": "en", "PAK": "en", "MAR": "ar", "TUR": "en"}
@@ -103,7 +101,7 @@ class Person:
 
 
 @dataclass
-class World:
+class World(base.World):
     """Two open cycles: every entity reports in ``cycle_id``, the first also in the other."""
 
     cycle_id: int
@@ -130,7 +128,7 @@ class World:
 def build_world(entities: tuple[str, ...] = ("SEN", "EGY", "NGA")) -> World:
     """Entities, focal points, two open cycles, questionnaires (built and stored) and links."""
     with session_scope() as session:
-        sync_entities(session)
+        World.register_entities(session)
         deadline = clock.today() + timedelta(days=30)
         cycle = ReportingCycle(title="Test cycle 2026", deadline=deadline, state="open")
         other = ReportingCycle(title="Another cycle", deadline=deadline, state="open")

@@ -16,37 +16,28 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from resotrack import clock
 from resotrack.intake import receive
-from resotrack.questionnaires.cycles import open_cycle
-from resotrack.questionnaires.dispatch import ensure_built, load_cycle, questionnaire_spec
 from resotrack.questionnaires.i18n import STATUSES
 from resotrack.questionnaires.spec import QuestionnaireSpec
 from resotrack.questionnaires.workbook import build_workbook
-from resotrack.registry import sync_entities
-from resotrack.registry.models import ReportingEntity
-from resotrack.resolutions import import_file
 from resotrack.settings import get_settings
 from resotrack.store import reset_engines, session_scope
-from resotrack.validation.models import Answer, Submission
+from resotrack.validation.models import Submission
+from support import world as base
+from support.world import CREATED
 
-#: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
-CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-REPO = Path(__file__).resolve().parents[2]
-SEED_004 = REPO.parent / "shared" / "seeds" / "004_7627369674135aea.txt"
-SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"
 FEW = ("SEN", "EGY", "PAK")
 
 
 @dataclass
-class World:
+class World(base.World):
     cycle_id: int
     specs: dict[str, QuestionnaireSpec]
     accepted: dict[str, int] = field(default_factory=dict)  # entity → submission id
@@ -58,12 +49,7 @@ class World:
 
 
 def member_states() -> list[str]:
-    with session_scope() as s:
-        return sorted(
-            s.scalars(
-                select(ReportingEntity.code).where(ReportingEntity.kind == "member_state")
-            ).all()
-        )
+    return list(World.member_states())
 
 
 def _values(entity: str, number: int, version: int) -> dict[str, Any]:
@@ -90,20 +76,12 @@ def filled(spec: QuestionnaireSpec, version: int = 0) -> bytes:
 
 def make_world(entities: Sequence[str] | None = None, *, accept: bool = True) -> World:
     """Seed 004 × ``entities`` (default: the 57 member states), one accepted return each."""
-    with session_scope() as s:
-        sync_entities(s)
-    import_file(SEED_004)
+    World.register_entities()
+    World.import_resolution()
     codes = list(entities) if entities is not None else member_states()
-    with session_scope() as s:
-        cycle_id = open_cycle(
-            s, [SYMBOL], clock.today() + timedelta(days=60), entities=codes, title="Drill"
-        ).id
-    specs: dict[str, QuestionnaireSpec] = {}
-    with session_scope() as s:
-        cycle = load_cycle(s, cycle_id)
-        for q in cycle.questionnaires:
-            ensure_built(s, cycle, q)
-            specs[q.entity_code] = questionnaire_spec(s, cycle, q)
+    cycle_id = World.open_cycle(codes, clock.today() + timedelta(days=60), title="Drill")
+    built = World.build_questionnaires(cycle_id, specs=True)
+    specs = {code: b.spec for code, b in built.items() if b.spec is not None}
     world = World(cycle_id, specs)
     for code in world.entities:
         world.returns[code] = filled(specs[code])
@@ -127,21 +105,19 @@ def accept_return(world: World, entity: str, submission_id: int, version: int = 
         sub = s.get(Submission, submission_id)
         assert sub is not None
         sub.state, sub.decided_at = "accepted", now
-        s.execute(
-            insert(Answer),
+        World.add_answers(
+            s,
+            sub,
             [
                 {
-                    "cycle_id": world.cycle_id,
-                    "entity_code": entity,
                     "resolution_symbol": row.resolution,
                     "paragraph_number": row.number,
-                    "submission_id": submission_id,
                     "current": True,
-                    "accepted_at": now,
                     **_values(entity, row.number, version),
                 }
                 for row in world.specs[entity].rows
             ],
+            accepted_at=now,
         )
     world.accepted[entity] = submission_id
 

@@ -21,22 +21,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from conftest import SEED_004
 from resotrack import clock
 from resotrack.mail import send_pending
 from resotrack.mail.models import OutboxMessage
-from resotrack.questionnaires.cycles import open_cycle
 from resotrack.questionnaires.dispatch import dispatch_cycle
-from resotrack.registry import import_focal_points, sync_entities
-from resotrack.registry.models import ReportingEntity
-from resotrack.resolutions import import_file
 from resotrack.settings import get_settings
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
+from resotrack.validation.answers import earlier_answers
 from resotrack.validation.models import Submission
+from support import world as base
 from support.smtp_server import Received, SmtpServer
+from support.world import fp_email
 
-SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"
 SECRETARIAT = "follow-up@oic.example.org"
 DAY0 = date(2026, 3, 2)
 DEADLINE = DAY0 + timedelta(days=30)
@@ -80,7 +77,7 @@ def on(day: date, hour: int = 6) -> Iterator[None]:
 
 
 def fp(code: str) -> str:
-    return f"fp.{code.lower()}@gov.example.org"
+    return fp_email(code)
 
 
 def pm(code: str) -> str:
@@ -92,7 +89,7 @@ FP2_CMR = "fp2.cmr@gov.example.org"
 
 
 @dataclass
-class World:
+class World(base.World):
     cycle_id: int
     server: SmtpServer
     codes: list[str]
@@ -116,21 +113,19 @@ class World:
             report["summary"]["annotated_sha256"] = blob_store().put(annotated)
         now = clock.now()
         with session_scope() as s:
-            row = Submission(
-                cycle_id=self.cycle_id,
-                entity_code=code,
+            row = World.add_return(
+                s,
+                self.cycle_id,
+                code,
+                received_at=now,
                 sha256=hashlib.sha256(f"{code}{now.isoformat()}{state}".encode()).hexdigest(),
                 size=1000,
                 original_name=f"{self.cycle_id}-{code}.xlsx",
-                channel="portal",
-                sender=fp(code),
                 state=state,
+                sender=fp(code),
                 report=report,
-                received_at=now,
                 decided_at=None if state == "received" else now,
             )
-            s.add(row)
-            s.flush()
             return row.id
 
     def decide(self, submission_id: int, state: str) -> None:
@@ -158,38 +153,31 @@ def build_world(
 ) -> World:
     """Open and dispatch the cycle on :data:`DAY0`; ``entities`` None: the 57 member states."""
     with on(DAY0):
-        with session_scope() as s:
-            sync_entities(s)
-            states = list(
-                s.scalars(
-                    select(ReportingEntity)
-                    .where(ReportingEntity.kind == "member_state")
-                    .order_by(ReportingEntity.code)
-                )
-            )
-            languages = {e.code: e.language for e in states}
-        import_file(SEED_004)
+        World.register_entities()
+        languages = World.member_states()
+        World.import_resolution()
         codes = sorted(entities) if entities is not None else sorted(languages)
         skip = set(no_mission)
-        lines = ["entity,name,email,language,role"]
+        lines = []
         for code in codes:
             lang = languages[code]
-            lines.append(f"{code},Focal {code},{fp(code)},{lang},focal point")
+            lines.append(World.focal_line(code, lang))
             if code not in skip:
-                lines.append(f"{code},Mission {code},{pm(code)},{lang},permanent mission")
+                lines.append(
+                    World.focal_line(
+                        code, lang, name=f"Mission {code}", email=pm(code), role="permanent mission"
+                    )
+                )
         if "SEN" in codes:
-            lines.append(f"SEN,Copie Sénégal,{CC_SEN},fr,cc")
+            lines.append(
+                World.focal_line("SEN", "fr", name="Copie Sénégal", email=CC_SEN, role="cc")
+            )
         if "CMR" in codes:
-            lines.append(f"CMR,Second Focal CMR,{FP2_CMR},en,focal point")
-        csv = tmp_path / "focal.csv"
-        csv.write_text("\n".join(lines) + "\n", "utf-8")
+            lines.append(World.focal_line("CMR", "en", name="Second Focal CMR", email=FP2_CMR))
+        World.register_focal_points(tmp_path, lines)
+        cycle_id = World.open_cycle(codes, DEADLINE, title="Follow-up MCSD-2")
         with session_scope() as s:
-            import_focal_points(s, csv)
-        with session_scope() as s:
-            cycle = open_cycle(s, [SYMBOL], DEADLINE, entities=codes, title="Follow-up MCSD-2")
-            cycle_id = cycle.id
-        with session_scope() as s:
-            dispatch_cycle(s, cycle_id)
+            dispatch_cycle(s, cycle_id, earlier_answers=earlier_answers)
         send_pending()
     return World(cycle_id, server, codes, {c: languages[c] for c in codes})
 

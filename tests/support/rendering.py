@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 from resotrack.consolidation.snapshot import Snapshot, snapshot_from_rows
@@ -113,7 +114,17 @@ def convert(
     soffice: str, source: Path, target: str, outdir: Path, *, produced: str | None = None
 ) -> Path:
     """LibreOffice headless conversion with a private profile; returns the new file."""
-    profile = outdir / f"profile-{source.stem}-{target.split(':')[0]}"
+    return convert_timed(soffice, source, target, outdir, produced=produced)[0]
+
+
+def convert_timed(
+    soffice: str, source: Path, target: str, outdir: Path, *, produced: str | None = None
+) -> tuple[Path, float]:
+    """:func:`convert`, and the seconds it took. Every run gets its own user profile, so
+    parallel or leftover LibreOffice processes cannot lock each other out."""
+    extension = target.split(":")[0]
+    profile = outdir / f"profile-{source.stem}-{extension}"
+    started = time.perf_counter()
     result = subprocess.run(
         [
             soffice,
@@ -130,9 +141,10 @@ def convert(
         text=True,
         timeout=CONVERT_TIMEOUT,
     )
-    path = outdir / f"{produced or source.stem}.{target.split(':')[0]}"
-    assert result.returncode == 0 and path.is_file(), (
-        f"soffice failed ({result.returncode}): {result.stdout} {result.stderr}"
-        " (Writer missing? run scripts/system-deps.sh)"
+    elapsed = time.perf_counter() - started
+    path = outdir / f"{produced or source.stem}.{extension}"
+    assert result.returncode == 0 and path.is_file() and path.stat().st_size > 0, (
+        f"soffice failed ({result.returncode}), no {extension} made: {result.stdout} "
+        f"{result.stderr} (Writer missing? run scripts/system-deps.sh)"
     )
-    return path
+    return path, elapsed

@@ -14,21 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import select
-
 from resotrack.questionnaires import STATUSES
-from resotrack.questionnaires.cycles import open_cycle
-from resotrack.questionnaires.models import Questionnaire
-from resotrack.registry import sync_entities
-from resotrack.registry.models import ReportingEntity
-from resotrack.resolutions import import_file
 from resotrack.store import session_scope
-from resotrack.validation.models import Answer, Submission
+from support import world as base
+from support.world import SEED_004, SYMBOL
 
-SEED_004: Final = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "004_7627369674135aea.txt"
-)
-SYMBOL: Final = "OIC/MCSD-2/2023/RES/FINAL"
+__all__ = ["SEED_004", "SYMBOL", "World", "make_world"]
 WEIGHTS: Final = (20, 25, 30, 12, 5, 8)
 LATE_EVERY: Final = 11  # one state in eleven replies the day after the deadline
 
@@ -88,7 +79,7 @@ CHALLENGES: Final[dict[str, str]] = {
 
 
 @dataclass(frozen=True)
-class World:
+class World(base.World):
     cycle_id: int
     deadline: date
     states: list[str]
@@ -105,32 +96,21 @@ def make_world(seed_file: Path = SEED_004, *, built_on: date | None = None, seed
     ``built_on`` (default: 2030-07-01), the questionnaires went out 45 days before it."""
     built_on = built_on or date(2030, 7, 1)
     deadline = built_on - timedelta(days=20)
-    with session_scope() as s:
-        sync_entities(s)
-    import_file(seed_file)
-    with session_scope() as s:
-        languages = dict(
-            s.execute(
-                select(ReportingEntity.code, ReportingEntity.language).where(
-                    ReportingEntity.kind == "member_state"
-                )
-            ).all()
-        )
+    World.register_entities()
+    World.import_resolution(seed_file)
+    languages = World.member_states()
     states = sorted(languages)
-    with session_scope() as s:
-        cycle = open_cycle(s, [SYMBOL], deadline, entities=states)
-        cycle.state = "open"
-        cycle.opened_at = _at(deadline - timedelta(days=46), 9)
-        cycle.dispatched_at = _at(deadline - timedelta(days=45), 9)
-        cycle_id = cycle.id
+    cycle_id = World.open_cycle(
+        states,
+        deadline,
+        opened_at=_at(deadline - timedelta(days=46), 9),
+        dispatched_at=_at(deadline - timedelta(days=45), 9),
+    )
     rng = random.Random(seed)
     late: list[str] = []
     count = 0
+    rows = World.asked_in(cycle_id)
     with session_scope() as s:
-        rows = {
-            q.entity_code: [int(r["number"]) for r in q.rows]
-            for q in s.scalars(select(Questionnaire).where(Questionnaire.cycle_id == cycle_id))
-        }
         for i, code in enumerate(states):
             lang = languages[code] if languages[code] in THEMES else "en"
             if i % LATE_EVERY == 5:
@@ -138,18 +118,7 @@ def make_world(seed_file: Path = SEED_004, *, built_on: date | None = None, seed
                 late.append(code)
             else:
                 received = _at(deadline - timedelta(days=rng.randint(0, 30)), rng.randint(7, 18))
-            sub = Submission(
-                cycle_id=cycle_id,
-                entity_code=code,
-                sha256=f"{i + 1:064d}",
-                size=1000,
-                original_name=f"{code}.xlsx",
-                channel="portal",
-                state="accepted",
-                received_at=received,
-            )
-            s.add(sub)
-            s.flush()
+            answers = []
             for number in rows.get(code, []):
                 status = rng.choices(STATUSES, weights=WEIGHTS)[0]
                 measure = challenge = None
@@ -163,19 +132,23 @@ def make_world(seed_file: Path = SEED_004, *, built_on: date | None = None, seed
                     )
                 if status == "not_started" and rng.random() < 0.5:
                     challenge = CHALLENGES[lang]
-                s.add(
-                    Answer(
-                        cycle_id=cycle_id,
-                        entity_code=code,
-                        resolution_symbol=SYMBOL,
-                        paragraph_number=number,
-                        submission_id=sub.id,
-                        current=True,
-                        status=status,
-                        measures=measure,
-                        challenges=challenge,
-                        accepted_at=received,
-                    )
+                answers.append(
+                    {
+                        "paragraph_number": number,
+                        "current": True,
+                        "status": status,
+                        "measures": measure,
+                        "challenges": challenge,
+                    }
                 )
                 count += 1
+            World.add_return(
+                s,
+                cycle_id,
+                code,
+                received_at=received,
+                answers=answers,
+                sha256=f"{i + 1:064d}",
+                size=1000,
+            )
     return World(cycle_id, deadline, states, count, late)

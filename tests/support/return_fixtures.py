@@ -19,31 +19,26 @@ import struct
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from resotrack import clock, tokens
-from resotrack.questionnaires.cycles import open_cycle
-from resotrack.questionnaires.dispatch import ensure_built, load_cycle, questionnaire_spec
+from resotrack.questionnaires.dispatch import load_cycle
 from resotrack.questionnaires.models import Questionnaire
 from resotrack.questionnaires.spec import QuestionnaireSpec, QuestionRow
 from resotrack.questionnaires.workbook import build_workbook
-from resotrack.registry import import_focal_points, sync_entities
 from resotrack.registry.models import FocalPoint
-from resotrack.resolutions import import_file
 from resotrack.store import session_scope
 from resotrack.store.blobs import blob_store
 from resotrack.validation.models import Answer, Submission
+from support import world as base
+from support.world import CREATED, SYMBOL
+from support.world import REPO as REPO
+from support.world import SEED_004 as SEED_004
 
-#: The workbooks' creation date: the same arguments give the same bytes, whatever the time.
-CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-REPO = Path(__file__).resolve().parents[2]
-SEED_004 = REPO.parent / "shared" / "seeds" / "004_7627369674135aea.txt"
-SYMBOL = "OIC/MCSD-2/2023/RES/FINAL"
 ADOPTED = date(2023, 6, 6)
 #: Entities of the test world: French, Arabic and English speakers, and a fourth for "not yours".
 ENTITIES = ("SEN", "EGY", "PAK", "MLI")
@@ -51,7 +46,7 @@ KEY = "test-signing-key"
 
 
 @dataclass
-class World:
+class World(base.World):
     """A cycle with questionnaires built, one focal point and one upload link per entity."""
 
     cycle_id: int
@@ -62,12 +57,6 @@ class World:
     token_ids: dict[str, int]
     workbooks: dict[str, bytes] = field(default_factory=dict)
 
-    def spec(self, entity: str) -> QuestionnaireSpec:
-        with session_scope() as session:
-            cycle = load_cycle(session, self.cycle_id)
-            q = next(q for q in cycle.questionnaires if q.entity_code == entity)
-            return questionnaire_spec(session, cycle, q)
-
 
 def make_world(
     tmp_path: Path, entities: Sequence[str] = ENTITIES, full: Sequence[str] = ("PAK",)
@@ -77,36 +66,14 @@ def make_world(
     Routing asks a member state about 105 of the 137 paragraphs; the entities in ``full``
     are asked about all 137 (the size the latency and throughput goals are stated for).
     """
-    with session_scope() as session:
-        sync_entities(session)
-    import_file(SEED_004)
-    lines = ["entity,name,email,language,role"]
-    with session_scope() as session:
-        from resotrack.registry.models import ReportingEntity
-
-        languages = {
-            code: session.get(ReportingEntity, code).language  # type: ignore[union-attr]
-            for code in entities
-        }
-    for code in entities:
-        lines.append(
-            f"{code},Focal {code},fp.{code.lower()}@gov.example.org,{languages[code]},focal point"
-        )
-    csv = tmp_path / "focal.csv"
-    csv.write_text("\n".join(lines) + "\n", "utf-8")
-    with session_scope() as session:
-        import_focal_points(session, csv)
-    with session_scope() as session:
-        # The hostile-input cases are stated for a cycle that requires whole returns (a row
-        # deleted or left blank is refused); partial returns have their own tests.
-        cycle = open_cycle(
-            session,
-            [SYMBOL],
-            clock.today() + timedelta(days=60),
-            entities=entities,
-            require_complete=True,
-        )
-        cycle_id = cycle.id
+    World.register_entities()
+    World.import_resolution()
+    states = World.member_states()
+    languages = {code: states[code] for code in entities}
+    World.register_focal_points(tmp_path, [World.focal_line(c, languages[c]) for c in entities])
+    # The hostile-input cases are stated for a cycle that requires whole returns (a row
+    # deleted or left blank is refused); partial returns have their own tests.
+    cycle_id = World.open_cycle(entities, clock.today() + timedelta(days=60), require_complete=True)
     world = World(cycle_id, {}, {}, {}, languages, {})
     with session_scope() as session:
         cycle = load_cycle(session, cycle_id)
@@ -118,12 +85,10 @@ def make_world(
         for q in cycle.questionnaires:
             if q.entity_code in full:
                 q.rows = every  # asked about every paragraph: a 137-row questionnaire
+    for code, built in World.build_questionnaires(cycle_id).items():
+        world.questionnaires[code] = built.questionnaire_id
+        world.workbooks[code] = blob_store().get(built.sha256)
     with session_scope() as session:
-        cycle = load_cycle(session, cycle_id)
-        for q in cycle.questionnaires:
-            sha = ensure_built(session, cycle, q)
-            world.questionnaires[q.entity_code] = q.id
-            world.workbooks[q.entity_code] = blob_store().get(sha)
         for person in session.scalars(
             select(FocalPoint).where(FocalPoint.entity_code.in_(entities))
         ):

@@ -244,13 +244,14 @@ def questionnaire(v: ScopedDep) -> Response:
     """The entity's questionnaire workbook, as dispatched (built on first request if needed)."""
     from resotrack.questionnaires.dispatch import ensure_built, load_cycle
     from resotrack.questionnaires.workbook import questionnaire_filename
+    from resotrack.validation.answers import earlier_answers
 
     with session_scope() as session:
         cycle = load_cycle(session, v.cycle_id)
         q = next((q for q in cycle.questionnaires if q.entity_code == v.entity_code), None)
         if q is None:
             raise PageError(404, "no_questionnaire")
-        sha = ensure_built(session, cycle, q)
+        sha = ensure_built(session, cycle, q, earlier_answers=earlier_answers)
     try:
         data = blob_store().get(sha)
     except BlobNotFound as exc:

@@ -7,6 +7,7 @@ once. A crash anywhere is mended by running dispatch again.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,6 @@ from resotrack.registry.models import FocalPoint
 from resotrack.resolutions.models import OperativeParagraph, ResolutionVersion
 from resotrack.settings import get_settings
 from resotrack.store.blobs import blob_store
-from resotrack.validation.models import Answer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -60,38 +60,26 @@ def _paragraphs(cycle: ReportingCycle) -> dict[tuple[str, int], OperativeParagra
     }
 
 
-def previous_answers(
-    session: Session, cycle_id: int, entity_code: str
-) -> dict[tuple[str, int], Answer]:
-    """The entity's newest accepted answer per paragraph from earlier cycles (for prefill)."""
-    rows = session.scalars(
-        select(Answer)
-        .where(
-            Answer.entity_code == entity_code,
-            Answer.current.is_(True),
-            Answer.cycle_id < cycle_id,
-        )
-        .order_by(Answer.cycle_id.desc())
-    )
-    found: dict[tuple[str, int], Answer] = {}
-    for answer in rows:
-        found.setdefault((answer.resolution_symbol, answer.paragraph_number), answer)
-    return found
+#: The entity's newest accepted answer per paragraph from cycles before the given one, field by
+#: field: (session, cycle id, entity code) → {(resolution symbol, paragraph number): values}.
+#: Answers are validation's, a stage above this one: the caller hands its reader in
+#: (``resotrack.validation.answers.earlier_answers``).
+EarlierAnswers = Callable[[Session, int, str], Mapping[tuple[str, int], Mapping[str, Any]]]
 
 
 def carried_forward(
     session: Session,
     cycle: ReportingCycle,
     questionnaire: Questionnaire,
-    earlier: dict[tuple[str, int], Answer],
-) -> dict[tuple[str, int], tuple[Answer, str]]:
+    earlier: Mapping[tuple[str, int], Mapping[str, Any]],
+) -> dict[tuple[str, int], tuple[Mapping[str, Any], str]]:
     """For paragraphs that renew an earlier one (lineage), the entity's last accepted answer
     to that predecessor and the note that says so, in the questionnaire's language."""
     from resotrack.catalog import Words, language
     from resotrack.resolutions.lineage import predecessors
 
     words = Words(language(questionnaire.language), "lineage")
-    found: dict[tuple[str, int], tuple[Answer, str]] = {}
+    found: dict[tuple[str, int], tuple[Mapping[str, Any], str]] = {}
     for link in cycle.resolutions:
         symbol = link.version.resolution.symbol
         for number, predecessor in predecessors(session, link.version.id).items():
@@ -110,11 +98,16 @@ def carried_forward(
 
 
 def questionnaire_spec(
-    session: Session, cycle: ReportingCycle, questionnaire: Questionnaire
+    session: Session,
+    cycle: ReportingCycle,
+    questionnaire: Questionnaire,
+    *,
+    earlier_answers: EarlierAnswers,
 ) -> QuestionnaireSpec:
-    """Everything the workbook needs, read from the pinned resolution versions."""
+    """Everything the workbook needs, read from the pinned resolution versions; prefilled
+    with what ``earlier_answers`` gives."""
     paragraphs = _paragraphs(cycle)
-    earlier = previous_answers(session, cycle.id, questionnaire.entity_code)
+    earlier = earlier_answers(session, cycle.id, questionnaire.entity_code)
     renewed = carried_forward(session, cycle, questionnaire, earlier)
     rows = []
     for row in questionnaire.rows:
@@ -124,7 +117,7 @@ def questionnaire_spec(
         note = None
         if answer is None and key in renewed:
             answer, note = renewed[key]
-        prefill = {name: getattr(answer, name) for name in ANSWER_FIELDS} if answer else {}
+        prefill = {name: answer[name] for name in ANSWER_FIELDS} if answer is not None else {}
         rows.append(
             QuestionRow(
                 resolution=row["resolution"],
@@ -150,21 +143,35 @@ def questionnaire_spec(
     )
 
 
-def build_questionnaire(session: Session, cycle: ReportingCycle, q: Questionnaire) -> bytes:
+def build_questionnaire(
+    session: Session,
+    cycle: ReportingCycle,
+    q: Questionnaire,
+    *,
+    earlier_answers: EarlierAnswers,
+) -> bytes:
     """Build the workbook bytes (deterministic in content; not stored).
 
     Through the cycle's Return-rows template: a cycle's questionnaires are built one after
     another in one process, and entities of a language share their rows (see template.py).
     """
     key = get_settings().secret_key.get_secret_value().encode("utf-8")
-    return build_cycle_workbook(questionnaire_spec(session, cycle, q), signing_key=key)
+    spec = questionnaire_spec(session, cycle, q, earlier_answers=earlier_answers)
+    return build_cycle_workbook(spec, signing_key=key)
 
 
-def ensure_built(session: Session, cycle: ReportingCycle, q: Questionnaire) -> str:
+def ensure_built(
+    session: Session,
+    cycle: ReportingCycle,
+    q: Questionnaire,
+    *,
+    earlier_answers: EarlierAnswers,
+) -> str:
     """The questionnaire's workbook in the blob store; built once, then reused as sent."""
     if q.workbook_sha256 and blob_store().exists(q.workbook_sha256):
         return q.workbook_sha256
-    q.workbook_sha256 = blob_store().put(build_questionnaire(session, cycle, q))
+    data = build_questionnaire(session, cycle, q, earlier_answers=earlier_answers)
+    q.workbook_sha256 = blob_store().put(data)
     q.built_at = clock.now()
     return q.workbook_sha256
 
@@ -194,7 +201,13 @@ def _good_address(address: str) -> bool:
     return True
 
 
-def dispatch_cycle(session: Session, cycle_id: int, *, actor: str = "dispatch") -> DispatchSummary:
+def dispatch_cycle(
+    session: Session,
+    cycle_id: int,
+    *,
+    earlier_answers: EarlierAnswers,
+    actor: str = "dispatch",
+) -> DispatchSummary:
     """Build and queue a cycle's questionnaires; the cycle becomes ``open``."""
     cycle = load_cycle(session, cycle_id)
     summary = DispatchSummary(cycle.id)
@@ -204,7 +217,7 @@ def dispatch_cycle(session: Session, cycle_id: int, *, actor: str = "dispatch") 
         by_entity.setdefault(person.entity_code, []).append(person)
 
     for q in cycle.questionnaires:
-        sha = ensure_built(session, cycle, q)
+        sha = ensure_built(session, cycle, q, earlier_answers=earlier_answers)
         summary.questionnaires += 1
         entity = q.entity
         contacts = by_entity.get(q.entity_code, [])
@@ -283,6 +296,7 @@ def waiting_cycles(session: Session) -> list[int]:
 
 __all__ = [
     "DispatchSummary",
+    "EarlierAnswers",
     "build_questionnaire",
     "dispatch_cycle",
     "dispatch_pending",
@@ -292,7 +306,9 @@ __all__ = [
 ]
 
 
-def dispatch_pending(*, only: int | None = None) -> list[dict[str, Any]]:
+def dispatch_pending(
+    *, earlier_answers: EarlierAnswers, only: int | None = None
+) -> list[dict[str, Any]]:
     """Dispatch every waiting cycle (or just ``only``), then deliver the outbox.
 
     The DAG calls this on a trigger and on its sweep; each cycle commits on its own, so one
@@ -306,6 +322,7 @@ def dispatch_pending(*, only: int | None = None) -> list[dict[str, Any]]:
     summaries = []
     for cycle_id in cycle_ids:
         with session_scope() as session:
-            summaries.append(dispatch_cycle(session, cycle_id).as_dict())
+            summary = dispatch_cycle(session, cycle_id, earlier_answers=earlier_answers)
+            summaries.append(summary.as_dict())
     send_pending()
     return summaries
