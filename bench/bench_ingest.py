@@ -365,11 +365,11 @@ def portal_costs(world: Any, uploads: int, tmp: Path) -> Through:
     """``uploads`` distinct 137-row returns through PAK's link, each after the same POST to
     the discard endpoint (interleaved, so both see the same machine)."""
     import httpx
-    import return_fixtures as fx
 
     from resotrack import tokens
     from resotrack.registry.models import FocalPoint
     from resotrack.store import session_scope
+    from support import return_fixtures as fx
 
     with session_scope() as session:
         person = session.get_one(FocalPoint, world.focal_points["PAK"])
@@ -450,7 +450,7 @@ def main() -> None:
     from resotrack.store import migrate
 
     migrate.upgrade()  # every migration, the index on current answers (0005) included
-    import return_fixtures as fx
+    from support import return_fixtures as fx
 
     fx.KEY = "bench-key"
     try:
