@@ -70,6 +70,14 @@ endef
 STAFF_SOURCES := src/resotrack/portal/templates/staff src/resotrack/consolidation/templates/dashboard \
 	src/resotrack/portal/staff src/resotrack/consolidation/staff_words.py \
 	src/resotrack/consolidation/dashboard.py src/resotrack/consolidation/review.py
+# The values domain: the names of stored codes (states, kinds, channels), one table
+# (catalog.ValueNames) in the stage that owns each value; the staff pages and the command line
+# both say them.
+VALUES_SOURCES := src/resotrack/validation/lifecycle.py src/resotrack/questionnaires/cycles.py \
+	src/resotrack/consolidation/builds.py src/resotrack/consolidation/dashboard.py \
+	src/resotrack/mail/labels.py src/resotrack/intake/queries.py src/resotrack/registry/entities.py \
+	src/resotrack/reminders/ladder.py src/resotrack/recovery/verify.py \
+	src/resotrack/resolutions/themes.py
 catalogs: install
 	@mkdir -p $(POT)
 	$(call domain_pot,portal,src/resotrack/portal/i18n.py)
@@ -82,12 +90,14 @@ catalogs: install
 	$(PYBABEL) extract -F $(LOCALES)/mail.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -w 100 \
 		--no-location --sort-output --omit-header -o $(POT)/mail.pot src/resotrack/mail/templates \
 		src/resotrack/consolidation/review.py src/resotrack/intake/acknowledge.py
-	$(PYBABEL) extract -F $(LOCALES)/staff.cfg --no-default-keywords -k t -k tn:1,2 -k NP_:1c,2 \
+	$(PYBABEL) extract -F $(LOCALES)/staff.cfg --no-default-keywords -k t -k tn:1,2 \
 		-k ReviewError -w 100 --sort-output --omit-header --no-location -o $(POT)/staff.pot \
 		$(STAFF_SOURCES)
 	$(PYBABEL) extract --no-default-keywords -k w -k n:1,2 -k N_ -k NP_:1c,2 -k Said -w 100 \
 		--sort-output --omit-header --no-location -o $(POT)/demo.pot src/resotrack/demo
-	@for d in portal questionnaire registry mail reminders validation staff demo; do \
+	$(PYBABEL) extract --no-default-keywords -k NP_:1c,2 -w 100 --sort-output --omit-header \
+		--no-location -o $(POT)/values.pot $(VALUES_SOURCES)
+	@for d in portal questionnaire registry mail reminders validation staff demo values; do \
 		$(PYBABEL) update -i $(POT)/$$d.pot -d $(LOCALES) -D $$d -w 100 --no-fuzzy-matching \
 			--ignore-pot-creation-date || exit 1; \
 	done

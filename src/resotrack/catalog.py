@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from io import BytesIO
@@ -43,6 +45,8 @@ ENTITY_FIELDS: Final = frozenset(
 )
 #: Babel/BCP 47 locale of each language, for dates, numbers and a document's language tag.
 LOCALES: Final[dict[Language, str]] = {"ar": "ar", "en": "en_GB", "fr": "fr_FR"}
+#: The domain of the names of stored codes (states, kinds, channels): :class:`ValueNames`.
+VALUES: Final = "values"
 
 
 def language(value: object, default: Language = DEFAULT) -> Language:
@@ -138,6 +142,8 @@ class Said(str):
     values: dict[str, Any]
     context: str | None = None
     parts: tuple[str, ...] | None = None
+    #: The domain the message is said from, when it is not the reader's (:class:`ValueNames`).
+    domain: str | None = None
 
     def __new__(cls, msgid: str, /, **values: Any) -> Said:
         made = super().__new__(cls, msgid.format(**values) if values else msgid)
@@ -169,7 +175,7 @@ class Said(str):
 
     def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the message id
         shape = (self.msgid, self.plural, self.many, self.values, self.context, self.parts)
-        return (_said, shape)
+        return (_said, (*shape, self.domain))
 
 
 def _said(
@@ -179,14 +185,52 @@ def _said(
     values: dict[str, Any],
     context: str | None = None,
     parts: tuple[str, ...] | None = None,
+    domain: str | None = None,
 ) -> Said:
     if parts is not None:
         return Said.listed(list(parts), msgid)
     if context is not None:
-        return Said.p(context, msgid)
+        made = Said.p(context, msgid)
+        made.domain = domain
+        return made
     if plural is None or many is None:
         return Said(msgid, **values)
     return Said.n(msgid, plural, many, **values)
+
+
+@dataclass(frozen=True, eq=False)
+class ValueNames:
+    """What the codes of one kind of stored value (a submission's state, a channel, a kind of
+    message) are called, in the ``values`` domain: one English name per code, lowercase so that
+    it reads inside a sentence ("accepted", "being checked", "member state"); a table cell
+    capitalises it where it shows it. The stage that owns the value keeps its table, and the
+    staff pages and the command line both say its codes through it.
+
+    ``names`` maps a code to its English message id, marked with :func:`NP_` and ``context``
+    for ``make catalogs``; a code the table does not know is said as it is stored, so nothing
+    is hidden."""
+
+    context: str
+    names: Mapping[str, str]
+
+    def name(self, lang: Language, code: object) -> str:
+        """The name of ``code`` in ``lang``."""
+        text = "" if code is None else str(code)
+        found = self.names.get(text)
+        return pgettext(lang, VALUES, self.context, found) if found else text
+
+    def said(self, code: object) -> Said:
+        """The name of ``code`` to be said once its reader is known (:meth:`Words.said`)."""
+        text = "" if code is None else str(code)
+        made = Said.p(self.context, self.names.get(text, text))
+        made.domain = VALUES
+        return made
+
+
+def capital(text: str) -> str:
+    """``text`` with a capital first letter, for a table cell or a heading (no effect on a
+    script without capitals, such as Arabic)."""
+    return text[:1].upper() + text[1:]
 
 
 class Words:
@@ -213,7 +257,7 @@ class Words:
         if text.parts is not None:
             return text.msgid.join(self.said(part) for part in text.parts)
         if text.context is not None:
-            return self.p(text.context, text.msgid)
+            return pgettext(self.language, text.domain or self.domain, text.context, text.msgid)
         values = {k: self.said(v) if isinstance(v, Said) else v for k, v in text.values.items()}
         if text.plural is not None and text.many is not None:
             return self.n(text.msgid, text.plural, text.many, **values)

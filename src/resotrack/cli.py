@@ -460,7 +460,7 @@ def entities_list(
 ) -> None:
     """List reporting entities with their language and focal points."""
     from resotrack.registry import list_entities
-    from resotrack.registry.entities import entity_kind_label
+    from resotrack.registry.entities import ENTITY_KINDS
 
     def show(session: Session) -> None:
         found: list[dict[str, Any]] = [
@@ -495,7 +495,7 @@ def entities_list(
                     e["name_en"],
                     e["language"],
                     str(e["focal_points"]),
-                    entity_kind_label(w, e["kind"]),
+                    ENTITY_KINDS.name(w.language, e["kind"]),
                     e["name_fr"],
                     e["name_ar"],
                 ]
@@ -731,7 +731,7 @@ def cycles_dispatch(
 @cycles_app.command("list")
 def cycles_list(as_json: AsJson = False) -> None:
     """List cycles with their state and deadline."""
-    from resotrack.questionnaires.cycles import cycle_state_label, list_cycles
+    from resotrack.questionnaires.cycles import CYCLE_STATES, list_cycles
 
     def show(session: Session) -> None:
         found: list[dict[str, Any]] = [
@@ -760,7 +760,7 @@ def cycles_list(as_json: AsJson = False) -> None:
             as_json=as_json,
             columns=columns,
             rows=lambda: [
-                [cycle_state_label(w, c[k]) if k == "state" else str(c[k]) for k in keys]
+                [CYCLE_STATES.name(w.language, c[k]) if k == "state" else str(c[k]) for k in keys]
                 for c in found
             ],
             console=out,
@@ -776,7 +776,7 @@ def cycles_show(
     """Show a cycle: resolutions, ladder and every entity's questionnaire."""
     from rich.markup import escape
 
-    from resotrack.questionnaires.cycles import cycle_state_label, get_cycle
+    from resotrack.questionnaires.cycles import CYCLE_STATES, get_cycle
     from resotrack.reminders.ladder import Rung, rung_label
 
     def show(session: Session) -> None:
@@ -796,7 +796,7 @@ def cycles_show(
                 "[bold]cycle {cycle}[/] {title}: {state}, deadline {deadline}",
                 cycle=c.id,
                 title=escape(c.title),
-                state=cycle_state_label(w, c.state),
+                state=CYCLE_STATES.name(w.language, c.state),
                 deadline=f"{c.deadline:%Y-%m-%d}",
             )
         ]
@@ -896,7 +896,7 @@ def outbox_list(
 ) -> None:
     """List outgoing messages and their delivery state."""
     from resotrack.mail import list_messages
-    from resotrack.mail.labels import message_kind_label, outbox_state_label
+    from resotrack.mail.labels import MESSAGE_KINDS, OUTBOX_STATES
 
     def show(session: Session) -> None:
         found: list[dict[str, Any]] = [
@@ -929,9 +929,9 @@ def outbox_list(
             rows=lambda: [
                 (
                     str(m["id"]),
-                    message_kind_label(w, m["kind"]),
+                    MESSAGE_KINDS.name(w.language, m["kind"]),
                     ", ".join(m["to"]),
-                    outbox_state_label(w, m["state"]),
+                    OUTBOX_STATES.name(w.language, m["state"]),
                     str(m["attempts"]),
                     f"{m['sent_at']:%Y-%m-%d %H:%M}" if m["sent_at"] else "",
                     (m["error"] or "")[:60],
@@ -1069,16 +1069,6 @@ def portal_serve(
     serve(host=host, port=port, workers=workers)
 
 
-def _outcome(w: Words, outcome: str) -> str:
-    labels = {
-        "accepted": w.p("outcome", "accepted"),
-        "accepted_with_warnings": w.p("outcome", "accepted with warnings"),
-        "refused": w.p("outcome", "refused"),
-        "unreadable": w.p("outcome", "unreadable"),
-    }
-    return labels.get(outcome, outcome)
-
-
 def returns_ingest(
     submission: Annotated[
         int | None, typer.Option("--submission", help="Only this submission id.")
@@ -1088,6 +1078,7 @@ def returns_ingest(
     """Validate every return still waiting (or one), as the ingest DAG does, and send each
     sender their feedback; a second run finds nothing to do."""
     from resotrack.validation import ingest_pending
+    from resotrack.validation.lifecycle import SUBMISSION_STATES
 
     w = words()
     with user_errors():
@@ -1105,7 +1096,7 @@ def returns_ingest(
                 submission=r["submission_id"],
                 entity=r["entity_code"],
                 cycle=r["cycle_id"],
-                outcome=_outcome(w, r["outcome"]),
+                outcome=SUBMISSION_STATES.name(w.language, r["outcome"]),
             )
             line += " · " + w.n("{n} answer stored", "{n} answers stored", r["answers_changed"])
             line += " · " + w.n("{n} problem", "{n} problems", r["blockers"] + r["warnings"])

@@ -87,6 +87,21 @@ def test_an_unknown_domain_is_named() -> None:
         catalog.translations("fr", "nowhere")
 
 
+#: Where the names of stored codes are (``make catalogs``' VALUES_SOURCES), below ``resotrack``.
+VALUES_SOURCES = (
+    "validation/lifecycle.py",
+    "questionnaires/cycles.py",
+    "consolidation/builds.py",
+    "consolidation/dashboard.py",
+    "mail/labels.py",
+    "intake/queries.py",
+    "registry/entities.py",
+    "reminders/ladder.py",
+    "recovery/verify.py",
+    "resolutions/themes.py",
+)
+
+
 def _extracted(domain: str) -> set[tuple[str | None, str]]:
     """The message ids the code and templates name, as ``make catalogs`` extracts them."""
     from babel.messages.extract import extract_from_dir, extract_from_file
@@ -121,14 +136,9 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             "cli": ("cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2), "N_n": (1, 2)}),
         }
     if domain == "staff":
-        # the Secretariat's pages: t("…") and tn("…", "…", n) in their templates; t("…"), the
-        # names of states (NP_) and the review's refusals (ReviewError) in their code
-        spoken: dict[str, Any] = {
-            "t": None,
-            "tn": (1, 2),
-            "NP_": ((1, "c"), 2),
-            "ReviewError": None,
-        }
+        # the Secretariat's pages: t("…") and tn("…", "…", n) in their templates; t("…") and
+        # the review's refusals (ReviewError) in their code
+        spoken: dict[str, Any] = {"t": None, "tn": (1, 2), "ReviewError": None}
         for folder in ("portal/templates/staff", "consolidation/templates/dashboard"):
             for page in sorted((src / folder).glob("*.html")):
                 found += extract_from_file("jinja2", str(page), keywords=spoken)
@@ -139,6 +149,11 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
             src / "consolidation" / "review.py",
         ):
             found += extract_from_file("python", str(module), keywords=spoken)
+        return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
+    if domain == "values":
+        # the names of stored codes: each stage's ValueNames tables, NP_(context, name)
+        for written in VALUES_SOURCES:
+            found += extract_from_file("python", str(src / written), keywords={"NP_": ((1, "c"), 2)})
         return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
     if domain == "resolutions":
         # the parser's refusals (``ResolutionParseError(msgid, …)``), the phrases they carry
@@ -172,14 +187,8 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
                 ("resolutions/cli.py", {"w": None, "n": (1, 2), "p": ((1, "c"), 2)}),
                 ("validation/cli.py", {"w": None, "p": ((1, "c"), 2)}),
                 ("publicsite/cli.py", {"w": None, "n": (1, 2)}),
-                # the labels of codes printed inside sentences (states, kinds, reasons)
-                ("registry/entities.py", {"p": ((1, "c"), 2)}),
-                ("questionnaires/cycles.py", {"p": ((1, "c"), 2)}),
-                ("validation/lifecycle.py", {"p": ((1, "c"), 2)}),
-                ("mail/labels.py", {"p": ((1, "c"), 2)}),
-                ("intake/queries.py", {"p": ((1, "c"), 2)}),
-                ("consolidation/builds.py", {"p": ((1, "c"), 2)}),
-                ("reminders/ladder.py", {"w": None, "p": ((1, "c"), 2), "Said": None, "n": (1, 2)}),
+                # the reasons a reminder goes out or not, and the ladder's sentences
+                ("reminders/ladder.py", {"w": None, "Said": None, "n": (1, 2)}),
                 ("reminders/plan.py", {"N_": None}),
                 # sentences made before their reader is known (catalog.Said)
                 ("recovery/restore.py", {"Said": None, "n": (1, 2)}),
@@ -205,6 +214,7 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         "resolutions",
         "staff",
         "demo",
+        "values",
     ],
 )
 def test_the_catalog_holds_what_the_code_names(domain: str) -> None:
@@ -213,3 +223,20 @@ def test_the_catalog_holds_what_the_code_names(domain: str) -> None:
         (m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in _read("en", domain) if m.id
     }
     assert _extracted(domain) == in_catalog
+
+
+def test_a_stored_code_has_one_name_in_every_language() -> None:
+    import pickle
+
+    from resotrack.validation.lifecycle import SUBMISSION_STATES
+
+    assert SUBMISSION_STATES.name("en", "validating") == "being checked"
+    assert SUBMISSION_STATES.name("fr", "validating") == "en cours de vérification"
+    assert SUBMISSION_STATES.name("fr", "odd_state") == "odd_state"  # unknown: as stored
+    assert SUBMISSION_STATES.name("fr", None) == ""
+    said = SUBMISSION_STATES.said("accepted_with_warnings")
+    assert said == "accepted with warnings"
+    # said from the values domain whatever the reader's domain, also after a copy
+    assert Words("fr", "cli").said(pickle.loads(pickle.dumps(said))) == "accepté avec remarques"
+    assert catalog.capital("being checked") == "Being checked"
+    assert catalog.capital("قيد التحقق") == "قيد التحقق"

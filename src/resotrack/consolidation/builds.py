@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
-from resotrack.catalog import LANGUAGES, Language, Words
+from resotrack.catalog import LANGUAGES, NP_, Language, ValueNames
 from resotrack.consolidation.drafts import Block, StaffText, identifier, plain
 from resotrack.consolidation.models import ReportBuild, ReportEdit
 from resotrack.consolidation.snapshot import Snapshot, load_snapshot
@@ -37,6 +37,18 @@ from resotrack.store.db import session_scope
 if TYPE_CHECKING:
     from resotrack.consolidation.export_xlsx import BuildInfo
     from resotrack.consolidation.report_docx import ReportDocx
+
+#: What a report build's state is called.
+BUILD_STATES: Final = ValueNames(
+    "build state",
+    {
+        "built": NP_("build state", "built"),
+        "awaiting_approval": NP_("build state", "awaiting approval"),
+        "approved": NP_("build state", "approved"),
+        "published": NP_("build state", "published"),
+        "rejected": NP_("build state", "rejected"),
+    },
+)
 
 log = logging.getLogger(__name__)
 
@@ -607,18 +619,6 @@ def get_build(session: Session, build_id: int) -> ReportBuild:
             f"there is no report build {build_id}; `resotrack reports list` shows them"
         )
     return build
-
-
-def build_state_label(w: Words, state: str) -> str:
-    """A report build's state as ``w``'s reader says it; an unknown one as is."""
-    labels = {
-        "built": w.p("build state", "built"),
-        "awaiting_approval": w.p("build state", "awaiting approval"),
-        "approved": w.p("build state", "approved"),
-        "published": w.p("build state", "published"),
-        "rejected": w.p("build state", "rejected"),
-    }
-    return labels.get(state, state)
 
 
 def list_builds(session: Session, cycle_id: int | None = None) -> list[ReportBuild]:

@@ -208,7 +208,7 @@ def reports_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
 ) -> None:
     """Every report build, oldest first."""
-    from resotrack.consolidation.builds import build_state_label, list_builds
+    from resotrack.consolidation.builds import BUILD_STATES, list_builds
     from resotrack.store import session_scope
 
     with session_scope() as session:
@@ -247,7 +247,7 @@ def reports_list(
                 str(r["cycle"]),
                 f"v{r['version']}",
                 r["built_at"],
-                build_state_label(w, r["state"]),
+                BUILD_STATES.name(w.language, r["state"]),
                 "–" if r["rate"] is None else w.percent(r["rate"]),
                 r["reviewer"] or "",
                 r["comment"] or "",

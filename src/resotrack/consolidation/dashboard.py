@@ -27,7 +27,7 @@ from sqlalchemy import select
 from starlette.templating import Jinja2Templates
 
 from resotrack import clock
-from resotrack.catalog import Language
+from resotrack.catalog import NP_, Language, ValueNames
 from resotrack.catalog import language as catalog_language
 from resotrack.consolidation import staff_words
 from resotrack.consolidation.staff_words import StaffWords
@@ -35,6 +35,16 @@ from resotrack.settings import get_settings
 
 HERE: Final = Path(__file__).parent
 PREFIX: Final = "/staff/dashboard"
+#: Where each entity stands with its return (the overview's ``status``).
+ENTITY_STATUSES: Final = ValueNames(
+    "entity status",
+    {
+        "on time": NP_("entity status", "replied on time"),
+        "returned late": NP_("entity status", "replied late"),
+        "late": NP_("entity status", "late"),
+        "waiting": NP_("entity status", "waiting for a reply"),
+    },
+)
 #: Report HTML embeds its charts as data: URIs and styles itself; it runs no script.
 REPORT_CSP: Final = (
     "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
@@ -243,6 +253,10 @@ def cycle_overview(
 def _shown(overview: dict[str, Any], t: StaffWords) -> dict[str, Any]:
     """The overview as the page says it in ``t``'s language: states named, dates, numbers
     and percentages written the language's way (the JSON keeps codes and ISO dates)."""
+    from resotrack.consolidation.builds import BUILD_STATES
+    from resotrack.mail.labels import OUTBOX_STATES
+    from resotrack.questionnaires.cycles import CYCLE_STATES
+    from resotrack.validation.lifecycle import SUBMISSION_STATES
 
     def moment(text: str | None) -> str:
         return t.moment(datetime.strptime(text, "%Y-%m-%d %H:%M")) if text else "–"
@@ -255,7 +269,7 @@ def _shown(overview: dict[str, Any], t: StaffWords) -> dict[str, Any]:
             **cycle,
             "deadline": t.day(cycle["deadline"]),
             "today": t.day(cycle["today"]),
-            "state": t.label("cycle", cycle["state"]),
+            "state": t.capital(t.label(CYCLE_STATES, cycle["state"])),
         },
         "counts": {key: t.number(n) for key, n in counts.items()},
         "replied": counts["replied"],
@@ -263,14 +277,15 @@ def _shown(overview: dict[str, Any], t: StaffWords) -> dict[str, Any]:
         "entities": [
             {
                 **e,
-                "status": t.label("entity", e["status"]),
+                "status": t.capital(t.label(ENTITY_STATUSES, e["status"])),
                 "completeness": t.pct(e["completeness"]),
                 "versions": t.number(e["versions"]),
                 "last_submission": moment(e["last_submission"]),
                 "escalations": [
-                    f"{t.day(x['on'])} ({t.label('outbox', x['mail'])})" for x in e["escalated"]
+                    f"{t.day(x['on'])} ({t.label(OUTBOX_STATES, x['mail'])})"
+                    for x in e["escalated"]
                 ],
-                "submission_state": t.label("submission", e["submission_state"]),
+                "submission_state": t.capital(t.label(SUBMISSION_STATES, e["submission_state"])),
             }
             for e in overview["entities"]
         ],
@@ -279,7 +294,7 @@ def _shown(overview: dict[str, Any], t: StaffWords) -> dict[str, Any]:
                 **b,
                 "version": t.number(b["version"]),
                 "built_at": moment(b["built_at"]),
-                "state": t.label("build", b["state"]),
+                "state": t.capital(t.label(BUILD_STATES, b["state"])),
                 "rate": t.pct(b["rate"]),
             }
             for b in overview["builds"]
@@ -348,8 +363,8 @@ def make_router(
     @router.get("/", name="dashboard_index")
     def index(request: Request, user: Staff) -> Response:
         """Every cycle with its latest build."""
-        from resotrack.consolidation.builds import latest_build
-        from resotrack.questionnaires.cycles import list_cycles
+        from resotrack.consolidation.builds import BUILD_STATES, latest_build
+        from resotrack.questionnaires.cycles import CYCLE_STATES, list_cycles
         from resotrack.store import session_scope
 
         with session_scope() as session:
@@ -376,13 +391,13 @@ def make_router(
             {
                 **c,
                 "deadline": t.day(c["deadline"]),
-                "state": t.label("cycle", c["state"]),
+                "state": t.capital(t.label(CYCLE_STATES, c["state"])),
                 "questionnaires": t.number(c["questionnaires"]),
                 "build": None
                 if c["build"] is None
                 else {
                     "version": t.number(c["build"]["version"]),
-                    "state": t.label("build", c["build"]["state"]),
+                    "state": t.capital(t.label(BUILD_STATES, c["build"]["state"])),
                 },
             }
             for c in cycles
@@ -598,7 +613,9 @@ def _back(request: Request, cycle_id: int | None, lang: Language, **message: str
 def review_refusal(t: StaffWords, exc: Any) -> str:
     """A :class:`~resotrack.consolidation.review.ReviewError` in the page's language, the
     state it names included."""
+    from resotrack.validation.lifecycle import SUBMISSION_STATES
+
     values = dict(exc.values)
     if "state" in values:
-        values["state"] = t.label("submission", values["state"])
+        values["state"] = t.label(SUBMISSION_STATES, values["state"])
     return t(exc.message, **values)

@@ -1,6 +1,7 @@
 """Every word the Secretariat reads on its pages, in Arabic, English or French: the ``staff``
-catalog domain, the names of the values those pages show (states, channels, decisions), and
-the frame every staff page shares (language switcher, right-to-left for Arabic).
+catalog domain, and the frame every staff page shares (language switcher, right-to-left for
+Arabic). The names of the stored values those pages show (states, channels, kinds) are the
+stages' own tables (:class:`~resotrack.catalog.ValueNames`), said through :meth:`StaffWords.label`.
 
 The returns pages (``resotrack.portal.staff``) and the consolidation dashboard use it alike;
 the portal chooses the page's language (``?lang=``, then the cookie a choice leaves, then
@@ -19,86 +20,13 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resotrack.catalog import LANGUAGES, NATIVE_NAMES, NP_, RTL, Language, Words
+from resotrack.catalog import LANGUAGES, NATIVE_NAMES, RTL, Language, ValueNames, Words, capital
 
 DOMAIN: Final = "staff"
 #: The cookie that keeps a language chosen with ``?lang=`` from one staff page to the next.
 COOKIE: Final = "resotrack_staff_lang"
 #: Query values that are the page's message or language, not what it shows.
 SPOKEN: Final = frozenset({"lang", "done", "error"})
-
-#: What a stored code means, by the kind of value: its message context, and by code the
-#: English message id (marked for ``make catalogs`` with its context).
-LABELS: Final[dict[str, tuple[str, dict[str, str]]]] = {
-    "submission": (
-        "submission state",
-        {
-            "received": NP_("submission state", "Received"),
-            "validating": NP_("submission state", "Being checked"),
-            "accepted": NP_("submission state", "Accepted"),
-            "accepted_with_warnings": NP_("submission state", "Accepted with warnings"),
-            "refused": NP_("submission state", "Refused"),
-            "unreadable": NP_("submission state", "Unreadable"),
-            "correction_requested": NP_("submission state", "Correction requested"),
-            "superseded": NP_("submission state", "Superseded"),
-            "rejected": NP_("submission state", "Rejected"),
-            "failed": NP_("submission state", "Check failed"),
-        },
-    ),
-    "cycle": (
-        "cycle state",
-        {
-            "waiting": NP_("cycle state", "Being prepared"),
-            "open": NP_("cycle state", "Open"),
-            "closed": NP_("cycle state", "Closed"),
-        },
-    ),
-    "channel": (
-        "channel",
-        {
-            "portal": NP_("channel", "Portal"),
-            "email": NP_("channel", "Email"),
-            "dropfolder": NP_("channel", "Drop folder"),
-            "cli": NP_("channel", "Command line"),
-        },
-    ),
-    "build": (
-        "build state",
-        {
-            "built": NP_("build state", "Built"),
-            "awaiting_approval": NP_("build state", "Awaiting approval"),
-            "approved": NP_("build state", "Approved"),
-            "rejected": NP_("build state", "Rejected"),
-            "published": NP_("build state", "Published"),
-        },
-    ),
-    "entity": (
-        "entity status",
-        {
-            "on time": NP_("entity status", "Replied on time"),
-            "returned late": NP_("entity status", "Replied late"),
-            "late": NP_("entity status", "Late"),
-            "waiting": NP_("entity status", "Waiting"),
-        },
-    ),
-    "theme": (
-        "theme kind",
-        {
-            "sdg": NP_("theme kind", "Sustainable Development Goal"),
-            "subject": NP_("theme kind", "Subject"),
-        },
-    ),
-    "outbox": (
-        "mail state",
-        {
-            "pending": NP_("mail state", "queued"),
-            "sending": NP_("mail state", "being sent"),
-            "sent": NP_("mail state", "sent"),
-            "failed": NP_("mail state", "not delivered"),
-            "uncertain": NP_("mail state", "delivery uncertain"),
-        },
-    ),
-}
 
 
 class StaffWords(Words):
@@ -107,12 +35,15 @@ class StaffWords(Words):
     def __init__(self, lang: Language) -> None:
         super().__init__(lang, DOMAIN)
 
-    def label(self, kind: str, code: object) -> str:
-        """The name of ``code`` (a state, a channel …) in this language; an unknown code as
-        it is stored, so nothing is hidden."""
-        context, names = LABELS[kind]
-        found = names.get(str(code or ""))
-        return self.p(context, found) if found else str(code or "")
+    def label(self, names: ValueNames, code: object) -> str:
+        """The name of ``code`` (a state, a channel …) in this language, lowercase as it
+        reads inside a sentence; an unknown code as it is stored, so nothing is hidden."""
+        return names.name(self.language, code)
+
+    @staticmethod
+    def capital(text: str) -> str:
+        """``text`` as a table cell or a heading starts it: a capital first letter."""
+        return capital(text)
 
     def day(self, value: date | str | None) -> str:
         """A date as this language writes it (``7 déc. 2026``, ``٧‏/١٢‏/٢٠٢٦``)."""
@@ -165,6 +96,7 @@ def frame(request: Request, lang: Language, base: str) -> dict[str, Any]:
         "dir": "rtl" if lang in RTL else "ltr",
         "t": t,
         "tn": t.n,
+        "capital": capital,
         "switch": switch,
         "base": base,
     }

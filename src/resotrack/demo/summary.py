@@ -249,7 +249,7 @@ def _simulation(w: Words, sim: dict[str, Any]) -> str:
 
 
 def _returns(w: Words, facts: dict[str, Any]) -> str:
-    from resotrack.validation.lifecycle import state_label
+    from resotrack.validation.lifecycle import SUBMISSION_STATES
 
     replied, asked = facts["entities_replied"], facts["cycle"]["questionnaires"]
     states = sorted(facts["submissions"].items())
@@ -259,16 +259,15 @@ def _returns(w: Words, facts: dict[str, Any]) -> str:
         asked=asked,
         rate=_percent(w, replied, asked),
     )
-    labels = Words(w.language, "cli")
-    return f"{said} · " + ", ".join(f"{n} {state_label(labels, state)}" for state, n in states)
+    names = ", ".join(f"{n} {SUBMISSION_STATES.name(w.language, state)}" for state, n in states)
+    return f"{said} · {names}"
 
 
 def _mail(w: Words, mail: dict[str, Any]) -> str:
-    from resotrack.mail.labels import message_kind_label
+    from resotrack.mail.labels import MESSAGE_KINDS
 
-    labels = Words(w.language, "cli")
     kinds = ", ".join(
-        f"{n} {message_kind_label(labels, kind)}"
+        f"{n} {MESSAGE_KINDS.name(w.language, kind)}"
         for kind, n in sorted(mail["sent_by_kind"].items())
     )
     sent = w("sent: {kinds}", kinds=kinds or w("none"))
@@ -278,7 +277,7 @@ def _mail(w: Words, mail: dict[str, Any]) -> str:
 
 
 def _report(w: Words, report: dict[str, Any]) -> str:
-    from resotrack.consolidation.builds import build_state_label
+    from resotrack.consolidation.builds import BUILD_STATES
 
     said = w(
         "build v{version} (id {build}): {headline}",
@@ -286,7 +285,7 @@ def _report(w: Words, report: dict[str, Any]) -> str:
         build=report["build_id"],
         headline=w.said(report["headline"]),
     )
-    state = build_state_label(Words(w.language, "cli"), report["state"])
+    state = BUILD_STATES.name(w.language, report["state"])
     if report.get("run_id"):
         state = w("{state} in publish_report run {run}", state=state, run=report["run_id"])
     note = w("(“on time” by the simulated day each upload was received on)")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from resotrack import clock
-from resotrack.catalog import NP_, Said
+from resotrack.catalog import Said
 from resotrack.demo.stack import DemoError
 
 if TYPE_CHECKING:
@@ -218,11 +218,13 @@ class Cycle:
     title: str = DEMO_TITLE
 
     def describe(self) -> str:
+        from resotrack.questionnaires.cycles import CYCLE_STATES
+
         said = {"cycle": self.id, "n": self.questionnaires, "deadline": self.deadline}
         if self.reused:
             return Said(
                 "cycle {cycle}, {n} questionnaires, deadline {deadline} (reused: already {state})",
-                state=Said.p("cycle state", _CYCLE_STATES.get(self.state, self.state)),
+                state=CYCLE_STATES.said(self.state),
                 **said,
             )
         return Said("cycle {cycle}, {n} questionnaires, deadline {deadline} (new)", **said)
@@ -231,10 +233,6 @@ class Cycle:
     def deadline_day(self) -> int:
         """The deadline as a simulated day (day 0 is today)."""
         return (self.deadline - clock.today()).days
-
-
-#: A cycle's states as the demo's screen names them.
-_CYCLE_STATES = {"open": NP_("cycle state", "open"), "waiting": NP_("cycle state", "waiting")}
 
 
 def open_demo_cycle(symbols: list[str], title: str = DEMO_TITLE) -> Cycle:

@@ -90,7 +90,7 @@ def submit(
     from resotrack.intake.receive import TooLarge, announce, receive
     from resotrack.intake.sniff import NotAWorkbook
     from resotrack.store import session_scope
-    from resotrack.validation.lifecycle import state_label
+    from resotrack.validation.lifecycle import SUBMISSION_STATES
 
     w = terminal_words("cli")
     code = entity.strip().upper()
@@ -129,7 +129,7 @@ def submit(
             "{file}: the same file was already received as submission #{submission} ({state})",
             file=file.name,
             submission=receipt.submission_id,
-            state=state_label(w, receipt.state),
+            state=SUBMISSION_STATES.name(w.language, receipt.state),
         )
         out.print(said)
         return
@@ -165,7 +165,7 @@ def list_returns(
     """List a cycle's submissions with their state, channel and sender."""
     from resotrack.intake.queries import list_submissions
     from resotrack.store import session_scope
-    from resotrack.validation.lifecycle import state_label
+    from resotrack.validation.lifecycle import SUBMISSION_STATES
 
     with session_scope() as session:
         found: list[dict[str, Any]] = [
@@ -204,7 +204,7 @@ def list_returns(
                 f"{s['received_at']:%Y-%m-%d %H:%M}",
                 s["channel"],
                 s["sender"] or "",
-                state_label(w, s["state"]),
+                SUBMISSION_STATES.name(w.language, s["state"]),
                 s["file"],
                 w.number(s["bytes"]),
             )
@@ -229,7 +229,7 @@ def quarantine(
     as_json: AsJson = False,
 ) -> None:
     """List mail the returns mailbox could not accept (kept whole in the blob store)."""
-    from resotrack.intake.queries import list_quarantine, mail_state_label
+    from resotrack.intake.queries import INBOUND_MAIL_STATES, list_quarantine
     from resotrack.store import session_scope
 
     with session_scope() as session:
@@ -265,7 +265,7 @@ def quarantine(
                 f"{m['processed_at']:%Y-%m-%d %H:%M}",
                 m["sender"] or "",
                 (m["subject"] or "")[:60],
-                mail_state_label(w, m["state"]),
+                INBOUND_MAIL_STATES.name(w.language, m["state"]),
                 m["reason"] or "",
                 m["raw_sha256"][:12],
             )

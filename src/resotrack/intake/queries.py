@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from resotrack.catalog import NP_, ValueNames
 from resotrack.intake.models import InboundMail
 from resotrack.validation.models import Submission
 
-if TYPE_CHECKING:
-    from resotrack.catalog import Words
+#: What an inbound message's state is called.
+INBOUND_MAIL_STATES: Final = ValueNames(
+    "inbound mail state",
+    {
+        "processed": NP_("inbound mail state", "processed"),
+        "quarantined": NP_("inbound mail state", "quarantined"),
+    },
+)
 
 
 def list_submissions(
@@ -30,15 +37,6 @@ def list_quarantine(session: Session, *, include_all: bool = False) -> list[Inbo
     if not include_all:
         query = query.where(InboundMail.state == "quarantined")
     return list(session.scalars(query.order_by(InboundMail.id.desc())))
-
-
-def mail_state_label(w: Words, state: str) -> str:
-    """An inbound message's state as ``w``'s reader says it; an unknown one as is."""
-    labels = {
-        "processed": w.p("mail state", "processed"),
-        "quarantined": w.p("mail state", "quarantined"),
-    }
-    return labels.get(state, state)
 
 
 def get_inbound_mail(session: Session, mail_id: int) -> InboundMail:

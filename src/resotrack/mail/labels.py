@@ -1,40 +1,38 @@
-"""What an outbox row's codes (its kind, its delivery state) read as in a person's language."""
+"""What an outbox row's codes (its kind, its delivery state) are called in a person's language."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
-if TYPE_CHECKING:
-    from resotrack.catalog import Words
+from resotrack.catalog import NP_, ValueNames
 
-
-def outbox_state_label(w: Words, state: str) -> str:
-    """A message's delivery state as ``w``'s reader says it; an unknown one as is."""
-    labels = {
-        "pending": w.p("outbox state", "pending"),
-        "sending": w.p("outbox state", "sending"),
-        "sent": w.p("outbox state", "sent"),
-        "failed": w.p("outbox state", "failed"),
-        "uncertain": w.p("outbox state", "uncertain"),
-    }
-    return labels.get(state, state)
-
-
-def message_kind_label(w: Words, kind: str) -> str:
-    """What a queued message is (``questionnaire``, ``feedback``…) as ``w``'s reader says it."""
-    labels = {
-        "questionnaire": w.p("message kind", "questionnaire"),
-        "dispatch_summary": w.p("message kind", "dispatch summary"),
-        "feedback": w.p("message kind", "feedback"),
-        "receipt": w.p("message kind", "receipt"),
-        "notice": w.p("message kind", "notice"),
-        "reminder": w.p("message kind", "reminder"),
-        "overdue": w.p("message kind", "overdue notice"),
-        "escalation": w.p("message kind", "escalation"),
-        "final_notice": w.p("message kind", "final notice"),
-        "correction_needed": w.p("message kind", "correction needed"),
-        "correction_request": w.p("message kind", "correction request"),
-        "reminders_summary": w.p("message kind", "reminders summary"),
-        "report_published": w.p("message kind", "report published"),
-    }
-    return labels.get(kind, kind)
+#: What a message's delivery state is called.
+OUTBOX_STATES: Final = ValueNames(
+    "outbox state",
+    {
+        "pending": NP_("outbox state", "waiting to be sent"),
+        "sending": NP_("outbox state", "being sent"),
+        "sent": NP_("outbox state", "sent"),
+        "failed": NP_("outbox state", "not delivered"),
+        "uncertain": NP_("outbox state", "delivery uncertain"),
+    },
+)
+#: What each kind of message is called.
+MESSAGE_KINDS: Final = ValueNames(
+    "message kind",
+    {
+        "questionnaire": NP_("message kind", "questionnaire"),
+        "dispatch_summary": NP_("message kind", "dispatch summary"),
+        "feedback": NP_("message kind", "feedback"),
+        "receipt": NP_("message kind", "receipt"),
+        "notice": NP_("message kind", "notice"),
+        "reminder": NP_("message kind", "reminder"),
+        "overdue": NP_("message kind", "overdue notice"),
+        "escalation": NP_("message kind", "escalation"),
+        "final_notice": NP_("message kind", "final notice"),
+        "correction_needed": NP_("message kind", "correction needed"),
+        "correction_request": NP_("message kind", "correction request"),
+        "reminders_summary": NP_("message kind", "reminders summary"),
+        "report_published": NP_("message kind", "report published"),
+    },
+)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from resotrack import audit, clock
+from resotrack.catalog import NP_, ValueNames
 from resotrack.questionnaires.models import CycleResolution, Questionnaire, ReportingCycle
 from resotrack.questionnaires.spec import TEMPLATE_VERSION
 from resotrack.registry.models import ReportingEntity
@@ -23,8 +24,18 @@ from resotrack.resolutions.models import Resolution, ResolutionVersion
 from resotrack.resolutions.queries import get_resolution
 from resotrack.resolutions.routing import routing_for
 
+#: What a reporting cycle's state is called.
+CYCLE_STATES: Final = ValueNames(
+    "cycle state",
+    {
+        "waiting": NP_("cycle state", "waiting to be dispatched"),
+        "open": NP_("cycle state", "open"),
+        "closed": NP_("cycle state", "closed"),
+    },
+)
+
 if TYPE_CHECKING:
-    from resotrack.catalog import Words
+    pass
 
 #: The default reminder ladder: days relative to the deadline and what is sent then.
 DEFAULT_LADDER: tuple[dict[str, Any], ...] = (
@@ -226,12 +237,3 @@ def list_cycles(session: Session) -> list[ReportingCycle]:
             .order_by(ReportingCycle.id)
         )
     )
-
-
-def cycle_state_label(w: Words, state: str) -> str:
-    """A cycle's state (``waiting``, ``open``) as ``w``'s reader says it; an unknown one as is."""
-    labels = {
-        "waiting": w.p("cycle state", "waiting to be dispatched"),
-        "open": w.p("cycle state", "open"),
-    }
-    return labels.get(state, state)

@@ -30,7 +30,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from resotrack import clock
-from resotrack.catalog import Said, Words
+from resotrack.catalog import NP_, Said, ValueNames, Words
+from resotrack.mail.labels import OUTBOX_STATES
 from resotrack.mail.models import OutboxMessage
 from resotrack.recovery.config import recovery_settings
 from resotrack.recovery.inventory import (
@@ -48,6 +49,16 @@ from resotrack.validation.models import Answer, Submission
 ANSWERING_STATES: Final = lifecycle.VALIDATED
 CHECKS: Final = ("schema", "blobs", "answers", "outbox")
 SHOWN_PER_CHECK: Final = 50
+#: What each check is called.
+CHECK_NAMES: Final = ValueNames(
+    "check",
+    {
+        "schema": NP_("check", "schema"),
+        "blobs": NP_("check", "blobs"),
+        "answers": NP_("check", "answers"),
+        "outbox": NP_("check", "outbox"),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,7 @@ class VerifyReport:
             w("database {database}", database=self.database),
             w("home     {home}", home=self.home),
         ]
-        names = {name: check_label(w, name) for name in self.checks}
+        names = {name: CHECK_NAMES.name(w.language, name) for name in self.checks}
         states = {"ok": w.p("check", "OK"), "problem": w.p("check", "PROBLEM")}
         states["skipped"] = w.p("check", "SKIPPED")
         wide = max(8, *(len(label) for label in (*names.values(), *states.values())))
@@ -150,17 +161,6 @@ class VerifyReport:
                 said = w.n("NOT OK: {n} problem", "NOT OK: {n} problems", n)
             lines.append(said)
         return "\n".join(lines)
-
-
-def check_label(w: Words, name: str) -> str:
-    """A check's name (``schema``, ``blobs``…) as ``w``'s reader says it."""
-    labels = {
-        "schema": w.p("check", "schema"),
-        "blobs": w.p("check", "blobs"),
-        "answers": w.p("check", "answers"),
-        "outbox": w.p("check", "outbox"),
-    }
-    return labels.get(name, name)
 
 
 def verify_live(*, url: str | None = None, home: Path | None = None) -> VerifyReport:
@@ -576,7 +576,7 @@ def _outbox(conn: Connection, report: VerifyReport) -> None:
     c.ran = True
     states = Said.listed(
         [
-            Said("{state} {n}", state=Said.p("outbox state", state), n=n)
+            Said("{state} {n}", state=OUTBOX_STATES.said(state), n=n)
             for state, n in sorted(by_state.items())
         ]
     )

@@ -6,16 +6,24 @@ import csv
 import io
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import Final
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from resotrack import audit
+from resotrack.catalog import NP_, ValueNames
 from resotrack.registry.models import ReportingEntity
 
-if TYPE_CHECKING:
-    from resotrack.catalog import Words
+#: What each kind of reporting entity is called.
+ENTITY_KINDS: Final = ValueNames(
+    "entity kind",
+    {
+        "member_state": NP_("entity kind", "member state"),
+        "institution": NP_("entity kind", "institution"),
+        "secretariat": NP_("entity kind", "secretariat"),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -100,13 +108,3 @@ def list_entities(session: Session, kind: str | None = None) -> list[ReportingEn
     if kind:
         query = query.where(ReportingEntity.kind == kind)
     return list(session.scalars(query))
-
-
-def entity_kind_label(w: Words, kind: str) -> str:
-    """An entity's kind (``member_state``…) as ``w``'s reader says it; an unknown one as is."""
-    labels = {
-        "member_state": w.p("entity kind", "member state"),
-        "institution": w.p("entity kind", "institution"),
-        "secretariat": w.p("entity kind", "secretariat"),
-    }
-    return labels.get(kind, kind)

@@ -76,7 +76,7 @@ def run(
 
 def show_run(result: ReminderRun) -> None:
     """The run as staff read it: one row per message, then what was held back and why."""
-    from resotrack.mail.labels import message_kind_label
+    from resotrack.mail.labels import MESSAGE_KINDS
     from resotrack.reminders.ladder import rung_label
     from resotrack.reminders.plan import reason_label
 
@@ -111,7 +111,7 @@ def show_run(result: ReminderRun) -> None:
             f"{m.to.name} <{m.to.email}>",
             ", ".join(m.cc),
             rung_label(w, m.rung),
-            message_kind_label(w, m.kind),
+            MESSAGE_KINDS.name(w.language, m.kind),
             m.language,
             reason_label(w, m.reason),
         )
@@ -190,8 +190,8 @@ def show_run(result: ReminderRun) -> None:
 
 
 def show_ladder(info: CycleLadder) -> None:
-    from resotrack.questionnaires.cycles import cycle_state_label
-    from resotrack.reminders.ladder import audience_label, compact, kind_label, rung_label
+    from resotrack.questionnaires.cycles import CYCLE_STATES
+    from resotrack.reminders.ladder import AUDIENCES, RUNG_KINDS, compact, rung_label
 
     w = terminal_words("cli")
     out.print(
@@ -200,7 +200,7 @@ def show_ladder(info: CycleLadder) -> None:
             cycle=info.cycle_id,
             title=info.title,
             deadline=f"{info.deadline:%Y-%m-%d}",
-            state=cycle_state_label(w, info.state),
+            state=CYCLE_STATES.name(w.language, info.state),
         ),
         highlight=False,
     )
@@ -211,8 +211,8 @@ def show_ladder(info: CycleLadder) -> None:
         table.add_row(
             rung_label(w, rung),
             f"{info.day_of(rung):%Y-%m-%d}",
-            kind_label(w, rung.kind),
-            audience_label(w, rung.kind),
+            RUNG_KINDS.name(w.language, rung.kind),
+            AUDIENCES.name(w.language, rung.kind),
         )
     if info.ladder:
         out.print(table)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 from sqlalchemy.orm import Session
 
 from resotrack import audit
-from resotrack.catalog import Said
+from resotrack.catalog import NP_, Said, ValueNames
 from resotrack.questionnaires.cycles import DEFAULT_LADDER
 from resotrack.questionnaires.models import ReportingCycle
 
@@ -43,38 +43,29 @@ MAX_RUNGS: Final = 12
 MAX_MESSAGES_LIMIT: Final = 20
 MIN_GAP_LIMIT: Final = 30
 
+#: What each kind of rung is called (``D-7 reminder``).
+RUNG_KINDS: Final = ValueNames(
+    "rung kind",
+    {
+        "reminder": NP_("rung kind", "reminder"),
+        "overdue": NP_("rung kind", "overdue"),
+        "escalation": NP_("rung kind", "escalation"),
+        "final": NP_("rung kind", "final"),
+    },
+)
 #: Who each kind of rung writes to (the run turns this into addresses).
-AUDIENCE: Final[Mapping[RungKind, str]] = {
-    "reminder": "focal points (cc: the entity's copies)",
-    "overdue": "focal points (cc: the entity's copies)",
-    "escalation": "permanent mission (cc: the Secretariat)",
-    "final": "focal points (cc: the entity's copies and permanent mission)",
-}
+AUDIENCES: Final = ValueNames(
+    "audience",
+    {
+        "reminder": NP_("audience", "focal points (cc: the entity's copies)"),
+        "overdue": NP_("audience", "focal points (cc: the entity's copies)"),
+        "escalation": NP_("audience", "permanent mission (cc: the Secretariat)"),
+        "final": NP_("audience", "focal points (cc: the entity's copies and permanent mission)"),
+    },
+)
 
 _RUNG = re.compile(r"^[Dd]?\s*([+-]?\d{1,4})\s*[:=]\s*([A-Za-z_]+)$")
 _SEPARATORS = re.compile(r"[,;\s]+")
-
-
-def kind_label(w: Words, kind: str) -> str:
-    """A rung's kind (``reminder``, ``overdue``…) as ``w``'s reader says it."""
-    labels = {
-        "reminder": w.p("rung kind", "reminder"),
-        "overdue": w.p("rung kind", "overdue"),
-        "escalation": w.p("rung kind", "escalation"),
-        "final": w.p("rung kind", "final"),
-    }
-    return labels.get(kind, kind)
-
-
-def audience_label(w: Words, kind: str) -> str:
-    """Who a rung of ``kind`` writes to (:data:`AUDIENCE`), as ``w``'s reader says it."""
-    labels = {
-        "reminder": w("focal points (cc: the entity's copies)"),
-        "overdue": w("focal points (cc: the entity's copies)"),
-        "escalation": w("permanent mission (cc: the Secretariat)"),
-        "final": w("focal points (cc: the entity's copies and permanent mission)"),
-    }
-    return labels.get(kind, kind)
 
 
 def rung_label(w: Words, rung: Rung) -> str:
@@ -85,9 +76,7 @@ def rung_label(w: Words, rung: Rung) -> str:
 def rung_said(rung: Rung) -> Said:
     """:attr:`Rung.label` (its English text) to be said in any language (:meth:`Words.said`)."""
     day = Said("D0") if rung.offset == 0 else Said("D{offset}", offset=f"{rung.offset:+d}")
-    if rung.kind not in KINDS:
-        return Said("{day} {kind}", day=day, kind=rung.kind)
-    return Said("{day} {kind}", day=day, kind=Said.p("rung kind", rung.kind))
+    return Said("{day} {kind}", day=day, kind=RUNG_KINDS.said(rung.kind))
 
 
 class LadderError(ValueError):

@@ -93,7 +93,7 @@ def reason_label(w: Words, reason: str) -> str:
         elif isinstance(value, Rung):
             value = rung_label(w, value)
         elif key == "state":
-            value = lifecycle.state_label(w, value)
+            value = lifecycle.SUBMISSION_STATES.name(w.language, value)
         elif isinstance(value, int):
             value = w.number(value)
         values[key] = value

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
+from resotrack.catalog import NP_, ValueNames
 from resotrack.resolutions.lineage import normalise
 from resotrack.resolutions.models import (
     OperativeParagraph,
@@ -31,6 +32,14 @@ from resotrack.resolutions.models import (
 
 THEMES_DIR: Final = Path(__file__).with_name("themes")
 KINDS: Final = {"subjects": "subject", "sdgs": "sdg"}
+#: What each kind of theme is called.
+THEME_KINDS: Final = ValueNames(
+    "theme kind",
+    {
+        "sdg": NP_("theme kind", "sustainable development goal"),
+        "subject": NP_("theme kind", "subject"),
+    },
+)
 PROPOSED, CONFIRMED, REJECTED = "proposed", "confirmed", "rejected"
 LEXICON, STAFF = "lexicon", "staff"
 #: Arabic words take the article and one-letter proclitics (and, so, with, for, like).

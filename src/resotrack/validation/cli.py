@@ -155,6 +155,8 @@ def _print(report: dict[str, Any], w: Words) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from resotrack.validation.lifecycle import SUBMISSION_STATES
+
     out = Console()
     language = w.language
     summary = report["summary"]
@@ -168,12 +170,6 @@ def _print(report: dict[str, Any], w: Words) -> None:
         )
     else:
         who = w("not identified")
-    outcomes = {
-        "accepted": w.p("outcome", "accepted"),
-        "accepted_with_warnings": w.p("outcome", "accepted with warnings"),
-        "refused": w.p("outcome", "refused"),
-        "unreadable": w.p("outcome", "unreadable"),
-    }
     quality = {
         "run": w.p("quality", "run"),
         "not run: the file is not readable": w.p("quality", "not run: the file is not readable"),
@@ -186,7 +182,7 @@ def _print(report: dict[str, Any], w: Words) -> None:
     }
     said = w(
         "[bold]{outcome}[/] ({who}); quality rules: {quality}",
-        outcome=outcomes.get(report["outcome"], report["outcome"]),
+        outcome=SUBMISSION_STATES.name(w.language, report["outcome"]),
         who=who,
         quality=quality.get(summary["quality"], summary["quality"]),
     )

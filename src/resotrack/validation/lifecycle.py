@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
+from resotrack.catalog import NP_, ValueNames
 from resotrack.validation.models import Submission
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from resotrack.catalog import Words
 
 
 class SubmissionState(StrEnum):
@@ -39,6 +38,34 @@ class SubmissionState(StrEnum):
 
 
 S = SubmissionState
+
+#: What a submission's state is called (``superseded``, ``rejected`` and ``failed`` are states
+#: older rows may still carry); validation's outcomes are the decided states among them.
+SUBMISSION_STATES: Final = ValueNames(
+    "submission state",
+    {
+        S.RECEIVED: NP_("submission state", "received"),
+        S.VALIDATING: NP_("submission state", "being checked"),
+        S.ACCEPTED: NP_("submission state", "accepted"),
+        S.ACCEPTED_WITH_WARNINGS: NP_("submission state", "accepted with warnings"),
+        S.REFUSED: NP_("submission state", "refused"),
+        S.UNREADABLE: NP_("submission state", "unreadable"),
+        S.CORRECTION_REQUESTED: NP_("submission state", "correction requested"),
+        "superseded": NP_("submission state", "superseded"),
+        "rejected": NP_("submission state", "rejected"),
+        "failed": NP_("submission state", "check failed"),
+    },
+)
+#: What each channel a return comes by is called (``Submission.channel``).
+CHANNELS: Final = ValueNames(
+    "channel",
+    {
+        "portal": NP_("channel", "portal"),
+        "email": NP_("channel", "email"),
+        "dropfolder": NP_("channel", "drop folder"),
+        "cli": NP_("channel", "command line"),
+    },
+)
 
 #: Not decided yet: intake stored it, validation has not finished with it.
 PENDING: Final = frozenset({S.RECEIVED, S.VALIDATING})
@@ -88,17 +115,3 @@ def request_correction(submission: Submission) -> None:
     if submission.state not in ANSWERS_STORED:
         raise ValueError(f"submission {submission.id} is {submission.state}, not validated")
     submission.state = S.CORRECTION_REQUESTED
-
-
-def state_label(w: Words, state: str) -> str:
-    """A submission's state as ``w``'s reader says it; an unknown one as is."""
-    labels: dict[str, str] = {
-        S.RECEIVED: w.p("submission state", "received"),
-        S.VALIDATING: w.p("submission state", "being checked"),
-        S.ACCEPTED: w.p("submission state", "accepted"),
-        S.ACCEPTED_WITH_WARNINGS: w.p("submission state", "accepted with warnings"),
-        S.REFUSED: w.p("submission state", "refused"),
-        S.UNREADABLE: w.p("submission state", "unreadable"),
-        S.CORRECTION_REQUESTED: w.p("submission state", "correction requested"),
-    }
-    return labels.get(state, state)

@@ -28,6 +28,7 @@ def review(request: Request, user: StaffDep) -> Response:
     confirm and reject buttons; ``?decided=1`` lists past decisions too."""
     from resotrack.resolutions.lineage import FLOOR, REVIEW_THRESHOLD
     from resotrack.resolutions.review import lineage_queue, theme_queue
+    from resotrack.resolutions.themes import THEME_KINDS
 
     lang = staff_language(request)
     decided = request.query_params.get("decided") == "1"
@@ -51,6 +52,7 @@ def review(request: Request, user: StaffDep) -> Response:
         "band": (t.number(FLOOR), t.number(REVIEW_THRESHOLD)),
         "matches": matches,
         "themes": themes,
+        "theme_kinds": THEME_KINDS,
         "done": request.query_params.get("done"),
         "error": request.query_params.get("error"),
     }

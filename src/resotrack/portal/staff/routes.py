@@ -18,6 +18,7 @@ from resotrack.portal.staff.auth import StaffUser, require_staff
 from resotrack.portal.staff.frame import render_staff, staff_words
 from resotrack.store import session_scope
 from resotrack.store.blobs import BlobNotFound, blob_store
+from resotrack.validation.lifecycle import CHANNELS, SUBMISSION_STATES
 from resotrack.validation.models import Submission
 
 router = APIRouter(prefix="/staff")
@@ -38,7 +39,7 @@ def _entity_names(language: Language) -> dict[str, str]:
 @router.get("/", name="staff_index")
 def index(request: Request, user: StaffDep) -> Response:
     """Cycles with their submission counts by state, and the quarantine's size."""
-    from resotrack.questionnaires.cycles import list_cycles
+    from resotrack.questionnaires.cycles import CYCLE_STATES, list_cycles
 
     t = staff_words(request)
     with session_scope() as session:
@@ -55,10 +56,10 @@ def index(request: Request, user: StaffDep) -> Response:
                 "id": c.id,
                 "title": c.title,
                 "deadline": t.day(c.deadline),
-                "state": t.label("cycle", c.state),
+                "state": t.capital(t.label(CYCLE_STATES, c.state)),
                 "questionnaires": t.number(len(c.questionnaires)),
                 "counts": [
-                    (t.label("submission", state), t.number(n))
+                    (t.capital(t.label(SUBMISSION_STATES, state)), t.number(n))
                     for state, n in counts.get(c.id, {}).items()
                 ],
             }
@@ -77,7 +78,7 @@ def index(request: Request, user: StaffDep) -> Response:
 @router.get("/cycles/{cycle_id}", name="staff_cycle")
 def cycle(request: Request, user: StaffDep, cycle_id: int) -> Response:
     """A cycle's submissions (newest first) and the entities that have not replied yet."""
-    from resotrack.questionnaires.cycles import CycleError, get_cycle
+    from resotrack.questionnaires.cycles import CYCLE_STATES, CycleError, get_cycle
 
     t = staff_words(request)
     names = _entity_names(t.language)
@@ -114,9 +115,9 @@ def cycle(request: Request, user: StaffDep, cycle_id: int) -> Response:
         {
             **r,
             "received": t.moment(received[r["id"]]),
-            "channel": t.label("channel", r["channel"]),
-            "state": t.label("submission", r["state"]),
-            "outcome": t.label("submission", r["outcome"]),
+            "channel": t.capital(t.label(CHANNELS, r["channel"])),
+            "state": t.capital(t.label(SUBMISSION_STATES, r["state"])),
+            "outcome": t.capital(t.label(SUBMISSION_STATES, r["outcome"])),
             "size": t.number(r["size"]),
         }
         for r in rows
@@ -128,7 +129,7 @@ def cycle(request: Request, user: StaffDep, cycle_id: int) -> Response:
             "id": cycle_id,
             "title": title,
             "deadline": t.day(deadline),
-            "state": t.label("cycle", state),
+            "state": t.capital(t.label(CYCLE_STATES, state)),
         },
         "rows": shown,
         "waiting": waiting,
