@@ -152,8 +152,9 @@ def _extracted(domain: str) -> set[tuple[str | None, str]]:
         return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
     if domain == "values":
         # the names of stored codes: each stage's ValueNames tables, NP_(context, name)
+        named_here: dict[str, Any] = {"NP_": ((1, "c"), 2)}
         for written in VALUES_SOURCES:
-            found += extract_from_file("python", str(src / written), keywords={"NP_": ((1, "c"), 2)})
+            found += extract_from_file("python", str(src / written), keywords=named_here)
         return {(c, m if isinstance(m, str) else m[0]) for _, m, _, c in found}
     if domain == "resolutions":
         # the parser's refusals (``ResolutionParseError(msgid, …)``), the phrases they carry
