@@ -230,7 +230,8 @@ def test_states_kinds_and_rungs_are_labelled_in_french_and_arabic(
     assert {e["kind"] for e in json.loads(output)} == {"member_state"}  # JSON keeps the codes
     _queue("labels:1")
     code, output = run("outbox", "list")
-    assert code == 0 and "en attente" in output and "avis" in output and "pending" not in output
+    assert code == 0 and "en attente d’envoi" in output and "avis" in output
+    assert "pending" not in output
     code, output = run("reminders", "ladder", "show", "--cycle", "1")
     assert code == 0, output
     assert "points focaux (copie" in output and "saisine de la mission" in output
@@ -245,7 +246,7 @@ def test_states_kinds_and_rungs_are_labelled_in_french_and_arabic(
     code, output = run("cycles", "show", "1")
     assert code == 0 and "بانتظار الإرسال" in output and "تذكير (الموعد -14 يوم)" in output
     code, output = run("outbox", "list")
-    assert code == 0 and "قيد الانتظار" in output and "إشعار" in output
+    assert code == 0 and "بانتظار الإرسال" in output and "إشعار" in output
     code, output = run("entities", "list", "--kind", "member_state")
     assert code == 0 and "دولة عضو" in output
 
@@ -435,7 +436,7 @@ def test_the_demo_screen_speaks_the_terminal_language(speak: Any) -> None:
         "Tableau de bord" in french
         and "(un maildir : un message par fichier)" in french.replace(NBSP, " ")
     )
-    assert "48 entités acceptées sur 60" in french and "48 acceptée" in french
+    assert "48 entités acceptées sur 60" in french and "48 accepté" in french
     assert "60 questionnaire" in french and "4 dernier avis" in french
     assert "Ouverture du cycle de démonstration" in french and "(nouveau)" in french
     assert "en attente d’approbation dans l’exécution publish_report manual__1" in french
