@@ -40,7 +40,6 @@ from conftest import SEED_004, _pg_admin_url
 from resotrack import clock
 from resotrack.intake.receive import announce, receive, reset_announce_backoff
 from resotrack.mail.models import OutboxMessage
-from resotrack.questionnaires.cycles import open_cycle
 from resotrack.questionnaires.models import ReportingCycle
 from resotrack.registry.models import ReportingEntity
 from resotrack.resolutions.models import Resolution
@@ -171,19 +170,11 @@ def _world(root: Path) -> World:
     which are not this test's subject.
     """
     from resotrack.registry import sync_entities
-    from support import return_fixtures
-
-    def open_dispatched(*args: Any, **kwargs: Any) -> ReportingCycle:
-        cycle = open_cycle(*args, **kwargs)
-        cycle.state, cycle.dispatched_at = "open", clock.now()
-        return cycle
 
     with session_scope() as session:
         sync_entities(session)
     root.mkdir(parents=True, exist_ok=True)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(return_fixtures, "open_cycle", open_dispatched)
-        world = make_world(root, entities=_states())
+    world = make_world(root, entities=_states(), dispatched_at=clock.now())
     with session_scope() as session:
         cycle = session.get(ReportingCycle, world.cycle_id)
         assert cycle is not None and cycle.state == "open"

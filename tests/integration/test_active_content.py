@@ -109,4 +109,4 @@ def test_an_email_return_is_refused_and_the_sender_told_in_their_language(
         (notice,) = session.scalars(select(OutboxMessage)).all()
         assert notice.to_addrs == [sen.email] and notice.language == "fr"
         message, fix = describe(Problem(rule))
-        assert notice.context["paragraphs"] == [f"reponse.xlsx : {message['fr']} {fix['fr']}"]
+        assert notice.context["paragraphs"] == [f"reponse.xlsx\u00a0: {message['fr']} {fix['fr']}"]

@@ -146,7 +146,7 @@ def test_site_build_and_consolidate_lines_in_french_and_arabic(
     assert leaks(output, "fr", ["cli"]) == []
     monkeypatch.setattr("resotrack.orchestration.trigger_dag", lambda dag, conf: None)
     code, output = run("reports", "submit", "7")
-    assert code == 1 and "erreur :" in output and "Airflow n’a pas lancé l’exécution" in output
+    assert code == 1 and "erreur\u00a0:" in output and "Airflow n’a pas lancé l’exécution" in output
     monkeypatch.setattr("resotrack.orchestration.trigger_dag", lambda dag, conf: "manual__1")
     code, output = run("reports", "submit", "7")
     assert code == 0 and "en attente d’approbation dans l’exécution Airflow manual__1" in output

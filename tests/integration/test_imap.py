@@ -44,7 +44,7 @@ def test_a_reply_with_the_workbook_becomes_a_submission(mailbox: Mailbox, world:
     with session_scope() as session:
         ack = session.scalars(select(OutboxMessage)).one()
         assert ack.kind == "receipt" and ack.language == "fr" and ack.to_addrs == [sen.email]
-        assert ack.context["subject"] == "Bien reçu : réponse Sénégal.xlsx"
+        assert ack.context["subject"] == "Bien reçu\u00a0: réponse Sénégal.xlsx"
 
     assert poll_mailbox(mailbox.settings()) == []  # a second poll: nothing new
     assert poll_in_a_new_process(mailbox) == []  # after a restart: still nothing

@@ -226,9 +226,10 @@ def test_the_report_shows_how_a_renewed_paragraph_moved_across_cycles(
     for status, label in (("fully_implemented", "pleinement"), ("no_reply", "pas de réponse")):
         if before[status] or after[status]:
             noun = "entité" if after[status] <= 1 else "entités"
-            assert f"{label}{' mis en œuvre' if status != 'no_reply' else ''} : " in line.lower()
+            done = " mis en œuvre" if status != "no_reply" else ""
+            assert f"{label}{done}\u00a0: " in line.lower()
             assert f"{before[status]} → {after[status]} {noun}" in line
-    assert "Cycles comparés :" in text and "(échéance :" in text
+    assert "Cycles comparés\u00a0:" in text and "(échéance\u00a0:" in text
 
     # Arabic: the arrow points the way the text reads.
     arabic = _docx_text(
@@ -339,15 +340,15 @@ def test_a_theme_restricts_the_tables_workbook_and_report_and_a_rejected_tag_dro
     book = CalamineWorkbook.from_filelike(io.BytesIO(write_workbook(tables, info, language="fr")))
     about = book.get_sheet_by_name(book.sheet_names[0]).to_python()
     assert about[0][0] == (
-        f"Tableaux de mise en œuvre : {snapshot.cycle['title']}, paragraphes relatifs au "
-        f"thème « {name_fr} »"
+        f"Tableaux de mise en œuvre\u00a0: {snapshot.cycle['title']}, paragraphes relatifs au "
+        f"thème «\u00a0{name_fr}\u00a0»"
     )
     assert any(r[0] == "Thème" and r[1] == name_fr for r in about)
     text = _docx_text(
         render_docx(for_resolution(tables, OLD), snapshot.resolutions[0], info, {}, language="fr")
     )
     title = text.split("\n")[0]
-    assert title.endswith(f"paragraphes relatifs au thème « {name_fr} »")
+    assert title.endswith(f"paragraphes relatifs au thème «\u00a0{name_fr}\u00a0»")
     assert code not in title
 
 

@@ -170,7 +170,7 @@ def test_two_ministries_share_a_session_questionnaire(env: None, tmp_path: Path)
     assert message.kind == "reminder" and "still owed" in message.reason
     ctx = context(facts, message, day)
     assert ctx["paragraphs"] == len(asked) - len(part_a)
-    named = {line.split(" : ")[0].removeprefix("Résolution ") for line in ctx["owed"]}
+    named = {line.split("\u00a0: ")[0].removeprefix("Résolution ") for line in ctx["owed"]}
     assert named == planning
 
     # Completeness and timeliness count per paragraph: half the rows, answered on time.

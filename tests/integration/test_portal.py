@@ -146,7 +146,7 @@ def test_upload_result_and_history(client: TestClient, world: World) -> None:
 
     result = client.get(response.headers["location"])
     assert result.status_code == 200
-    assert "Merci : nous avons bien reçu votre classeur" in result.text
+    assert "Merci\u00a0: nous avons bien reçu votre classeur" in result.text
     assert "Reçu — en cours de vérification" in result.text
     page = client.get(home(world, "SEN"))
     assert f'id="submission-{row.id}"' in page.text and "réponse Sénégal.xlsx" in page.text

@@ -187,7 +187,7 @@ def test_the_reminders_command_speaks_the_terminal_language(
 
     dry = runner.invoke(app, [*args, "--today", "2026-03-18"])  # D-14: SEN's first reminder
     assert dry.exit_code == 0, dry.output
-    assert "2026-03-18 : 1 message serait envoyé (essai à blanc" in dry.output
+    assert "2026-03-18\u00a0: 1 message serait envoyé (essai à blanc" in dry.output
     assert "dernier palier J-14 rappel" in dry.output and "message(s)" not in dry.output
     shown = runner.invoke(app, ["reminders", "ladder", "show", "--cycle", str(world_cycle)])
     assert shown.exit_code == 0, shown.output

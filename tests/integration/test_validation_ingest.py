@@ -106,10 +106,10 @@ def test_problems_come_as_a_table_and_an_annotated_copy(
     (mail,) = _mail_to(smtp_server, world.emails["SEN"])
     assert "Réponse à corriger" in str(mail["Subject"])
     text, html = _body(mail, "plain"), _body(mail, "html")
-    assert f"ligne 3, paragraphe {missing}, colonne « Mesures prises »" in text
+    assert f"ligne 3, paragraphe {missing}, colonne «\u00a0Mesures prises\u00a0»" in text
     assert "les mesures prises ne sont pas décrites" in text
     assert "Décrivez brièvement" in text  # the fix, in their words
-    assert "<table" in html and "« voir annexe » n&#39;est pas un lien web." in html
+    assert "<table" in html and "«\u00a0voir annexe\u00a0» n&#39;est pas un lien web." in html
     (attachment,) = list(mail.iter_attachments())
     annotated = attachment.get_payload(decode=True)
     assert isinstance(annotated, bytes)

@@ -51,7 +51,7 @@ def test_quick_check_says_at_once_what_is_structurally_wrong(world: World) -> No
     report = quick_check(renamed, expected_entity="SEN", expected_cycle=world.cycle_id)
     assert report.outcome == "invalid"
     assert [p["rule"] for p in report.problems] == ["contract.column_renamed"]
-    assert "devrait s'intituler « Mesures prises »" in report.messages("fr")[0]
+    assert "devrait s'intituler «\u00a0Mesures prises\u00a0»" in report.messages("fr")[0]
 
     other = quick_check(filled(world, "MLI"), expected_entity="SEN", expected_cycle=world.cycle_id)
     assert [p["rule"] for p in other.problems] == ["identify.wrong_entity"]

@@ -59,12 +59,17 @@ class World(base.World):
 
 
 def make_world(
-    tmp_path: Path, entities: Sequence[str] = ENTITIES, full: Sequence[str] = ("PAK",)
+    tmp_path: Path,
+    entities: Sequence[str] = ENTITIES,
+    full: Sequence[str] = ("PAK",),
+    dispatched_at: datetime | None = None,
 ) -> World:
     """Seed 004 × ``entities``, questionnaires built and stored as dispatch leaves them.
 
     Routing asks a member state about 105 of the 137 paragraphs; the entities in ``full``
     are asked about all 137 (the size the latency and throughput goals are stated for).
+    With ``dispatched_at`` the cycle is committed ``open``, as dispatch leaves it, in the
+    transaction that creates it (a running dispatch sweep never sees it waiting).
     """
     World.register_entities()
     World.import_resolution()
@@ -73,7 +78,10 @@ def make_world(
     World.register_focal_points(tmp_path, [World.focal_line(c, languages[c]) for c in entities])
     # The hostile-input cases are stated for a cycle that requires whole returns (a row
     # deleted or left blank is refused); partial returns have their own tests.
-    cycle_id = World.open_cycle(entities, clock.today() + timedelta(days=60), require_complete=True)
+    deadline = clock.today() + timedelta(days=60)
+    cycle_id = World.open_cycle(
+        entities, deadline, require_complete=True, dispatched_at=dispatched_at
+    )
     world = World(cycle_id, {}, {}, {}, languages, {})
     with session_scope() as session:
         cycle = load_cycle(session, cycle_id)

@@ -330,7 +330,7 @@ def test_counted_words_take_each_language_s_plural() -> None:
 def test_a_sentence_names_the_entity_in_the_form_its_language_needs() -> None:
     fr = render("reminder", "fr", sample("reminder", "fr"))
     assert "Le rapport <strong>du Senegal</strong> est attendu" in fr.html
-    assert "Ce lien est réservé au Senegal ;" in fr.text
+    assert "Ce lien est réservé au Senegal\u00a0;" in fr.text
     ar = render("escalation", "ar", sample("escalation", "ar"))
     assert '<html lang="ar" dir="rtl">' in ar.html and "text-align:right" in ar.html
     assert "تتوجه الأمانة العامة إلى <strong>" in ar.html

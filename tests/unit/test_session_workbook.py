@@ -51,18 +51,18 @@ def test_a_session_questionnaire_lists_its_resolutions_by_area() -> None:
     assert listed == [
         (
             "Affaires politiques",
-            "Résolution 2/49-POL : 3 paragraphes, à partir de la ligne 2",
+            "Résolution 2/49-POL\u00a0: 3 paragraphes, à partir de la ligne 2",
             "'Return'!A2",
         ),
-        (None, "Résolution 10/49-POL : 3 paragraphes, à partir de la ligne 5", "'Return'!A5"),
+        (None, "Résolution 10/49-POL\u00a0: 3 paragraphes, à partir de la ligne 5", "'Return'!A5"),
         (
             "Affaires économiques",
-            "Résolution 2/49-E : 3 paragraphes, à partir de la ligne 8",
+            "Résolution 2/49-E\u00a0: 3 paragraphes, à partir de la ligne 8",
             "'Return'!A8",
         ),
         (
             "Autres résolutions",
-            "Résolution OIC/X/RES : 3 paragraphes, à partir de la ligne 11",
+            "Résolution OIC/X/RES\u00a0: 3 paragraphes, à partir de la ligne 11",
             "'Return'!A11",
         ),
     ]
