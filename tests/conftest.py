@@ -188,7 +188,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test by what it needs (``_FIXTURE_MARKERS``; ``postgres`` also for the
     PostgreSQL variant of a database fixture).
 
-    Under ``-n 2`` each worker has its own Airflow home (a session fixture) and its servers on
+    Under ``-n`` each worker has its own Airflow home (a session fixture) and its servers on
     free ports, so Airflow tests run on both workers. (An ``xdist_group`` mark added here
     would not keep them on one: xdist's worker reads the marks in its own collection hook,
     which runs before this one.)"""
