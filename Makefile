@@ -31,10 +31,12 @@ services:
 system:
 	scripts/system-deps.sh
 
-# Three workers on two cores: much of the suite waits on servers and subprocesses (a run took
-# 2,042 s of CPU in 1,654 s at -n 3). Each worker has its own Airflow home, so tests that drive
-# Airflow run on every worker.
-WORKERS ?= 3
+# Two workers, one per core (WORKERS= to change it). Three were tried: the suite waits on
+# servers for much of its time (2,477 s of CPU in 1,847 s of wall at -n 3), but three workers
+# on two cores were no faster (27.5 and 30.7 min against 29.2 at -n 2) and slowed Airflow
+# enough to lose races. Each worker has its own Airflow home, so tests that drive Airflow run
+# on every worker.
+WORKERS ?= 2
 test: install services system
 	$(UV) run pytest -n $(WORKERS) --durations=15
 

@@ -169,9 +169,10 @@ def test_a_valid_upload_passes_the_first_check_at_once(
     submission_id, page = _upload_page(portal, world, links["SEN"], "SEN", data)
     rows = rows_of(world, "SEN")
     assert '<html lang="fr"' in page and 'data-outcome="ok"' in page
-    assert "Merci : nous avons bien reçu votre classeur." in page
-    assert f"Première vérification réussie : c&#39;est bien votre questionnaire et ses {rows}" in (
-        page
+    assert "Merci\u00a0: nous avons bien reçu votre classeur." in page
+    assert (
+        f"Première vérification réussie\u00a0: c&#39;est bien votre questionnaire et ses {rows}"
+        in page
     )
     assert 'id="problems"' not in page and 'role="alert"' not in page
     assert "Reçu — en cours de vérification" in page  # the full check is still to come
@@ -240,7 +241,7 @@ def test_a_broken_upload_shows_its_errors_at_once_and_the_full_report_agrees(
     assert len(quick_rows) == 1
     severity, row, paragraph, column, message, fix = quick_rows[0]
     assert (severity, row, paragraph, column) == ("À corriger", "1", "", "Mesures prises")
-    assert "devrait s'intituler « Mesures prises »" in message and fix
+    assert "devrait s'intituler «\u00a0Mesures prises\u00a0»" in message and fix
     stored = _stored(submission_id)  # kept, waiting for the full validation
     assert stored.state == "received" and blob_store().get(stored.sha256) == broken
     assert [p["rule"] for p in stored.report["quick"]["problems"]] == ["contract.column_renamed"]
@@ -336,7 +337,7 @@ def test_in_a_browser_the_errors_are_on_the_page_after_sending(
         expect(page.get_by_role("alert")).to_contain_text("ne peut pas être accepté en l'état")
         problems = page.locator("#problems tbody tr")
         expect(problems).to_have_count(1)
-        expect(problems.first).to_contain_text("devrait s'intituler « Mesures prises »")
+        expect(problems.first).to_contain_text("devrait s'intituler «\u00a0Mesures prises\u00a0»")
         page.get_by_role("link", name="العربية").click()
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
         expect(page.get_by_role("alert")).to_contain_text("لا يمكن قبول هذا المصنف على حاله")

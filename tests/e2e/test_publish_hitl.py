@@ -286,8 +286,7 @@ def _hitl(cluster: Cluster, run_id: str) -> dict[str, Any]:
         details = body.get("hitl_details") or []
         return details[0] if details else None
 
-    detail = cluster.wait_for(f"the approval request of {run_id}", waiting)
-    assert isinstance(detail, dict)
+    cluster.wait_for(f"the approval request of {run_id}", waiting)
     parked = f"TaskInstance Finished: dag_id=publish_report, task_id=approve, run_id={run_id},"
     cluster.wait_for(
         f"the scheduler to see {run_id}'s approval task parked",
@@ -296,6 +295,10 @@ def _hitl(cluster: Cluster, run_id: str) -> dict[str, Any]:
             for line in (cluster.home / "scheduler.log").read_text(errors="replace").splitlines()
         ),
     )
+    # Read again: the request exists while the task is still running (it parks just after),
+    # so the first answer can name a state that is already past.
+    detail = waiting()
+    assert isinstance(detail, dict)
     return detail
 
 
