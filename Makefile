@@ -82,7 +82,7 @@ VALUES_SOURCES := src/resotrack/validation/lifecycle.py src/resotrack/questionna
 	src/resotrack/consolidation/builds.py src/resotrack/consolidation/dashboard.py \
 	src/resotrack/mail/labels.py src/resotrack/intake/queries.py src/resotrack/registry/entities.py \
 	src/resotrack/reminders/ladder.py src/resotrack/recovery/verify.py \
-	src/resotrack/resolutions/themes.py
+	src/resotrack/resolutions/lineage.py src/resotrack/resolutions/themes.py
 catalogs: install
 	@mkdir -p $(POT)
 	$(call domain_pot,portal,src/resotrack/portal/i18n.py)

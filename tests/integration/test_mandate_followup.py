@@ -318,6 +318,8 @@ def test_a_theme_restricts_the_tables_workbook_and_report_and_a_rejected_tag_dro
     result = runner.invoke(app, ["resolutions", "themes-review", "--json"])
     left = [t for t in json.loads(result.output)["themes"] if t["code"] == code]
     assert {t["paragraph"] for t in left} == keep
+    table = runner.invoke(app, ["resolutions", "themes-review"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0 and "proposed" in table.output, table.output
 
     # Tables, workbook and report restricted to the theme; titles name it in French.
     with session_scope() as s:
@@ -366,6 +368,8 @@ def test_staff_review_page_in_french_and_arabic_and_the_dashboard_filter(
     low, high = listed["band"]
     matches = listed["matches"]
     assert matches and all(m["state"] == "review" for m in matches)
+    table = runner.invoke(app, ["resolutions", "lineage-review"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0 and "to review" in table.output, table.output
     assert all(low <= m["score"] < high for m in matches)
     assert [m["score"] for m in matches] == sorted(m["score"] for m in matches)
     with session_scope() as s:

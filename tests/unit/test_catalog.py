@@ -97,6 +97,7 @@ VALUES_SOURCES = (
     "intake/queries.py",
     "registry/entities.py",
     "reminders/ladder.py",
+    "resolutions/lineage.py",
     "recovery/verify.py",
     "resolutions/themes.py",
 )

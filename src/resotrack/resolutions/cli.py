@@ -52,7 +52,7 @@ def _bad_language(language: str) -> typer.Exit:
 
 def lineage(symbol: str, as_json: JsonOption = False) -> None:
     """Per paragraph of SYMBOL: the earlier paragraph it renews (symbol, paragraph, score)."""
-    from resotrack.resolutions.lineage import lineage_of
+    from resotrack.resolutions.lineage import LINEAGE_STATES, lineage_of
 
     matches = _run(lambda s: lineage_of(s, symbol))
     if as_json:
@@ -69,20 +69,13 @@ def lineage(symbol: str, as_json: JsonOption = False) -> None:
         return
     w = terminal_words("cli")
     table = Table("§", w.p("column", "predecessor"), w.p("column", "score"), w.p("column", "state"))
-    states = {
-        "linked": w.p("lineage state", "linked"),
-        "confirmed": w.p("lineage state", "confirmed by staff"),
-        "review": w.p("lineage state", "to review"),
-        "rejected": w.p("lineage state", "rejected by staff"),
-        "new": w.p("lineage state", "new"),
-    }
     for m in matches:
         link = m.predecessor or m.proposed
         table.add_row(
             str(m.paragraph),
             f"{link['symbol']} §{link['paragraph']}" if link else "",
             f"{link['score']:.1f}" if link else "",
-            states.get(m.state, m.state),
+            LINEAGE_STATES.name(w.language, m.state),
         )
     out.print(table)
     review = sum(m.state == "review" for m in matches)
@@ -241,7 +234,7 @@ def _short(text: str, width: int = 70) -> str:
 
 def lineage_review(as_json: JsonOption = False, decided: DecidedOption = False) -> None:
     """Lineage matches to review (score in the review band), lowest score first."""
-    from resotrack.resolutions.lineage import FLOOR, REVIEW_THRESHOLD
+    from resotrack.resolutions.lineage import FLOOR, LINEAGE_STATES, REVIEW_THRESHOLD
     from resotrack.resolutions.review import lineage_queue
 
     items = _run(lambda s: lineage_queue(s, decided=decided))
@@ -258,13 +251,6 @@ def lineage_review(as_json: JsonOption = False, decided: DecidedOption = False) 
         w.p("column", "score"),
         w.p("column", "state"),
     )
-    states = {
-        "linked": w.p("lineage state", "linked"),
-        "confirmed": w.p("lineage state", "confirmed by staff"),
-        "review": w.p("lineage state", "to review"),
-        "rejected": w.p("lineage state", "rejected by staff"),
-        "new": w.p("lineage state", "new"),
-    }
     for i in items:
         table.add_row(
             f"{i.symbol} §{i.paragraph}",
@@ -272,7 +258,7 @@ def lineage_review(as_json: JsonOption = False, decided: DecidedOption = False) 
             f"{i.predecessor_symbol} §{i.predecessor_paragraph}",
             _short(i.predecessor_text),
             "" if i.score is None else f"{i.score:.1f}",
-            states.get(i.state, i.state),
+            LINEAGE_STATES.name(w.language, i.state),
         )
     out.print(table)
     pending = sum(i.state == "review" for i in items)
@@ -291,6 +277,7 @@ def themes_review(
 ) -> None:
     """Themes the keyword lexicons proposed and nobody decided yet, paragraph by paragraph."""
     from resotrack.resolutions.review import theme_queue
+    from resotrack.resolutions.themes import THEME_STATES
 
     if language not in ("ar", "en", "fr"):
         raise _bad_language(language)
@@ -308,11 +295,6 @@ def themes_review(
         w.p("column", "found by"),
         w.p("column", "state"),
     )
-    states = {
-        "proposed": w.p("theme state", "proposed"),
-        "confirmed": w.p("theme state", "confirmed"),
-        "rejected": w.p("theme state", "rejected"),
-    }
     for i in items:
         table.add_row(
             f"{i.symbol} §{i.paragraph}",
@@ -320,7 +302,7 @@ def themes_review(
             i.name,
             i.code,
             ", ".join(i.evidence),
-            states.get(i.state, i.state),
+            THEME_STATES.name(w.language, i.state),
         )
     out.print(table)
     pending = sum(i.state == "proposed" for i in items)

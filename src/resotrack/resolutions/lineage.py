@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resotrack import audit, clock
+from resotrack.catalog import NP_, ValueNames
 from resotrack.resolutions.models import (
     OperativeParagraph,
     ParagraphLineage,
@@ -49,6 +50,17 @@ CANDIDATE_RESOLUTIONS: Final = 3
 PRIOR_WEIGHT: Final = 0.1
 
 LINKED, REVIEW, NEW, CONFIRMED, REJECTED = "linked", "review", "new", "confirmed", "rejected"
+#: What a paragraph's link to its predecessor is called (``values`` domain).
+LINEAGE_STATES: Final = ValueNames(
+    "lineage state",
+    {
+        LINKED: NP_("lineage state", "linked"),
+        CONFIRMED: NP_("lineage state", "confirmed by staff"),
+        REVIEW: NP_("lineage state", "to review"),
+        REJECTED: NP_("lineage state", "rejected by staff"),
+        NEW: NP_("lineage state", "new"),
+    },
+)
 #: States whose predecessor counts as the paragraph's predecessor.
 WITH_PREDECESSOR: Final = frozenset({LINKED, CONFIRMED})
 

@@ -41,6 +41,15 @@ THEME_KINDS: Final = ValueNames(
     },
 )
 PROPOSED, CONFIRMED, REJECTED = "proposed", "confirmed", "rejected"
+#: What a paragraph's theme tag is at (``values`` domain).
+THEME_STATES: Final = ValueNames(
+    "theme state",
+    {
+        PROPOSED: NP_("theme state", "proposed"),
+        CONFIRMED: NP_("theme state", "confirmed"),
+        REJECTED: NP_("theme state", "rejected"),
+    },
+)
 LEXICON, STAFF = "lexicon", "staff"
 #: Arabic words take the article and one-letter proclitics (and, so, with, for, like).
 _ARABIC_PREFIX: Final = r"(?:[وفبلك])?(?:ال|لل)?"
