@@ -17,13 +17,12 @@ from conftest import SEED_000
 from resotrack import clock
 from resotrack.catalog import Said, Words
 from resotrack.cli import app
-from resotrack.mail import enqueue
 from resotrack.publicsite.site import SiteResult
 from resotrack.reminders.ladder import Fatigue, Rung, rung_label
 from resotrack.reminders.plan import Reason, Sent, fatigue_verdict, reason_label
-from resotrack.store import session_scope
 from support.catalog_leaks import leaks
 from support.smtp_server import SmtpServer
+from support.world import queue_notice
 
 NBSP = "\u00a0"
 runner = CliRunner()
@@ -55,19 +54,6 @@ def _flat(output: str) -> str:
     return re.sub(r"[ \n]+", " ", output)
 
 
-def _queue(key: str) -> int:
-    with session_scope() as s:
-        return enqueue(
-            s,
-            key=key,
-            kind="notice",
-            template="notice",
-            language="en",
-            context={"subject": "Hello", "paragraphs": ["A notice."]},
-            to=["fp.sen@gov.example.org"],
-        ).id
-
-
 # --- a. the reports of outbox send, site build, verify, restore, consolidate, show ---------
 
 
@@ -79,7 +65,7 @@ def test_outbox_send_import_show_and_verify_in_french_and_arabic(
     assert run("init")[0] == 0
     code, output = run("outbox", "send")
     assert code == 0 and "Rien n’attendait dans la boîte d’envoi." in output
-    row = _queue("languages:1")
+    row = queue_notice("languages:1")
     code, output = run("outbox", "send")
     assert code == 0, output
     assert f"1 message envoyé{NBSP}: {row}" in output and "SendReport" not in output
@@ -101,7 +87,7 @@ def test_outbox_send_import_show_and_verify_in_french_and_arabic(
     code, output = run("verify")
     assert "المخطط" in output and "الإجابات" in output and "صندوق الصادر" in output
     assert leaks(output, "ar", ["cli"]) == [], output
-    row = _queue("languages:2")
+    row = queue_notice("languages:2")
     code, output = run("outbox", "send")
     assert code == 0 and f"أُرسلت رسالة واحدة: {row}" in output
 
@@ -228,7 +214,7 @@ def test_states_kinds_and_rungs_are_labelled_in_french_and_arabic(
     assert code == 0 and "État membre" in output and "member_state" not in output
     code, output = run("entities", "list", "--kind", "member_state", "--json")
     assert {e["kind"] for e in json.loads(output)} == {"member_state"}  # JSON keeps the codes
-    _queue("labels:1")
+    queue_notice("labels:1")
     code, output = run("outbox", "list")
     assert code == 0 and "en attente d’envoi" in output and "avis" in output
     assert "pending" not in output

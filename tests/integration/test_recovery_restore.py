@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from resotrack.mail import enqueue
 from resotrack.mail.models import OutboxMessage
 from resotrack.recovery import RecoveryError
 from resotrack.recovery.backup import backup
@@ -22,6 +21,7 @@ from resotrack.settings import get_settings
 from resotrack.store import reset_engines, session_scope
 from resotrack.validation.models import Answer, Submission
 from support.recovery_world import FEW, invoke, make_world
+from support.world import queue_notice
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -193,19 +193,6 @@ def test_a_folder_of_generations_is_refused_with_their_list(db_url: str, tmp_pat
 # --- what the restore says and holds -----------------------------------------------------
 
 
-def _queue(key: str) -> int:
-    with session_scope() as s:
-        return enqueue(
-            s,
-            key=key,
-            kind="notice",
-            template="notice",
-            language="en",
-            context={"subject": "Hello", "paragraphs": ["A notice."]},
-            to=["fp.sen@gov.example.org"],
-        ).id
-
-
 @SQLITE_ONLY
 def test_emails_pending_at_backup_time_are_held_as_uncertain(
     db_url: str,
@@ -214,7 +201,7 @@ def test_emails_pending_at_backup_time_are_held_as_uncertain(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     make_world(FEW[:1])
-    row_id = _queue("restore-test:1")
+    row_id = queue_notice("restore-test:1")
     folder = backup(tmp_path / "b").folder
     _switch(monkeypatch, *elsewhere)
     code, output = invoke(["restore", str(folder)])

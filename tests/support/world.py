@@ -23,6 +23,7 @@ from typing import Any, Final
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from resotrack.mail import enqueue
 from resotrack.questionnaires.cycles import open_cycle
 from resotrack.questionnaires.dispatch import ensure_built, load_cycle, questionnaire_spec
 from resotrack.questionnaires.models import Questionnaire
@@ -233,3 +234,17 @@ class World:
 
 #: Questionnaires are prefilled with earlier accepted answers, as the application does.
 _ANSWERS: Final = {"earlier_answers": earlier_answers}
+
+
+def queue_notice(key: str) -> int:
+    """One English notice to Senegal's focal point queued in the outbox under ``key``; its id."""
+    with session_scope() as s:
+        return enqueue(
+            s,
+            key=key,
+            kind="notice",
+            template="notice",
+            language="en",
+            context={"subject": "Hello", "paragraphs": ["A notice."]},
+            to=["fp.sen@gov.example.org"],
+        ).id
