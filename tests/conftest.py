@@ -19,7 +19,10 @@ from sqlalchemy.engine import make_url
 
 from resotrack.settings import get_settings
 from resotrack.store import migrate, reset_engines
-from support.airflow_env import airflow_home_fixture  # noqa: F401  (shared Airflow home)
+from support.airflow_env import (  # noqa: F401  (the worker's Airflow home; a test's own)
+    airflow_home_fixture,
+    empty_airflow_home_fixture,
+)
 from support.chromium import browser  # noqa: F401  (headless Chromium, one per module)
 from support.smtp_server import smtp_server  # noqa: F401  (a real SMTP server on loopback)
 

@@ -3,7 +3,7 @@
 ``airflow dags test`` runs it once per conf: the task hands the work to the warm validation
 service, the sender gets their feedback, and the ``answers`` Asset gets an event only when
 answers changed. Then, under a running scheduler (scheduler, DAG processor and API server with
-LocalExecutor on SQLite, started once for the module), 12 uploads (20 when recording) are
+LocalExecutor on SQLite, started once for the module), 6 uploads (20 when recording) are
 triggered through the REST API as the portal does, and the time from trigger to the
 feedback email at the SMTP server is measured (p50/p95 printed; recorded in bench/RESULTS.md when
 ``RESOTRACK_BENCH_RECORD=1``).
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -27,17 +29,18 @@ from resotrack.orchestration import trigger_dag
 from resotrack.questionnaires.spec import QuestionRow
 from resotrack.settings import get_settings
 from resotrack.validation import service
-from support.airflow_env import AirflowHome, make_airflow_home
+from support.airflow_env import AirflowHome
 from support.return_fixtures import KEY, World, filled, make_world, submission, submit
 from support.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.airflow
 
 REPO = Path(__file__).resolve().parents[2]
-#: The benchmark's sample (recorded) is 20 uploads; the test's, 12, to keep the suite
-#: under its 20 minutes on two cores (each upload is about two seconds end to end).
+#: The benchmark's sample (recorded) is 20 uploads; the test's, 6, to keep the suite under its
+#: 15 minutes on two cores (each upload is about two seconds end to end). The test checks that
+#: every upload is answered; the figures it prints are a measurement, not a pass mark.
 RECORDING = os.environ.get("RESOTRACK_BENCH_RECORD") == "1"
-UPLOADS = 20 if RECORDING else 12
+UPLOADS = 20 if RECORDING else 6
 GOAL_P95_SECONDS = 3.0
 
 
@@ -60,7 +63,7 @@ def _feedback(server: SmtpServer, address: str) -> int:
 
 
 # Under Airflow on one database, the DAG tests sharing them out (the stage's own tests
-# run on both): each costs 25-35 s, and the suite must stay under 20 minutes on two cores.
+# run on both): each costs 25-35 s, and the suite must stay under 15 minutes on two cores.
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_ingest_dag_validates_tells_and_emits_only_on_change(
     world: World, smtp_server: SmtpServer, airflow_home: AirflowHome
@@ -96,6 +99,10 @@ class Cluster:
     def __init__(self, home: AirflowHome, port: int) -> None:
         self.home, self.port = home, port
         self.processes: list[subprocess.Popen[bytes]] = []
+        # One secret for the three servers, given as an operator would: left to Airflow, each
+        # server starting on a home with no airflow.cfg yet writes one with a secret of its own,
+        # and the API server then refuses the tokens the scheduler gives its tasks.
+        self.jwt_secret = secrets.token_urlsafe(32)
 
     def extra(self) -> dict[str, str]:
         return {
@@ -108,6 +115,7 @@ class Cluster:
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API_AUTH__JWT_SECRET": self.jwt_secret,
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.05",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -146,19 +154,28 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
+def cluster(
+    world: World, empty_airflow_home: AirflowHome, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Cluster]:
     """Started after the test world: the scheduler's tasks inherit its ``RESOTRACK_*``."""
     port = _free_port()
     monkeypatch.setenv("RESOTRACK_AIRFLOW_API_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("RESOTRACK_AIRFLOW_USERNAME", "admin")
     monkeypatch.setenv("RESOTRACK_AIRFLOW_PASSWORD", "admin-test")
     get_settings.cache_clear()
-    running = Cluster(make_airflow_home(tmp_path / "airflow-cluster"), port)
+    running = Cluster(empty_airflow_home, port)
     running.start()
     try:
         yield running
     finally:
         running.stop()
+
+
+def _parsed(home: AirflowHome, dag_id: str) -> bool:
+    try:
+        return bool(home.query("SELECT 1 FROM dag WHERE dag_id = ?", (dag_id,)))
+    except sqlite3.OperationalError:  # locked by a writer for a moment: look again
+        return False
 
 
 def _wait(condition: object, timeout: float, what: str) -> None:
@@ -180,8 +197,12 @@ def test_latency_from_upload_to_feedback_under_a_running_scheduler(
     smtp_server: SmtpServer,
     cluster: Cluster,
 ) -> None:
+    # Parsed when the DAG processor has written it to the metadata database (read directly:
+    # a CLI call per look would start Airflow each time, on the cores the servers start on).
     _wait(
-        lambda: "ingest_return" in cluster.airflow("dags", "list", "-o", "plain"), 120, "DAG parsed"
+        lambda: _parsed(cluster.home, "ingest_return"),
+        120,
+        "DAG parsed",
     )
     cluster.airflow("dags", "unpause", "ingest_return")
     service.start()  # as after the first upload of the day: the service is warm
@@ -213,7 +234,6 @@ def test_latency_from_upload_to_feedback_under_a_running_scheduler(
     if RECORDING:
         backend = "postgresql" if get_settings().db_url.startswith("postgresql") else "sqlite"
         _record_latency(backend, timings, p50, p95)
-    assert p95 < 20, line  # a sanity bound for a loaded CI box; the goal (3 s) is reported
 
 
 def _record_latency(backend: str, timings: list[float], p50: float, p95: float) -> None:

@@ -155,11 +155,27 @@ def _migrated_once(shared: Path) -> Path:
     return template.metadata_db
 
 
+def _run_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The run's migrated metadata database, shared by the workers (None without xdist)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # set by xdist in every worker of a run
+    base = tmp_path_factory.getbasetemp()
+    return _migrated_once(base.parent / f"airflow-migrated-{run}") if run else None
+
+
 @pytest.fixture(scope="session", name="airflow_home")
 def airflow_home_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowHome]:
     """One migrated Airflow home per pytest process (each xdist worker has its own, so
     their runs and servers never meet); DAG runs accumulate in it."""
-    base = tmp_path_factory.getbasetemp()
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # set by xdist in every worker of a run
-    migrated = _migrated_once(base.parent / f"airflow-migrated-{run}") if run else None
-    yield make_airflow_home(base / "airflow-home", migrated)
+    template = _run_template(tmp_path_factory)
+    yield make_airflow_home(tmp_path_factory.getbasetemp() / "airflow-home", template)
+
+
+@pytest.fixture(name="empty_airflow_home")
+def empty_airflow_home_fixture(
+    tmp_path: Path, airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory
+) -> AirflowHome:
+    """A home of this test's own, with no runs in it, for a test that starts Airflow's servers:
+    a copy of the run's migrated database (or of the worker's home, whose runs it keeps, when
+    pytest runs without workers)."""
+    template = _run_template(tmp_path_factory) or airflow_home.metadata_db
+    return make_airflow_home(tmp_path / "airflow-own", template)
