@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from resotrack.catalog import N_n, terminal_words
 from resotrack.settings import get_settings
-from resotrack.terminal import fitted, listing
+from resotrack.terminal import LiveConsole, fitted, listing
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,8 +41,8 @@ app.add_typer(outbox_app, name="outbox")
 portal_app = typer.Typer(help="The focal-point portal.", no_args_is_help=True)
 app.add_typer(portal_app, name="portal")
 
-out = Console()
-err = Console(stderr=True)
+out = LiveConsole()
+err = LiveConsole(stderr=True)
 T = TypeVar("T")
 
 ExistingFile = Annotated[

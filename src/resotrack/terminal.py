@@ -17,6 +17,22 @@ from rich.table import Table
 FOLD_AT = 28
 
 
+class LiveConsole(Console):
+    """A command module's console: it reads the terminal's width (or ``COLUMNS``) at each print.
+
+    rich fixes a console's width for good when ``COLUMNS`` is set at its making, and a module's
+    console is made when the module is first imported: the width of that moment would then hold
+    for the whole process (in a test run, for every later command of the worker), whatever the
+    terminal is when the command prints."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if options.get("width") is None:
+            self._width = None
+        if options.get("height") is None:
+            self._height = None
+
+
 def emit_json(value: object) -> None:
     """``value`` as indented JSON on stdout (dates as ISO text), nothing else."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=_iso) + "\n")

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from resotrack.catalog import terminal_words
-from resotrack.terminal import listing
+from resotrack.terminal import LiveConsole, listing
 
-out = Console()
-err = Console(stderr=True)
+out = LiveConsole()
+err = LiveConsole(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from resotrack.catalog import terminal_words
+from resotrack.terminal import LiveConsole
 
-out = Console()
-err = Console(stderr=True)
+out = LiveConsole()
+err = LiveConsole(stderr=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:

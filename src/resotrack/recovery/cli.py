@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from resotrack.catalog import LOCALES, Words, terminal_words
+from resotrack.terminal import LiveConsole
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = LiveConsole(highlight=False, soft_wrap=True)
+err = LiveConsole(stderr=True, highlight=False, soft_wrap=True)
 RESTORED_WITH_PROBLEMS = 3
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]

@@ -11,17 +11,17 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from resotrack.catalog import terminal_words
+from resotrack.terminal import LiveConsole
 
 if TYPE_CHECKING:
     from resotrack.reminders.ladder import CycleLadder
     from resotrack.reminders.run import ReminderRun
 
-out = Console()
-err = Console(stderr=True)
+out = LiveConsole()
+err = LiveConsole(stderr=True)
 
 
 def _fail(message: object) -> typer.Exit:

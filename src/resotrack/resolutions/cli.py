@@ -13,13 +13,13 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from resotrack.catalog import terminal_words
+from resotrack.terminal import LiveConsole
 
-out = Console()
-err = Console(stderr=True)
+out = LiveConsole()
+err = LiveConsole(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 ActorOption = Annotated[
