@@ -36,11 +36,10 @@ services:
 system:
 	scripts/system-deps.sh
 
-# Two workers, one per core (WORKERS= to change it). Three were tried: the suite waits on
-# servers for much of its time (2,477 s of CPU in 1,847 s of wall at -n 3), but three workers
-# on two cores were no faster (27.5 and 30.7 min against 29.2 at -n 2) and slowed Airflow
-# enough to lose races. Each worker has its own Airflow home, so tests that drive Airflow run
-# on every worker.
+# Two workers, one per core (WORKERS= to change it). The suite waits on servers for about a
+# third of its time (about 1,000 s of CPU in 800 s of wall at -n 2), but three workers on two
+# cores were no faster (889 s against 778-862 s), nor was `--dist worksteal` (813 s). Each
+# worker has its own Airflow home, so tests that drive Airflow run on every worker.
 WORKERS ?= 2
 test: install services system
 	$(UV) run pytest -n $(WORKERS) --durations=15
