@@ -26,10 +26,9 @@ from support.airflow_env import (  # noqa: F401  (the worker's Airflow home; a t
 from support.chromium import browser  # noqa: F401  (headless Chromium, one per module)
 from support.smtp_server import smtp_server  # noqa: F401  (a real SMTP server on loopback)
 
-# xdist's workers are given COLUMNS=80 and LINES=24, which the command line's consoles (made
-# when their modules load) would keep as a fixed width: a test would then fold its output
-# differently with and without -n. Without them every run sees the same terminal, and a test
-# that sets COLUMNS is heard.
+# xdist's workers are given COLUMNS=80 and LINES=24, which the command line's consoles read
+# when they print: a test would then fold its output differently with and without -n. Without
+# them every run sees the same terminal, and a test that sets COLUMNS is heard.
 for _variable in ("COLUMNS", "LINES"):
     os.environ.pop(_variable, None)
 
